@@ -1,0 +1,27 @@
+import type { CommandSpec } from './command.js';
+import { chainCommands } from './commands/chain.js';
+
+/**
+ * Every CLI command, in help order. Each command module exports its specs; add new modules here.
+ * A duplicate command path is a programming error caught at start-up and in tests.
+ */
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands];
+
+export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
+  let best: CommandSpec | undefined;
+  for (const cmd of COMMANDS) {
+    if (cmd.path.length <= words.length && cmd.path.every((w, i) => words[i] === w)) {
+      if (!best || cmd.path.length > best.path.length) best = cmd;
+    }
+  }
+  return best ? { cmd: best, rest: words.slice(best.path.length) } : undefined;
+}
+
+export function assertUniquePaths(commands: readonly CommandSpec[]): void {
+  const seen = new Set<string>();
+  for (const c of commands) {
+    const key = c.path.join(' ');
+    if (seen.has(key)) throw new Error(`duplicate CLI command registration: ${key}`);
+    seen.add(key);
+  }
+}
