@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { hashprice, type HashpriceInputs } from '../../bitcoin/hashprice.js';
+import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
+import { badInput, MulletError } from '../../core/errors.js';
+import { parseUtcDate } from '../../core/time.js';
+import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
+import type { MarketStore } from '../../store/market-store.js';
+import { opt, need, type CommandSpec } from '../command.js';
+import { fmt, printJson } from '../output.js';
+
+/** What the --date path needs from a store; tests inject a fake. */
+export type HashpriceStore = Pick<MarketStore, 'btcDays' | 'close'>;
+export type OpenStore = (file: string) => Promise<HashpriceStore>;
+
+/** Opens the SQLite market store, loading the driver only when --date needs it. */
+const openSqliteStore: OpenStore = async (file) => {
+  if (!existsSync(file)) {
+    throw new MulletError('NOT_FOUND', `market store ${file} does not exist; import market data first, or point --db / MULLET_DB at it`, {
+      where: '--db',
+    });
+  }
+  const { openMarketStore } = await import('../../store/sqlite-store.js');
+  return openMarketStore(file);
+};
+
+const EXPLICIT = ['btc-usd', 'difficulty', 'fees-btc-per-block', 'height'] as const;
+
+function nonNegative(value: number, flag: string, strictlyPositive = false): number {
+  if (value < 0 || (strictlyPositive && value === 0)) throw badInput(`must be ${strictlyPositive ? '> 0' : '>= 0'}, got ${value}`, `--${flag}`);
+  return value;
+}
+
+/** The `mullet hashprice` command; `openStore` is replaceable for tests. */
+export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): CommandSpec {
+  return {
+    path: ['hashprice'],
+    summary: 'hashprice (USD and BTC per PH/s per day) from explicit inputs or a day in the market store',
+    description:
+      'HP = (subsidy + fees per block) × BTC price × 1e15 × 86400 / (difficulty × 2^32).\n' +
+      'Give all of --btc-usd, --difficulty, --fees-btc-per-block and --height (subsidy from height),\n' +
+      'or --date to read that UTC day from the market store (--db).',
+    options: {
+      'btc-usd': { type: 'number', value: 'X', unit: 'USD/BTC', description: 'BTC price' },
+      difficulty: { type: 'number', value: 'X', description: 'network difficulty (e.g. 86388558925171)' },
+      'fees-btc-per-block': { type: 'number', value: 'X', unit: 'BTC/block', description: 'average transaction fees per block' },
+      height: { type: 'int', value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
+      date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day to read all inputs from the market store' },
+      db: { type: 'string', value: 'FILE', description: 'market store (SQLite) for --date', env: 'MULLET_DB', default: './mullet.db' },
+    },
+    json: true,
+    examples: [
+      'mullet hashprice --btc-usd 64000 --difficulty 86388558925171 --fees-btc-per-block 0 --height 840000',
+      'mullet hashprice --date 2025-11-22 --db mullet.db --json',
+    ],
+    async run(args, io) {
+      const date = opt.str(args, 'date');
+      let inputs: HashpriceInputs & { height: number };
+      let fromStore: Record<string, unknown> = {};
+      if (date !== undefined) {
+        const given = EXPLICIT.filter((f) => args.options[f] !== undefined);
+        if (given.length > 0) throw badInput(`use either --date or explicit inputs, not both (also given: ${given.map((f) => `--${f}`).join(', ')})`, '--date');
+        try {
+          parseUtcDate(date);
+        } catch (err) {
+          throw badInput(err instanceof Error ? err.message : String(err), '--date', err);
+        }
+        const file = path.resolve(io.cwd, need(opt.str(args, 'db'), 'db'));
+        const store = await openStore(file);
+        try {
+          const r = hashpriceInputsForDate(store, date);
+          inputs = r;
+          fromStore = {
+            date: r.dateUtc,
+            db: file,
+            heightDateUtc: r.heightDateUtc,
+            difficultyDateUtc: r.difficultyDateUtc,
+            feesBtc: r.feesBtc,
+            blocks: r.blocks,
+          };
+        } finally {
+          store.close();
+        }
+      } else {
+        const missing = EXPLICIT.filter((f) => args.options[f] === undefined);
+        if (missing.length > 0) {
+          throw badInput(`give --date, or all of --btc-usd, --difficulty, --fees-btc-per-block, --height (missing: ${missing.map((f) => `--${f}`).join(', ')})`, `--${missing[0] ?? 'date'}`);
+        }
+        const height = nonNegative(need(opt.num(args, 'height'), 'height'), 'height');
+        inputs = {
+          btcPriceUsd: nonNegative(need(opt.num(args, 'btc-usd'), 'btc-usd'), 'btc-usd'),
+          difficulty: nonNegative(need(opt.num(args, 'difficulty'), 'difficulty'), 'difficulty', true),
+          feesBtcPerBlock: nonNegative(need(opt.num(args, 'fees-btc-per-block'), 'fees-btc-per-block'), 'fees-btc-per-block'),
+          height,
+          subsidyBtc: blockSubsidyBtc(height),
+        };
+      }
+      const hp = hashprice(inputs);
+      const result = {
+        hashpriceUsdPerPhDay: hp.hashpriceUsdPerPhDay,
+        hashpriceBtcPerPhDay: hp.hashpriceBtcPerPhDay,
+        btcPriceUsd: inputs.btcPriceUsd,
+        difficulty: inputs.difficulty,
+        feesBtcPerBlock: inputs.feesBtcPerBlock,
+        height: inputs.height,
+        subsidyBtc: inputs.subsidyBtc,
+        blocksPerPhDay: hp.blocksPerPhDay,
+        source: date === undefined ? 'flags' : 'store',
+        ...fromStore,
+      };
+      if (opt.bool(args, 'json')) {
+        printJson(io, result);
+      } else {
+        io.stdout(
+          `${date === undefined ? 'hashprice' : `hashprice ${date}`} $${fmt(hp.hashpriceUsdPerPhDay)}/PH/day (${hp.hashpriceBtcPerPhDay.toPrecision(6)} BTC/PH/day)\n` +
+            `  BTC $${fmt(inputs.btcPriceUsd)} · difficulty ${fmt(inputs.difficulty / 1e12)} T · ` +
+            `subsidy ${inputs.subsidyBtc} BTC (height ${inputs.height}) + fees ${fmt(inputs.feesBtcPerBlock, 4)} BTC/block\n`,
+        );
+      }
+    },
+  };
+}
+
+export const hashpriceCommands: readonly CommandSpec[] = [makeHashpriceCommand()];
