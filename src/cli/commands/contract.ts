@@ -1,0 +1,205 @@
+import { loadDeals } from '../../catalog/load.js';
+import { valueContract, type ContractInput, type Ramp, type RampStep } from '../../compute/contract.js';
+import { dealMetrics } from '../../compute/deals.js';
+import { badInput, isMulletError } from '../../core/errors.js';
+import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
+import { fmt, formatTable, printJson } from '../output.js';
+
+const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
+  itMW: '--mw',
+  termYears: '--years',
+  totalValueUsd: '--total-usd',
+  usdPerKwMonth: '--usd-per-kw-month',
+  escalatorPct: '--escalator-pct',
+  prepayPct: '--prepay-pct',
+  discountRatePerYear: '--discount-rate',
+  ramp: '--ramp-step',
+  'ramp.months': '--ramp-months',
+};
+
+function rampFromArgs(args: ParsedArgs, itMW: number): Ramp {
+  const months = opt.num(args, 'ramp-months');
+  const stepsRaw = opt.strs(args, 'ramp-step');
+  if (months !== undefined && months > 0 && stepsRaw.length > 0) throw badInput('give --ramp-months or --ramp-step, not both', '--ramp-step');
+  if (stepsRaw.length > 0) {
+    const steps: RampStep[] = stepsRaw.map((s) => {
+      const m = /^\s*(\d+)\s*:\s*([0-9]*\.?[0-9]+)\s*$/.exec(s);
+      if (!m) throw badInput(`expected MONTH:MW such as 7:120, got '${s}'`, '--ramp-step');
+      const step = { month: Number(m[1]), mw: Number(m[2]) };
+      if (step.mw > itMW) throw badInput(`${step.mw} MW exceeds --mw ${itMW}`, '--ramp-step');
+      return step;
+    });
+    return { kind: 'steps', steps };
+  }
+  if (months !== undefined) {
+    if (months < 0) throw badInput(`must be >= 0, got ${months}`, '--ramp-months');
+    if (months > 0) return { kind: 'linear', months };
+  }
+  return { kind: 'none' };
+}
+
+const value: CommandSpec = {
+  path: ['contract', 'value'],
+  summary: 'value an AI capacity contract: revenue by year, implied USD/kW-month, first full year, NPV',
+  description: [
+    'Month m bills MW online × 1000 × rate; the rate steps up by the escalator each contract year.',
+    'With --total-usd the first-year rate is solved so the (ramped, escalating) stream sums to the total.',
+    'Prepayment: that share of the total is paid at signing and credited pro rata against every monthly bill.',
+    'Monthly payments arrive at month end; NPV discounts month m by (1 + rate)^(-m/12).',
+    'A month is 730 h (8760/12); --mw is critical IT capacity.',
+  ].join('\n'),
+  options: {
+    mw: { type: 'number', value: 'MW', unit: 'MW critical IT', description: 'contracted IT capacity', required: true },
+    years: { type: 'number', value: 'N', unit: 'years', description: 'term (a whole number of months)', required: true },
+    'total-usd': { type: 'number', value: 'USD', unit: 'USD', description: 'total contract value (exactly one of --total-usd / --usd-per-kw-month)' },
+    'usd-per-kw-month': { type: 'number', value: 'USD', unit: 'USD/kW-month', description: 'first-year monthly rate per kW of IT (exactly one of --total-usd / --usd-per-kw-month)' },
+    'escalator-pct': { type: 'number', value: 'P', unit: '%/year', description: 'annual rate escalator', default: 0 },
+    'prepay-pct': { type: 'number', value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
+    'discount-rate': { type: 'number', value: 'R', unit: 'fraction/year', description: 'annual discount rate as a fraction (0.08 = 8 %), not a percent', default: 0 },
+    'ramp-months': { type: 'int', value: 'N', unit: 'months', description: 'linear ramp: month m has min(1, m/N) of the MW online (0 = none)', default: 0 },
+    'ramp-step': { type: 'string', value: 'MONTH:MW', unit: 'month:MW', description: 'step ramp: from contract month MONTH on, MW are online', multiple: true },
+  },
+  json: true,
+  examples: [
+    'mullet contract value --mw 200 --years 5 --total-usd 9.7e9 --prepay-pct 20 --discount-rate 0.08',
+    'mullet contract value --mw 245 --years 15 --total-usd 7.0e9 --escalator-pct 3 --json',
+    'mullet contract value --mw 100 --years 10 --usd-per-kw-month 140 --ramp-step 1:40 --ramp-step 7:100',
+  ],
+  run(args, io) {
+    const itMW = need(opt.num(args, 'mw'), 'mw');
+    if (itMW <= 0) throw badInput(`must be > 0, got ${itMW}`, '--mw');
+    const termYears = need(opt.num(args, 'years'), 'years');
+    if (termYears <= 0) throw badInput(`must be > 0, got ${termYears}`, '--years');
+    const totalUsd = opt.num(args, 'total-usd');
+    const rate = opt.num(args, 'usd-per-kw-month');
+    if ((totalUsd === undefined) === (rate === undefined)) {
+      throw badInput(`give exactly one of --total-usd or --usd-per-kw-month (got ${totalUsd === undefined ? 'neither' : 'both'})`, '--total-usd');
+    }
+    if (totalUsd !== undefined && totalUsd <= 0) throw badInput(`must be > 0, got ${totalUsd}`, '--total-usd');
+    if (rate !== undefined && rate <= 0) throw badInput(`must be > 0, got ${rate}`, '--usd-per-kw-month');
+    const escalatorPct = opt.num(args, 'escalator-pct') ?? 0;
+    if (escalatorPct <= -100) throw badInput(`must be > -100, got ${escalatorPct}`, '--escalator-pct');
+    const prepayPct = opt.num(args, 'prepay-pct') ?? 0;
+    if (prepayPct < 0 || prepayPct > 100) throw badInput(`must be within 0..100, got ${prepayPct}`, '--prepay-pct');
+    const discountRatePerYear = opt.num(args, 'discount-rate') ?? 0;
+    if (discountRatePerYear >= 1) throw badInput(`is a fraction per year (0.08 = 8 %); got ${discountRatePerYear}, which looks like a percent`, '--discount-rate');
+    if (discountRatePerYear <= -1) throw badInput(`must be > -1, got ${discountRatePerYear}`, '--discount-rate');
+    const ramp = rampFromArgs(args, itMW);
+
+    const input: ContractInput = {
+      itMW,
+      termYears,
+      escalatorPct,
+      prepayPct,
+      discountRatePerYear,
+      ramp,
+      ...(totalUsd !== undefined ? { totalValueUsd: totalUsd } : { usdPerKwMonth: rate as number }),
+    };
+    let v;
+    try {
+      v = valueContract(input);
+    } catch (err) {
+      // The core names its own fields; point at the flag instead.
+      if (!isMulletError(err) || err.where === undefined) throw err;
+      const step = /^ramp\.steps\[(\d+)\]/.exec(err.where);
+      const flag = step ? `--ramp-step #${Number(step[1]) + 1}` : FLAG_FOR_FIELD[err.where];
+      throw flag === undefined ? err : badInput(err.message, flag, err);
+    }
+
+    if (opt.bool(args, 'json')) {
+      printJson(io, {
+        inputs: {
+          mw: itMW,
+          years: termYears,
+          totalUsd: totalUsd ?? null,
+          usdPerKwMonth: rate ?? null,
+          escalatorPct,
+          prepayPct,
+          discountRate: discountRatePerYear,
+          ramp,
+        },
+        pricedBy: v.pricedBy,
+        termMonths: v.termMonths,
+        usdPerKwMonth: v.usdPerKwMonth,
+        firstYearUsdPerKwMonth: v.firstYearUsdPerKwMonth,
+        usdPerMWhIt: v.usdPerMWhIt,
+        revenueUsdPerMwYear: v.revenueUsdPerMwYear,
+        annualRevenueUsd: v.annualRevenueUsd,
+        firstFullYear: v.firstFullYear,
+        averageAnnualRevenueUsd: v.averageAnnualRevenueUsd,
+        totalValueUsd: v.totalValueUsd,
+        prepaymentUsd: v.prepaymentUsd,
+        npvUsd: v.npvUsd,
+        revenueByYearUsd: v.revenueByYearUsd,
+        cashByYearUsd: v.cashByYearUsd,
+      });
+      return Promise.resolve();
+    }
+
+    const rows = v.revenueByYearUsd.map((rev, i) => {
+      const ms = v.months.filter((m) => m.year === i + 1);
+      const avgMw = ms.reduce((s, m) => s + m.mwOnline, 0) / ms.length;
+      const firstRate = ms[0]?.usdPerKwMonth ?? 0;
+      return [i + 1, ms.length, fmt(avgMw, 1), fmt(firstRate), fmt(rev, 0), fmt(v.cashByYearUsd[i] ?? 0, 0)];
+    });
+    const fullYear = v.firstFullYear === null ? 'run-rate: no full-capacity year in the term' : `year ${v.firstFullYear}`;
+    io.stdout(
+      [
+        `Contract: ${fmt(itMW, 1)} MW IT × ${termYears} years (${v.termMonths} months), priced by ${v.pricedBy === 'totalValueUsd' ? 'total value' : 'first-year rate'}`,
+        `Total value:            ${fmt(v.totalValueUsd, 0)} USD`,
+        `Level-equivalent rate:  ${fmt(v.usdPerKwMonth)} USD/kW-month = ${fmt(v.usdPerMWhIt)} USD/MWh of IT = ${fmt(v.revenueUsdPerMwYear, 0)} USD/MW-year`,
+        `First-year rate:        ${fmt(v.firstYearUsdPerKwMonth)} USD/kW-month (escalator ${fmt(escalatorPct)} %/yr)`,
+        `First full year:        ${fmt(v.annualRevenueUsd, 0)} USD (${fullYear})`,
+        `Prepayment at signing:  ${fmt(v.prepaymentUsd, 0)} USD (${fmt(prepayPct)} %)`,
+        `${`NPV @ ${fmt(discountRatePerYear * 100)} %/yr:`.padEnd(24)}${fmt(v.npvUsd, 0)} USD`,
+        '',
+      ].join('\n') +
+        formatTable(['year', 'months', 'avg IT MW', 'rate USD/kW-month', 'revenue USD', 'cash USD'], rows),
+    );
+    return Promise.resolve();
+  },
+};
+
+const deals: CommandSpec = {
+  path: ['deals'],
+  summary: 'published miner → AI-tenant deals and their implied USD/kW-month, USD/MWh of IT, USD/MW-year',
+  description:
+    'Implied rates assume the full MW billed over the whole term (no ramp). "level" = total / (MW × 1000 × months);\n' +
+    '"first-yr" = the first-year rate that the disclosed escalator grows to the total. gpu-cloud deals include the GPUs.',
+  options: {
+    file: { type: 'string', value: 'FILE', description: 'extra deals (YAML or JSON: a list or `deals:` list) merged with the built-in ones' },
+  },
+  json: true,
+  examples: ['mullet deals', 'mullet deals --file my-deals.yaml --json'],
+  async run(args, io) {
+    const { deals: list, overrides } = await loadDeals({ extraFile: opt.str(args, 'file'), cwd: io.cwd });
+    for (const o of overrides) io.stderr(`note: ${o}\n`);
+    const withMetrics = list.map((d) => ({ ...d, metrics: dealMetrics(d) }));
+    if (opt.bool(args, 'json')) {
+      printJson(io, { deals: withMetrics, overrides });
+      return;
+    }
+    const rows = withMetrics.map((d) => [
+      d.miner,
+      d.tenant,
+      d.kind,
+      fmt(d.itMW, 0),
+      fmt(d.termYears, 0),
+      fmt(d.metrics.totalValueUsd / 1e9, 2),
+      d.escalatorPct === null ? 'n/d' : fmt(d.escalatorPct, 1),
+      fmt(d.metrics.usdPerKwMonth),
+      fmt(d.metrics.firstYearUsdPerKwMonth),
+      fmt(d.metrics.usdPerMWhIt),
+      fmt(d.metrics.revenueUsdPerMwYear / 1e6, 2),
+      d.announced,
+    ]);
+    io.stdout(
+      formatTable(
+        ['miner', 'tenant', 'kind', 'IT MW', 'years', 'total USD bn', 'escal %/yr', 'level USD/kW-mo', 'first-yr USD/kW-mo', 'USD/MWh IT', 'USD M/MW-yr', 'announced'],
+        rows,
+      ),
+    );
+  },
+};
+
+export const contractCommands: readonly CommandSpec[] = [value, deals];
