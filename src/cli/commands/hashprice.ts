@@ -1,28 +1,19 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hashprice, type HashpriceInputs } from '../../bitcoin/hashprice.js';
 import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
-import { badInput, MulletError } from '../../core/errors.js';
+import { badInput } from '../../core/errors.js';
 import { parseUtcDate } from '../../core/time.js';
 import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
+import { DB_OPTION, openExistingStore } from '../store-open.js';
 
 /** What the --date path needs from a store; tests inject a fake. */
 export type HashpriceStore = Pick<MarketStore, 'btcDays' | 'close'>;
 export type OpenStore = (file: string) => Promise<HashpriceStore>;
 
-/** Opens the SQLite market store, loading the driver only when --date needs it. */
-const openSqliteStore: OpenStore = async (file) => {
-  if (!existsSync(file)) {
-    throw new MulletError('NOT_FOUND', `market store ${file} does not exist; import market data first, or point --db / MULLET_DB at it`, {
-      where: '--db',
-    });
-  }
-  const { openMarketStore } = await import('../../store/sqlite-store.js');
-  return openMarketStore(file);
-};
+const openSqliteStore: OpenStore = openExistingStore;
 
 const EXPLICIT = ['btc-usd', 'difficulty', 'fees-btc-per-block', 'height'] as const;
 
@@ -46,7 +37,7 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
       'fees-btc-per-block': { type: 'number', value: 'X', unit: 'BTC/block', description: 'average transaction fees per block' },
       height: { type: 'int', value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
       date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day to read all inputs from the market store' },
-      db: { type: 'string', value: 'FILE', description: 'market store (SQLite) for --date', env: 'MULLET_DB', default: './mullet.db' },
+      db: { ...DB_OPTION, description: 'market store (SQLite) for --date' },
     },
     json: true,
     examples: [
