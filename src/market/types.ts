@@ -12,6 +12,8 @@ export interface PricePoint {
   intervalStartMs: number;
   intervalMinutes: number;
   priceUsdPerMWh: number;
+  /** Who published the number ('ercot', 'gridstatus', 'eia'); defaults to the batch's provider. */
+  source?: string;
 }
 
 export interface LoadPoint {
@@ -21,17 +23,33 @@ export interface LoadPoint {
   intervalStartMs: number;
   intervalMinutes: number;
   loadMW: number;
+  /** Who published the number ('ercot', 'eia'); defaults to the batch's provider. */
+  source?: string;
 }
 
-/** One UTC day of Bitcoin network/market data; every field optional because sources differ. */
+/** The per-day Bitcoin fields the store keeps (one value per day, field and source). */
+export const BTC_FIELDS = ['priceUsd', 'difficulty', 'feesBtc', 'blocks', 'heightEndOfDay', 'hashrateThs', 'issuanceBtc'] as const;
+export type BtcField = (typeof BTC_FIELDS)[number];
+
+/**
+ * One UTC day of Bitcoin network/market data; every field optional because sources differ.
+ * On ingest, `source` says who published the values; on read (store.btcDays) each field comes
+ * from the highest-precedence source that has it and `sources` names that source per field.
+ */
 export interface BtcDay {
   dateUtc: string; // YYYY-MM-DD
+  /** USD per BTC at the END of the UTC day (24:00 UTC, i.e. the daily close). */
   priceUsd?: number;
+  /** Mean difficulty over the day (a blend of two values on a retarget day). */
   difficulty?: number;
   feesBtc?: number; // total fees paid that day
   blocks?: number; // blocks mined that day
   heightEndOfDay?: number;
   hashrateThs?: number;
+  /** New coins minted that day (block subsidies), BTC. */
+  issuanceBtc?: number;
+  source?: string;
+  sources?: Partial<Record<BtcField, string>>;
 }
 
 /** A difficulty epoch: the difficulty in force from a day on (first full UTC day at it). */
@@ -39,11 +57,14 @@ export interface DifficultyEpoch {
   startDateUtc: string;
   difficulty: number;
   startHeight?: number;
+  source?: string;
 }
 
 /** What a parsed source file yields; `source` names the file format recognised. */
 export interface ParsedBatch {
   source: string;
+  /** Default publisher for records without their own `source` (else `source` is used). */
+  provider?: string;
   prices: PricePoint[];
   loads: LoadPoint[];
   btcDays: BtcDay[];

@@ -3,9 +3,12 @@ import type { BtcDay, DifficultyEpoch, LoadPoint, ParsedBatch, PriceKind, PriceP
 /** Outcome of ingesting one parsed file: idempotent upserts, plus what the data looks like. */
 export interface ImportReport {
   file: string;
+  /** The format that produced the batch (ParsedBatch.source). */
   source: string;
   /** Rows newly written or changed, by series kind. Re-importing the same file gives zeros. */
   inserted: { prices: number; loads: number; btcDays: number; epochs: number };
+  /** Of `inserted`, how many replaced a different stored value for the same key and source. */
+  changed: number;
   /** Rows already present with identical values. */
   unchanged: number;
   /** Same key twice inside the file (e.g. an ERCOT DST repeated hour) with the values kept. */
@@ -37,25 +40,51 @@ export interface GapReport {
 export interface SeriesCoverage {
   series: string;
   key: SeriesKey;
+  /** Unit of the values: 'USD/MWh', 'MW', 'USD', 'BTC', 'TH/s', 'blocks', ... */
+  unit: string;
   intervalMinutes: number;
+  /** Sources present in the series, highest precedence first. */
+  sources: string[];
   firstMs: number;
   lastMs: number;
+  /** Distinct interval starts present (any source). */
   count: number;
+  /** Intervals from first to last inclusive. */
   expected: number;
+  /** expected − count. */
+  missing: number;
+  /** Number of separate gaps; `gaps` holds only the largest few. */
+  gapCount: number;
   gaps: GapReport[];
+}
+
+/** A price query; time range is half-open: interval starts in [fromMs, toMs). */
+export interface PriceQuery {
+  market: string;
+  settlementPoint: string;
+  kind: PriceKind;
+  fromMs: number;
+  toMs: number;
+  /** Interval length; default: the finest stored for this point and kind. */
+  intervalMinutes?: number;
 }
 
 /**
  * The market data store. SQLite (embedded) is the default implementation; every implementation
- * passes the same contract suite. Reads return rows sorted by time.
+ * passes the same contract suite (market-store.contract.ts). Reads return rows sorted by time and,
+ * where several sources hold the same interval, the value of the highest-precedence source
+ * (store/precedence.ts).
  */
 export interface MarketStore {
+  /** Upserts one parsed file in one transaction: all of it or, on any invalid record, nothing. */
   ingest(file: string, batch: ParsedBatch): ImportReport;
-  prices(q: { market: string; settlementPoint: string; kind: PriceKind; fromMs: number; toMs: number }): PricePoint[];
+  prices(q: PriceQuery): PricePoint[];
+  /** Load in MW for interval starts in [fromMs, toMs). */
   loads(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[];
   /** Daily Bitcoin data merged across sources for [fromDate, toDate] inclusive (YYYY-MM-DD). */
   btcDays(fromDate: string, toDate: string): BtcDay[];
   epochs(): DifficultyEpoch[];
-  coverage(): SeriesCoverage[];
+  /** Per series: first/last, count vs expected, and the `topGaps` (default 5) largest gaps. */
+  coverage(opts?: { topGaps?: number }): SeriesCoverage[];
   close(): void;
 }

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { csv, tmpDir } from '../../market/importers/testing/tmp.js';
+import { openMarketStore } from '../../store/sqlite-store.js';
+import type { CliIo } from '../command.js';
+import { runCli } from '../run.js';
+
+const tmp = tmpDir('mullet-cli-data-');
+afterAll(() => tmp.cleanup());
+
+function io(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    env,
+    cwd: tmp.dir,
+    stderrIsTty: false,
+    signal: new AbortController().signal,
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+const EIA = 'interval_start_utc,interval_start_local,hb_busavg,hb_houston,hb_hubavg,hb_north,hb_pan,hb_south,hb_west';
+const row = (utc: string, local: string, v: string) => `${utc},${local},${v},${v},${v},${v},${v},${v},${v}`;
+
+mkdirSync(path.join(tmp.dir, 'in'));
+tmp.write('in/rt_hubs.csv', csv(EIA, row('2024-01-01T06:00:00Z', '2024-01-01T00:00:00-06:00', '10'), row('2024-01-01T06:15:00Z', '2024-01-01T00:15:00-06:00', '11'), row('2024-01-01T06:45:00Z', '2024-01-01T00:45:00-06:00', '13')));
+tmp.write('in/net.csv', csv('date_utc,difficulty,hashrate_ths,hashrate_ehs', '2024-04-15,86388558925171,605500000,605.500'));
+tmp.write('in/notes.csv', csv('something,else', '1,2'));
+tmp.write('in/README.md', '# not data\n');
+tmp.write(
+  'bad_da.csv',
+  csv(EIA, row('2024-01-01T06:00:00Z', '2024-01-01T00:00:00-06:00', '1'), row('2024-01-01T07:00:00Z', '2024-01-01T01:00:00-06:00', 'x'), row('2024-01-01T08:00:00Z', '2024-01-01T02:00:00-06:00', '3')),
+);
+
+describe('mullet data import / status', () => {
+  it('imports a directory and a bad file: the bad one writes nothing, exit 2, the others are committed', async () => {
+    const c = io();
+    const code = await runCli(['data', 'import', 'in', 'bad_da.csv', '--db', 'm.db'], c);
+    expect(code).toBe(2);
+    expect(c.err()).toMatch(/bad_da\.csv:3:3: column 'hb_busavg': expected a finite number, got 'x'/);
+    expect(c.err()).toMatch(/imported and committed: in\/net\.csv, in\/rt_hubs\.csv/);
+    expect(c.err()).toMatch(/\[1\/4\] in\/net\.csv/);
+    expect(c.out()).toMatch(/in\/notes\.csv {2}skipped: header not recognised/);
+    expect(c.out()).toMatch(/2 imported, 1 skipped, 1 failed/);
+    expect(c.out()).toMatch(/ignored \(not \.csv\/\.csv\.gz\/\.zip\): README\.md/);
+    const store = openMarketStore(path.join(tmp.dir, 'm.db'));
+    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
+    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
+    store.close();
+  });
+
+  it('re-importing changes nothing and reports it as JSON', async () => {
+    const c = io({ MULLET_DB: 'm.db' });
+    expect(await runCli(['data', 'import', 'in', '--json'], c)).toBe(0);
+    const doc = JSON.parse(c.out()) as { totals: { written: number; unchanged: number }; imported: string[]; skipped: string[] };
+    expect(doc.totals).toEqual({ written: 0, unchanged: 23, duplicates: 0 });
+    expect(doc.skipped).toEqual(['in/notes.csv']);
+  });
+
+  it('an explicitly named file with an unknown header is an error listing the formats', async () => {
+    const c = io();
+    expect(await runCli(['data', 'import', 'in/notes.csv', '--db', 'm.db'], c)).toBe(2);
+    expect(c.err()).toMatch(/unrecognised header 'something,else'; recognised formats:/);
+    expect(c.err()).toMatch(/ercot-np6-905/);
+  });
+
+  it('a missing path is bad input', async () => {
+    expect(await runCli(['data', 'import', 'nope.csv', '--db', 'm.db'], io())).toBe(2);
+  });
+
+  it('shows coverage with units and gaps', async () => {
+    const c = io();
+    expect(await runCli(['data', 'status', '--db', 'm.db'], c)).toBe(0);
+    const text = c.out();
+    expect(text).toMatch(/series +unit +interval \(min\)/);
+    expect(text).toMatch(/ERCOT HB_WEST RT 15min +USD\/MWh +15 +eia +2024-01-01 06:00 +2024-01-01 06:45 +3 +4 +1 +2024-01-01 06:30 ×1/);
+    expect(text).toMatch(/BTC difficulty daily +difficulty +1440 +blockchain\.com +2024-04-15/);
+    const j = io();
+    expect(await runCli(['data', 'status', '--db', 'm.db', '--json'], j)).toBe(0);
+    const doc = JSON.parse(j.out()) as { series: { series: string; missing: number; firstUtc: string }[] };
+    expect(doc.series.find((s) => s.series === 'ERCOT HB_WEST RT 15min')).toMatchObject({ missing: 1, firstUtc: '2024-01-01T06:00:00Z' });
+  });
+
+  it('status without a database says so instead of creating one', async () => {
+    const c = io();
+    expect(await runCli(['data', 'status', '--db', 'absent.db'], c)).toBe(1);
+    expect(c.err()).toMatch(/does not exist; import market data first/);
+    expect(existsSync(path.join(tmp.dir, 'absent.db'))).toBe(false);
+  });
+
+  it('lists the recognised formats', async () => {
+    const c = io();
+    expect(await runCli(['data', 'formats', '--json'], c)).toBe(0);
+    const formats = JSON.parse(c.out()) as { id: string }[];
+    expect(formats.map((f) => f.id)).toContain('ercot-np4-190');
+  });
+});

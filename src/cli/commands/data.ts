@@ -1,0 +1,259 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { badInput, describeError, isMulletError, MulletError } from '../../core/errors.js';
+import { systemClock } from '../../core/time.js';
+import { FORMATS, isRecognised, parseDataText, readDataText } from '../../market/importers/registry.js';
+import type { GapReport, ImportReport, MarketStore, SeriesCoverage } from '../../store/market-store.js';
+import { openMarketStore } from '../../store/sqlite-store.js';
+import { opt, type CliIo, type CommandSpec } from '../command.js';
+import { fmt, formatTable, printJson } from '../output.js';
+import { DB_OPTION, openExistingStore } from '../store-open.js';
+
+const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
+
+function dbPath(io: CliIo, args: Parameters<CommandSpec['run']>[0]): string {
+  const db = opt.str(args, 'db') ?? './mullet.db';
+  return db === ':memory:' ? db : path.resolve(io.cwd, db);
+}
+
+interface Target {
+  /** As the user wrote it (relative to their working directory): used in messages. */
+  file: string;
+  /** Absolute path for reading. */
+  fullPath: string;
+  /** Found by listing a directory: an unrecognised header is skipped rather than an error. */
+  fromDirectory: boolean;
+}
+
+async function expandTargets(io: CliIo, args: readonly string[]): Promise<{ targets: Target[]; ignored: string[] }> {
+  const targets: Target[] = [];
+  const ignored: string[] = [];
+  for (const arg of args) {
+    const full = path.resolve(io.cwd, arg);
+    const info = await stat(full).catch(() => undefined);
+    if (!info) throw badInput('no such file or directory', arg);
+    if (!info.isDirectory()) {
+      targets.push({ file: arg, fullPath: full, fromDirectory: false });
+      continue;
+    }
+    const names = (await readdir(full, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name).sort();
+    for (const name of names) {
+      if (DATA_FILE_RE.test(name)) targets.push({ file: path.join(arg, name), fullPath: path.join(full, name), fromDirectory: true });
+      else ignored.push(path.join(arg, name));
+    }
+  }
+  return { targets, ignored };
+}
+
+type FileOutcome =
+  | { file: string; status: 'imported'; format: string; rows: number; elapsedMs: number; report: ImportReport }
+  | { file: string; status: 'skipped'; format?: string; reason: string; notes: string[] }
+  | { file: string; status: 'failed'; code: string; where?: string; error: string };
+
+function written(r: ImportReport): number {
+  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function gapSummary(gaps: readonly GapReport[]): string {
+  if (gaps.length === 0) return 'no gaps';
+  const series = new Set(gaps.map((g) => g.series)).size;
+  const missing = gaps.reduce((a, g) => a + g.missingIntervals, 0);
+  const worst = gaps.reduce((a, g) => (g.missingIntervals > a.missingIntervals ? g : a));
+  return `${gaps.length} gap(s) in ${series} series, ${fmt(missing, 0)} missing intervals; largest ${fmt(worst.missingIntervals, 0)} in ${worst.series} from ${iso(worst.fromMs)} to ${iso(worst.toMs)}`;
+}
+
+function describeOutcome(o: FileOutcome): string {
+  switch (o.status) {
+    case 'imported': {
+      const r = o.report;
+      const lines = [
+        `${o.file}  [${o.format}]  ${fmt(o.rows, 0)} rows in ${fmt(o.elapsedMs / 1000, 1)} s`,
+        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
+        `  ${gapSummary(r.gaps)}`,
+      ];
+      for (const n of r.notes) lines.push(`  note: ${n}`);
+      return lines.join('\n');
+    }
+    case 'skipped':
+      return [`${o.file}  skipped${o.format ? ` [${o.format}]` : ''}: ${o.reason}`, ...o.notes.map((n) => `  note: ${n}`)].join('\n');
+    case 'failed':
+      return `${o.file}  FAILED, nothing written: ${o.error}`;
+  }
+}
+
+async function importOne(store: MarketStore, target: Target, allPoints: boolean, nowMs: () => number): Promise<FileOutcome> {
+  const started = nowMs();
+  try {
+    const text = await readDataText(target.fullPath, target.file);
+    if (target.fromDirectory && !isRecognised(text)) {
+      return { file: target.file, status: 'skipped', reason: 'header not recognised (see `mullet data formats`)', notes: [] };
+    }
+    const parsed = parseDataText(target.file, text, { allPoints });
+    if (!parsed.format.imports) {
+      return { file: target.file, status: 'skipped', format: parsed.format.id, reason: 'recognised, nothing to import', notes: parsed.batch.notes };
+    }
+    const report = store.ingest(target.file, parsed.batch);
+    return { file: target.file, status: 'imported', format: parsed.format.id, rows: parsed.rows, elapsedMs: nowMs() - started, report };
+  } catch (err) {
+    const code = isMulletError(err) ? err.code : 'INTERNAL';
+    const where = isMulletError(err) ? err.where : undefined;
+    return { file: target.file, status: 'failed', code, ...(where === undefined ? {} : { where }), error: describeError(err) };
+  }
+}
+
+const importCommand: CommandSpec = {
+  path: ['data', 'import'],
+  summary: 'import market data files (ERCOT prices and load, Bitcoin daily data) into the store',
+  description: [
+    'Each file is recognised by its header row and imported in its own transaction: a malformed row',
+    'anywhere writes nothing from that file (the error names file:line:column) while the other files',
+    'are still imported. Re-importing a file changes nothing. A directory imports every recognised',
+    '.csv / .csv.gz / .zip in it (not recursive). Times are stored as UTC interval starts.',
+  ].join('\n'),
+  options: {
+    db: DB_OPTION,
+    'all-points': {
+      type: 'boolean',
+      description: 'from ERCOT report files keep every settlement point, not only hubs (HB_*) and load zones (LZ_*)',
+    },
+  },
+  positionals: [{ name: 'files', description: 'data files or directories', required: true, multiple: true }],
+  json: true,
+  examples: ['mullet data import ../shared/data', 'mullet data import ercot_rt_15min_hubs_2024.csv --db site.db --json'],
+  async run(args, io) {
+    const json = opt.bool(args, 'json');
+    const db = dbPath(io, args);
+    const nowMs = () => systemClock.nowMs();
+    const started = nowMs();
+    const { targets, ignored } = await expandTargets(io, args.positionals);
+    if (targets.length === 0) throw badInput('no .csv, .csv.gz or .zip files found', args.positionals.join(' '));
+    const store = openMarketStore(db);
+    const outcomes: FileOutcome[] = [];
+    try {
+      for (const [i, target] of targets.entries()) {
+        if (io.signal.aborted) throw new MulletError('ABORTED', `interrupted before ${target.file}; files before it are imported`);
+        io.stderr(`[${i + 1}/${targets.length}] ${target.file} ...\n`);
+        const outcome = await importOne(store, target, opt.bool(args, 'all-points'), nowMs);
+        outcomes.push(outcome);
+        if (outcome.status === 'failed') io.stderr(`mullet data import: ${outcome.error}\n`);
+        if (!json) io.stdout(describeOutcome(outcome) + '\n');
+      }
+    } finally {
+      store.close();
+    }
+    const elapsedMs = nowMs() - started;
+    const names = (s: FileOutcome['status']) => outcomes.filter((o) => o.status === s).map((o) => o.file);
+    const imported = names('imported');
+    const failed = outcomes.filter((o): o is Extract<FileOutcome, { status: 'failed' }> => o.status === 'failed');
+    const totals = outcomes.reduce(
+      (t, o) => {
+        if (o.status !== 'imported') return t;
+        return { written: t.written + written(o.report), unchanged: t.unchanged + o.report.unchanged, duplicates: t.duplicates + o.report.duplicatesInFile };
+      },
+      { written: 0, unchanged: 0, duplicates: 0 },
+    );
+    if (json) {
+      printJson(io, { db, elapsedMs, totals, imported, skipped: names('skipped'), failed: failed.map((f) => f.file), ignored, files: outcomes });
+    } else {
+      io.stdout(
+        `\n${imported.length} imported, ${names('skipped').length} skipped, ${failed.length} failed in ${fmt(elapsedMs / 1000, 1)} s; ` +
+          `${fmt(totals.written, 0)} rows written, ${fmt(totals.unchanged, 0)} unchanged (database ${db})\n`,
+      );
+      if (ignored.length > 0) io.stdout(`ignored (not .csv/.csv.gz/.zip): ${ignored.map((f) => path.basename(f)).join(', ')}\n`);
+    }
+    io.stderr(`data import: done in ${fmt(elapsedMs / 1000, 1)} s\n`);
+    if (failed.length > 0) {
+      io.stderr(`failed (nothing written from these): ${failed.map((f) => f.file).join(', ')}\n`);
+      if (imported.length > 0) io.stderr(`imported and committed: ${imported.join(', ')}\n`);
+      // Exit 2 when every failure is the user's input, 1 when something else broke.
+      return failed.every((f) => f.code === 'BAD_INPUT') ? 2 : 1;
+    }
+    return 0;
+  },
+};
+
+function when(ms: number, intervalMinutes: number): string {
+  const s = iso(ms);
+  return intervalMinutes >= 1440 ? s.slice(0, 10) : s.slice(0, 16).replace('T', ' ');
+}
+
+function gapsCell(c: SeriesCoverage): string {
+  return c.gaps.map((g) => `${when(g.fromMs, c.intervalMinutes)} ×${fmt(g.missingIntervals, 0)}`).join('; ');
+}
+
+const statusCommand: CommandSpec = {
+  path: ['data', 'status'],
+  summary: 'coverage of the market store by series: first, last, count vs expected, largest gaps',
+  description: 'Counts are distinct interval starts over all sources; gaps are missing intervals between the first and last start.',
+  options: {
+    db: DB_OPTION,
+    gaps: { type: 'int', value: 'N', unit: 'gaps', description: 'largest gaps to list per series', default: 3 },
+  },
+  json: true,
+  examples: ['mullet data status', 'mullet data status --db site.db --json'],
+  async run(args, io) {
+    const db = dbPath(io, args);
+    const top = opt.num(args, 'gaps') ?? 3;
+    if (top < 0) throw badInput(`must be >= 0, got ${top}`, '--gaps');
+    const store = await openExistingStore(db);
+    try {
+      const coverage = store.coverage({ topGaps: top });
+      const epochs = store.epochs();
+      const firstEpoch = epochs[0];
+      const lastEpoch = epochs[epochs.length - 1];
+      if (opt.bool(args, 'json')) {
+        printJson(io, {
+          db,
+          series: coverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs), gaps: c.gaps.map((g) => ({ ...g, fromUtc: iso(g.fromMs), toUtc: iso(g.toMs) })) })),
+          epochs: { count: epochs.length, first: firstEpoch?.startDateUtc ?? null, last: lastEpoch?.startDateUtc ?? null },
+        });
+        return;
+      }
+      if (coverage.length === 0 && epochs.length === 0) {
+        io.stdout(`the market database ${db} is empty; run 'mullet data import'\n`);
+        return;
+      }
+      const rows = coverage.map((c) => [
+        c.series,
+        c.unit,
+        c.intervalMinutes,
+        c.sources.join(','),
+        when(c.firstMs, c.intervalMinutes),
+        when(c.lastMs, c.intervalMinutes),
+        fmt(c.count, 0),
+        fmt(c.expected, 0),
+        fmt(c.missing, 0),
+        c.gapCount > c.gaps.length ? `${gapsCell(c)} (+${c.gapCount - c.gaps.length} more)` : gapsCell(c),
+      ]);
+      io.stdout(
+        formatTable(
+          ['series', 'unit', 'interval (min)', 'sources (best first)', 'first start (UTC)', 'last start (UTC)', 'count (intervals)', 'expected (intervals)', 'missing (intervals)', 'largest gaps (start UTC ×intervals)'],
+          rows,
+        ),
+      );
+      if (firstEpoch && lastEpoch) io.stdout(`\ndifficulty epochs: ${epochs.length} (first full days ${firstEpoch.startDateUtc} → ${lastEpoch.startDateUtc})\n`);
+      io.stdout(`database: ${db}\n`);
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const formatsCommand: CommandSpec = {
+  path: ['data', 'formats'],
+  summary: 'list the file layouts `data import` recognises, with their header rows',
+  options: {},
+  json: true,
+  run(args, io) {
+    const formats = FORMATS.map((f) => ({ id: f.id, imports: f.imports, title: f.title, header: f.header.join(',') }));
+    if (opt.bool(args, 'json')) printJson(io, formats);
+    else for (const f of formats) io.stdout(`${f.id}${f.imports ? '' : ' (recognised, not imported)'}\n  ${f.title}\n  header: ${f.header}\n`);
+    return Promise.resolve();
+  },
+};
+
+export const dataCommands: readonly CommandSpec[] = [importCommand, statusCommand, formatsCommand];

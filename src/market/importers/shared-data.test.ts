@@ -1,0 +1,152 @@
+/**
+ * Imports EVERY file of the real ../shared/data (through the CLI, into a temp database) and checks
+ * figures stated in PROVENANCE.md.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../cli/command.js';
+import { runCli } from '../../cli/run.js';
+import type { ImportReport, MarketStore } from '../../store/market-store.js';
+import { openMarketStore } from '../../store/sqlite-store.js';
+import { SKIP_REASON, sharedDataDir, sharedFile, skipWithoutSharedData } from '../../testing/data.js';
+import { parseDataFile } from './registry.js';
+
+const SLOW = 300_000;
+
+function captureIo(cwd: string): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, stderrIsTty: false, signal: new AbortController().signal };
+}
+
+interface ImportJson {
+  imported: string[];
+  skipped: string[];
+  failed: string[];
+  ignored: string[];
+  totals: { written: number; unchanged: number };
+  files: { file: string; status: string; report?: ImportReport }[];
+}
+
+describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_REASON})`, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mullet-shared-'));
+  const db = path.join(dir, 'market.db');
+  let first: ImportJson;
+  let store: MarketStore;
+  const reportOf = (name: string): ImportReport => {
+    const f = first.files.find((x) => path.basename(x.file) === name);
+    if (!f?.report) throw new Error(`no report for ${name}`);
+    return f.report;
+  };
+
+  beforeAll(async () => {
+    const io = captureIo(dir);
+    const code = await runCli(['data', 'import', sharedDataDir(), '--db', db, '--json'], io);
+    expect(io.err.join('')).not.toMatch(/FAILED|failed \(/);
+    expect(code).toBe(0);
+    first = JSON.parse(io.out.join('')) as ImportJson;
+    store = openMarketStore(db);
+  }, SLOW);
+
+  afterAll(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports the 15 market files and skips the 4 reference files with a reason', () => {
+    expect(first.failed).toEqual([]);
+    expect(first.imported).toHaveLength(15);
+    expect(first.skipped.map((f) => path.basename(f)).sort()).toEqual(['asic_miner_specs.csv', 'btc_halvings.csv', 'ercot_monthly_peak_load_2020_2025.csv', 'gpu_datacenter_specs.csv']);
+    expect(first.ignored.map((f) => path.basename(f))).toEqual(['PROVENANCE.md']);
+  });
+
+  it('finds the 1,579-interval October 2022 RT gap and 1,811 missing intervals per hub in 2022', () => {
+    const gaps = reportOf('ercot_rt_15min_hubs_2022.csv').gaps.filter((g) => g.series === 'ERCOT HB_WEST RT 15min');
+    expect(gaps.reduce((a, g) => a + g.missingIntervals, 0)).toBe(1_811);
+    expect(gaps).toContainEqual({ series: 'ERCOT HB_WEST RT 15min', fromMs: Date.parse('2022-10-10T18:00:00Z'), toMs: Date.parse('2022-10-27T04:30:00Z'), missingIntervals: 1_579 });
+    expect(gaps).toContainEqual(expect.objectContaining({ fromMs: Date.parse('2022-07-08T23:00:00Z'), missingIntervals: 100 }));
+    const cov = store.coverage({ topGaps: 1 }).find((c) => c.series === 'ERCOT HB_WEST RT 15min');
+    expect(cov?.gaps[0]?.missingIntervals).toBe(1_579);
+  });
+
+  it('has the RT interval counts of each local year (2020 35,129; 2023 35,040 per hub; 2024 35,136)', () => {
+    const year = (y: number, hub: string) =>
+      store.prices({ market: 'ERCOT', settlementPoint: hub, kind: 'RT', fromMs: Date.parse(`${y}-01-01T06:00:00Z`), toMs: Date.parse(`${y + 1}-01-01T06:00:00Z`) });
+    for (const hub of ['HB_BUSAVG', 'HB_HOUSTON', 'HB_HUBAVG', 'HB_NORTH', 'HB_PAN', 'HB_SOUTH', 'HB_WEST']) expect(year(2023, hub)).toHaveLength(35_040);
+    expect(year(2020, 'HB_WEST')).toHaveLength(35_129);
+    expect(year(2021, 'HB_WEST')).toHaveLength(34_983);
+    expect(year(2024, 'HB_WEST')).toHaveLength(35_136);
+    const mean = (y: number, hub: string) => {
+      const p = year(y, hub);
+      return p.reduce((a, x) => a + x.priceUsdPerMWh, 0) / p.length;
+    };
+    expect(Math.abs(mean(2021, 'HB_WEST') - 144.71)).toBeLessThan(0.01);
+    expect(Math.abs(mean(2023, 'HB_HUBAVG') - 48.36)).toBeLessThan(0.01);
+  });
+
+  it('DAM HB_HUBAVG at 2020-01-01 00:00 CST is 11.23 from both EIA and gridstatus, and ERCOT equals gridstatus on every hour', async () => {
+    const at = Date.parse('2020-01-01T06:00:00Z');
+    for (const name of ['ercot_dam_hubs_hourly_eia_2020_2024.csv', 'ercot_dam_hb_hubavg_hourly_2020_2024.csv']) {
+      const { batch } = await parseDataFile(sharedFile(name));
+      expect(batch.prices.find((p) => p.settlementPoint === 'HB_HUBAVG' && p.intervalStartMs === at)?.priceUsdPerMWh).toBe(11.23);
+    }
+    const got = store.prices({ market: 'ERCOT', settlementPoint: 'HB_HUBAVG', kind: 'DA', fromMs: at, toMs: at + 3_600_000 });
+    expect(got).toMatchObject([{ priceUsdPerMWh: 11.23, source: 'gridstatus' }]);
+    expect(reportOf('ercot_dam_spp_hubs_lz_hourly_2021_2025.csv').notes).toContain('ERCOT HB_HUBAVG DA 60min: ercot vs gridstatus: 35,064 common interval(s), 0 differ');
+    const dam = store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: Date.parse('2021-01-01T06:00:00Z'), toMs: Date.parse('2022-01-01T06:00:00Z') });
+    expect(dam.every((p) => p.source === 'ercot')).toBe(true);
+    expect(Math.abs(dam.reduce((a, p) => a + p.priceUsdPerMWh, 0) / dam.length - 142.64)).toBeLessThan(0.01);
+  });
+
+  it("ERCOT's own sample reports agree with the stored series", async () => {
+    const samples = path.join(sharedDataDir(), 'samples', 'ercot');
+    const rt = store.ingest('np6-905', (await parseDataFile(path.join(samples, 'NP6-905-CD_cdr.00012301.0000000000000000.20240329.010211.SPPHLZNP6905_20240329_0100.csv'))).batch);
+    // PROVENANCE §8: the posting for 05:45 UTC matches the EIA 2024 RT file for all 7 hubs.
+    for (const hub of ['HB_BUSAVG', 'HB_HOUSTON', 'HB_HUBAVG', 'HB_NORTH', 'HB_PAN', 'HB_SOUTH', 'HB_WEST']) {
+      expect(rt.notes).toContain(`ERCOT ${hub} RT 15min: ercot vs eia: 1 common interval(s), 0 differ`);
+    }
+    // PROVENANCE §8/§9: the NP4-190 daily file and the NP4-180 sheet equal the wide DAM SPP file.
+    const dam = store.ingest('np4-190', (await parseDataFile(path.join(samples, 'NP4-190-CD_DAMSPP_20250411_hubs_loadzones.csv'))).batch);
+    expect(dam.inserted.prices).toBe(0);
+    expect(dam.unchanged).toBe(360);
+    const sheet = store.ingest('np4-180', (await parseDataFile(path.join(samples, 'NP4-180-ER_rpt.00013060.DAMLZHBSPP_2025_sheetJan_first300rows.csv'))).batch);
+    expect(sheet.inserted.prices).toBe(0);
+    expect(sheet.unchanged).toBe(300);
+  });
+
+  it('merges Bitcoin days by precedence (Bitstamp close, blockchain.com difficulty, Coin Metrics fees)', () => {
+    const [d19, d20] = store.btcDays('2024-04-19', '2024-04-20');
+    expect(d19).toMatchObject({ dateUtc: '2024-04-19', priceUsd: 63_863, sources: { priceUsd: 'bitstamp' } });
+    expect(d20).toMatchObject({ dateUtc: '2024-04-20', priceUsd: 64_930, sources: { priceUsd: 'bitstamp', difficulty: 'blockchain.com', feesBtc: 'coinmetrics' } });
+    expect(Math.round((d20?.difficulty ?? 0) / 1e10) / 100).toBe(86.39);
+    expect(Math.round(d20?.feesBtc ?? 0)).toBe(1_206);
+    expect(store.btcDays('2023-12-30', '2023-12-30')[0]?.priceUsd).toBe(42_165);
+    // After blockchain.com ends (2025-04-08) Coin Metrics' implied difficulty carries on.
+    const late = store.btcDays('2025-12-29', '2025-12-29')[0];
+    expect(late?.sources?.difficulty).toBe('coinmetrics');
+    expect(Math.round((late?.difficulty ?? 0) / 1e10) / 100).toBe(148.26);
+    // Fees after Coin Metrics ends come from the per-block sums.
+    expect(store.btcDays('2026-01-31', '2026-01-31')[0]).toMatchObject({ feesBtc: 3.0406678, sources: { feesBtc: 'blockstats' } });
+    const epochs = store.epochs();
+    expect(epochs).toHaveLength(133);
+    expect(epochs.find((e) => e.startDateUtc === '2024-04-11')?.difficulty).toBeCloseTo(86.389e12, -9);
+  });
+
+  it('has the hourly load and its July 2023 peak (82,939 MW)', () => {
+    const total = store.coverage().find((c) => c.series === 'ERCOT load TOTAL 60min');
+    expect(total?.count).toBe(48_573);
+    const july = store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: Date.parse('2023-07-01T05:00:00Z'), toMs: Date.parse('2023-08-01T05:00:00Z') });
+    expect(july).toHaveLength(744);
+    expect(Math.round(Math.max(...july.map((l) => l.loadMW)))).toBe(82_939);
+  });
+
+  it('re-importing everything writes nothing', async () => {
+    const io = captureIo(dir);
+    expect(await runCli(['data', 'import', sharedDataDir(), '--db', db, '--json'], io)).toBe(0);
+    const again = JSON.parse(io.out.join('')) as ImportJson;
+    expect(again.totals.written).toBe(0);
+    expect(again.totals.unchanged).toBe(first.totals.written);
+  }, SLOW);
+});

@@ -1,0 +1,229 @@
+/**
+ * The contract every MarketStore implementation passes (SQLite now, PostgreSQL later): call
+ * `runMarketStoreContract(name, factory)` from the implementation's test file. The factory must
+ * return an EMPTY store each time.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isMulletError } from '../core/errors.js';
+import { MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
+import { emptyBatch, type ParsedBatch, type PricePoint } from '../market/types.js';
+import type { MarketStore } from './market-store.js';
+
+const T0 = Date.parse('2024-01-01T06:00:00Z');
+const Q = 15 * MS_PER_MINUTE;
+
+function rt(point: string, startMs: number, price: number, source?: string): PricePoint {
+  return { market: 'ERCOT', settlementPoint: point, kind: 'RT', intervalStartMs: startMs, intervalMinutes: 15, priceUsdPerMWh: price, ...(source === undefined ? {} : { source }) };
+}
+
+function da(startMs: number, price: number, source: string): PricePoint {
+  return { market: 'ERCOT', settlementPoint: 'HB_HUBAVG', kind: 'DA', intervalStartMs: startMs, intervalMinutes: 60, priceUsdPerMWh: price, source };
+}
+
+function priceBatch(prices: PricePoint[], provider = 'eia'): ParsedBatch {
+  return { ...emptyBatch('test-format'), provider, prices };
+}
+
+/** Runs the shared suite against `factory()` (a fresh, empty store per test). */
+export function runMarketStoreContract(name: string, factory: () => MarketStore | Promise<MarketStore>): void {
+  describe(`MarketStore contract: ${name}`, () => {
+    let store: MarketStore;
+    beforeEach(async () => {
+      store = await factory();
+    });
+    afterEach(() => {
+      store.close();
+    });
+
+    const westRt = (fromMs = T0, toMs = T0 + 100 * Q) => store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs, toMs });
+
+    it('reads back what it ingested, sorted, over a half-open range', () => {
+      const r = store.ingest('a.csv', priceBatch([rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + 2 * Q, 30)]));
+      expect(r.inserted.prices).toBe(3);
+      expect(r.unchanged).toBe(0);
+      expect(r.source).toBe('test-format');
+      expect(westRt().map((p) => [p.intervalStartMs - T0, p.priceUsdPerMWh])).toEqual([
+        [0, 10],
+        [Q, 20],
+        [2 * Q, 30],
+      ]);
+      expect(westRt(T0 + Q, T0 + 2 * Q).map((p) => p.priceUsdPerMWh)).toEqual([20]);
+      expect(westRt()[0]).toMatchObject({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalMinutes: 15, source: 'eia' });
+      expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
+    });
+
+    it('is idempotent: the same batch again writes nothing', () => {
+      const batch = priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]);
+      store.ingest('a.csv', batch);
+      const again = store.ingest('a.csv', batch);
+      expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0 });
+      expect(again.unchanged).toBe(2);
+      expect(again.changed).toBe(0);
+      expect(westRt()).toHaveLength(2);
+    });
+
+    it('counts a changed value as written and changed, and keeps the new value', () => {
+      store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]));
+      const r = store.ingest('b.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 21), rt('HB_WEST', T0 + 2 * Q, 30)]));
+      expect(r.inserted.prices).toBe(2);
+      expect(r.changed).toBe(1);
+      expect(r.unchanged).toBe(1);
+      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([10, 21, 30]);
+    });
+
+    it('writes nothing when any record is invalid, and says which', () => {
+      store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10)]));
+      const bad = priceBatch([rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0 + 2 * Q, Number.NaN), rt('HB_WEST', T0 + 3 * Q, 40)]);
+      bad.loads.push({ market: 'ERCOT', zone: 'TOTAL', intervalStartMs: T0, intervalMinutes: 60, loadMW: 50_000 });
+      let err: unknown;
+      try {
+        store.ingest('bad.csv', bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(isMulletError(err) && err.code === 'BAD_INPUT').toBe(true);
+      expect(String((err as Error).message) + String((err as { where?: string }).where)).toMatch(/prices\[1\]/);
+      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([10]);
+      expect(store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
+    });
+
+    it('rejects a start off the interval grid', () => {
+      expect(() => store.ingest('x.csv', priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).toThrow(/grid/);
+    });
+
+    it('counts duplicates inside one batch and keeps the last value', () => {
+      const r = store.ingest('d.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 11), rt('HB_WEST', T0 + Q, 20)]));
+      expect(r.duplicatesInFile).toBe(2);
+      expect(r.inserted.prices).toBe(2);
+      expect(r.notes.join('\n')).toMatch(/2 duplicate interval\(s\).*1 with different values/);
+      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([11, 20]);
+    });
+
+    it('reports gaps of the touched series inside the batch span, merged into ranges', () => {
+      const present = [0, 1, 4, 5, 6, 10];
+      const r = store.ingest('g.csv', priceBatch(present.map((i) => rt('HB_WEST', T0 + i * Q, i))));
+      expect(r.gaps).toEqual([
+        { series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 2 * Q, toMs: T0 + 3 * Q, missingIntervals: 2 },
+        { series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 7 * Q, toMs: T0 + 9 * Q, missingIntervals: 3 },
+      ]);
+      // A later file that fills part of a hole only reports what is still missing in its own span.
+      const fill = store.ingest('h.csv', priceBatch([rt('HB_WEST', T0 + 7 * Q, 7), rt('HB_WEST', T0 + 9 * Q, 9)]));
+      expect(fill.gaps).toEqual([{ series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 8 * Q, toMs: T0 + 8 * Q, missingIntervals: 1 }]);
+    });
+
+    it('keeps every source and reads the best one per interval (ercot > gridstatus > eia > others)', () => {
+      const h = MS_PER_HOUR;
+      store.ingest('eia.csv', priceBatch([da(T0, 11.23, 'eia'), da(T0 + h, 9.99, 'eia'), da(T0 + 2 * h, 9.5, 'eia'), da(T0 + 3 * h, 7, 'eia')]));
+      store.ingest('gs.csv', priceBatch([da(T0, 11.23, 'gridstatus'), da(T0 + h, 10.01, 'gridstatus')]));
+      const official = store.ingest('ercot.csv', priceBatch([da(T0 + h, 10.0, 'ercot'), da(T0 + 3 * h, 8, 'zz-unknown')]));
+      const got = store.prices({ market: 'ERCOT', settlementPoint: 'HB_HUBAVG', kind: 'DA', fromMs: T0, toMs: T0 + 4 * h });
+      expect(got.map((p) => [p.priceUsdPerMWh, p.source])).toEqual([
+        [11.23, 'gridstatus'],
+        [10.0, 'ercot'],
+        [9.5, 'eia'],
+        [7, 'eia'],
+      ]);
+      // Disagreements with the other sources are noted.
+      expect(official.notes.join('\n')).toMatch(/ercot vs eia: 1 common interval\(s\), 1 differ/);
+      expect(official.notes.join('\n')).toMatch(/ercot vs gridstatus: 1 common interval\(s\), 1 differ/);
+      const cov = store.coverage().find((c) => c.series === 'ERCOT HB_HUBAVG DA 60min');
+      expect(cov?.sources).toEqual(['ercot', 'gridstatus', 'eia', 'zz-unknown']);
+      expect(cov?.count).toBe(4);
+    });
+
+    it('stores load by zone with its source and precedence', () => {
+      const load = (zone: string, i: number, mw: number, source: string) => ({ market: 'ERCOT', zone, intervalStartMs: T0 + i * MS_PER_HOUR, intervalMinutes: 60, loadMW: mw, source });
+      const r = store.ingest('load.csv', { ...emptyBatch('load'), loads: [load('TOTAL', 0, 40_000, 'eia'), load('TOTAL', 1, 41_000, 'eia'), load('TOTAL', 1, 41_200, 'ercot'), load('WEST', 0, 1_000, 'eia')] });
+      expect(r.inserted.loads).toBe(4);
+      expect(store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR }).map((l) => [l.loadMW, l.source])).toEqual([
+        [40_000, 'eia'],
+        [41_200, 'ercot'],
+      ]);
+      expect(store.loads({ market: 'ERCOT', zone: 'WEST', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR })).toHaveLength(1);
+    });
+
+    it('merges Bitcoin days field by field with per-field precedence', () => {
+      store.ingest('price.csv', {
+        ...emptyBatch('price'),
+        btcDays: [
+          { dateUtc: '2024-04-19', priceUsd: 63_863, source: 'bitstamp' },
+          { dateUtc: '2024-04-19', priceUsd: 63_800, source: 'yahoo' },
+          { dateUtc: '2024-04-20', priceUsd: 64_994, source: 'yahoo' },
+        ],
+      });
+      store.ingest('cm.csv', {
+        ...emptyBatch('cm'),
+        provider: 'coinmetrics',
+        btcDays: [
+          { dateUtc: '2024-04-19', priceUsd: 63_900, difficulty: 88e12, feesBtc: 100, blocks: 151 },
+          { dateUtc: '2024-04-20', priceUsd: 64_900, difficulty: 88.1e12, feesBtc: 1_206, blocks: 130 },
+        ],
+      });
+      store.ingest('bc.csv', { ...emptyBatch('bc'), provider: 'blockchain.com', btcDays: [{ dateUtc: '2024-04-20', difficulty: 86.39e12 }] });
+      store.ingest('bs.csv', { ...emptyBatch('bs'), provider: 'blockstats', btcDays: [{ dateUtc: '2024-04-20', feesBtc: 1_000, heightEndOfDay: 840_134 }] });
+      const days = store.btcDays('2024-04-18', '2024-04-20');
+      expect(days.map((d) => d.dateUtc)).toEqual(['2024-04-19', '2024-04-20']);
+      expect(days[0]).toMatchObject({ priceUsd: 63_863, difficulty: 88e12, feesBtc: 100, blocks: 151, sources: { priceUsd: 'bitstamp', difficulty: 'coinmetrics' } });
+      expect(days[1]).toMatchObject({
+        priceUsd: 64_900,
+        difficulty: 86.39e12,
+        feesBtc: 1_206,
+        heightEndOfDay: 840_134,
+        sources: { priceUsd: 'coinmetrics', difficulty: 'blockchain.com', feesBtc: 'coinmetrics', heightEndOfDay: 'blockstats' },
+      });
+      expect(store.btcDays('2024-04-20', '2024-04-20')).toHaveLength(1);
+      expect(store.btcDays('2030-01-01', '2030-12-31')).toEqual([]);
+      const again = store.ingest('cm.csv', {
+        ...emptyBatch('cm'),
+        provider: 'coinmetrics',
+        btcDays: [{ dateUtc: '2024-04-19', priceUsd: 63_900, difficulty: 88e12, feesBtc: 100, blocks: 151 }],
+      });
+      expect(again.inserted.btcDays).toBe(0);
+      expect(again.unchanged).toBe(4);
+    });
+
+    it('rejects a malformed Bitcoin date and writes nothing', () => {
+      expect(() =>
+        store.ingest('b.csv', { ...emptyBatch('b'), btcDays: [{ dateUtc: '2024-04-19', priceUsd: 1 }, { dateUtc: '2024-02-30', priceUsd: 2 }] }),
+      ).toThrow(/btcDays\[1\]|calendar date/);
+      expect(store.btcDays('2024-01-01', '2024-12-31')).toEqual([]);
+    });
+
+    it('stores difficulty epochs idempotently, sorted by start day', () => {
+      const batch = { ...emptyBatch('epochs'), provider: 'blockchain.com', epochs: [{ startDateUtc: '2024-04-25', difficulty: 88.104e12 }, { startDateUtc: '2024-04-11', difficulty: 86.389e12 }] };
+      expect(store.ingest('e.csv', batch).inserted.epochs).toBe(2);
+      expect(store.ingest('e.csv', batch).inserted.epochs).toBe(0);
+      expect(store.epochs().map((e) => [e.startDateUtc, e.difficulty])).toEqual([
+        ['2024-04-11', 86.389e12],
+        ['2024-04-25', 88.104e12],
+      ]);
+    });
+
+    it('reports coverage per series with the largest gaps', () => {
+      const present = [0, 1, 2, 5, 6, 20, 21];
+      store.ingest('c.csv', priceBatch(present.map((i) => rt('HB_NORTH', T0 + i * Q, i))));
+      store.ingest('b.csv', { ...emptyBatch('b'), provider: 'bitstamp', btcDays: ['2024-01-01', '2024-01-02', '2024-01-05'].map((d) => ({ dateUtc: d, priceUsd: 1 })) });
+      const cov = store.coverage({ topGaps: 1 });
+      const north = cov.find((c) => c.series === 'ERCOT HB_NORTH RT 15min');
+      expect(north).toMatchObject({
+        unit: 'USD/MWh',
+        intervalMinutes: 15,
+        firstMs: T0,
+        lastMs: T0 + 21 * Q,
+        count: 7,
+        expected: 22,
+        missing: 15,
+        gapCount: 2,
+        gaps: [{ fromMs: T0 + 7 * Q, toMs: T0 + 19 * Q, missingIntervals: 13 }],
+        key: { kind: 'price', market: 'ERCOT', settlementPoint: 'HB_NORTH', priceKind: 'RT' },
+      });
+      const price = cov.find((c) => c.series === 'BTC priceUsd daily');
+      expect(price).toMatchObject({ unit: 'USD/BTC', intervalMinutes: 1440, count: 3, expected: 5, missing: 2, gapCount: 1, sources: ['bitstamp'] });
+    });
+
+    it('has empty coverage when empty', () => {
+      expect(store.coverage()).toEqual([]);
+      expect(store.epochs()).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The SQLite schema as ordered migrations. `schema_version` records each applied version; opening
+ * a database applies the missing ones, each in its own transaction. Never edit a released
+ * migration: append a new one.
+ */
+import type Database from 'better-sqlite3';
+import { MulletError } from '../core/errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'sources, series, prices, loads, btc_daily, difficulty_epochs',
+    sql: `
+      CREATE TABLE sources (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE            -- publisher: 'ercot', 'gridstatus', 'eia', 'bitstamp', ...
+      );
+      CREATE TABLE series (
+        id               INTEGER PRIMARY KEY,
+        kind             TEXT NOT NULL CHECK (kind IN ('price', 'load')),
+        market           TEXT NOT NULL,      -- 'ERCOT'
+        point            TEXT NOT NULL,      -- settlement point (price) or weather zone / TOTAL (load)
+        price_kind       TEXT NOT NULL CHECK (price_kind IN ('RT', 'DA', '')),
+        interval_minutes INTEGER NOT NULL CHECK (interval_minutes > 0),
+        UNIQUE (kind, market, point, price_kind, interval_minutes)
+      );
+      CREATE TABLE series_sources (
+        series_id INTEGER NOT NULL REFERENCES series (id),
+        source_id INTEGER NOT NULL REFERENCES sources (id),
+        PRIMARY KEY (series_id, source_id)
+      ) WITHOUT ROWID;
+      -- Interval starts are UTC ms. One row per (series, start, source): every source is kept.
+      CREATE TABLE prices (
+        series_id   INTEGER NOT NULL,
+        start_ms    INTEGER NOT NULL,
+        source_id   INTEGER NOT NULL,
+        usd_per_mwh REAL NOT NULL,
+        PRIMARY KEY (series_id, start_ms, source_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE loads (
+        series_id INTEGER NOT NULL,
+        start_ms  INTEGER NOT NULL,
+        source_id INTEGER NOT NULL,
+        mw        REAL NOT NULL,
+        PRIMARY KEY (series_id, start_ms, source_id)
+      ) WITHOUT ROWID;
+      -- Bitcoin daily data in per-field form so files with different fields merge.
+      CREATE TABLE btc_daily (
+        field     TEXT NOT NULL,             -- BtcField: 'priceUsd', 'difficulty', 'feesBtc', ...
+        day_ms    INTEGER NOT NULL,          -- UTC midnight starting the day
+        source_id INTEGER NOT NULL,
+        value     REAL NOT NULL,
+        PRIMARY KEY (field, day_ms, source_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE difficulty_epochs (
+        start_day_ms INTEGER NOT NULL,       -- first full UTC day at this difficulty
+        source_id    INTEGER NOT NULL,
+        difficulty   REAL NOT NULL,
+        start_height INTEGER,
+        PRIMARY KEY (start_day_ms, source_id)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies pending migrations; refuses a database written by a newer Mullet. Returns the version. */
+export function migrate(db: Database.Database, nowMs: number): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version       INTEGER PRIMARY KEY,
+    description   TEXT NOT NULL,
+    applied_at_ms INTEGER NOT NULL
+  )`);
+  const row = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get();
+  const current = row?.v ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new MulletError('IO', `database schema version ${current} is newer than this Mullet understands (${SCHEMA_VERSION}); upgrade Mullet`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
+    })();
+  }
+  return SCHEMA_VERSION;
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../core/time.js';
+import { emptyBatch } from '../market/types.js';
+import { runMarketStoreContract } from './market-store.contract.js';
+import { SCHEMA_VERSION } from './schema.js';
+import { openMarketStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'mullet-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+runMarketStoreContract('SQLite in memory', () => openMarketStore(':memory:'));
+runMarketStoreContract('SQLite file (WAL)', () => openMarketStore(path.join(dir, `contract-${n++}.db`)));
+
+describe('SQLite market store specifics', () => {
+  it('creates the schema with a version row, in WAL mode, and keeps data across reopen', () => {
+    const file = path.join(dir, 'reopen.db');
+    const store = openMarketStore(file, { clock: new FakeClock(1_700_000_000_000) });
+    store.ingest('x.csv', {
+      ...emptyBatch('t'),
+      prices: [{ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalStartMs: 1_704_088_800_000, intervalMinutes: 15, priceUsdPerMWh: 12.5 }],
+    });
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT version, applied_at_ms FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION, applied_at_ms: 1_700_000_000_000 }]);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    const again = openMarketStore(file);
+    expect(again.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Number.MAX_SAFE_INTEGER })).toHaveLength(1);
+    again.close();
+  });
+
+  it('refuses a database from a newer schema', () => {
+    const file = path.join(dir, 'newer.db');
+    openMarketStore(file).close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(SCHEMA_VERSION + 1, 'future', 0);
+    db.close();
+    expect(() => openMarketStore(file)).toThrow(/newer than this Mullet/);
+  });
+
+  it('reports an unopenable path as an IO error', () => {
+    expect(() => openMarketStore(path.join(dir, 'no', 'such', 'dir', 'x.db'))).toThrow(/cannot open market database/);
+  });
+
+  it('rolls back everything, new sources and series included, when SQLite fails mid-import', () => {
+    const file = path.join(dir, 'rollback.db');
+    openMarketStore(file).close();
+    const db = new Database(file);
+    db.exec(`CREATE TRIGGER fail_on_999 BEFORE INSERT ON prices WHEN NEW.usd_per_mwh = 999 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    db.close();
+    const store = openMarketStore(file);
+    const t = Date.parse('2024-01-01T06:00:00Z');
+    const p = (point: string, price: number, source: string) => ({ market: 'ERCOT', settlementPoint: point, kind: 'RT' as const, intervalStartMs: t, intervalMinutes: 15, priceUsdPerMWh: price, source });
+    expect(() => store.ingest('x.csv', { ...emptyBatch('t'), prices: [p('HB_NORTH', 1, 'first-source'), p('HB_WEST', 999, 'first-source')] })).toThrow(/nothing written.*injected failure/);
+    expect(store.coverage()).toEqual([]);
+    const ok = store.ingest('y.csv', { ...emptyBatch('t'), prices: [p('HB_NORTH', 2, 'second-source')] });
+    expect(ok.inserted.prices).toBe(1);
+    expect(store.coverage().map((c) => [c.series, c.sources])).toEqual([['ERCOT HB_NORTH RT 15min', ['second-source']]]);
+    store.close();
+  });
+
+  it('prefers the finest interval when a point has several, unless one is asked for', () => {
+    const store = openMarketStore(':memory:');
+    const t = Date.parse('2024-01-01T06:00:00Z');
+    store.ingest('x.csv', {
+      ...emptyBatch('t'),
+      prices: [
+        { market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalStartMs: t, intervalMinutes: 60, priceUsdPerMWh: 20 },
+        { market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalStartMs: t, intervalMinutes: 15, priceUsdPerMWh: 10 },
+      ],
+    });
+    const q = { market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT' as const, fromMs: t, toMs: t + 3_600_000 };
+    expect(store.prices(q).map((p) => p.intervalMinutes)).toEqual([15]);
+    expect(store.prices({ ...q, intervalMinutes: 60 }).map((p) => p.priceUsdPerMWh)).toEqual([20]);
+    expect(store.prices({ ...q, intervalMinutes: 5 })).toEqual([]);
+    store.close();
+  });
+});

@@ -1,0 +1,592 @@
+/**
+ * The embedded market store: SQLite through better-sqlite3 (synchronous, so one import is one
+ * transaction with no interleaving). Schema and migrations live in schema.ts; times are integer
+ * ms (interval starts, UTC); every source's value is kept and precedence is applied on read.
+ */
+import Database from 'better-sqlite3';
+import { MulletError, badInput } from '../core/errors.js';
+import { MS_PER_DAY, MS_PER_MINUTE, systemClock, utcDate, parseUtcDate, type Clock } from '../core/time.js';
+import { BTC_FIELDS, type BtcDay, type BtcField, type DifficultyEpoch, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
+import {
+  BTC_UNITS,
+  LOAD_UNIT,
+  PRICE_UNIT,
+  btcSeriesLabel,
+  groupBatch,
+  pointSeriesKey,
+  pointSeriesLabel,
+  type Group,
+  type PointSeriesId,
+} from './batch.js';
+import { expectedIntervals, findGaps, largestGaps } from './gaps.js';
+import type { GapReport, ImportReport, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from './market-store.js';
+import { BTC_SOURCES, EPOCH_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
+import { migrate } from './schema.js';
+
+type Db = Database.Database;
+
+export interface OpenMarketStoreOptions {
+  /** Stamps `schema_version.applied_at_ms`; defaults to the system clock. */
+  clock?: Clock;
+}
+
+/** Opens (creating and migrating if needed) the SQLite market store at `file`; ':memory:' for a throw-away one. */
+export function openMarketStore(file: string, options: OpenMarketStoreOptions = {}): MarketStore {
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new MulletError('IO', `cannot open market database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+  }
+  try {
+    if (file !== ':memory:') {
+      db.pragma('journal_mode = WAL');
+      // WAL + NORMAL is durable across application crashes; a power cut may lose the last import.
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    migrate(db, (options.clock ?? systemClock).nowMs());
+  } catch (err) {
+    db.close();
+    if (err instanceof MulletError) throw err;
+    throw new MulletError('IO', `cannot initialise market database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+  }
+  return new SqliteMarketStore(db);
+}
+
+/** Tolerances for "the sources disagree": half a cent per MWh, 0.05 MW, one part per million. */
+const PRICE_TOLERANCE = 0.005;
+const LOAD_TOLERANCE = 0.05;
+const BTC_RELATIVE_TOLERANCE = 1e-6;
+/** Rows per multi-row upsert statement (fewer native calls; well under SQLite's 32,766 variables). */
+const CHUNK = 256;
+
+type PointTable = 'prices' | 'loads';
+
+interface SeriesRow {
+  id: number;
+  kind: 'price' | 'load';
+  market: string;
+  point: string;
+  price_kind: string;
+  interval_minutes: number;
+}
+
+class SqliteMarketStore implements MarketStore {
+  private readonly sourceIds = new Map<string, number>();
+  private readonly sourceNames = new Map<number, string>();
+  private readonly seriesIds = new Map<string, number>();
+  private readonly stmtCache = new Map<string, Database.Statement>();
+  /** Source pairs already compared during the current ingest (a file with two sources compares them once). */
+  private readonly compared = new Set<string>();
+
+  constructor(private readonly db: Db) {
+    this.loadSources();
+  }
+
+  /** (Re)reads the id caches; after a rolled-back import they may name rows that no longer exist. */
+  private loadSources(): void {
+    this.sourceIds.clear();
+    this.sourceNames.clear();
+    this.seriesIds.clear();
+    for (const r of this.db.prepare<[], { id: number; name: string }>('SELECT id, name FROM sources').all()) {
+      this.sourceIds.set(r.name, r.id);
+      this.sourceNames.set(r.id, r.name);
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmtCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmtCache.set(sql, s);
+    }
+    return s;
+  }
+
+  private sourceId(name: string): number {
+    const known = this.sourceIds.get(name);
+    if (known !== undefined) return known;
+    this.stmt('INSERT OR IGNORE INTO sources (name) VALUES (?)').run(name);
+    const row = this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number };
+    this.sourceIds.set(name, row.id);
+    this.sourceNames.set(row.id, name);
+    return row.id;
+  }
+
+  private sourceName(id: number): string {
+    const known = this.sourceNames.get(id);
+    if (known !== undefined) return known;
+    // Another process may have added it since this store was opened.
+    this.loadSources();
+    return this.sourceNames.get(id) ?? `#${id}`;
+  }
+
+  private seriesId(s: PointSeriesId): number {
+    const key = pointSeriesKey(s);
+    const known = this.seriesIds.get(key);
+    if (known !== undefined) return known;
+    const args = [s.kind, s.market, s.point, s.priceKind, s.intervalMinutes];
+    this.stmt('INSERT OR IGNORE INTO series (kind, market, point, price_kind, interval_minutes) VALUES (?, ?, ?, ?, ?)').run(...args);
+    const row = this.stmt('SELECT id FROM series WHERE kind = ? AND market = ? AND point = ? AND price_kind = ? AND interval_minutes = ?').get(...args) as { id: number };
+    this.seriesIds.set(key, row.id);
+    return row.id;
+  }
+
+  ingest(file: string, batch: ParsedBatch): ImportReport {
+    const groups = groupBatch(file, batch);
+    const report: ImportReport = {
+      file,
+      source: batch.source,
+      inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0 },
+      changed: 0,
+      unchanged: 0,
+      duplicatesInFile: 0,
+      gaps: [],
+      notes: [...batch.notes],
+    };
+    this.compared.clear();
+    const run = this.db.transaction(() => {
+      this.ingestPoints(groups.points, report);
+      this.ingestBtc(groups.btc, report);
+      this.ingestEpochs(groups.epochs, report);
+    });
+    try {
+      run();
+    } catch (err) {
+      this.loadSources();
+      if (err instanceof MulletError) throw err;
+      throw new MulletError('IO', `import failed, nothing written: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+    }
+    return report;
+  }
+
+  /** Upserts a sorted group in chunks; returns rows written (inserted or changed). */
+  private upsertRows(table: PointTable | 'btc_daily', keyId: number | string, sourceId: number, g: Group<unknown>): number {
+    const [keyCol, timeCol, valueCol] = columnsOf(table);
+    const upsertSql = (rows: number) =>
+      `INSERT INTO ${table} (${keyCol}, ${timeCol}, source_id, ${valueCol}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (${keyCol}, ${timeCol}, source_id) DO UPDATE SET ${valueCol} = excluded.${valueCol}
+       WHERE ${table}.${valueCol} IS NOT excluded.${valueCol}`;
+    let written = 0;
+    const n = g.startsMs.length;
+    const full = this.stmt(upsertSql(CHUNK));
+    const args: (number | string)[] = new Array<number | string>(CHUNK * 4);
+    let i = 0;
+    for (; i + CHUNK <= n; i += CHUNK) {
+      for (let j = 0; j < CHUNK; j++) {
+        args[j * 4] = keyId;
+        args[j * 4 + 1] = g.startsMs[i + j] as number;
+        args[j * 4 + 2] = sourceId;
+        args[j * 4 + 3] = g.values[i + j] as number;
+      }
+      written += full.run(args).changes;
+    }
+    const single = this.stmt(upsertSql(1));
+    for (; i < n; i++) written += single.run(keyId, g.startsMs[i], sourceId, g.values[i]).changes;
+    return written;
+  }
+
+  private countRows(table: PointTable | 'btc_daily', keyId: number | string, sourceId: number, fromMs: number, toMs: number): number {
+    const [keyCol, timeCol] = columnsOf(table);
+    const row = this.stmt(`SELECT COUNT(*) AS n FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? AND source_id = ?`).get(keyId, fromMs, toMs, sourceId) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /** Writes one group and tallies inserted / changed / unchanged / duplicates into the report. */
+  private writeGroup(table: PointTable | 'btc_daily', keyId: number | string, label: string, g: Group<unknown>, report: ImportReport): number {
+    const n = g.startsMs.length;
+    if (n === 0) return 0;
+    const sourceId = this.sourceId(g.source);
+    const first = g.startsMs[0] as number;
+    const last = g.startsMs[n - 1] as number;
+    const before = this.countRows(table, keyId, sourceId, first, last);
+    const written = this.upsertRows(table, keyId, sourceId, g);
+    const added = this.countRows(table, keyId, sourceId, first, last) - before;
+    report.changed += written - added;
+    report.unchanged += n - written;
+    report.duplicatesInFile += g.duplicates;
+    if (g.duplicates > 0) {
+      const conflict =
+        g.conflicting > 0
+          ? `, ${g.conflicting} with different values (last kept; first at ${new Date(g.firstConflictMs ?? first).toISOString()})`
+          : ', identical values';
+      report.notes.push(`${label} [${g.source}]: ${g.duplicates} duplicate interval(s) in the file${conflict}`);
+    }
+    return written;
+  }
+
+  private ingestPoints(groups: Group<PointSeriesId>[], report: ImportReport): void {
+    const touched = new Map<number, { label: string; table: PointTable; stepMs: number; fileStarts: number[] }>();
+    for (const g of groups) {
+      const table: PointTable = g.key.kind === 'price' ? 'prices' : 'loads';
+      const seriesId = this.seriesId(g.key);
+      const label = pointSeriesLabel(g.key);
+      const written = this.writeGroup(table, seriesId, label, g, report);
+      if (table === 'prices') report.inserted.prices += written;
+      else report.inserted.loads += written;
+      this.stmt('INSERT OR IGNORE INTO series_sources (series_id, source_id) VALUES (?, ?)').run(seriesId, this.sourceId(g.source));
+      const t = touched.get(seriesId);
+      if (t) t.fileStarts = mergeSorted(t.fileStarts, g.startsMs);
+      else touched.set(seriesId, { label, table, stepMs: g.key.intervalMinutes * MS_PER_MINUTE, fileStarts: g.startsMs });
+    }
+    for (const [seriesId, t] of touched) this.reportGaps(t.table, seriesId, t.label, t.stepMs, t.fileStarts, report);
+    for (const g of groups) {
+      if (g.startsMs.length === 0) continue;
+      const table: PointTable = g.key.kind === 'price' ? 'prices' : 'loads';
+      const tol = table === 'prices' ? PRICE_TOLERANCE : LOAD_TOLERANCE;
+      const unit = table === 'prices' ? PRICE_UNIT : LOAD_UNIT;
+      this.compareSources(table, this.seriesId(g.key), pointSeriesLabel(g.key), g, (a, b) => `ABS(${a} - ${b}) > ${tol}`, (d) => `${fmtNum(d)} ${unit}`, report);
+    }
+  }
+
+  private ingestBtc(groups: Group<BtcField>[], report: ImportReport): void {
+    const touched = new Map<BtcField, number[]>();
+    for (const g of groups) {
+      report.inserted.btcDays += this.writeGroup('btc_daily', g.key, btcSeriesLabel(g.key), g, report);
+      const t = touched.get(g.key);
+      touched.set(g.key, t ? mergeSorted(t, g.startsMs) : g.startsMs);
+    }
+    for (const [field, fileStarts] of touched) this.reportGaps('btc_daily', field, btcSeriesLabel(field), MS_PER_DAY, fileStarts, report);
+    for (const g of groups) {
+      if (g.startsMs.length === 0) continue;
+      this.compareSources(
+        'btc_daily',
+        g.key,
+        btcSeriesLabel(g.key),
+        g,
+        (a, b) => `ABS(${a} - ${b}) > ${BTC_RELATIVE_TOLERANCE} * MAX(ABS(${a}), ABS(${b}))`,
+        (d) => fmtNum(d),
+        report,
+        true,
+      );
+    }
+  }
+
+  private ingestEpochs(epochs: ReturnType<typeof groupBatch>['epochs'], report: ImportReport): void {
+    const upsert = this.stmt(
+      `INSERT INTO difficulty_epochs (start_day_ms, source_id, difficulty, start_height) VALUES (?, ?, ?, ?)
+       ON CONFLICT (start_day_ms, source_id) DO UPDATE SET difficulty = excluded.difficulty, start_height = excluded.start_height
+       WHERE difficulty_epochs.difficulty IS NOT excluded.difficulty OR difficulty_epochs.start_height IS NOT excluded.start_height`,
+    );
+    const exists = this.stmt('SELECT 1 FROM difficulty_epochs WHERE start_day_ms = ? AND source_id = ?');
+    const seen = new Set<string>();
+    for (const e of epochs) {
+      const sourceId = this.sourceId(e.source);
+      const key = `${e.startDayMs}/${sourceId}`;
+      if (seen.has(key)) report.duplicatesInFile++;
+      seen.add(key);
+      const had = exists.get(e.startDayMs, sourceId) !== undefined;
+      const written = upsert.run(e.startDayMs, sourceId, e.difficulty, e.startHeight).changes;
+      report.inserted.epochs += written;
+      if (written > 0 && had) report.changed++;
+      if (written === 0) report.unchanged++;
+    }
+  }
+
+  /**
+   * Notes how this group's values compare with other sources of the same series over the same
+   * intervals: common count, how many differ beyond tolerance, and the largest difference.
+   */
+  private compareSources(
+    table: PointTable | 'btc_daily',
+    keyId: number | string,
+    label: string,
+    g: Group<unknown>,
+    differs: (a: string, b: string) => string,
+    fmtDiff: (d: number) => string,
+    report: ImportReport,
+    relative = false,
+  ): void {
+    const [keyCol, timeCol, valueCol] = columnsOf(table);
+    const sourceId = this.sourceId(g.source);
+    const first = g.startsMs[0] as number;
+    const last = g.startsMs[g.startsMs.length - 1] as number;
+    const others =
+      table === 'btc_daily'
+        ? (this.stmt('SELECT DISTINCT source_id FROM btc_daily WHERE field = ?').pluck(true).all(keyId) as number[])
+        : (this.stmt('SELECT source_id FROM series_sources WHERE series_id = ?').pluck(true).all(keyId) as number[]);
+    // One index lookup per row of this source: (key, time, other source) is the primary key.
+    const joined = `FROM ${table} a JOIN ${table} b ON b.${keyCol} = a.${keyCol} AND b.${timeCol} = a.${timeCol} AND b.source_id = ?
+      WHERE a.${keyCol} = ? AND a.${timeCol} BETWEEN ? AND ? AND a.source_id = ?`;
+    const av = `a.${valueCol}`;
+    const bv = `b.${valueCol}`;
+    for (const otherId of others) {
+      if (otherId === sourceId) continue;
+      const other = this.sourceName(otherId);
+      const pair = `${table}\u0000${String(keyId)}\u0000${[g.source, other].sort().join('\u0000')}`;
+      if (this.compared.has(pair)) continue;
+      this.compared.add(pair);
+      const args = [otherId, keyId, first, last, sourceId];
+      const r = this.stmt(`SELECT COUNT(*) AS common, SUM(${differs(av, bv)}) AS differ ${joined}`).get(...args) as { common: number; differ: number | null };
+      if (r.common === 0) continue;
+      let text = `${label}: ${g.source} vs ${other}: ${r.common.toLocaleString('en-US')} common interval(s), ${(r.differ ?? 0).toLocaleString('en-US')} differ`;
+      if ((r.differ ?? 0) > 0) {
+        const diffExpr = relative ? `ABS(${av} - ${bv}) / MAX(ABS(${av}), ABS(${bv}))` : `ABS(${av} - ${bv})`;
+        const worst = this.stmt(`SELECT a.${timeCol} AS t, ${av} AS av, ${bv} AS bv, ${diffExpr} AS d ${joined} ORDER BY d DESC, a.${timeCol} LIMIT 1`).get(...args) as {
+          t: number;
+          av: number;
+          bv: number;
+          d: number;
+        };
+        const when = table === 'btc_daily' ? utcDate(worst.t) : isoMinute(worst.t);
+        const size = relative ? `${(worst.d * 100).toFixed(3)} %` : fmtDiff(worst.d);
+        text += ` (largest ${size} at ${when}: ${fmtNum(worst.av)} vs ${fmtNum(worst.bv)})`;
+      }
+      report.notes.push(text);
+    }
+  }
+
+  /**
+   * Gaps of the stored series within the span of this file's starts. Every start of the file is
+   * now stored, so stored gaps can only lie inside the file's own gaps: only those ranges are
+   * looked up, to see what other sources fill.
+   */
+  private reportGaps(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, fileStarts: readonly number[], report: ImportReport): void {
+    const [keyCol, timeCol] = columnsOf(table);
+    const inRange = this.stmt(`SELECT DISTINCT ${timeCol} FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`).pluck(true);
+    let filled = 0;
+    for (const gap of findGaps(label, fileStarts, stepMs)) {
+      const present = inRange.all(keyId, gap.fromMs, gap.toMs) as number[];
+      if (present.length === 0) {
+        report.gaps.push(gap);
+        continue;
+      }
+      filled += present.length;
+      report.gaps.push(...findGaps(label, [gap.fromMs - stepMs, ...present, gap.toMs + stepMs], stepMs));
+    }
+    if (filled > 0) report.notes.push(`${label}: the file lacks ${fmtNum(filled)} interval(s) in its span that other sources in the store fill`);
+  }
+
+  /**
+   * Distinct starts of one series (all sources) in [fromMs, toMs], scanned once in time order:
+   * count, first, last and every gap. A plucked sorted read is several times faster here than
+   * a LAG() window, which makes SQLite sort into a temporary B-tree.
+   */
+  private scan(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, fromMs: number, toMs: number): { count: number; first: number; last: number; gaps: GapReport[] } {
+    const [keyCol, timeCol] = columnsOf(table);
+    const starts = this.stmt(`SELECT DISTINCT ${timeCol} FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`)
+      .pluck(true)
+      .all(keyId, fromMs, toMs) as number[];
+    return { count: starts.length, first: starts[0] ?? NaN, last: starts[starts.length - 1] ?? NaN, gaps: findGaps(label, starts, stepMs) };
+  }
+
+  prices(q: PriceQuery): PricePoint[] {
+    const candidates = this.stmt(
+      `SELECT id, interval_minutes FROM series WHERE kind = 'price' AND market = ? AND point = ? AND price_kind = ? ORDER BY interval_minutes`,
+    ).all(q.market, q.settlementPoint, q.kind) as { id: number; interval_minutes: number }[];
+    const series = q.intervalMinutes === undefined ? candidates[0] : candidates.find((c) => c.interval_minutes === q.intervalMinutes);
+    if (!series) return [];
+    return this.readPoints('prices', series.id, q.fromMs, q.toMs, PRICE_SOURCES, (startMs, value, source) => ({
+      market: q.market,
+      settlementPoint: q.settlementPoint,
+      kind: q.kind,
+      intervalStartMs: startMs,
+      intervalMinutes: series.interval_minutes,
+      priceUsdPerMWh: value,
+      source,
+    }));
+  }
+
+  loads(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[] {
+    const series = this.stmt(
+      `SELECT id, interval_minutes FROM series WHERE kind = 'load' AND market = ? AND point = ? AND price_kind = '' ORDER BY interval_minutes LIMIT 1`,
+    ).get(q.market, q.zone) as { id: number; interval_minutes: number } | undefined;
+    if (!series) return [];
+    return this.readPoints('loads', series.id, q.fromMs, q.toMs, LOAD_SOURCES, (startMs, value, source) => ({
+      market: q.market,
+      zone: q.zone,
+      intervalStartMs: startMs,
+      intervalMinutes: series.interval_minutes,
+      loadMW: value,
+      source,
+    }));
+  }
+
+  /** Rows in [fromMs, toMs), one per start: the value of the best-ranked source. */
+  private readPoints<T>(table: PointTable, seriesId: number, fromMs: number, toMs: number, order: readonly string[], make: (startMs: number, value: number, source: string) => T): T[] {
+    const [, , valueCol] = columnsOf(table);
+    const rows = this.stmt(`SELECT start_ms, ${valueCol}, source_id FROM ${table} WHERE series_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms`)
+      .raw()
+      .all(seriesId, fromMs, toMs) as [number, number, number][];
+    const rank = (id: number) => sourceRank(order, this.sourceName(id)) * 1e6 + id;
+    const out: T[] = [];
+    let i = 0;
+    while (i < rows.length) {
+      let best = rows[i] as [number, number, number];
+      let j = i + 1;
+      while (j < rows.length && (rows[j] as [number, number, number])[0] === best[0]) {
+        const r = rows[j] as [number, number, number];
+        if (rank(r[2]) < rank(best[2])) best = r;
+        j++;
+      }
+      out.push(make(best[0], best[1], this.sourceName(best[2])));
+      i = j;
+    }
+    return out;
+  }
+
+  btcDays(fromDate: string, toDate: string): BtcDay[] {
+    const fromMs = day(fromDate, 'fromDate');
+    const toMs = day(toDate, 'toDate');
+    const days = new Map<number, BtcDay>();
+    const chosen = new Map<number, Partial<Record<BtcField, string>>>();
+    for (const field of BTC_FIELDS) {
+      const cmp = bySourcePrecedence(BTC_SOURCES[field]);
+      const rows = this.stmt('SELECT day_ms, value, source_id FROM btc_daily WHERE field = ? AND day_ms BETWEEN ? AND ? ORDER BY day_ms')
+        .raw()
+        .all(field, fromMs, toMs) as [number, number, number][];
+      for (const [dayMs, value, sourceId] of rows) {
+        const source = this.sourceName(sourceId);
+        let d = days.get(dayMs);
+        let sources = chosen.get(dayMs);
+        if (!d || !sources) {
+          d = { dateUtc: utcDate(dayMs) };
+          sources = {};
+          days.set(dayMs, d);
+          chosen.set(dayMs, sources);
+        }
+        const current = sources[field];
+        if (current === undefined || cmp(source, current) < 0) {
+          d[field] = value;
+          sources[field] = source;
+        }
+      }
+    }
+    return [...days.keys()]
+      .sort((a, b) => a - b)
+      .map((k) => ({ ...(days.get(k) as BtcDay), sources: chosen.get(k) ?? {} }));
+  }
+
+  epochs(): DifficultyEpoch[] {
+    const rows = this.stmt('SELECT start_day_ms, source_id, difficulty, start_height FROM difficulty_epochs ORDER BY start_day_ms').all() as {
+      start_day_ms: number;
+      source_id: number;
+      difficulty: number;
+      start_height: number | null;
+    }[];
+    const cmp = bySourcePrecedence(EPOCH_SOURCES);
+    const best = new Map<number, (typeof rows)[number]>();
+    for (const r of rows) {
+      const cur = best.get(r.start_day_ms);
+      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(r.start_day_ms, r);
+    }
+    return [...best.values()].map((r) => ({
+      startDateUtc: utcDate(r.start_day_ms),
+      difficulty: r.difficulty,
+      ...(r.start_height === null ? {} : { startHeight: r.start_height }),
+      source: this.sourceName(r.source_id),
+    }));
+  }
+
+  coverage(opts: { topGaps?: number } = {}): SeriesCoverage[] {
+    const top = opts.topGaps ?? 5;
+    const out: SeriesCoverage[] = [];
+    const series = this.stmt('SELECT id, kind, market, point, price_kind, interval_minutes FROM series ORDER BY kind DESC, market, price_kind DESC, point, interval_minutes').all() as SeriesRow[];
+    for (const s of series) {
+      const table: PointTable = s.kind === 'price' ? 'prices' : 'loads';
+      const id: PointSeriesId = { kind: s.kind, market: s.market, point: s.point, priceKind: s.price_kind === 'RT' || s.price_kind === 'DA' ? s.price_kind : '', intervalMinutes: s.interval_minutes };
+      const label = pointSeriesLabel(id);
+      const scan = this.scan(table, s.id, label, s.interval_minutes * MS_PER_MINUTE, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      if (scan.count === 0) continue;
+      const order = s.kind === 'price' ? PRICE_SOURCES : LOAD_SOURCES;
+      const sources = (this.stmt('SELECT source_id FROM series_sources WHERE series_id = ?').pluck(true).all(s.id) as number[]).map((sid) => this.sourceName(sid)).sort(bySourcePrecedence(order));
+      const key: SeriesKey =
+        s.kind === 'price'
+          ? { kind: 'price', market: s.market, settlementPoint: s.point, ...(id.priceKind === '' ? {} : { priceKind: id.priceKind }) }
+          : { kind: 'load', market: s.market, zone: s.point };
+      out.push(coverageRow(label, key, s.kind === 'price' ? PRICE_UNIT : LOAD_UNIT, s.interval_minutes, sources, scan, top));
+    }
+    for (const field of BTC_FIELDS) {
+      const label = btcSeriesLabel(field);
+      const scan = this.scan('btc_daily', field, label, MS_PER_DAY, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      if (scan.count === 0) continue;
+      const sources = (this.stmt('SELECT DISTINCT source_id FROM btc_daily WHERE field = ?').pluck(true).all(field) as number[]).map((sid) => this.sourceName(sid)).sort(bySourcePrecedence(BTC_SOURCES[field]));
+      out.push(coverageRow(label, { kind: 'btc', field }, BTC_UNITS[field], 1440, sources, scan, top));
+    }
+    return out;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function coverageRow(
+  series: string,
+  key: SeriesKey,
+  unit: string,
+  intervalMinutes: number,
+  sources: string[],
+  scan: { count: number; first: number; last: number; gaps: GapReport[] },
+  top: number,
+): SeriesCoverage {
+  const expected = expectedIntervals(scan.first, scan.last, intervalMinutes * MS_PER_MINUTE);
+  return {
+    series,
+    key,
+    unit,
+    intervalMinutes,
+    sources,
+    firstMs: scan.first,
+    lastMs: scan.last,
+    count: scan.count,
+    expected,
+    missing: expected - scan.count,
+    gapCount: scan.gaps.length,
+    gaps: largestGaps(scan.gaps, top),
+  };
+}
+
+function columnsOf(table: PointTable | 'btc_daily'): [string, string, string] {
+  switch (table) {
+    case 'prices':
+      return ['series_id', 'start_ms', 'usd_per_mwh'];
+    case 'loads':
+      return ['series_id', 'start_ms', 'mw'];
+    case 'btc_daily':
+      return ['field', 'day_ms', 'value'];
+  }
+}
+
+function day(date: string, name: string): number {
+  try {
+    return parseUtcDate(date);
+  } catch (err) {
+    throw badInput(err instanceof Error ? err.message : String(err), name);
+  }
+}
+
+/** Union of two ascending arrays of unique numbers, ascending and unique. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x < y)) {
+      out.push(x as number);
+      i++;
+    } else if (x === undefined || y < x) {
+      out.push(y);
+      j++;
+    } else {
+      out.push(x);
+      i++;
+      j++;
+    }
+  }
+  return out;
+}
+
+function isoMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16) + 'Z';
+}
+
+function fmtNum(v: number): string {
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 4 });
+}
