@@ -1,11 +1,17 @@
 import type { CommandSpec } from './command.js';
 import { chainCommands } from './commands/chain.js';
+import { contractCommands } from './commands/contract.js';
+import { catalogCommands } from './commands/catalog.js';
+import { hashpriceCommands } from './commands/hashprice.js';
+import { econCommands } from './commands/econ.js';
+import { dataCommands } from './commands/data.js';
+import { fetchCommands } from './commands/fetch.js';
 
 /**
  * Every CLI command, in help order. Each command module exports its specs; add new modules here.
  * A duplicate command path is a programming error caught at start-up and in tests.
  */
-export const COMMANDS: readonly CommandSpec[] = [...chainCommands];
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...dataCommands, ...fetchCommands];
 
 export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
   let best: CommandSpec | undefined;
