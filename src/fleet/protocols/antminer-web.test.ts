@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { skipWithoutSharedData } from '../../testing/data.js';
+import { AntminerWebClient, confWithMode, workMode } from './antminer-web.js';
+import { startCall } from './call.js';
+import { readStatus, section } from './cgminer.js';
+import { sampleText } from './testing/samples.js';
+import { startHttpReplay, type RunningHttpServer } from './testing/replay-server.js';
+import { rateUnit, toThs } from './values.js';
+
+const servers: RunningHttpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe.skipIf(skipWithoutSharedData)('stock Antminer web CGI over Digest auth (recorded bodies)', () => {
+  async function client(): Promise<AntminerWebClient> {
+    const s = await startHttpReplay({
+      routes: {
+        '/cgi-bin/stats.cgi': { body: sampleText('antminer-s21-stock__http__stats.cgi.json') },
+        '/cgi-bin/summary.cgi': { body: sampleText('antminer-s21-stock__http__summary.cgi.json') },
+        '/cgi-bin/get_miner_conf.cgi': { body: sampleText('antminer-s19-stock__http__get_miner_conf.cgi__sleeping.txt') },
+      },
+    });
+    servers.push(s);
+    return new AntminerWebClient({ host: s.host, port: s.port });
+  }
+
+  it('quirk: stats.cgi STATUS is an object (summary.cgi has an array), lower-case keys, GH/s', async () => {
+    const c = await client();
+    const stats = await c.stats(startCall({}));
+    expect(readStatus(stats)).toMatchObject({ letter: 'S', when: 1766099123, msg: 'stats' });
+    const dev = section(stats, 'STATS')[0] ?? {};
+    expect(toThs(dev.rate_5s as number, rateUnit(dev.rate_unit) ?? 'GH')).toBeCloseTo(206.9018, 6);
+    const summary = await c.summary(startCall({}));
+    expect(readStatus(summary)).toMatchObject({ letter: 'S', code: 0, msg: 'summary' });
+  });
+
+  it('quirk: get_miner_conf.cgi with leading blank lines and " : " spacing; asleep = work mode 1', async () => {
+    const c = await client();
+    const conf = await c.getMinerConf(startCall({}));
+    expect(workMode(conf)).toBe(1);
+    expect(confWithMode(conf, 0)['miner-mode']).toBe(0);
+  });
+
+  it('a missing CGI is UNSUPPORTED, not a transient failure', async () => {
+    const c = await client();
+    expect(await c.cgi(startCall({}), 'blink').catch((e: unknown) => e)).toMatchObject({ code: 'UNSUPPORTED', statusCode: 404, transient: false });
+  });
+
+  it('"miner-mode" (older firmware) wins over "bitmain-work-mode"', () => {
+    expect(workMode({ 'miner-mode': 1, 'bitmain-work-mode': '0' })).toBe(1);
+    expect(workMode({ 'bitmain-work-mode': '0' })).toBe(0);
+    expect(workMode({})).toBeNull();
+  });
+});
