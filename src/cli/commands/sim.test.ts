@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../command.js';
+import { runCli } from '../run.js';
+import { readInventory } from '../../fleet/inventory.js';
+import { ModbusMeterReader } from '../../fleet/meter/meter-reader.js';
+import { api, cgJson, httpRequest, TEST_HTTP_PORT } from '../../fleet/sim/testing/clients.js';
+
+/** Runs `mullet sim …` in-process until it has printed its ready document, then stops it. */
+async function withSim<T>(argv: readonly string[], use: (ready: Record<string, unknown>) => Promise<T>): Promise<{ code: number; err: string; value: T }> {
+  const controller = new AbortController();
+  let out = '';
+  let err = '';
+  let onOut: () => void = () => undefined;
+  const printed = new Promise<void>((resolve) => (onOut = resolve));
+  const io: CliIo = {
+    stdout: (t) => {
+      out += t;
+      onOut();
+    },
+    stderr: (t) => void (err += t),
+    env: {},
+    cwd: process.cwd(),
+    stderrIsTty: false,
+    signal: controller.signal,
+  };
+  const running = runCli(['sim', ...argv], io);
+  const first = await Promise.race([printed.then(() => 'ready' as const), running.then(() => 'exited' as const)]);
+  if (first === 'exited') throw new Error(`sim exited early: ${err}`);
+  let value: T;
+  try {
+    value = await use(JSON.parse(out) as Record<string, unknown>);
+  } finally {
+    controller.abort();
+  }
+  return { code: await running, err, value };
+}
+
+describe('mullet sim', () => {
+  it('serves the fleet, prints one JSON document, writes the inventory and stops on abort', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mullet-sim-'));
+    const inv = path.join(dir, 'inventory.json');
+    const { code, err, value } = await withSim(
+      ['--miners', '6', '--cidr', '127.127.0.0/24', '--seed', '3', '--json', '--control', '127.0.0.1:0', '--meter', '127.0.0.1:0', '--ai-load-mw', '1', '--http-port', String(TEST_HTTP_PORT), '--inventory-out', inv],
+      async (ready) => {
+        expect(ready).toMatchObject({ miners: 6, workers: 0, seed: 3, aiLoadW: 1_000_000 });
+        const fleet = ready.fleet as { ip: string; firmware: string; model: string; ports: { api: number } }[];
+        expect(fleet.map((m) => m.ip)).toEqual(['127.127.0.1', '127.127.0.2', '127.127.0.3', '127.127.0.4', '127.127.0.5', '127.127.0.6']);
+        const summary = cgJson(await api(fleet[0]?.ip ?? '', { command: 'summary' }));
+        expect(summary.STATUS).toBeDefined();
+        const control = new URL(ready.control as string);
+        const site = JSON.parse((await httpRequest(control.hostname, Number(control.port), 'GET', '/site')).body) as { sitePowerW: number; minersPowerW: number };
+        const [host, port] = (ready.meter as string).split(':');
+        const reader = new ModbusMeterReader({ host: host ?? '', port: Number(port) });
+        const metered = await reader.readSitePowerW();
+        await reader.close();
+        expect(metered).toBeGreaterThan(1_000_000 + 6 * 3000);
+        expect(Math.abs(metered - site.sitePowerW)).toBeLessThan(100);
+        return fleet;
+      },
+    );
+    expect(code).toBe(0);
+    expect(err).toContain('sim: stopping');
+    const inventory = readInventory(inv);
+    expect(inventory.miners.map((m) => m.host)).toEqual(value.map((m) => m.ip));
+    expect(inventory.miners.map((m) => m.type)).toEqual(value.map((m) => m.firmware));
+    expect(readFileSync(inv, 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it.each([
+    [['--miners', '0'], /--miners: must be >= 1/],
+    [['--miners', '3', '--cidr', '10.0.0.0/8'], /--cidr: must be inside loopback/],
+    [['--miners', '3', '--mix', 'cgminer:1'], /--mix: unknown firmware/],
+    [['--miners', '3', '--fault-rate', '2'], /--fault-rate: must be within 0\.\.1/],
+    [['--miners', '3', '--control', 'nope:x'], /--control: expected HOST:PORT/],
+  ])('rejects %j with exit 2 and the flag named', async (argv, message) => {
+    let err = '';
+    const code = await runCli(['sim', ...argv], { stdout: () => undefined, stderr: (t) => void (err += t), env: {}, cwd: '/', stderrIsTty: false, signal: new AbortController().signal });
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+  });
+});

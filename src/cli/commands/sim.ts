@@ -1,0 +1,149 @@
+import { badInput } from '../../core/errors.js';
+import { systemClock } from '../../core/time.js';
+import { writeInventory } from '../../fleet/inventory.js';
+import { parseHostPort } from '../../fleet/meter/meter-reader.js';
+import { ControlServer } from '../../fleet/sim/control-api.js';
+import { defaultListenersPerProcess, SimFleet } from '../../fleet/sim/fleet.js';
+import { DEFAULT_PORTS } from '../../fleet/sim/firmware.js';
+import { DEFAULT_HOST_OPTIONS } from '../../fleet/sim/host.js';
+import { simInventory } from '../../fleet/sim/inventory-export.js';
+import { ModbusMeterServer } from '../../fleet/sim/meter-server.js';
+import { DEFAULT_MINER_OPTIONS } from '../../fleet/sim/miner.js';
+import { parseFirmwareMix, parseModelMix } from '../../fleet/sim/mix.js';
+import { opt, need, type CommandSpec } from '../command.js';
+import { printJson } from '../output.js';
+import { createProgress } from '../progress.js';
+
+const DEFAULT_MIX = 'antminer-stock:45,luxos:25,braiins-legacy:10,whatsminer-v2:20';
+const DEFAULT_MODELS = 's19xp:1,s21:1,s21pro:1,s19jpro:1,m60s:1';
+
+const sim: CommandSpec = {
+  path: ['sim'],
+  summary: 'serve simulated miners on loopback addresses with their real protocols, plus a site meter',
+  description:
+    'Each miner listens on its own loopback address taken in order from --cidr (skipping .0/.255), on its\n' +
+    "firmware's real ports: the cgminer API on 4028 and, for stock Antminers, the digest-protected CGI on 80\n" +
+    '(root or CAP_NET_BIND_SERVICE needed below 1024; see --http-port). Runs until Ctrl-C. More miners than one\n' +
+    "process's descriptor budget are spread over worker processes. --control serves ground truth and faults;\n" +
+    '--meter serves total site power (miners + --ai-load-mw) over Modbus TCP. See src/fleet/sim/README.md.',
+  options: {
+    miners: { type: 'int', value: 'N', unit: 'miners', description: 'number of simulated miners', required: true },
+    cidr: { type: 'string', value: 'CIDR', description: 'loopback block to take addresses from', default: '127.20.0.0/16' },
+    mix: { type: 'string', value: 'FW:W,…', description: 'firmware mix by weight (antminer-stock, luxos, braiins-legacy, whatsminer-v2)', default: DEFAULT_MIX },
+    models: { type: 'string', value: 'MODEL:W,…', description: 'model mix by weight (catalog names or ids; each firmware gets its vendor’s models)', default: DEFAULT_MODELS },
+    seed: { type: 'int', value: 'S', description: 'seed for assignment, noise and random faults', default: 1 },
+    'time-scale': { type: 'number', value: 'K', unit: 'sim s per wall s', description: 'run the physics K times faster than the wall clock', default: 1 },
+    'fault-rate': { type: 'number', value: 'P', unit: 'probability per request', description: 'random transient faults (timeouts, truncation, garbage, refusals, auth expiry, reboots)', default: 0 },
+    meter: { type: 'string', value: 'HOST:PORT', description: 'serve the site revenue meter (Modbus TCP) here' },
+    control: { type: 'string', value: 'HOST:PORT', description: 'serve the control API (ground truth, faults) here, loopback only' },
+    'ai-load-mw': { type: 'number', value: 'MW', unit: 'MW', description: 'firm AI load the meter adds to the miners', default: 0 },
+    'inventory-out': { type: 'string', value: 'FILE', description: 'write the fleet as an inventory file (scanner format)' },
+    'fds-per-process': { type: 'int', value: 'N', unit: 'listening sockets', description: 'listeners per process before another worker is forked (default: ulimit -n minus 4096)' },
+    processes: { type: 'int', value: 'N', unit: 'processes', description: 'spread the miners over at least N worker processes (use the cores)', default: 1 },
+    'api-port': { type: 'int', value: 'PORT', description: 'cgminer API port', default: DEFAULT_PORTS.api },
+    'http-port': { type: 'int', value: 'PORT', description: 'stock Antminer web/CGI port', default: DEFAULT_PORTS.http },
+    'start-asleep': { type: 'boolean', description: 'start every miner asleep instead of mining' },
+    'ambient-c': { type: 'number', value: 'C', unit: '°C', description: 'intake air temperature', default: 25 },
+  },
+  json: true,
+  examples: [
+    'mullet sim --miners 20 --cidr 127.20.0.0/24 --control 127.0.0.1:8421 --meter 127.0.0.1:5020',
+    'mullet sim --miners 10000 --mix antminer-stock:50,luxos:30,whatsminer-v2:20 --time-scale 60 --inventory-out sim.json',
+  ],
+  async run(args, io) {
+    const miners = need(opt.num(args, 'miners'), 'miners');
+    if (miners < 1) throw badInput(`must be >= 1, got ${miners}`, '--miners');
+    const timeScale = opt.num(args, 'time-scale') ?? 1;
+    if (!(timeScale > 0)) throw badInput(`must be > 0, got ${timeScale}`, '--time-scale');
+    const faultRate = opt.num(args, 'fault-rate') ?? 0;
+    if (faultRate < 0 || faultRate > 1) throw badInput(`must be within 0..1, got ${faultRate}`, '--fault-rate');
+    const aiLoadMW = opt.num(args, 'ai-load-mw') ?? 0;
+    if (aiLoadMW < 0) throw badInput(`must be >= 0, got ${aiLoadMW}`, '--ai-load-mw');
+    const ports = { api: opt.num(args, 'api-port') ?? DEFAULT_PORTS.api, http: opt.num(args, 'http-port') ?? DEFAULT_PORTS.http };
+    for (const [name, p] of [['api-port', ports.api], ['http-port', ports.http]] as const) {
+      if (p < 1 || p > 65535) throw badInput(`must be a port 1..65535, got ${p}`, `--${name}`);
+    }
+    const fds = opt.num(args, 'fds-per-process') ?? defaultListenersPerProcess();
+    if (fds < 2) throw badInput(`must be >= 2, got ${fds}`, '--fds-per-process');
+    const processes = opt.num(args, 'processes') ?? 1;
+    if (processes < 1 || processes > 256) throw badInput(`must be within 1..256, got ${processes}`, '--processes');
+    const meterAt = opt.str(args, 'meter');
+    const controlAt = opt.str(args, 'control');
+    const meterAddr = meterAt === undefined ? undefined : parseHostPort(meterAt, '--meter');
+    const controlAddr = controlAt === undefined ? undefined : parseHostPort(controlAt, '--control');
+
+    const progress = createProgress(io, 'sim: binding listeners');
+    const fleet = await SimFleet.start(
+      {
+        miners,
+        cidr: opt.str(args, 'cidr') ?? '127.20.0.0/16',
+        mix: parseFirmwareMix(opt.str(args, 'mix') ?? DEFAULT_MIX),
+        models: parseModelMix(opt.str(args, 'models') ?? DEFAULT_MODELS),
+        seed: opt.num(args, 'seed') ?? 1,
+        timeScale,
+        listenersPerProcess: fds,
+        minProcesses: processes,
+        aiLoadW: aiLoadMW * 1e6,
+        host: { ...DEFAULT_HOST_OPTIONS, ports },
+        miner: { ...DEFAULT_MINER_OPTIONS, faultRate, ambientC: opt.num(args, 'ambient-c') ?? 25, startAsleep: opt.bool(args, 'start-asleep') },
+      },
+      (bound, total) => progress.update(bound, total),
+    );
+    progress.finish(`${miners} miners, ${fleet.listeners} listeners, ${fleet.workers || 1} process(es)`);
+
+    let meter: ModbusMeterServer | undefined;
+    let control: ControlServer | undefined;
+    try {
+      let meterBound: { host: string; port: number } | undefined;
+      let controlBound: { host: string; port: number } | undefined;
+      if (meterAddr) {
+        meter = new ModbusMeterServer(fleet, { cacheMs: 200, wall: systemClock, sim: fleet.clocks.sim });
+        meterBound = await meter.listen(meterAddr.host, meterAddr.port);
+      }
+      if (controlAddr) {
+        control = new ControlServer(fleet);
+        controlBound = await control.listen(controlAddr.host, controlAddr.port);
+      }
+      const inventoryOut = opt.str(args, 'inventory-out');
+      if (inventoryOut !== undefined) writeInventory(inventoryOut, simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs()));
+
+      const first = fleet.miners[0];
+      const last = fleet.miners[fleet.miners.length - 1];
+      const controlUrl = controlBound ? `http://${controlBound.host}:${controlBound.port}` : null;
+      const meterText = meterBound ? `${meterBound.host}:${meterBound.port}` : null;
+      if (opt.bool(args, 'json')) {
+        printJson(io, {
+          miners: fleet.miners.length,
+          startupMs: fleet.startupMs,
+          workers: fleet.workers,
+          listeners: fleet.listeners,
+          seed: opt.num(args, 'seed') ?? 1,
+          timeScale,
+          control: controlUrl,
+          meter: meterText,
+          aiLoadW: fleet.aiLoadW,
+          fleet: fleet.miners,
+        });
+      } else {
+        io.stdout(
+          `sim: ${fleet.miners.length} miners listening on ${first?.ip ?? ''}–${last?.ip ?? ''} in ${(fleet.startupMs / 1000).toFixed(1)} s ` +
+            `(${fleet.listeners} listeners, ${fleet.workers || 1} process(es))\n` +
+            (controlUrl ? `sim: control API ${controlUrl}\n` : '') +
+            (meterText ? `sim: site meter modbus://${meterText} (total power float32 W at input register 0x0034)\n` : ''),
+        );
+        io.stderr('sim: running; Ctrl-C to stop\n');
+      }
+      await new Promise<void>((resolve) => {
+        if (io.signal.aborted) resolve();
+        else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      io.stderr('sim: stopping\n');
+    } finally {
+      await control?.close();
+      await meter?.close();
+      await fleet.close();
+    }
+  },
+};
+
+export const simCommands: readonly CommandSpec[] = [sim];

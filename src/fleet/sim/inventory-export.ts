@@ -1,0 +1,37 @@
+import { INVENTORY_VERSION, type Inventory, type InventoryMiner } from '../inventory.js';
+import { defaultDriverRegistry } from '../drivers/index.js';
+import type { FleetMinerInfo } from './fleet.js';
+import type { MinerTruth } from './miner.js';
+import { findModel } from './models.js';
+import { BEHAVIOURS } from './servers/index.js';
+
+/**
+ * The simulated fleet as an inventory file in the scanner's format (fleet/inventory.ts), so
+ * `mullet agent --inventory` can run against the simulator without a scan. Driver type = the
+ * firmware id; capabilities are what that driver type declares; hashrate and power are the
+ * ground truth at export time.
+ */
+export function simInventory(miners: readonly FleetMinerInfo[], truth: readonly MinerTruth[], scannedAtMs: number): Inventory {
+  const registry = defaultDriverRegistry();
+  const byIp = new Map(truth.map((t) => [t.ip, t]));
+  return {
+    version: INVENTORY_VERSION,
+    scannedAt: new Date(scannedAtMs).toISOString(),
+    miners: miners.map((m): InventoryMiner => {
+      const t = byIp.get(m.ip);
+      const model = findModel(m.model);
+      return {
+        id: `${m.firmware}@${m.ip}`,
+        host: m.ip,
+        ports: m.ports.http === undefined ? { api: m.ports.api } : { api: m.ports.api, http: m.ports.http },
+        type: m.firmware,
+        model: m.modelName,
+        firmware: BEHAVIOURS[m.firmware].label(model),
+        capabilities: [...registry.get(m.firmware).capabilities],
+        hashrateThs: t ? Math.round(t.hashrateThs * 1000) / 1000 : null,
+        powerW: t ? Math.round(t.powerW) : null,
+        ratedPowerW: model.ratedPowerW,
+      };
+    }),
+  };
+}
