@@ -4,14 +4,18 @@ import { contractCommands } from './commands/contract.js';
 import { catalogCommands } from './commands/catalog.js';
 import { hashpriceCommands } from './commands/hashprice.js';
 import { econCommands } from './commands/econ.js';
+import { demoCommands } from './commands/demo.js';
 import { dataCommands } from './commands/data.js';
 import { fetchCommands } from './commands/fetch.js';
+import { synthCommands } from './commands/synth.js';
+import { fleetScanCommands } from './commands/fleet-scan.js';
+import { simCommands } from './commands/sim.js';
 
 /**
  * Every CLI command, in help order. Each command module exports its specs; add new modules here.
  * A duplicate command path is a programming error caught at start-up and in tests.
  */
-export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...dataCommands, ...fetchCommands];
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...fleetScanCommands, ...simCommands];
 
 export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
   let best: CommandSpec | undefined;
