@@ -6,11 +6,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { benchImport } from './import.js';
+import { benchPlanner } from './planner.js';
 
 type Bench = (ctx: { dataDir: string; args: readonly string[] }) => Promise<unknown>;
 
 const BENCHES: Record<string, Bench> = {
   import: ({ dataDir }) => benchImport(dataDir),
+  planner: () => benchPlanner(),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

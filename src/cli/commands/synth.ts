@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { badInput, MulletError } from '../../core/errors.js';
+import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { toParsedBatch } from '../../market/scenario/batch.js';
 import { calibrate, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
@@ -10,8 +9,9 @@ import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../ma
 import { summarizeMarket } from '../../market/scenario/summary.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
-import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
+import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
+import { openExistingStore } from '../store-open.js';
 
 function date(args: ParsedArgs, name: string): number | undefined {
   const v = opt.str(args, name);
@@ -33,13 +33,6 @@ function calibrationWindow(store: MarketStore, sp: string, args: ParsedArgs): { 
   const end = new Date(endMs);
   const startMs = fromMs ?? Date.UTC(end.getUTCFullYear() - 2, end.getUTCMonth(), end.getUTCDate() + 1);
   return { from: utcDate(startMs), to: utcDate(endMs) };
-}
-
-/** Opens a market database that must already exist (NOT_FOUND otherwise, naming the flag). */
-export function openExisting(io: CliIo, file: string, flag: string): MarketStore {
-  const full = path.resolve(io.cwd, file);
-  if (!existsSync(full)) throw new MulletError('NOT_FOUND', 'no such database file', { where: `${flag} ${file}` });
-  return openMarketStore(full);
 }
 
 const synth: CommandSpec = {
@@ -66,7 +59,7 @@ const synth: CommandSpec = {
     'mullet market synth --days 365 --calibrate-from-db mullet.db --settlement-point HB_WEST --json',
     'mullet market synth --days 90 --out-db demo.db',
   ],
-  run(args, io) {
+  async run(args, io) {
     const days = need(opt.num(args, 'days'), 'days');
     if (days < 1 || days > 36_600) throw badInput(`must be between 1 and 36600, got ${days}`, '--days');
     const seed = need(opt.num(args, 'seed'), 'seed');
@@ -74,7 +67,7 @@ const synth: CommandSpec = {
     let params: ScenarioParams = { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
     const calibFile = opt.str(args, 'calibrate-from-db');
     if (calibFile !== undefined) {
-      const store = openExisting(io, calibFile, '--calibrate-from-db');
+      const store = await openExistingStore(path.resolve(io.cwd, calibFile));
       try {
         params = calibrate(store, { settlementPoint: sp, ...calibrationWindow(store, sp, args) }).params;
       } finally {
@@ -99,7 +92,7 @@ const synth: CommandSpec = {
     }
     if (opt.bool(args, 'json')) {
       printJson(io, { ...summary, ...(stored ? { stored } : {}) });
-      return Promise.resolve();
+      return;
     }
     const s = summary;
     const lines = [
@@ -132,7 +125,6 @@ const synth: CommandSpec = {
     ];
     if (stored) lines.push(`stored ${stored.prices} prices and ${stored.loads} load rows in ${stored.file} under market ${SYNTHETIC_MARKET} (BTC days are not stored)`);
     io.stdout(lines.join('\n') + '\n');
-    return Promise.resolve();
   },
 };
 

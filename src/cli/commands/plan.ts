@@ -1,0 +1,194 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { readDataFile } from '../../catalog/data-file.js';
+import { MulletError, badInput } from '../../core/errors.js';
+import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
+import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
+import { dailyLogReturns } from '../../market/scenario/estimate.js';
+import { SYNTHETIC_LABEL, type ScenarioParams } from '../../market/scenario/params.js';
+import { runPlan, type PlanResult, type ScheduleStep } from '../../planner/plan.js';
+import { workerRunner } from '../../planner/pool.js';
+import { PortfolioSchema } from '../../planner/portfolio.js';
+import { renderPlanReport } from '../../planner/report.js';
+import { resolvePortfolio } from '../../planner/resolve.js';
+import type { MarketStore } from '../../store/market-store.js';
+import { need, opt, type CliIo, type CommandSpec } from '../command.js';
+import { fmt, formatTable, printJson } from '../output.js';
+import { createProgress } from '../progress.js';
+import { openExistingStore } from '../store-open.js';
+
+/** Years of real daily BTC returns the bootstrap draws from (the most recent ones in the store). */
+const BOOTSTRAP_YEARS = 6;
+
+/**
+ * Scenario parameters from the store: power and load per settlement point over its default window
+ * (the two years ending at its last RT price); Bitcoin (volatility, fees, epoch growth, the network
+ * and price at the start, the bootstrap returns) over the BOOTSTRAP_YEARS ending the day before the
+ * plan starts, or at the store's last BTC price if that is earlier.
+ */
+function fromStore(store: MarketStore, points: string[], planStart: string): { paramsFor: (sp: string) => ScenarioParams; returns: Float64Array; notes: string[] } {
+  const params = new Map<string, ScenarioParams>();
+  const notes: string[] = [];
+  for (const sp of points) {
+    const r = calibrate(store, { settlementPoint: sp, ...defaultCalibrationWindow(store, sp) });
+    params.set(sp, r.params);
+    notes.push(...r.params.notes.filter((n) => n.startsWith('power') || n.startsWith('load')).map((n) => `${sp} ${n}`));
+  }
+  const cov = store.coverage({ topGaps: 0 }).find((c) => c.key.kind === 'btc' && c.key.field === 'priceUsd');
+  const dayBefore = parseUtcDate(planStart) - MS_PER_DAY;
+  const toMs = cov ? Math.min(cov.lastMs, dayBefore) : dayBefore;
+  const to = utcDate(toMs);
+  const from = utcDate(toMs - BOOTSTRAP_YEARS * 365 * MS_PER_DAY);
+  const btc = calibrateBtc(store, { from, to });
+  notes.push(...btc.notes);
+  const days = store.btcDays(from, to).filter((d) => d.priceUsd !== undefined) as { dateUtc: string; priceUsd: number }[];
+  const returns = Float64Array.from(dailyLogReturns(days));
+  notes.push(`btc bootstrap history: ${returns.length} daily returns ${from}..${to}`);
+  const base = (sp: string) => params.get(sp) ?? { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
+  return { paramsFor: (sp) => ({ ...base(sp), btc: btc.btc }), returns, notes };
+}
+
+async function chartJsSource(): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const file = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new MulletError('IO', `cannot read Chart.js for the report: ${(err as Error).message}`, { where: file, cause: err });
+  }
+}
+
+const usdM = (x: number) => `${fmt(x / 1e6, 1)}`;
+
+function scheduleLines(steps: readonly ScheduleStep[], refresh: PlanResult['refresh']): string[] {
+  if (steps.length === 0 && refresh.length === 0) return ['  no conversion: keep mining everywhere'];
+  return [
+    ...steps.map(
+      (s) =>
+        `  ${s.site}: ${fmt(s.itMW, 0)} MW IT (${fmt(s.siteMW, 0)} MW site) on ${s.contract} (${s.contractKind}); construction ${s.conversionStart}, online ${s.online}; displaces ${s.displacedMiningMW.map((d) => `${d.model} ${fmt(d.mw, 0)} MW`).join(', ') || 'no mining'}`,
+    ),
+    ...refresh.map((r) => `  ${r.site}: refresh ${r.refresh}`),
+  ];
+}
+
+function humanReport(r: PlanResult): string {
+  const q = (x: PlanResult['npvUsd']) => `mean ${usdM(x.mean)}, p5 ${usdM(x.p5)}, p50 ${usdM(x.p50)}, p95 ${usdM(x.p95)}`;
+  const lines = [
+    `${r.portfolio}: ${r.paths} paths, seed ${r.seed}, ${r.horizonYears} years from ${r.startDate}, discount ${r.discountRatePct} %/yr`,
+    `power prices: ${SYNTHETIC_LABEL}`,
+    '',
+    'Schedule maximizing expected NPV:',
+    ...scheduleLines(r.schedule, r.refresh),
+    `  NPV (USD M): ${q(r.npvUsd)}; CVaR 5 % ${usdM(r.cvar5Usd)}`,
+    `  conversion IRR p50 ${fmt(r.irrPct.p50, 1)} %/yr; payback p50 ${Number.isFinite(r.paybackYears.p50) ? fmt(r.paybackYears.p50, 1) + ' years' : 'n/a'}`,
+    '',
+    'Best risk-averse alternative (max CVaR 5 %):',
+    ...scheduleLines(r.riskAverse.schedule, r.riskAverse.refresh),
+    `  NPV (USD M): ${q(r.riskAverse.npvUsd)}; CVaR 5 % ${usdM(r.riskAverse.cvar5Usd)}`,
+    '',
+    `Keep mining (no conversion): NPV (USD M) ${q(r.baseline.npvUsd)}`,
+    `Halving at ${r.halving.height}: p5 ${r.halving.dateP5 ?? 'n/a'}, p50 ${r.halving.dateP50 ?? 'n/a'}, p95 ${r.halving.dateP95 ?? 'n/a'}`,
+    '',
+    formatTable(
+      ['year', 'revenue (USD M)', 'BTC share (%)', 'EBITDA (USD M)', 'cash flow (USD M)', 'hashprice (USD/PH/day)', 'BTC (USD)'],
+      r.years.map((y) => [y.year, usdM(y.revenueUsd), fmt(y.btcRevenueSharePct, 1), usdM(y.ebitdaUsd), usdM(y.cashFlowUsd), fmt(y.hashpriceUsdPerPhDay, 1), fmt(y.btcPriceUsd, 0)]),
+    ),
+    formatTable(
+      ['site', 'use', 'MW', 'PV (USD M)', 'PV per MW (USD M)'],
+      r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), fmt(v.npvUsdPerMw / 1e6, 2)]),
+    ),
+    formatTable(
+      ['sensitivity', 'low', 'NPV low (USD M)', 'high', 'NPV high (USD M)'],
+      r.sensitivity.bars.map((b) => [b.label, b.lowLabel, usdM(b.lowNpvUsd), b.highLabel, usdM(b.highNpvUsd)]),
+    ),
+    'Notes:',
+    ...r.notes.map((n) => `  ${n}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+const plan: CommandSpec = {
+  path: ['plan'],
+  summary: 'multi-year Monte Carlo of the mining → AI pivot: NPV, IRR, revenue mix, and the best conversion schedule',
+  description:
+    'Reads a portfolio (sites, fleets, convertible MW, AI contract options, finance; see examples/) and simulates\n' +
+    'BTC price, network hashrate and difficulty (exact retarget, halvings by height), fees, SYNTHETIC power prices\n' +
+    'from the scenario generator, AI lease rates and tenant risk. Searches which MW of which site to convert in\n' +
+    'which year on which contract. Model and assumptions: src/planner/README.md.',
+  options: {
+    portfolio: { type: 'string', value: 'FILE', description: 'portfolio YAML/JSON file', required: true },
+    paths: { type: 'int', value: 'N', unit: 'paths', description: 'Monte Carlo paths', default: 2000 },
+    years: { type: 'int', value: 'Y', unit: 'years', description: 'horizon (overrides finance.horizonYears)' },
+    seed: { type: 'int', value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
+    report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (fan charts, tornado)' },
+    db: { type: 'string', value: 'FILE', description: 'market database to calibrate power, BTC volatility and the bootstrap from', env: 'MULLET_DB' },
+    threads: { type: 'int', value: 'N', description: 'worker threads (default: available cores)' },
+    'search-paths': { type: 'int', value: 'N', unit: 'paths', description: 'paths for the schedule search and sensitivity', default: 400 },
+  },
+  json: true,
+  examples: ['mullet plan --portfolio examples/portfolio-two-texas-sites.yaml --paths 5000 --report plan.html', 'mullet plan --portfolio p.yaml --db mullet.db --json'],
+  async run(args, io: CliIo) {
+    const file = need(opt.str(args, 'portfolio'), 'portfolio');
+    const paths = need(opt.num(args, 'paths'), 'paths');
+    if (paths < 1 || paths > 10_000_000) throw badInput(`must be between 1 and 10,000,000, got ${paths}`, '--paths');
+    const seed = need(opt.num(args, 'seed'), 'seed');
+    const searchPaths = need(opt.num(args, 'search-paths'), 'search-paths');
+    if (searchPaths < 10) throw badInput(`must be >= 10, got ${searchPaths}`, '--search-paths');
+    const threads = opt.num(args, 'threads') ?? availableParallelism();
+    if (threads < 1) throw badInput(`must be >= 1, got ${threads}`, '--threads');
+    const portfolio = await readDataFile(file, PortfolioSchema, io.cwd);
+    const years = opt.num(args, 'years');
+    if (years !== undefined) {
+      if (years < 1 || years > 40) throw badInput(`must be between 1 and 40, got ${years}`, '--years');
+      portfolio.finance.horizonYears = years;
+    }
+    const points = [...new Set(portfolio.sites.map((s) => s.settlementPoint.toUpperCase()))];
+    let paramsFor = (sp: string): ScenarioParams => ({ ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp });
+    let returns: Float64Array | undefined;
+    const notes: string[] = [];
+    const dbFile = opt.str(args, 'db');
+    if (dbFile !== undefined) {
+      const store = await openExistingStore(path.resolve(io.cwd, dbFile));
+      try {
+        const s = fromStore(store, points, portfolio.finance.startDate);
+        paramsFor = s.paramsFor;
+        returns = s.returns;
+        notes.push(...s.notes);
+      } finally {
+        store.close();
+      }
+    } else {
+      notes.push('no --db: power, BTC volatility and the network start use the built-in defaults (HB_WEST shape for every settlement point)');
+    }
+    const model = resolvePortfolio(portfolio, { paramsFor, seed, notes, ...(returns ? { btcDailyLogReturns: returns } : {}) });
+    const progress = createProgress(io, 'plan');
+    const result = await runPlan(model, {
+      paths,
+      seed,
+      searchPaths,
+      runner: workerRunner(threads),
+      onProgress: (phase, done, total) => {
+        if (phase === 'monte-carlo') progress.update(done, total);
+      },
+    });
+    progress.finish(`${paths} paths`);
+    const reportFile = opt.str(args, 'report');
+    if (reportFile !== undefined) {
+      const html = renderPlanReport(result, await chartJsSource());
+      const out = path.resolve(io.cwd, reportFile);
+      try {
+        await writeFile(out, html, 'utf8');
+      } catch (err) {
+        throw new MulletError('IO', `cannot write the report: ${(err as Error).message}`, { where: reportFile, cause: err });
+      }
+      io.stderr(`report written to ${reportFile}\n`);
+    }
+    if (opt.bool(args, 'json')) printJson(io, result);
+    else io.stdout(humanReport(result));
+  },
+};
+
+export const planCommands: readonly CommandSpec[] = [plan];

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
+import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
+import { deterministicPlan } from './deterministic.js';
+import { PathEvaluator, slot } from './evaluate.js';
+import { runMonteCarlo } from './montecarlo.js';
+import { runPlan } from './plan.js';
+import { PortfolioSchema } from './portfolio.js';
+import { resolvePortfolio, type PlanModel } from './resolve.js';
+import { NO_CONVERSION, type Schedule } from './schedule.js';
+import { candidateValues } from './search.js';
+
+const ZERO_VOL = {
+  btc: { model: 'gbm', volPctPerYear: 0, driftPctPerYear: 5 },
+  fees: { sigmaLog: 0 },
+  network: { noisePctPerMonth: 0 },
+  power: { sampling: 'mean', poolYears: 1 },
+  aiLease: { volPctPerYear: 0 },
+  tenants: { defaultPctPerYear: 0, renewalPct: 100 },
+};
+
+function model(raw: unknown, seed = 1): PlanModel {
+  return resolvePortfolio(PortfolioSchema.parse(raw), { paramsFor: () => DEFAULT_SCENARIO_PARAMS, seed });
+}
+
+const miningSite = (ai: boolean) => ({
+  name: 'West',
+  interconnectMW: 120,
+  power: { kind: 'market', adderUsdPerMWh: 5 },
+  mining: {
+    opexUsdPerMWYear: 40000,
+    fleets: [
+      { model: 'Antminer S21', count: 10000 },
+      { model: 'Antminer S19j Pro', count: 20000 },
+    ],
+    refresh: [{ replaces: 'Antminer S19j Pro', model: 'Antminer S21 XP', usdPerTh: 12, year: 2027 }],
+  },
+  ...(ai
+    ? {
+        ai: {
+          convertibleItMW: 60,
+          stepItMW: 30,
+          pue: 1.25,
+          capexUsdPerMW: 9_000_000,
+          leadTimeMonths: 12,
+          opexUsdPerMWYear: 80_000,
+          contracts: [
+            { name: 'lease', kind: 'lease', usdPerKwMonth: 150, termYears: 10, escalatorPct: 3, prepayPct: 10, rampMonths: 6 },
+            { name: 'cloud', kind: 'gpu-cloud', gpu: 'H100 SXM', usdPerGpuHour: 1.8, termYears: 5, escalatorPct: -10, usdPerGpu: 35_000 },
+          ],
+        },
+      }
+    : {}),
+});
+
+const fixedSite = {
+  name: 'North',
+  settlementPoint: 'HB_NORTH',
+  interconnectMW: 60,
+  power: { kind: 'fixed', usdPerMWh: 30, resale: true },
+  mining: { fleets: [{ model: 'Antminer S19 XP', count: 15000 }] },
+};
+
+const finance = { startDate: '2026-01-01', horizonYears: 4, discountRatePct: 10, taxRatePct: 21 };
+
+describe('planner: zero volatility', () => {
+  it('every Monte Carlo path equals the deterministic cash flow', async () => {
+    const m = model({ name: 'zv', finance, scenarios: ZERO_VOL, sites: [miningSite(true), fixedSite] });
+    const schedule: Schedule = [{ itMW: 30, startMonth: 12, contract: 0, refreshMask: 1 }, NO_CONVERSION];
+    const det = deterministicPlan(m, 7, schedule);
+    const mc = await runMonteCarlo(m, 7, [schedule, schedule.map(() => NO_CONVERSION)], 300);
+    const h = mc.acc.hists[slot.npv(mc.layout, 0)];
+    expect(h).toBeTruthy();
+    const mean = (mc.acc.sums[slot.npv(mc.layout, 0)] as number) / 300;
+    expect(mean).toBeCloseTo(det.npvUsd, 0);
+    expect(Math.abs(mean / det.npvUsd - 1)).toBeLessThan(1e-12);
+    // All paths identical: min = max = the deterministic NPV, so every quantile is it.
+    const t = h?.totals as Float64Array;
+    expect(t[2]).toBe(det.npvUsd);
+    expect(t[3]).toBe(det.npvUsd);
+    // Year-1 EBITDA the same way.
+    const e0 = (mc.acc.sums[slot.ebitda(mc.layout, 0, 0)] as number) / 300;
+    const detE0 = det.flows.ebitda.subarray(0, 12).reduce((a, b) => a + b, 0);
+    expect(Math.abs(e0 / detE0 - 1)).toBeLessThan(1e-12);
+    // With drift 5 %/yr and no volatility the BTC price grows exactly along e^{μt}.
+    expect((det.btcPriceUsd[12] as number) / (det.btcPriceUsd[0] as number)).toBeCloseTo(Math.exp(0.05 * (365 / 365)), 2);
+  });
+});
+
+describe('planner: lease-only site', () => {
+  it('NPV equals the closed-form escalating annuity', () => {
+    const r = 150;
+    const mw = 50;
+    const e = 0.03;
+    const d = 0.08;
+    const years = 10;
+    const m = model({
+      name: 'lease only',
+      finance: { startDate: '2026-01-01', horizonYears: years, discountRatePct: 100 * d, terminalValue: 'none' },
+      scenarios: ZERO_VOL,
+      sites: [
+        {
+          name: 'Shell',
+          interconnectMW: 60,
+          power: { kind: 'market' },
+          ai: {
+            convertibleItMW: mw,
+            pue: 1.1,
+            capexUsdPerMW: 0,
+            leadTimeMonths: 0,
+            contracts: [{ name: 'lease', kind: 'lease', usdPerKwMonth: r, termYears: years, escalatorPct: 100 * e }],
+          },
+        },
+      ],
+    });
+    const det = deterministicPlan(m, 1, [{ itMW: mw, startMonth: 0, contract: 0, refreshMask: 0 }]);
+    // Month m (1-based) pays MW·1000·r·(1+e)^floor((m−1)/12), discounted (1+d)^(−m/12):
+    // Σ_y ((1+e)/(1+d))^y · Σ_{k=1..12} (1+d)^(−k/12).
+    const a = (1 - 1 / (1 + d)) / (Math.pow(1 + d, 1 / 12) - 1);
+    const q = (1 + e) / (1 + d);
+    const closed = mw * 1000 * r * a * ((1 - Math.pow(q, years)) / (1 - q));
+    expect(det.npvUsd).toBeCloseTo(closed, 2);
+  });
+});
+
+describe('planner: halving', () => {
+  it('lands at height 1,050,000, and faster hashrate growth moves its date earlier', () => {
+    const base = { name: 'h', finance: { ...finance, horizonYears: 4 }, sites: [fixedSite] };
+    const slow = deterministicPlan(model({ ...base, scenarios: { ...ZERO_VOL, network: { noisePctPerMonth: 0, responsePerMonth: 0 } } }), 1, [NO_CONVERSION]);
+    const fast = deterministicPlan(model({ ...base, scenarios: { ...ZERO_VOL, network: { noisePctPerMonth: 0, responsePerMonth: 1, maxBuildOutPctPerMonth: 4, breakEvenHashpriceUsdPerPhDay: 1 } } }), 1, [NO_CONVERSION]);
+    // Flat hashrate at equilibrium: 600 s blocks from the start height (930,088 on 2025-12-29 + 3 days).
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const blocks = 1_050_000 - (930_088 + 3 * 144);
+    expect(Math.abs(slow.halvingMs - (start + blocks * 600_000))).toBeLessThan(86_400_000 * 3);
+    // +4 %/month hashrate keeps blocks ~2 % faster than 600 s (difficulty lags one window): ~2 weeks earlier.
+    expect(fast.halvingMs).toBeLessThan(slow.halvingMs - 7 * 86_400_000);
+    // The subsidy halves at the halving: hashprice falls by about half in that month's neighbourhood.
+    const month = new Date(slow.halvingMs).getUTCMonth() + 12 * (new Date(slow.halvingMs).getUTCFullYear() - 2026);
+    expect((slow.hashpriceUsdPerPhDay[month + 1] as number) / (slow.hashpriceUsdPerPhDay[month - 1] as number)).toBeCloseTo(0.5, 1);
+  });
+});
+
+describe('planner: search and Monte Carlo', () => {
+  const raw = { name: 'p', finance, scenarios: { power: { poolYears: 2 } }, sites: [miningSite(true), fixedSite] };
+
+  it('candidate NPVs from suffix sums equal the assembled cash flows', () => {
+    const m = model(raw);
+    const { candidates, values } = candidateValues(m, 3, 4);
+    const cands = candidates[0] ?? [];
+    for (const ci of [0, 1, cands.length - 1, Math.floor(cands.length / 2)]) {
+      const sched: Schedule = [cands[ci] ?? NO_CONVERSION, NO_CONVERSION];
+      const ev = new PathEvaluator(m, 3, [sched]);
+      const out = new Float64Array(ev.layout.slots);
+      for (let p = 0; p < 4; p++) {
+        ev.evaluate(p, out);
+        const site0 = (values[0] as Float64Array)[ci * 4 + p] as number;
+        const site1 = (values[1] as Float64Array)[0 * 4 + p] as number;
+        expect(site0 + site1).toBeCloseTo(out[slot.npv(ev.layout, 0)] as number, 0);
+      }
+    }
+  });
+
+  it('same seed, same numbers; another seed, other numbers', async () => {
+    const m = model(raw);
+    const a = await runPlan(m, { paths: 300, seed: 5, searchPaths: 60 });
+    const b = await runPlan(model(raw), { paths: 300, seed: 5, searchPaths: 60 });
+    const c = await runPlan(m, { paths: 300, seed: 6, searchPaths: 60 });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(c.npvUsd.mean).not.toBe(a.npvUsd.mean);
+    expect(a.powerPrices).toEqual({ synthetic: true, label: SYNTHETIC_LABEL });
+    expect(Object.keys(a.npvUsd)).toEqual(['mean', 'p5', 'p50', 'p95']);
+    expect(a.years).toHaveLength(4);
+    expect(a.years[0]).toMatchObject({ year: 2026 });
+    for (const k of ['year', 'revenueUsd', 'btcRevenueSharePct', 'ebitdaUsd']) expect(a.years[0]).toHaveProperty(k);
+    expect(a.npvUsd.p5).toBeLessThanOrEqual(a.npvUsd.p50);
+    expect(a.npvUsd.p50).toBeLessThanOrEqual(a.npvUsd.p95);
+    // The risk-averse alternative never has a worse CVaR on the search paths.
+    expect(a.search.riskAverseCvar5Usd).toBeGreaterThanOrEqual(a.search.bestCvar5Usd);
+    expect(a.search.bestMeanUsd).toBeGreaterThanOrEqual(a.search.riskAverseMeanUsd);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The portfolio file (YAML), exactly as a user writes it: sites, their mining fleets, the MW that
+ * can become AI capacity and the contracts on offer, the finance settings, and scenario overrides.
+ * Every field has a unit in its name; cross-field checks (catalog models, names, MW that fit) are in
+ * resolve.ts. Messages are short predicates because the reader prefixes the data path
+ * (`sites[1].ai.contracts[0].usdPerKwMonth: must be > 0`).
+ */
+import { z } from 'zod';
+
+const num = () => z.number({ error: 'must be a finite number' });
+const positive = () => num().positive('must be > 0');
+const nonNegative = () => num().min(0, 'must be >= 0');
+const pct = () => num().min(0, 'must be >= 0').max(100, 'must be <= 100');
+const int = () => num().int('must be a whole number');
+const name = () => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
+const date = () =>
+  z
+    .string({ error: 'must be a date YYYY-MM-DD' })
+    .regex(/^\d{4}-\d{2}-01$/, 'must be the first day of a month, YYYY-MM-01')
+    .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a calendar date');
+
+export const FleetSchema = z.strictObject({
+  /** Catalog model (`mullet catalog`), e.g. 'Antminer S21'. */
+  model: name(),
+  count: int().positive('must be > 0'),
+});
+
+export const RefreshSchema = z.strictObject({
+  /** The fleet (by model) whose machines are replaced, MW for MW. */
+  replaces: name(),
+  model: name(),
+  usdPerTh: positive(),
+  /** Calendar year the new machines go in (at its first month). */
+  year: int().min(2000).max(2200),
+});
+
+const ContractBase = {
+  name: name(),
+  termYears: positive(),
+  /** Annual escalator, %/yr (negative for GPU-hour price deflation). */
+  escalatorPct: num().gt(-100, 'must be > -100').default(0),
+  prepayPct: pct().default(0),
+  /** Months from delivery until the full MW is billed (linear ramp); 0 = all at once. */
+  rampMonths: int().min(0, 'must be >= 0').default(0),
+  /** Conversion capex the tenant pays, USD per MW of IT (reduces the site's capex). */
+  tenantCapexUsdPerMW: nonNegative().default(0),
+};
+
+export const LeaseContractSchema = z.strictObject({
+  ...ContractBase,
+  kind: z.literal('lease'),
+  usdPerKwMonth: positive(),
+  /** The tenant pays the energy at cost (colocation / powered shell); else the site pays it. */
+  powerPassThrough: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
+export const GpuCloudContractSchema = z.strictObject({
+  ...ContractBase,
+  kind: z.literal('gpu-cloud'),
+  /** Catalog GPU model, e.g. 'H100 SXM'. */
+  gpu: name(),
+  usdPerGpuHour: positive(),
+  utilizationPct: pct().default(85),
+  /** GPU and server purchase price per GPU, USD, paid when each contract starts. */
+  usdPerGpu: nonNegative(),
+});
+
+export const ContractSchema = z.discriminatedUnion('kind', [LeaseContractSchema, GpuCloudContractSchema], {
+  error: "needs kind: 'lease' or 'gpu-cloud'",
+});
+
+export const PowerSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('market'),
+      /** Delivery, transmission and retail charges on top of the RT price, USD/MWh. */
+      adderUsdPerMWh: num().default(0),
+    }),
+    z.strictObject({
+      kind: z.literal('fixed'),
+      usdPerMWh: num(),
+      /** Curtailed power can be sold back at the RT price (the Riot model). */
+      resale: z.boolean({ error: 'must be true or false' }).default(false),
+    }),
+  ],
+  { error: "needs kind: 'market' or 'fixed'" },
+);
+
+export const SiteSchema = z.strictObject({
+  name: name(),
+  settlementPoint: name().default('HB_WEST'),
+  interconnectMW: positive(),
+  power: PowerSchema,
+  mining: z
+    .strictObject({
+      fleets: z.array(FleetSchema).default([]),
+      pue: num().min(1, 'must be >= 1').max(2, 'must be <= 2').default(1.05),
+      poolFeePct: num().min(0, 'must be >= 0').lt(100, 'must be < 100').default(2),
+      opexUsdPerMWYear: nonNegative().default(0),
+      refresh: z.array(RefreshSchema).max(3, 'at most 3 refresh options per site').default([]),
+    })
+    .default({ fleets: [], pue: 1.05, poolFeePct: 2, opexUsdPerMWYear: 0, refresh: [] }),
+  ai: z
+    .strictObject({
+      convertibleItMW: nonNegative(),
+      stepItMW: positive().optional(),
+      pue: num().min(1, 'must be >= 1').max(3, 'must be <= 3').default(1.3),
+      capexUsdPerMW: nonNegative(),
+      leadTimeMonths: int().min(0, 'must be >= 0'),
+      opexUsdPerMWYear: nonNegative().default(0),
+      contracts: z.array(ContractSchema).min(1, 'needs at least one contract option'),
+    })
+    .optional(),
+});
+
+export const FinanceSchema = z.strictObject({
+  startDate: date(),
+  horizonYears: int().min(1, 'must be >= 1').max(40, 'must be <= 40'),
+  discountRatePct: num().gt(-100, 'must be > -100'),
+  taxRatePct: pct().optional(),
+  depreciationYears: positive().default(7),
+  /** 'contracted': AI contract cash after the horizon counts (to its term's end); 'none': it does not. */
+  terminalValue: z.enum(['contracted', 'none']).default('contracted'),
+});
+
+export const ScenarioSchema = z
+  .strictObject({
+    btc: z
+      .strictObject({
+        model: z.enum(['gbm', 'bootstrap']).default('gbm'),
+        startPriceUsd: positive().optional(),
+        driftPctPerYear: num().optional(),
+        volPctPerYear: nonNegative().optional(),
+        bootstrapBlockDays: int().min(1).max(365).default(30),
+      })
+      .default({ model: 'gbm', bootstrapBlockDays: 30 }),
+    fees: z
+      .strictObject({
+        meanShareOfSubsidyPct: nonNegative().default(3),
+        sigmaLog: nonNegative().default(0.6),
+        ar1Monthly: num().min(0).lt(1, 'must be < 1').default(0.7),
+        /** Multiplier on the mean share at each halving; 2 keeps fees in BTC unchanged across it. */
+        stepAtHalving: positive().default(2),
+      })
+      .default({ meanShareOfSubsidyPct: 3, sigmaLog: 0.6, ar1Monthly: 0.7, stepAtHalving: 2 }),
+    network: z
+      .strictObject({
+        startHashrateEhs: positive().optional(),
+        breakEvenHashpriceUsdPerPhDay: positive().default(40),
+        efficiencyGainPctPerYear: num().min(0).max(50).default(8),
+        responsePerMonth: nonNegative().default(0.08),
+        lagMonths: int().min(0).max(36).default(6),
+        maxBuildOutPctPerMonth: nonNegative().default(4),
+        maxDeclinePctPerMonth: nonNegative().max(90).default(20),
+        noisePctPerMonth: nonNegative().default(2),
+      })
+      .default({ breakEvenHashpriceUsdPerPhDay: 40, efficiencyGainPctPerYear: 8, responsePerMonth: 0.08, lagMonths: 6, maxBuildOutPctPerMonth: 4, maxDeclinePctPerMonth: 20, noisePctPerMonth: 2 }),
+    power: z
+      .strictObject({
+        sampling: z.enum(['bootstrap', 'mean']).default('bootstrap'),
+        poolYears: int().min(1).max(30).default(8),
+        escalatorPctPerYear: num().default(0),
+      })
+      .default({ sampling: 'bootstrap', poolYears: 8, escalatorPctPerYear: 0 }),
+    aiLease: z
+      .strictObject({ driftPctPerYear: num().default(0), volPctPerYear: nonNegative().default(10) })
+      .default({ driftPctPerYear: 0, volPctPerYear: 10 }),
+    tenants: z
+      .strictObject({ defaultPctPerYear: pct().default(1), renewalPct: pct().default(75), reletMonths: int().min(0).default(12) })
+      .default({ defaultPctPerYear: 1, renewalPct: 75, reletMonths: 12 }),
+  })
+  .default({
+    btc: { model: 'gbm', bootstrapBlockDays: 30 },
+    fees: { meanShareOfSubsidyPct: 3, sigmaLog: 0.6, ar1Monthly: 0.7, stepAtHalving: 2 },
+    network: { breakEvenHashpriceUsdPerPhDay: 40, efficiencyGainPctPerYear: 8, responsePerMonth: 0.08, lagMonths: 6, maxBuildOutPctPerMonth: 4, maxDeclinePctPerMonth: 20, noisePctPerMonth: 2 },
+    power: { sampling: 'bootstrap', poolYears: 8, escalatorPctPerYear: 0 },
+    aiLease: { driftPctPerYear: 0, volPctPerYear: 10 },
+    tenants: { defaultPctPerYear: 1, renewalPct: 75, reletMonths: 12 },
+  });
+
+export const PortfolioSchema = z.strictObject({
+  name: name(),
+  finance: FinanceSchema,
+  scenarios: ScenarioSchema,
+  sites: z.array(SiteSchema).min(1, 'needs at least one site').max(31, 'at most 31 sites'),
+});
+
+export type Portfolio = z.output<typeof PortfolioSchema>;
+export type PortfolioSite = z.output<typeof SiteSchema>;
+export type ContractOption = z.output<typeof ContractSchema>;
+export type ScenarioSettings = z.output<typeof ScenarioSchema>;
