@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PUBLISHED_DEALS } from './deals-data.js';
-import { DealInputSchema, dealFromInput, dealId, dealMetrics, dealsFileSchema, mergeDeals, type Deal } from './deals.js';
+import { compareProposal, DealInputSchema, dealFromInput, dealId, dealMetrics, dealsFileSchema, mergeDeals, type Deal } from './deals.js';
 
 function deal(id: string): Deal {
   const d = PUBLISHED_DEALS.find((x) => x.id === id);
@@ -91,5 +91,20 @@ describe('deal files', () => {
     expect(merged.deals).toHaveLength(PUBLISHED_DEALS.length + 1);
     expect(merged.deals.find((d) => d.id === replaced.id)?.totalValueUsd).toBe(3.1e9);
     expect(merged.overrides).toEqual(["user file overrides built-in deal 'cipher-fluidstack-2025-09'"]);
+  });
+});
+
+describe('compareProposal', () => {
+  it('places a proposal among deals of the same kind by level USD/kW-month', () => {
+    const leases = PUBLISHED_DEALS.filter((d) => d.kind === 'lease').map((d) => dealMetrics(d).usdPerKwMonth).sort((a, b) => a - b);
+    const top = compareProposal(1000, 'lease', PUBLISHED_DEALS);
+    expect(top.peers).toBe(leases.length);
+    expect(top.peersBelow).toBe(leases.length);
+    expect(top.percentile).toBe(100);
+    const bottom = compareProposal(1, 'lease', PUBLISHED_DEALS);
+    expect(bottom.peersBelow).toBe(0);
+    expect(bottom.medianPeerUsdPerKwMonth).toBeCloseTo(leases[Math.floor(leases.length / 2)] as number, 9);
+    // GPU-cloud prices include the GPUs: never compared with leases.
+    expect(compareProposal(500, 'gpu-cloud', PUBLISHED_DEALS).peers).toBe(PUBLISHED_DEALS.filter((d) => d.kind === 'gpu-cloud').length);
   });
 });

@@ -155,3 +155,40 @@ export function mergeDeals(builtIn: readonly Deal[], extra: readonly Deal[]): Me
   }
   return { deals, overrides };
 }
+
+export interface ProposalComparison {
+  /** Level-equivalent rate of the proposal, USD/kW-month. */
+  usdPerKwMonth: number;
+  /** Deals of the same kind it is compared with. */
+  peers: number;
+  /** How many of those peers have a lower level rate. */
+  peersBelow: number;
+  /** Share of peers priced below the proposal, percent (0–100). */
+  percentile: number;
+  /** Median peer level rate, USD/kW-month (NaN without peers). */
+  medianPeerUsdPerKwMonth: number;
+  /** Proposal minus the median peer, USD/kW-month. */
+  vsMedianUsdPerKwMonth: number;
+}
+
+/**
+ * Where a proposed contract's level rate (USD/kW-month) stands among deals of the same kind:
+ * leases are compared with leases only, since a GPU-cloud price includes the GPUs.
+ */
+export function compareProposal(proposalUsdPerKwMonth: number, kind: DealKind, deals: readonly Deal[]): ProposalComparison {
+  const rates = deals
+    .filter((d) => d.kind === kind)
+    .map((d) => dealMetrics(d).usdPerKwMonth)
+    .sort((a, b) => a - b);
+  const below = rates.filter((r) => r < proposalUsdPerKwMonth).length;
+  const mid = rates.length / 2;
+  const median = rates.length === 0 ? NaN : rates.length % 2 ? (rates[Math.floor(mid)] as number) : ((rates[mid - 1] as number) + (rates[mid] as number)) / 2;
+  return {
+    usdPerKwMonth: proposalUsdPerKwMonth,
+    peers: rates.length,
+    peersBelow: below,
+    percentile: rates.length ? (100 * below) / rates.length : NaN,
+    medianPeerUsdPerKwMonth: median,
+    vsMedianUsdPerKwMonth: proposalUsdPerKwMonth - median,
+  };
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { captureIo, type CapturedIo } from '../../testing/cli.js';
+import { captureIo, runCapture, type CapturedIo } from '../../testing/cli.js';
 import { runCli } from '../run.js';
 
 function capture(cwd = process.cwd()): { io: CapturedIo; out: () => string; err: () => string } {
@@ -87,5 +87,21 @@ describe('mullet deals', () => {
     const c = capture(dir);
     expect(await runCli(['deals', '--file', 'bad.yaml'], c.io)).toBe(2);
     expect(c.err()).toMatch(/bad\.yaml:3: \[0\]\.itMW: itMW must be > 0/);
+  });
+});
+
+describe('mullet deals --propose-*', () => {
+  it('values a proposal and places it among the published leases', async () => {
+    const r = await runCapture(['deals', '--propose-mw', '150', '--propose-years', '10', '--propose-total-usd', '2.6e9', '--propose-escalator-pct', '3', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { proposal: { comparison: { usdPerKwMonth: number; peers: number } } };
+    // 2.6e9 / (150 MW × 1000 × 120 months)
+    expect(j.proposal.comparison.usdPerKwMonth).toBeCloseTo(2.6e9 / (150 * 1000 * 120), 6);
+    expect(j.proposal.comparison.peers).toBe(5);
+  });
+  it('exits 2 when the proposal is incomplete', async () => {
+    const r = await runCapture(['deals', '--propose-mw', '150']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--propose-years');
   });
 });

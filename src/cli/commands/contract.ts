@@ -1,6 +1,6 @@
 import { loadDeals } from '../../catalog/load.js';
 import { valueContract, type ContractInput, type Ramp, type RampStep } from '../../compute/contract.js';
-import { dealMetrics } from '../../compute/deals.js';
+import { compareProposal, dealMetrics, type Deal, type DealKind } from '../../compute/deals.js';
 import { badInput, isMulletError } from '../../core/errors.js';
 import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -168,15 +168,26 @@ const deals: CommandSpec = {
     '"first-yr" = the first-year rate that the disclosed escalator grows to the total. gpu-cloud deals include the GPUs.',
   options: {
     file: { type: 'string', value: 'FILE', description: 'extra deals (YAML or JSON: a list or `deals:` list) merged with the built-in ones' },
+    'propose-mw': { type: 'number', value: 'X', unit: 'MW of critical IT', description: 'a proposal to compare with the deals: its capacity' },
+    'propose-years': { type: 'number', value: 'N', unit: 'years', description: 'the proposal\'s term' },
+    'propose-total-usd': { type: 'number', value: 'X', unit: 'USD', description: 'the proposal\'s total contract value' },
+    'propose-usd-per-kw-month': { type: 'number', value: 'X', unit: 'USD/kW-month', description: 'or its first-year monthly rate' },
+    'propose-escalator-pct': { type: 'number', value: 'P', unit: '%/yr', description: 'the proposal\'s annual escalator', default: 0 },
+    'propose-kind': { type: 'string', value: 'KIND', description: 'lease or gpu-cloud (compared with deals of the same kind)', choices: ['lease', 'gpu-cloud'], default: 'lease' },
   },
   json: true,
-  examples: ['mullet deals', 'mullet deals --file my-deals.yaml --json'],
+  examples: [
+    'mullet deals',
+    'mullet deals --file my-deals.yaml --json',
+    'mullet deals --propose-mw 150 --propose-years 10 --propose-total-usd 2.6e9 --propose-escalator-pct 3',
+  ],
   async run(args, io) {
     const { deals: list, overrides } = await loadDeals({ extraFile: opt.str(args, 'file'), cwd: io.cwd });
     for (const o of overrides) io.stderr(`note: ${o}\n`);
     const withMetrics = list.map((d) => ({ ...d, metrics: dealMetrics(d) }));
+    const proposal = proposalOf(args, list);
     if (opt.bool(args, 'json')) {
-      printJson(io, { deals: withMetrics, overrides });
+      printJson(io, { deals: withMetrics, overrides, ...(proposal ? { proposal } : {}) });
       return;
     }
     const rows = withMetrics.map((d) => [
@@ -199,7 +210,44 @@ const deals: CommandSpec = {
         rows,
       ),
     );
+    if (proposal) {
+      const c = proposal.comparison;
+      io.stdout(
+        `\nProposal: ${fmt(proposal.itMW, 0)} MW for ${proposal.termYears} years → level ${fmt(c.usdPerKwMonth)} USD/kW-month ` +
+          `(first year ${fmt(proposal.firstYearUsdPerKwMonth)}), total ${fmt(proposal.totalValueUsd / 1e9, 2)} B USD.\n` +
+          `  above ${c.peersBelow} of ${c.peers} published ${proposal.kind} deals (${fmt(c.percentile, 0)} %); ` +
+          `median ${fmt(c.medianPeerUsdPerKwMonth)} USD/kW-month, proposal ${c.vsMedianUsdPerKwMonth >= 0 ? '+' : ''}${fmt(c.vsMedianUsdPerKwMonth)}\n`,
+      );
+    }
   },
 };
+
+/** The proposal given with --propose-* flags, valued and placed among the deals; undefined when absent. */
+function proposalOf(args: ParsedArgs, list: readonly Deal[]) {
+  const mw = opt.num(args, 'propose-mw');
+  const years = opt.num(args, 'propose-years');
+  const total = opt.num(args, 'propose-total-usd');
+  const rate = opt.num(args, 'propose-usd-per-kw-month');
+  if (mw === undefined && years === undefined && total === undefined && rate === undefined) return undefined;
+  if (mw === undefined) throw badInput('is required to describe a proposal', '--propose-mw');
+  if (years === undefined) throw badInput('is required to describe a proposal', '--propose-years');
+  if ((total === undefined) === (rate === undefined)) throw badInput('give exactly one of --propose-total-usd or --propose-usd-per-kw-month', '--propose-total-usd');
+  const kind = (opt.str(args, 'propose-kind') ?? 'lease') as DealKind;
+  const v = valueContract({
+    itMW: mw,
+    termYears: years,
+    ...(total === undefined ? {} : { totalValueUsd: total }),
+    ...(rate === undefined ? {} : { usdPerKwMonth: rate }),
+    escalatorPct: opt.num(args, 'propose-escalator-pct') ?? 0,
+  });
+  return {
+    kind,
+    itMW: v.itMW,
+    termYears: v.termYears,
+    totalValueUsd: v.totalValueUsd,
+    firstYearUsdPerKwMonth: v.firstYearUsdPerKwMonth,
+    comparison: compareProposal(v.usdPerKwMonth, kind, list),
+  };
+}
 
 export const contractCommands: readonly CommandSpec[] = [value, deals];
