@@ -8,28 +8,9 @@ import { mempoolSample, sampleForPath } from '../../market/fetchers/testing/memp
 import { withData } from '../../market/fetchers/testing/shared-data.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { skipWithoutSharedData } from '../../testing/data.js';
-import type { CliIo } from '../command.js';
-import { runCli } from '../run.js';
+import { captureIo, runCapture } from '../../testing/cli.js';
 
-function captureIo(cwd: string, env: Record<string, string | undefined> = {}): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    env,
-    cwd,
-    stderrIsTty: false,
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
-}
-
-async function run(argv: string[], io: ReturnType<typeof captureIo>): Promise<{ code: number; out: string; err: string }> {
-  const code = await runCli(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const run = runCapture;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mullet-fetch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

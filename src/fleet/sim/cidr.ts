@@ -1,4 +1,5 @@
 import { badInput } from '../../core/errors.js';
+import { intToIpv4, ipv4ToInt } from '../scan/targets.js';
 
 /** An IPv4 block as a 32-bit network address and prefix length. */
 export interface Ipv4Block {
@@ -6,28 +7,12 @@ export interface Ipv4Block {
   readonly prefix: number;
 }
 
-export function ipToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
-    if (o > 255) return undefined;
-    v = v * 256 + o;
-  }
-  return v;
-}
-
-export function intToIp(v: number): string {
-  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
 /** Parses 'a.b.c.d/p'; the simulator only binds loopback (127.0.0.0/8), so anything else is refused. */
 export function parseLoopbackCidr(cidr: string, where = '--cidr'): Ipv4Block {
   const [ip, p, extra] = cidr.split('/');
-  const addr = ip === undefined ? undefined : ipToInt(ip);
+  const addr = ip === undefined ? null : ipv4ToInt(ip);
   const prefix = p === undefined ? 32 : Number(p);
-  if (addr === undefined || extra !== undefined || !Number.isInteger(prefix) || prefix < 8 || prefix > 32) {
+  if (addr === null || extra !== undefined || !Number.isInteger(prefix) || prefix < 8 || prefix > 32) {
     throw badInput(`expected a CIDR such as 127.20.0.0/16, got '${cidr}'`, where);
   }
   if (addr >>> 24 !== 127) throw badInput(`must be inside loopback 127.0.0.0/8 (the simulator binds local addresses only), got '${cidr}'`, where);
@@ -56,7 +41,7 @@ export function allocateAddresses(cidr: string, n: number, where = '--cidr'): st
   for (let v = block.network; v < block.network + size && out.length < n; v++) {
     const last = v & 255;
     if (last === 0 || last === 255) continue;
-    out.push(intToIp(v));
+    out.push(intToIpv4(v));
   }
   if (out.length < n) {
     throw badInput(`has ${usableAddressCount(block)} usable addresses, ${n} miners need more (use a shorter prefix)`, where);
