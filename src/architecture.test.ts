@@ -10,8 +10,8 @@ import { REPO_ROOT } from './testing/data.js';
 const SRC = path.join(REPO_ROOT, 'src');
 const PURE_CORE = ['bitcoin', 'compute', 'dispatch', 'planner', 'site'];
 // worker_threads is parallel compute (the planner's path pool), not I/O, so it is allowed.
-const IO_MODULES = /^node:(fs|fs\/promises|net|http|https|dgram|child_process|tls|dns)$|^(better-sqlite3|mqtt)$/;
-const IO_FOLDERS = ['store', 'cli', 'fleet', 'backtest', 'bench', 'server'];
+const IO_MODULES = /^node:(fs|fs\/promises|net|http|https|dgram|child_process|tls|dns)$|^(better-sqlite3|mqtt|highs)$/;
+const IO_FOLDERS = ['store', 'cli', 'fleet', 'backtest', 'bench', 'server', 'solver'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { benchDispatch } from './dispatch.js';
 import { benchImport } from './import.js';
 import { benchPlanner } from './planner.js';
 
@@ -12,6 +13,7 @@ type Bench = (ctx: { dataDir: string; args: readonly string[] }) => Promise<unkn
 
 const BENCHES: Record<string, Bench> = {
   import: ({ dataDir }) => benchImport(dataDir),
+  dispatch: ({ dataDir }) => benchDispatch(dataDir),
   planner: () => benchPlanner(),
 };
 

@@ -8,6 +8,7 @@ import { demoCommands } from './commands/demo.js';
 import { dataCommands } from './commands/data.js';
 import { fetchCommands } from './commands/fetch.js';
 import { synthCommands } from './commands/synth.js';
+import { backtestCommands } from './commands/backtest.js';
 import { planCommands } from './commands/plan.js';
 import { networkCommands } from './commands/network.js';
 import { fleetScanCommands } from './commands/fleet-scan.js';
@@ -17,7 +18,7 @@ import { simCommands } from './commands/sim.js';
  * Every CLI command, in help order. Each command module exports its specs; add new modules here.
  * A duplicate command path is a programming error caught at start-up and in tests.
  */
-export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...simCommands];
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...backtestCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...simCommands];
 
 export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
   let best: CommandSpec | undefined;

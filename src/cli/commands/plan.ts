@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { readDataFile } from '../../catalog/data-file.js';
 import { MulletError, badInput } from '../../core/errors.js';
+import { readChartJsSource } from '../../report/chartjs.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
 import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
@@ -49,16 +49,6 @@ function fromStore(store: MarketStore, points: string[], planStart: string): { p
   notes.push(`btc bootstrap history: ${returns.length} daily returns ${from}..${to}`);
   const base = (sp: string) => params.get(sp) ?? { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
   return { paramsFor: (sp) => ({ ...base(sp), btc: btc.btc }), returns, notes };
-}
-
-async function chartJsSource(): Promise<string> {
-  const require = createRequire(import.meta.url);
-  const file = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new MulletError('IO', `cannot read Chart.js for the report: ${(err as Error).message}`, { where: file, cause: err });
-  }
 }
 
 const usdM = (x: number) => `${fmt(x / 1e6, 1)}`;
@@ -177,7 +167,7 @@ const plan: CommandSpec = {
     progress.finish(`${paths} paths`);
     const reportFile = opt.str(args, 'report');
     if (reportFile !== undefined) {
-      const html = renderPlanReport(result, await chartJsSource());
+      const html = renderPlanReport(result, await readChartJsSource());
       const out = path.resolve(io.cwd, reportFile);
       try {
         await writeFile(out, html, 'utf8');

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { emptyBatch, type PricePoint } from '../market/types.js';
+import { openMarketStore } from '../store/sqlite-store.js';
+import { parseSite } from '../site/parse.js';
+import { loadBacktestData } from './data.js';
+import { parseHashpriceCsv } from './hashprice.js';
+import { cptWindow, runBacktest } from './run.js';
+
+const SITE = parseSite(`name: t
+market: { iso: ERCOT, settlementPoint: HB_WEST }
+interconnect: { importLimitMW: 50 }
+fleets:
+  - { name: a, hashrateThs: 100, powerW: 2000, count: 5000, poolFeePct: 0, pue: 1 }
+`);
+
+function storeWith(prices: [number, number][]) {
+  const store = openMarketStore(':memory:', { clock: { nowMs: () => 0 } });
+  const batch = emptyBatch('test');
+  batch.prices = prices.map(([ms, p]): PricePoint => ({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalStartMs: ms, intervalMinutes: 15, priceUsdPerMWh: p, source: 'ercot' }));
+  store.ingest('test.csv', batch);
+  return store;
+}
+
+describe('back-test data', () => {
+  const { fromMs } = cptWindow('2023-08-01', '2023-08-01');
+  const q = 15 * 60_000;
+
+  it('skips and reports intervals without a price instead of inventing one', () => {
+    const prices: [number, number][] = [];
+    for (let i = 0; i < 96; i++) if (i < 10 || i >= 13) prices.push([fromMs + i * q, 20 + i]);
+    const store = storeWith(prices);
+    const d = loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, { kind: 'constant', usdPerPhDay: 24 });
+    expect(d.expectedIntervals).toBe(96);
+    expect(d.series.startMs.length).toBe(93);
+    expect(d.gaps).toEqual([{ fromMs: fromMs + 10 * q, toMs: fromMs + 13 * q, intervals: 3, reason: 'no real-time price' }]);
+    expect(d.notes[0]).toMatch(/3 of 96 intervals skipped/);
+    expect(Array.from(d.series.rtPriceUsdPerMWh.slice(9, 11))).toEqual([29, 33]);
+    store.close();
+  });
+
+  it('reports days without hashprice as gaps, and fails clearly when there is none at all', () => {
+    const store = storeWith(Array.from({ length: 96 * 2 }, (_, i): [number, number] => [fromMs + i * q, 20]));
+    const csv = new Map([['2023-08-01', 50]]);
+    const d = loadBacktestData(store, SITE, fromMs, fromMs + 192 * q, { kind: 'csv', file: 'hp.csv', byDay: csv });
+    // The CPT day starts at 05:00 UTC: the first 76 intervals are on UTC 2023-08-01 (with a hashprice).
+    expect(d.series.startMs.length).toBe(76);
+    expect(d.gaps[0]).toMatchObject({ intervals: 116, reason: 'no hashprice' });
+    expect(() => loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, { kind: 'store' })).toThrow(/no hashprice .* --hashprice-usd-per-ph-day/);
+    store.close();
+  });
+
+  it('runs and settles a policy over a store window', async () => {
+    const store = storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, i % 2 ? 100 : 20]));
+    const out = await runBacktest({ site: SITE, from: '2023-08-01', to: '2023-08-01', policies: ['strike', 'mining-only'], store, hashprice: { kind: 'constant', usdPerPhDay: 24 }, nowMs: () => 0 });
+    expect(out.runs.map((r) => r.summary.intervals)).toEqual([96, 96]);
+    // mining-only: 48 × (50 − 20) + 48 × (50 − 100) at 10 MW × 0.25 h.
+    expect(out.runs[1]?.summary.netUsd).toBeCloseTo((48 * 30 - 48 * 50) * 10 * 0.25, 6);
+    expect(out.doc.gaps.missingIntervals).toBe(0);
+    store.close();
+  });
+});
+
+describe('hashprice CSV', () => {
+  it('parses date,value rows and names the bad line', () => {
+    expect(parseHashpriceCsv('date,hp\n2023-08-01,55.5\n2023-08-02,60\n', 'hp.csv')).toEqual(new Map([['2023-08-01', 55.5], ['2023-08-02', 60]]));
+    expect(() => parseHashpriceCsv('date,hp\n2023-08-01,abc\n', 'hp.csv')).toThrow(/second column/);
+    expect(() => parseHashpriceCsv('date,hp\n2023-08-01,1\n2023-13-01,2\n', 'hp.csv')).toThrow(expect.objectContaining({ where: 'hp.csv:3' }));
+  });
+
+  it('reads CPT windows inclusive of --to and rejects reversed ones', () => {
+    const w = cptWindow('2023-11-05', '2023-11-05');
+    expect((w.toMs - w.fromMs) / 3_600_000).toBe(25);
+    expect(() => cptWindow('2023-08-02', '2023-08-01')).toThrow(/must not be before/);
+    expect(() => cptWindow('2023-8-1', '2023-08-01')).toThrow(/YYYY-MM-DD/);
+  });
+});

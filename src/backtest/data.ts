@@ -1,0 +1,136 @@
+/**
+ * Reads everything a back-test needs from the market store and turns it into plain dispatch
+ * series. Gaps are explicit: an interval without a real-time price (or without a hashprice for
+ * its day) is left out of the run and reported; no price is ever invented.
+ */
+import { MulletError } from '../core/errors.js';
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, utcDate } from '../core/time.js';
+import type { DispatchSeries } from '../dispatch/input.js';
+import type { Site } from '../site/types.js';
+import type { MarketStore } from '../store/market-store.js';
+import { dailyHashprice, type HashpriceSource } from './hashprice.js';
+
+export const INTERVAL_MINUTES = 15;
+
+export interface GapRange {
+  fromMs: number;
+  /** Exclusive end. */
+  toMs: number;
+  intervals: number;
+  reason: 'no real-time price' | 'no hashprice';
+}
+
+export interface BacktestData {
+  series: DispatchSeries;
+  /** Intervals the window has at 15 minutes. */
+  expectedIntervals: number;
+  gaps: GapRange[];
+  /** Mean hashprice over the priced intervals, USD/PH/day. */
+  meanHashpriceUsdPerPhDay: number;
+  /** Intervals that had a day-ahead price (rolling's forecast). */
+  daIntervals: number;
+  notes: string[];
+}
+
+function addGap(gaps: GapRange[], startMs: number, reason: GapRange['reason']): void {
+  const last = gaps[gaps.length - 1];
+  const step = INTERVAL_MINUTES * MS_PER_MINUTE;
+  if (last && last.reason === reason && last.toMs === startMs) {
+    last.toMs += step;
+    last.intervals++;
+  } else gaps.push({ fromMs: startMs, toMs: startMs + step, intervals: 1, reason });
+}
+
+/** Loads prices, system load and hashprice for [fromMs, toMs) of the site's settlement point. */
+export function loadBacktestData(store: MarketStore, site: Site, fromMs: number, toMs: number, hashprice: HashpriceSource): BacktestData {
+  const market = site.market.iso;
+  const point = site.market.settlementPoint;
+  const step = INTERVAL_MINUTES * MS_PER_MINUTE;
+  const rt = new Map<number, number>();
+  for (const p of store.prices({ market, settlementPoint: point, kind: 'RT', fromMs, toMs, intervalMinutes: INTERVAL_MINUTES })) rt.set(p.intervalStartMs, p.priceUsdPerMWh);
+  if (rt.size === 0) {
+    throw new MulletError('NO_DATA', `the market store has no ${market} ${point} real-time 15-minute prices between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}; import them ('mullet data import') or check market.settlementPoint`, { where: 'market.settlementPoint' });
+  }
+  const daPoints = store.prices({ market, settlementPoint: point, kind: 'DA', fromMs: fromMs - MS_PER_DAY, toMs: toMs + MS_PER_DAY });
+  const da = new Map<number, number>();
+  for (const p of daPoints) for (let t = p.intervalStartMs; t < p.intervalStartMs + p.intervalMinutes * MS_PER_MINUTE; t += step) da.set(t, p.priceUsdPerMWh);
+
+  const days: string[] = [];
+  for (let d = Math.floor(fromMs / MS_PER_DAY) * MS_PER_DAY; d < toMs; d += MS_PER_DAY) days.push(utcDate(d));
+  // One read of the Bitcoin days (plus the 30-day difficulty look-back) serves every day's inputs.
+  const btc = store.btcDays(utcDate(fromMs - 31 * MS_PER_DAY), days[days.length - 1] ?? utcDate(fromMs));
+  const btcView = { btcDays: (a: string, b: string) => btc.filter((d) => d.dateUtc >= a && d.dateUtc <= b) };
+  const hp = dailyHashprice(hashprice, days, btcView);
+  const hpByDay = new Map<number, number>();
+  for (const [day, v] of hp) hpByDay.set(Date.parse(`${day}T00:00:00Z`) / MS_PER_DAY, v);
+  if (hp.size === 0) {
+    const how = hashprice.kind === 'csv' ? `the series ${hashprice.file} has no day in the window` : 'the market store lacks Bitcoin price/difficulty/fees/height for every day of the window';
+    throw new MulletError('NO_DATA', `no hashprice for ${days[0] ?? ''}..${days[days.length - 1] ?? ''}: ${how}; import Bitcoin data or give --hashprice-usd-per-ph-day`, { where: 'market store' });
+  }
+
+  const starts: number[] = [];
+  const prices: number[] = [];
+  const hps: number[] = [];
+  const das: number[] = [];
+  const gaps: GapRange[] = [];
+  let expected = 0;
+  let daCount = 0;
+  for (let t = fromMs; t < toMs; t += step) {
+    expected++;
+    const price = rt.get(t);
+    if (price === undefined) {
+      addGap(gaps, t, 'no real-time price');
+      continue;
+    }
+    const h = hpByDay.get(Math.floor(t / MS_PER_DAY));
+    if (h === undefined) {
+      addGap(gaps, t, 'no hashprice');
+      continue;
+    }
+    starts.push(t);
+    prices.push(price);
+    hps.push(h);
+    const d = da.get(t);
+    das.push(d ?? NaN);
+    if (d !== undefined) daCount++;
+  }
+  const notes: string[] = [];
+  const missing = gaps.reduce((s, g) => s + g.intervals, 0);
+  if (missing > 0) notes.push(`${missing} of ${expected} intervals skipped (gaps): they are neither dispatched nor settled`);
+  if (daCount < starts.length) notes.push(`${starts.length - daCount} intervals without a day-ahead price: rolling forecasts them from older prices`);
+
+  const series: DispatchSeries = {
+    site,
+    intervalMinutes: INTERVAL_MINUTES,
+    fromMs,
+    toMs,
+    startMs: Float64Array.from(starts),
+    rtPriceUsdPerMWh: Float64Array.from(prices),
+    hashpriceUsdPerPhDay: Float64Array.from(hps),
+    daPriceUsdPerMWh: Float64Array.from(das),
+  };
+  if (site.transmission?.coincidentPeak) {
+    // Whole months around the window (the peak is the month's), plus 31 days for the alert forecast.
+    const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
+    // 4CP is settled on hourly demand: average finer load data to clock hours.
+    const byHour = new Map<number, { sum: number; count: number }>();
+    for (const l of loads) {
+      const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;
+      const acc = byHour.get(h) ?? { sum: 0, count: 0 };
+      acc.sum += l.loadMW;
+      acc.count++;
+      byHour.set(h, acc);
+    }
+    const hours = [...byHour.keys()].sort((a, b) => a - b);
+    series.systemLoad = { startMs: Float64Array.from(hours), loadMW: Float64Array.from(hours, (h) => (byHour.get(h) as { sum: number; count: number }).sum / (byHour.get(h) as { sum: number; count: number }).count) };
+    if (hours.length === 0) notes.push('4CP: the store has no ERCOT TOTAL load around the window');
+  }
+  return {
+    series,
+    expectedIntervals: expected,
+    gaps,
+    meanHashpriceUsdPerPhDay: hps.length ? hps.reduce((s, v) => s + v, 0) / hps.length : 0,
+    daIntervals: daCount,
+    notes,
+  };
+}

@@ -1,0 +1,57 @@
+/** The per-interval ledger as CSV: what each interval earned and cost by stream, and who got the power. */
+import type { Ledger } from '../dispatch/ledger.js';
+import { REASON_NAMES, type DispatchInput, type Plan } from '../dispatch/types.js';
+import { formatCpt } from '../market/ercot-time.js';
+
+const num = (v: number, d: number) => (Number.isFinite(v) ? String(Math.round(v * 10 ** d) / 10 ** d) : '');
+
+/** CSV text (header + one row per settled interval); money USD, power MW, prices USD/MWh. */
+export function ledgerCsv(input: DispatchInput, plan: Plan, ledger: Ledger): string {
+  const site = input.site;
+  const header = [
+    'interval_start_utc',
+    'interval_start_local',
+    'rt_price_usd_per_mwh',
+    'da_price_usd_per_mwh',
+    'hashprice_usd_per_ph_day',
+    'site_load_mw',
+    ...site.ai.map((a) => `${a.name}_it_mw`),
+    ...site.fleets.flatMap((f) => [`${f.name}_mw`, `${f.name}_curtail_reason`]),
+    'revenue_ai_usd',
+    'revenue_mining_usd',
+    'revenue_power_resale_usd',
+    'revenue_ai_flex_usd',
+    'cost_energy_usd',
+    'cost_ppa_usd',
+    'cost_transmission_usd',
+    'net_usd',
+    'fourcp_alert',
+    'fourcp_peak_share',
+  ];
+  const lines = [header.join(',')];
+  for (let t = 0; t < input.startMs.length; t++) {
+    const ms = input.startMs[t] as number;
+    const row = [
+      new Date(ms).toISOString().replace('.000Z', 'Z'),
+      formatCpt(ms),
+      num(input.rtPriceUsdPerMWh[t] as number, 2),
+      num(input.daPriceUsdPerMWh[t] as number, 2),
+      num(input.hashpriceUsdPerPhDay[t] as number, 4),
+      num(ledger.siteLoadMW[t] as number, 4),
+      ...site.ai.map((_, k) => num((plan.aiItMW[k] as Float64Array)[t] as number, 4)),
+      ...site.fleets.flatMap((_, f) => [num((plan.fleetMW[f] as Float64Array)[t] as number, 4), REASON_NAMES[(plan.reason[f] as Uint8Array)[t] as number] ?? '']),
+      num(ledger.revenue.ai[t] as number, 2),
+      num(ledger.revenue.mining[t] as number, 2),
+      num(ledger.revenue.powerResale[t] as number, 2),
+      num(ledger.revenue.aiFlex[t] as number, 2),
+      num(ledger.cost.energy[t] as number, 2),
+      num(ledger.cost.ppa[t] as number, 2),
+      num(ledger.cost.transmission[t] as number, 2),
+      num(ledger.net[t] as number, 2),
+      String(input.fourCpAlert[t]),
+      num(input.fourCpPeakWeight[t] as number, 4),
+    ];
+    lines.push(row.join(','));
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,104 @@
+/**
+ * Back-test orchestration: store → series → dispatch input → each policy → the one ledger →
+ * summaries. The CLI and the benchmark call this; the pure core does the work.
+ */
+import { badInput } from '../core/errors.js';
+import { MS_PER_DAY, parseUtcDate } from '../core/time.js';
+import { prepareDispatchInput } from '../dispatch/input.js';
+import { settle, type Ledger } from '../dispatch/ledger.js';
+import { loadHighsSolver } from '../solver/highs.js';
+import type { LpSolver } from '../dispatch/lp/solver.js';
+import { needsSolver, runPolicy, type PolicyName } from '../dispatch/policies.js';
+import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
+import { cptWallToUtcMs } from '../market/ercot-time.js';
+import type { Site } from '../site/types.js';
+import type { MarketStore } from '../store/market-store.js';
+import { loadBacktestData, type BacktestData } from './data.js';
+import type { HashpriceSource } from './hashprice.js';
+import { addRegret, backtestDocument, summarizePolicy, type BacktestDocument, type PolicySummary } from './summary.js';
+
+export interface PolicyRun {
+  policy: PolicyName;
+  result: PolicyResult;
+  ledger: Ledger;
+  summary: PolicySummary;
+}
+
+export interface BacktestOutcome {
+  data: BacktestData;
+  input: DispatchInput;
+  runs: PolicyRun[];
+  doc: BacktestDocument;
+}
+
+export interface BacktestOptions {
+  site: Site;
+  /** CPT calendar days, inclusive: 'YYYY-MM-DD'. */
+  from: string;
+  to: string;
+  policies: readonly PolicyName[];
+  store: MarketStore;
+  hashprice: HashpriceSource;
+  nowMs: () => number;
+  solver?: LpSolver;
+  timeLimitSeconds?: number;
+  /** Progress hooks per policy (the CLI draws bars on stderr). */
+  progress?: (policy: PolicyName) => { update(done: number, total: number): void; finish(message?: string): void };
+}
+
+/** [fromMs, toMs) of CPT days `from`..`to` inclusive; BAD_INPUT naming the flag when malformed. */
+export function cptWindow(from: string, to: string): { fromMs: number; toMs: number } {
+  const day = (s: string, flag: string) => {
+    try {
+      const d = new Date(parseUtcDate(s));
+      return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+    } catch (err) {
+      throw badInput(err instanceof Error ? err.message : String(err), flag);
+    }
+  };
+  const a = day(from, '--from');
+  const b = day(to, '--to');
+  const next = new Date(parseUtcDate(to) + MS_PER_DAY);
+  const fromMs = cptWallToUtcMs(a, 0);
+  const toMs = cptWallToUtcMs({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() }, 0);
+  if (cptWallToUtcMs(b, 0) < fromMs) throw badInput(`must not be before --from ${from}`, '--to');
+  return { fromMs, toMs };
+}
+
+function describeSource(h: HashpriceSource): string {
+  switch (h.kind) {
+    case 'constant':
+      return `constant ${h.usdPerPhDay} USD/PH/day`;
+    case 'csv':
+      return `series ${h.file}`;
+    case 'store':
+      return 'market store (daily BTC price, difficulty, fees, height)';
+  }
+}
+
+/** Runs the policies over the window and settles each with the same ledger. */
+export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> {
+  const { fromMs, toMs } = cptWindow(o.from, o.to);
+  const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice);
+  const { input, notes } = prepareDispatchInput(data.series);
+  const solver = o.policies.some(needsSolver) ? (o.solver ?? (await loadHighsSolver())) : undefined;
+  const runs: PolicyRun[] = [];
+  for (const policy of o.policies) {
+    const bar = o.progress?.(policy);
+    // Single-solve policies have no steps to report: show that they started.
+    if (policy !== 'rolling') bar?.update(0, 1);
+    const result = runPolicy(policy, input, {
+      nowMs: o.nowMs,
+      ...(solver ? { solver } : {}),
+      ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}),
+      ...(bar ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}),
+    });
+    const ledger = settle(input, result.plan);
+    bar?.finish(`net ${Math.round(ledger.totals.netUsd).toLocaleString('en-US')} USD`);
+    runs.push({ policy, result, ledger, summary: summarizePolicy(input, result, ledger) });
+  }
+  addRegret(runs.map((r) => r.summary));
+  const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice), [...data.notes, ...notes]);
+  return { data, input, runs, doc };
+}
+

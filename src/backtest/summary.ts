@@ -1,0 +1,95 @@
+/** The back-test's result document (the `--json` output) and the policy comparison with regret. */
+import { formatCpt } from '../market/ercot-time.js';
+import type { Ledger, CostUsd, RevenueUsd, FleetTotals } from '../dispatch/ledger.js';
+import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
+import type { BacktestData } from './data.js';
+
+export interface PolicySummary {
+  policy: string;
+  intervals: number;
+  netUsd: number;
+  revenueUsd: RevenueUsd;
+  costUsd: CostUsd;
+  miningEnergyMWh: number;
+  curtailedMWh: number;
+  miningUptimePct: number;
+  fourCpTagMW: number;
+  fourCpDemandsMW: { month: string; peakHourStartUtc: string; peakHourStartLocal: string; demandMW: number }[];
+  resaleMWh: number;
+  siteEnergyMWh: number;
+  deferrableShortfallMWh: number;
+  importLimitViolations: number;
+  solveSeconds: number;
+  safeFallbacks: number;
+  fleets: FleetTotals[];
+  /** Present in a comparison that includes optimal: optimal net − this net, USD and % of optimal. */
+  regretVsOptimalUsd?: number;
+  regretVsOptimalPct?: number;
+  notes: string[];
+}
+
+export interface BacktestDocument {
+  site: string;
+  settlementPoint: string;
+  window: { from: string; to: string; fromUtc: string; toUtc: string };
+  expectedIntervals: number;
+  intervals: number;
+  gaps: { missingIntervals: number; ranges: { fromUtc: string; toUtc: string; intervals: number; reason: string }[] };
+  hashprice: { source: string; meanUsdPerPhDay: number };
+  fourCpPeaks: { month: string; hourStartUtc: string; hourStartLocal: string; systemLoadMW: number; monthComplete: boolean }[];
+  notes: string[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+export function summarizePolicy(input: DispatchInput, result: PolicyResult, ledger: Ledger): PolicySummary {
+  const t = ledger.totals;
+  return {
+    policy: result.plan.policy,
+    intervals: input.startMs.length,
+    netUsd: round(t.netUsd),
+    revenueUsd: { ai: round(t.revenueUsd.ai), mining: round(t.revenueUsd.mining), powerResale: round(t.revenueUsd.powerResale), aiFlex: round(t.revenueUsd.aiFlex) },
+    costUsd: { energy: round(t.costUsd.energy), ppa: round(t.costUsd.ppa), transmission: round(t.costUsd.transmission) },
+    miningEnergyMWh: round(t.miningEnergyMWh, 3),
+    curtailedMWh: round(t.curtailedMWh, 3),
+    miningUptimePct: round(t.miningUptimePct, 3),
+    fourCpTagMW: round(t.fourCpTagMW, 4),
+    fourCpDemandsMW: t.fourCpDemandsMW.map((d) => ({ month: d.month, peakHourStartUtc: iso(d.hourStartMs), peakHourStartLocal: formatCpt(d.hourStartMs), demandMW: round(d.demandMW, 4) })),
+    resaleMWh: round(t.resaleMWh, 3),
+    siteEnergyMWh: round(t.siteEnergyMWh, 3),
+    deferrableShortfallMWh: round(t.deferrableShortfallMWh, 3),
+    importLimitViolations: t.importLimitViolations,
+    solveSeconds: round(result.solveSeconds, 3),
+    safeFallbacks: result.safeFallbacks,
+    fleets: t.fleets.map((f) => ({ name: f.name, energyMWh: round(f.energyMWh, 3), revenueUsd: round(f.revenueUsd), uptimePct: round(f.uptimePct, 3) })),
+    notes: result.notes,
+  };
+}
+
+/** Adds regret vs optimal to every summary when optimal is among them. */
+export function addRegret(summaries: PolicySummary[]): void {
+  const opt = summaries.find((s) => s.policy === 'optimal');
+  if (!opt) return;
+  for (const s of summaries) {
+    s.regretVsOptimalUsd = round(opt.netUsd - s.netUsd);
+    s.regretVsOptimalPct = opt.netUsd !== 0 ? round((100 * (opt.netUsd - s.netUsd)) / Math.abs(opt.netUsd), 3) : 0;
+  }
+}
+
+export function backtestDocument(siteName: string, point: string, from: string, to: string, data: BacktestData, input: DispatchInput, hashpriceSource: string, notes: string[]): BacktestDocument {
+  return {
+    site: siteName,
+    settlementPoint: point,
+    window: { from, to, fromUtc: iso(data.series.fromMs), toUtc: iso(data.series.toMs) },
+    expectedIntervals: data.expectedIntervals,
+    intervals: input.startMs.length,
+    gaps: {
+      missingIntervals: data.gaps.reduce((s, g) => s + g.intervals, 0),
+      ranges: data.gaps.map((g) => ({ fromUtc: iso(g.fromMs), toUtc: iso(g.toMs), intervals: g.intervals, reason: g.reason })),
+    },
+    hashprice: { source: hashpriceSource, meanUsdPerPhDay: round(data.meanHashpriceUsdPerPhDay, 4) },
+    fourCpPeaks: input.fourCpPeaks.map((p) => ({ month: p.month, hourStartUtc: iso(p.hourStartMs), hourStartLocal: formatCpt(p.hourStartMs), systemLoadMW: p.systemLoadMW, monthComplete: p.monthComplete })),
+    notes,
+  };
+}

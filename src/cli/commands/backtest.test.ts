@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureIo, runCapture } from '../../testing/cli.js';
+import { REPO_ROOT, SKIP_REASON, sharedFile, skipWithoutSharedData } from '../../testing/data.js';
+
+const FILES = [
+  'ercot_rt_15min_hubs_2023.csv',
+  'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv',
+  'ercot_load_hourly_2020_2025.csv',
+  'btc_price_daily.csv',
+  'btc_network_daily_blockchaincom.csv',
+  'btc_fees_daily_coinmetrics_2023_2025.csv',
+  'btc_blocks_per_day.csv',
+];
+
+describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST data ${skipWithoutSharedData ? SKIP_REASON : ''}`, () => {
+  let dir = '';
+  let db = '';
+  const run = (argv: string[]) => runCapture(argv, captureIo(REPO_ROOT));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mullet-backtest-'));
+    db = path.join(dir, 'market.db');
+    const r = await run(['data', 'import', ...FILES.map((f) => sharedFile(f)), '--db', db, '--json']);
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs optimal on the hybrid example and prints the documented JSON keys', async () => {
+    const r = await run(['backtest', '--site', 'examples/west-texas-hybrid.yaml', '--from', '2023-08-08', '--to', '2023-08-10', '--policy', 'optimal', '--db', db, '--json']);
+    expect(r.err).not.toMatch(/mullet backtest:/);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as Record<string, unknown>;
+    for (const k of ['policy', 'intervals', 'netUsd', 'revenueUsd', 'costUsd', 'miningEnergyMWh', 'curtailedMWh', 'miningUptimePct', 'fourCpTagMW', 'solveSeconds', 'safeFallbacks']) expect(j).toHaveProperty(k);
+    expect(j.policy).toBe('optimal');
+    expect(j.intervals).toBe(288);
+    expect(Object.keys(j.revenueUsd as object)).toEqual(['ai', 'mining', 'powerResale', 'aiFlex']);
+    expect(Object.keys(j.costUsd as object)).toEqual(['energy', 'ppa', 'transmission']);
+    expect(j.safeFallbacks).toBe(0);
+    expect(j.importLimitViolations).toBe(0);
+    // August 2023's 4CP peak (Aug 10, 17:00 CDT) is inside the window: optimal leaves only AI in it.
+    expect((j.fourCpPeaks as { month: string }[]).map((p) => p.month)).toEqual(['2023-08']);
+    expect(j.fourCpTagMW as number).toBeLessThan(0.25 * 195);
+  });
+
+  it('compares policies with regret vs optimal and writes the ledger and report', async () => {
+    const ledger = path.join(dir, 'l.csv');
+    const report = path.join(dir, 'r.html');
+    const r = await run(['backtest', '--site', 'examples/riot-style-miner.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--compare', 'strike,rolling,mining-only', '--db', db, '--json', '--ledger', ledger, '--report', report]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { compare: { policy: string; netUsd: number; regretVsOptimalUsd: number; regretVsOptimalPct: number; revenueUsd: { powerResale: number } }[] };
+    expect(j.compare.map((c) => c.policy)).toEqual(['strike', 'rolling', 'mining-only', 'optimal']);
+    const opt = j.compare[3];
+    expect(opt?.regretVsOptimalUsd).toBe(0);
+    for (const c of j.compare) expect(c.regretVsOptimalUsd).toBeGreaterThanOrEqual(-0.01);
+    expect(opt?.revenueUsd.powerResale).toBeGreaterThan(0);
+    expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(1 + 192);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<canvas id="power">');
+    expect(html).toContain('Policies compared');
+    expect(html.length).toBeLessThan(2_000_000);
+    expect(r.err).toMatch(/rolling: done in/);
+  });
+
+  it('human output has the comparison table with regret', async () => {
+    const r = await run(['backtest', '--site', 'examples/ai-lease-campus.yaml', '--from', '2023-08-09', '--to', '2023-08-10', '--compare', 'all', '--db', db, '--hashprice-usd-per-ph-day', '60']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/policy\s+net USD/);
+    expect(r.out).toMatch(/regret USD\s+regret %/);
+  });
+
+  it('bad site files and flags exit 2 with the place named', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(path.join(REPO_ROOT, 'examples/west-texas-hybrid.yaml'), 'utf8').replace('powerW: 3068', 'powerW: 0'));
+    const r = await run(['backtest', '--site', bad, '--from', '2023-08-01', '--to', '2023-08-02', '--policy', 'strike', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.yaml:\d+: fleets\[1\]\.powerW: must be > 0/);
+    const r2 = await run(['backtest', '--site', bad, '--from', '2023-08-01', '--to', '2023-08-02', '--db', db]);
+    expect(r2.code).toBe(2);
+    expect(r2.err).toMatch(/--policy: give --policy/);
+    const r3 = await run(['backtest', '--site', 'examples/riot-style-miner.yaml', '--from', '2023-08-01', '--to', '2023-08-02', '--compare', 'strike,best', '--db', db]);
+    expect(r3.err).toMatch(/--compare: unknown policy 'best'/);
+  });
+});

@@ -1,0 +1,172 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { badInput, MulletError } from '../../core/errors.js';
+import { systemClock } from '../../core/time.js';
+import { readChartJsSource } from '../../report/chartjs.js';
+import { parseHashpriceCsv, type HashpriceSource } from '../../backtest/hashprice.js';
+import { ledgerCsv } from '../../backtest/ledger-csv.js';
+import { renderBacktestReport } from '../../backtest/report.js';
+import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
+import type { PolicySummary } from '../../backtest/summary.js';
+import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
+import { parseSite } from '../../site/parse.js';
+import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
+import { fmt, formatTable, printJson } from '../output.js';
+import { createProgress } from '../progress.js';
+import { DB_OPTION, openExistingStore } from '../store-open.js';
+
+async function readText(io: CliIo, file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path.resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw badInput('file not found', `${flag} ${file}`);
+    throw new MulletError('IO', `cannot read: ${(err as Error).message}`, { where: file, cause: err, transient: false });
+  }
+}
+
+function policiesFrom(args: ParsedArgs): PolicyName[] {
+  const primary = opt.str(args, 'policy');
+  const compare = opt.str(args, 'compare');
+  if (primary === undefined && compare === undefined) throw badInput(`give --policy (${POLICY_NAMES.join(', ')}) or --compare`, '--policy');
+  const list: PolicyName[] = [];
+  if (primary !== undefined) list.push(primary as PolicyName);
+  if (compare !== undefined) {
+    const names = compare === 'all' ? [...POLICY_NAMES] : compare.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    for (const n of names) {
+      if (!isPolicyName(n)) throw badInput(`unknown policy '${n}'; choose from ${POLICY_NAMES.join(', ')} or 'all'`, '--compare');
+      if (!list.includes(n)) list.push(n);
+    }
+    // Regret needs the optimum.
+    if (!list.includes('optimal')) list.push('optimal');
+  }
+  return list;
+}
+
+function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): HashpriceSource {
+  const constant = opt.num(args, 'hashprice-usd-per-ph-day');
+  const csv = opt.str(args, 'hashprice-csv');
+  if (constant !== undefined && csv !== undefined) throw badInput('give either --hashprice-usd-per-ph-day or --hashprice-csv, not both', '--hashprice-csv');
+  if (constant !== undefined) {
+    if (constant < 0) throw badInput(`must be >= 0, got ${constant}`, '--hashprice-usd-per-ph-day');
+    return { kind: 'constant', usdPerPhDay: constant };
+  }
+  if (csv !== undefined && csvText !== undefined) return { kind: 'csv', file: csv, byDay: parseHashpriceCsv(csvText, csv) };
+  return { kind: 'store' };
+}
+
+function humanSummary(out: BacktestOutcome): string {
+  const d = out.doc;
+  const lines = [
+    `${d.site} at ${d.settlementPoint}, ${d.window.from}..${d.window.to} (CPT): ${fmt(d.intervals, 0)} of ${fmt(d.expectedIntervals, 0)} intervals settled${d.gaps.missingIntervals ? ` (${fmt(d.gaps.missingIntervals, 0)} skipped: gaps)` : ''}; hashprice ${fmt(d.hashprice.meanUsdPerPhDay)} USD/PH/day mean (${d.hashprice.source})`,
+  ];
+  if (d.fourCpPeaks.length) lines.push(`4CP peak hours: ${d.fourCpPeaks.map((p) => `${p.month} ${p.hourStartLocal}`).join(', ')}`);
+  lines.push('');
+  const s = out.runs.map((r) => r.summary);
+  const regret = s.some((x) => x.regretVsOptimalUsd !== undefined);
+  const headers = ['policy', 'net USD', 'AI USD', 'mining USD', 'resale USD', 'AI flex USD', 'energy USD', 'PPA USD', '4CP USD', 'mining MWh', 'uptime %', '4CP tag MW', ...(regret ? ['regret USD', 'regret %'] : []), 'solve s', 'fallbacks'];
+  const row = (x: PolicySummary) => [
+    x.policy,
+    fmt(x.netUsd, 0),
+    fmt(x.revenueUsd.ai, 0),
+    fmt(x.revenueUsd.mining, 0),
+    fmt(x.revenueUsd.powerResale, 0),
+    fmt(x.revenueUsd.aiFlex, 0),
+    fmt(x.costUsd.energy, 0),
+    fmt(x.costUsd.ppa, 0),
+    fmt(x.costUsd.transmission, 0),
+    fmt(x.miningEnergyMWh, 0),
+    fmt(x.miningUptimePct, 1),
+    fmt(x.fourCpTagMW, 2),
+    ...(regret ? [fmt(x.regretVsOptimalUsd ?? 0, 0), fmt(x.regretVsOptimalPct ?? 0, 2)] : []),
+    fmt(x.solveSeconds, 2),
+    x.safeFallbacks,
+  ];
+  lines.push(formatTable(headers, s.map(row)));
+  for (const x of s) for (const n of x.notes) lines.push(`${x.policy}: ${n}`);
+  for (const n of d.notes) lines.push(`note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+const backtest: CommandSpec = {
+  path: ['backtest'],
+  summary: 'replay real ERCOT prices through a dispatch policy and settle a full ledger',
+  description: [
+    'Runs a site (YAML, see examples/) over CPT days --from..--to (inclusive) at 15-minute real-time',
+    'settlement. Policies: mining-only (fleets always on), strike (sleep above break-even, as peers do),',
+    'optimal (perfect-foresight LP/MIP with HiGHS: the upper bound), rolling (re-optimizes every step over',
+    'a look-ahead with day-ahead forecasts, settles at real-time). Intervals without a price are skipped',
+    'and reported, never invented. A solver failure or time-out falls back to the strike rule.',
+  ].join('\n'),
+  options: {
+    site: { type: 'string', value: 'FILE', description: 'site YAML file', required: true },
+    from: { type: 'string', value: 'YYYY-MM-DD', description: 'first CPT operating day', required: true },
+    to: { type: 'string', value: 'YYYY-MM-DD', description: 'last CPT operating day (inclusive)', required: true },
+    policy: { type: 'string', value: 'NAME', description: 'policy to run (optional with --compare: it is then the primary one)', choices: POLICY_NAMES },
+    compare: { type: 'string', value: 'POLICIES', description: "comma-separated policies (or 'all') to run on the same window; optimal is added for regret" },
+    db: DB_OPTION,
+    'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'constant hashprice instead of the store (what-if)' },
+    'hashprice-csv': { type: 'string', value: 'FILE', description: 'daily hashprice series: header, then YYYY-MM-DD,USD per PH/s per day' },
+    report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (charts inline)' },
+    ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of the primary policy' },
+    'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
+  },
+  json: true,
+  examples: [
+    'mullet backtest --site examples/riot-style-miner.yaml --from 2023-08-01 --to 2023-08-31 --policy optimal --json',
+    'mullet backtest --site examples/west-texas-hybrid.yaml --from 2023-07-01 --to 2023-09-30 --compare strike,rolling --report bt.html',
+  ],
+  async run(args, io) {
+    const siteFile = need(opt.str(args, 'site'), 'site');
+    const policies = policiesFrom(args);
+    const csvFile = opt.str(args, 'hashprice-csv');
+    const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
+    const hashprice = hashpriceFrom(args, csvText);
+    const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
+    const timeLimit = opt.num(args, 'time-limit');
+    if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+    const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
+    let out: BacktestOutcome;
+    try {
+      out = await runBacktest({
+        site,
+        from: need(opt.str(args, 'from'), 'from'),
+        to: need(opt.str(args, 'to'), 'to'),
+        policies,
+        store,
+        hashprice,
+        nowMs: () => systemClock.nowMs(),
+        ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+        progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
+      });
+    } finally {
+      store.close();
+    }
+    const primary = out.runs[0];
+    if (!primary) throw new MulletError('INTERNAL', 'no policy ran');
+    const ledgerFile = opt.str(args, 'ledger');
+    if (ledgerFile !== undefined) {
+      await writeFile(path.resolve(io.cwd, ledgerFile), ledgerCsv(out.input, primary.result.plan, primary.ledger));
+      io.stderr(`ledger: ${ledgerFile} (${out.input.startMs.length} intervals, policy ${primary.policy})\n`);
+    }
+    const reportFile = opt.str(args, 'report');
+    if (reportFile !== undefined) {
+      const html = renderBacktestReport({
+        doc: out.doc,
+        input: out.input,
+        plan: primary.result.plan,
+        ledger: primary.ledger,
+        summaries: out.runs.map((r) => r.summary),
+        chartJsSource: await readChartJsSource(),
+      });
+      await writeFile(path.resolve(io.cwd, reportFile), html);
+      io.stderr(`report: ${reportFile} (${Math.round(html.length / 1024)} KiB)\n`);
+    }
+    if (opt.bool(args, 'json')) {
+      const compare = out.runs.length > 1 ? { compare: out.runs.map((r) => r.summary) } : {};
+      printJson(io, { ...out.doc, ...primary.summary, notes: [...out.doc.notes, ...primary.summary.notes], ...compare });
+    } else io.stdout(humanSummary(out));
+  },
+};
+
+export const backtestCommands: readonly CommandSpec[] = [backtest];

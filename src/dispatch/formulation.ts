@@ -1,0 +1,261 @@
+/**
+ * The dispatch LP (see README.md for the derivation). One builder serves `optimal` (the whole
+ * window, realized prices) and `rolling` (a look-ahead horizon, forecast prices, initial state).
+ * Columns per interval t: fleet segment MW (or whole machines), optional sleep/start MW per
+ * fleet, deferrable AI IT MW, capped AI reduction IT MW, and PPA extra purchase when the block is
+ * not resold. Objective: net USD, maximized.
+ */
+import type { Site } from '../site/types.js';
+import { usdPerMWhForDensity, type FleetModel } from './fleet-model.js';
+import { usdPerMWhFromKwMonth } from './ledger.js';
+import { LpBuilder, type LpModel } from './lp/model.js';
+
+/** Unserved deferrable AI energy costs this much in the objective, USD/MWh (a soft, not hard, constraint). */
+export const DEFERRABLE_SHORTFALL_USD_PER_MWH = 20_000;
+
+export interface DeferrableGroup {
+  /** Local interval range [from, to) of one CPT day inside the problem. */
+  from: number;
+  to: number;
+  /** IT energy to deliver in the range, MWh. */
+  energyMWh: number;
+  /** true: deliver exactly (the day ends inside the problem); false: at most. */
+  exact: boolean;
+}
+
+export interface FleetHistory {
+  /** MW at the meter in the interval before the problem starts. */
+  lastMW: number;
+  lastStartMs: number;
+  /** Recent sleeps (MW put to sleep at an interval start) that still block waking. */
+  sleeps: { startMs: number; mw: number }[];
+}
+
+export interface DispatchLpSpec {
+  site: Site;
+  models: FleetModel[];
+  intervalMinutes: number;
+  /** Start of each period, UTC ms. */
+  startMs: Float64Array;
+  /** Length of each period, minutes; absent = every period is one interval (rolling coarsens its tail). */
+  durationMinutes?: Float64Array;
+  /** Price used in the objective (realized for optimal, forecast for rolling), USD/MWh. */
+  priceUsdPerMWh: Float64Array;
+  hashpriceUsdPerPhDay: Float64Array;
+  /** Objective cost per MW of average site load in each period (4CP), USD/MW. */
+  fourCpUsdPerMW: Float64Array;
+  /** Per site.ai index: day groups for deferrable loads (ignored for other kinds). */
+  deferrableGroups: DeferrableGroup[][];
+  /** Per site.ai index: reduction budget for capped loads, IT MWh (ignored for other kinds). */
+  cappedBudgetMWh: number[];
+  /** Per fleet: state before the first interval (rolling); absent = free start. */
+  history?: FleetHistory[];
+}
+
+export interface DispatchLpLayout {
+  n: number;
+  /** Per fleet: base column of each segment (column = base + t). */
+  seg: number[][];
+  /** Per fleet: MW per unit of its segment columns (1, or unitMW for whole machines). */
+  scale: number[];
+  /** Per ai: base column (deferrable: IT MW served; capped: IT MW reduced); -1 for firm. */
+  ai: number[];
+  /** Base column of the PPA extra purchase (no resale); -1 otherwise. */
+  extra: number;
+  /** Base row of the import-limit rows; -1 when the limit can never bind. */
+  importRow: number;
+  /** Per fleet: base row of ramp rows (row for t = base + t); -1 without a ramp limit. */
+  rampRow: number[];
+  /** Fixed (non-dispatchable) site load, MW at the meter. */
+  fixedMW: number;
+}
+
+/** Builds the dispatch model and the column layout needed to read a solution back. */
+export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout: DispatchLpLayout } {
+  const { site, models } = spec;
+  const n = spec.startMs.length;
+  const hours = (t: number) => (spec.durationMinutes ? (spec.durationMinutes[t] as number) : spec.intervalMinutes) / 60;
+  const ppa = site.ppa;
+  const noResale = ppa !== undefined && !ppa.resale;
+  const limit = site.interconnect.importLimitMW;
+
+  let fixedMW = 0;
+  let flexMaxMW = 0;
+  let rentUsdPerH = 0;
+  for (const a of site.ai) {
+    rentUsdPerH += usdPerMWhFromKwMonth(a.usdPerKwMonth) * a.itMW;
+    if (a.kind === 'firm' || a.kind === 'capped') fixedMW += a.itMW * a.pue;
+    if (a.kind === 'deferrable') flexMaxMW += a.itMW * a.pue;
+  }
+  for (const m of models) flexMaxMW += m.maxMW;
+
+  const segCount = models.reduce((s, m) => s + m.segments.length, 0);
+  const b = new LpBuilder(n * (segCount + site.ai.length + 2), n * (models.length + 2), n * (3 * segCount + 4));
+  const layout: DispatchLpLayout = { n, seg: [], scale: [], ai: [], extra: -1, importRow: -1, rampRow: [], fixedMW };
+  const effPrice = (t: number) => (noResale ? 0 : (spec.priceUsdPerMWh[t] as number));
+
+  // Fleet columns.
+  for (const m of models) {
+    const whole = m.fleet.integerMachines;
+    const scale = whole ? m.unitMW : 1;
+    layout.scale.push(scale);
+    const bases: number[] = [];
+    const fee = m.fleet.poolFeePct;
+    for (const s of m.segments) {
+      const base = b.numCols;
+      bases.push(base);
+      const upper = whole ? m.fleet.count : s.widthMW;
+      for (let t = 0; t < n; t++) {
+        const value = usdPerMWhForDensity(spec.hashpriceUsdPerPhDay[t] as number, s.thsPerMW, fee);
+        b.col(scale * (hours(t) * (value - effPrice(t)) - (spec.fourCpUsdPerMW[t] as number)), 0, upper, whole);
+      }
+    }
+    layout.seg.push(bases);
+  }
+  // AI columns.
+  for (const a of site.ai) {
+    if (a.kind === 'firm') {
+      layout.ai.push(-1);
+      continue;
+    }
+    const base = b.numCols;
+    layout.ai.push(base);
+    for (let t = 0; t < n; t++) {
+      const p = effPrice(t);
+      const w = spec.fourCpUsdPerMW[t] as number;
+      const dt = hours(t);
+      if (a.kind === 'deferrable') b.col(dt * (a.usdPerMWh - a.pue * p) - a.pue * w, 0, a.itMW);
+      else b.col(dt * (a.usdPerMWhReduced + a.pue * p) + a.pue * w, 0, (a.itMW * a.maxReductionPct) / 100);
+    }
+  }
+  if (noResale) {
+    layout.extra = b.numCols;
+    // A negative price would make buying unbounded energy "profitable": cost it at 0 there instead.
+    for (let t = 0; t < n; t++) b.col(-hours(t) * Math.max(0, spec.priceUsdPerMWh[t] as number), 0, limit);
+  }
+
+  /** Adds sign × (dispatchable site load at t) to a row. */
+  const addLoad = (row: number, t: number) => {
+    models.forEach((_, f) => {
+      for (const base of layout.seg[f] as number[]) b.coef(row, base + t, layout.scale[f] as number);
+    });
+    site.ai.forEach((a, k) => {
+      const base = layout.ai[k] as number;
+      if (a.kind === 'deferrable') b.coef(row, base + t, a.pue);
+      else if (a.kind === 'capped') b.coef(row, base + t, -a.pue);
+    });
+  };
+
+  if (fixedMW + flexMaxMW > limit + 1e-9) {
+    layout.importRow = b.numRows;
+    for (let t = 0; t < n; t++) addLoad(b.row(-Infinity, limit - fixedMW), t);
+  }
+  if (noResale && ppa) {
+    for (let t = 0; t < n; t++) {
+      const row = b.row(-Infinity, ppa.blockMW - fixedMW);
+      addLoad(row, t);
+      b.coef(row, layout.extra + t, -1);
+    }
+  }
+
+  // Fleet dynamics: ramp, min-off (sleep columns), start costs.
+  models.forEach((m, f) => {
+    const bases = layout.seg[f] as number[];
+    const scale = layout.scale[f] as number;
+    const h = spec.history?.[f];
+    const mwTerms = (row: number, t: number, sign: number) => {
+      for (const base of bases) b.coef(row, base + t, sign * scale);
+    };
+    const ramp = m.fleet.rampMWPerMinute;
+    if (ramp !== undefined && ramp * spec.intervalMinutes < m.maxMW) {
+      layout.rampRow.push(b.numRows);
+      for (let t = 0; t < n; t++) {
+        if (t === 0) {
+          if (!h) {
+            b.row(-Infinity, Infinity); // placeholder keeps row = base + t
+            continue;
+          }
+          const lim = (ramp * ((spec.startMs[0] as number) - h.lastStartMs)) / 60_000;
+          mwTerms(b.row(h.lastMW - lim, h.lastMW + lim), 0, 1);
+          continue;
+        }
+        const lim = (ramp * ((spec.startMs[t] as number) - (spec.startMs[t - 1] as number))) / 60_000;
+        const row = b.row(-lim, lim);
+        mwTerms(row, t, 1);
+        mwTerms(row, t - 1, -1);
+      }
+    } else layout.rampRow.push(-1);
+
+    const needSleep = m.fleet.minOffMinutes > 0;
+    const startCostPerMW = m.fleet.startCostUsd / m.unitMW;
+    if (needSleep) {
+      // sleep(t) ≥ mw(t−1) − mw(t): MW put to sleep at the start of t; asleep for minOffMinutes.
+      const sBase = b.numCols;
+      for (let t = 0; t < n; t++) b.col(0, 0, m.maxMW);
+      for (let t = 0; t < n; t++) {
+        if (t === 0 && !h) continue;
+        const row = b.row(t === 0 && h ? h.lastMW : 0, Infinity);
+        b.coef(row, sBase + t, 1);
+        mwTerms(row, t, 1);
+        if (t > 0) mwTerms(row, t - 1, -1);
+      }
+      const windowMs = m.fleet.minOffMinutes * 60_000;
+      let first = 0;
+      for (let t = 0; t < n; t++) {
+        const now = spec.startMs[t] as number;
+        while (now - (spec.startMs[first] as number) >= windowMs) first++;
+        let prior = 0;
+        for (const s of h?.sleeps ?? []) if (now - s.startMs < windowMs) prior += s.mw;
+        // mw(t) + Σ sleeps still asleep ≤ maxMW: machines asleep cannot run.
+        const row = b.row(-Infinity, m.maxMW - prior);
+        mwTerms(row, t, 1);
+        for (let k = first; k <= t; k++) b.coef(row, sBase + k, 1);
+      }
+    }
+    if (startCostPerMW > 0) {
+      // start(t) ≥ mw(t) − mw(t−1), costed per MW woken.
+      const yBase = b.numCols;
+      for (let t = 0; t < n; t++) b.col(-startCostPerMW, 0, m.maxMW);
+      for (let t = 0; t < n; t++) {
+        if (t === 0 && !h) continue;
+        const row = b.row(t === 0 && h ? -h.lastMW : 0, Infinity);
+        b.coef(row, yBase + t, 1);
+        mwTerms(row, t, -1);
+        if (t > 0) mwTerms(row, t - 1, 1);
+      }
+    }
+  });
+
+  // Deferrable AI daily energy (soft: a shortfall column with a large penalty keeps it feasible).
+  site.ai.forEach((a, k) => {
+    if (a.kind !== 'deferrable') return;
+    const base = layout.ai[k] as number;
+    for (const g of spec.deferrableGroups[k] ?? []) {
+      const row = b.row(g.exact ? g.energyMWh : -Infinity, g.energyMWh);
+      for (let t = g.from; t < g.to; t++) b.coef(row, base + t, hours(t));
+      if (g.exact) b.coef(row, b.col(-DEFERRABLE_SHORTFALL_USD_PER_MWH, 0, g.energyMWh), 1);
+    }
+  });
+  // Capped AI reduction budget.
+  site.ai.forEach((a, k) => {
+    if (a.kind !== 'capped') return;
+    const base = layout.ai[k] as number;
+    const row = b.row(-Infinity, Math.max(0, spec.cappedBudgetMWh[k] ?? 0));
+    for (let t = 0; t < n; t++) b.coef(row, base + t, hours(t));
+  });
+
+  // Constants, so that the objective equals the ledger's net USD at the realized prices.
+  let offset = 0;
+  for (let t = 0; t < n; t++) {
+    const p = spec.priceUsdPerMWh[t] as number;
+    const dt = hours(t);
+    offset += rentUsdPerH * dt - (spec.fourCpUsdPerMW[t] as number) * fixedMW;
+    if (!ppa) offset -= p * fixedMW * dt;
+    else {
+      offset -= ppa.priceUsdPerMWh * ppa.blockMW * dt;
+      if (ppa.resale) offset += p * (ppa.blockMW - fixedMW) * dt;
+    }
+  }
+  b.offset = offset;
+  return { model: b.build(true), layout };
+}

@@ -1,0 +1,90 @@
+/**
+ * `optimal`: perfect foresight over the whole window as one LP (a MIP when a fleet dispatches
+ * whole machines), solved with the injected solver. Realized prices, the realized 4CP hours and
+ * the day's hashprice are known in advance: the upper bound any causal policy can reach.
+ * A failed, infeasible or timed-out solve (or a solution that breaks a limit) falls back to the
+ * strike rule at break-even, capped by the interconnect, and is counted in safeFallbacks.
+ */
+import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec } from './formulation.js';
+import { fleetModel, type FleetModel } from './fleet-model.js';
+import { deferrableRequirementMWh } from './ledger.js';
+import type { LpSolver } from './lp/solver.js';
+import { findViolation, readSolution } from './solution.js';
+import { strikePolicy } from './strike.js';
+import type { DispatchInput, PolicyOptions, PolicyResult } from './types.js';
+
+export interface LpPolicyOptions extends PolicyOptions {
+  solver: LpSolver;
+  /** Overrides site.dispatch.timeLimitSeconds. */
+  timeLimitSeconds?: number;
+}
+
+/** 4CP cost per MW of site load in an interval: its share of the peak-hour average × the charge. */
+export function fourCpUsdPerMW(input: DispatchInput): Float64Array {
+  const cp = input.site.transmission?.coincidentPeak;
+  const out = new Float64Array(input.startMs.length);
+  if (!cp) return out;
+  const perMW = cp.usdPerKwYear * 1000 * 0.25;
+  for (let t = 0; t < out.length; t++) out[t] = perMW * (input.fourCpPeakWeight[t] as number);
+  return out;
+}
+
+/** Deferrable day groups for the whole window: each local day's prorated energy, exactly. */
+export function windowDeferrableGroups(input: DispatchInput): DeferrableGroup[][] {
+  return input.site.ai.map((a) => {
+    if (a.kind !== 'deferrable') return [];
+    const req = deferrableRequirementMWh(input, a.dailyEnergyMWh);
+    const groups: DeferrableGroup[] = [];
+    let from = 0;
+    for (let t = 1; t <= input.localDay.length; t++) {
+      if (t === input.localDay.length || input.localDay[t] !== input.localDay[from]) {
+        groups.push({ from, to: t, energyMWh: req.get(input.localDay[from] as number) ?? 0, exact: true });
+        from = t;
+      }
+    }
+    return groups;
+  });
+}
+
+/** Capped-AI reduction budget, IT MWh: maxHoursPerYear at full depth, prorated to `hours`. */
+export function cappedBudgetMWh(input: DispatchInput, hours: number): number[] {
+  return input.site.ai.map((a) => (a.kind === 'capped' ? ((a.maxHoursPerYear * a.itMW * a.maxReductionPct) / 100) * (hours / 8760) : 0));
+}
+
+export function optimalSpec(input: DispatchInput, models: FleetModel[]): DispatchLpSpec {
+  const hours = (input.startMs.length * input.intervalMinutes) / 60;
+  return {
+    site: input.site,
+    models,
+    intervalMinutes: input.intervalMinutes,
+    startMs: input.startMs,
+    priceUsdPerMWh: input.rtPriceUsdPerMWh,
+    hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay,
+    fourCpUsdPerMW: fourCpUsdPerMW(input),
+    deferrableGroups: windowDeferrableGroups(input),
+    cappedBudgetMWh: cappedBudgetMWh(input, hours),
+  };
+}
+
+export function optimalPolicy(input: DispatchInput, options: LpPolicyOptions): PolicyResult {
+  const t0 = options.nowMs?.() ?? 0;
+  const elapsed = () => ((options.nowMs?.() ?? 0) - t0) / 1000;
+  const models = input.site.fleets.map(fleetModel);
+  const spec = optimalSpec(input, models);
+  const { model, layout } = buildDispatchLp(spec);
+  const timeLimitSeconds = options.timeLimitSeconds ?? input.site.dispatch.timeLimitSeconds;
+  const sol = options.solver.solve(model, { timeLimitSeconds, mipRelGap: 1e-4 });
+  const notes: string[] = [`LP: ${model.numCols} columns, ${model.numRows} rows, ${model.value.length} nonzeros${model.integrality ? ' (MIP)' : ''}; ${sol.message}`];
+  if (sol.feasible && sol.colValue) {
+    const slice = readSolution(spec, layout, sol.colValue);
+    const bad = findViolation(spec, slice);
+    if (!bad) {
+      if (sol.status !== 'optimal') notes.push(`solver stopped at ${sol.status} with a feasible, possibly suboptimal plan`);
+      return { plan: { policy: 'optimal', ...slice }, solveSeconds: elapsed(), safeFallbacks: 0, notes };
+    }
+    notes.push(`solver plan rejected as unsafe (${bad})`);
+  }
+  const fb = strikePolicy(input, {}, 'optimal');
+  notes.push(`SAFE FALLBACK: ${sol.status}; the plan is the strike rule at break-even capped by the import limit`);
+  return { plan: fb.plan, solveSeconds: elapsed(), safeFallbacks: 1, notes };
+}

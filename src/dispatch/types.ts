@@ -1,0 +1,84 @@
+/**
+ * Shared vocabulary of dispatch: the input every policy sees (plain typed arrays, one entry per
+ * priced interval), the Plan every policy returns, and the reasons for curtailment. Prices USD/MWh,
+ * power MW at the meter unless a name says IT, hashprice USD per PH/s per day, time UTC ms.
+ */
+import type { Site } from '../site/types.js';
+
+/** Why a fleet ran below its nameplate power in an interval. */
+export const Reason = {
+  none: 0,
+  /** Power (or resale) was worth more than hashing. */
+  price: 1,
+  /** A coincident-peak hour (optimal) or a 4CP alert (strike, rolling). */
+  fourCp: 2,
+  /** The interconnect was full. */
+  importLimit: 3,
+  /** Moving towards the target at the ramp limit. */
+  ramp: 4,
+  /** Machines asleep for less than minOffMinutes. */
+  minOff: 5,
+} as const;
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+export const REASON_NAMES: readonly string[] = ['', 'price', '4cp', 'import-limit', 'ramp', 'min-off'];
+
+/** The realized coincident peak of one month (from ERCOT TOTAL load). */
+export interface FourCpPeak {
+  /** 'YYYY-MM' (CPT calendar month). */
+  month: string;
+  hourStartMs: number;
+  systemLoadMW: number;
+  /** False when the store lacks some hours of that month: the peak may be wrong. */
+  monthComplete: boolean;
+}
+
+export interface DispatchInput {
+  site: Site;
+  /** Settlement interval length, minutes (15 in ERCOT RT). */
+  intervalMinutes: number;
+  /** Interval starts, UTC ms, ascending; gaps (intervals without a price) are absent. */
+  startMs: Float64Array;
+  /** Realized real-time price: what settles. */
+  rtPriceUsdPerMWh: Float64Array;
+  /** Hashprice of the interval's UTC day. */
+  hashpriceUsdPerPhDay: Float64Array;
+  /** Day-ahead price of the interval's hour; NaN where unknown. Rolling uses it as a forecast. */
+  daPriceUsdPerMWh: Float64Array;
+  /** Share of each interval in its month's coincident-peak hour average (1/n in that hour, else 0). */
+  fourCpPeakWeight: Float64Array;
+  /** 1 when a 4CP alert is in force (known before the interval; strike and rolling use it). */
+  fourCpAlert: Uint8Array;
+  /** Realized peaks of the listed months that fall in the window. */
+  fourCpPeaks: FourCpPeak[];
+  /** CPT calendar day of each interval (days since 1970-01-01 of the local date). */
+  localDay: Int32Array;
+  /** Intervals a full local day has (92/96/100 at 15 min), indexed like localDay values via a map. */
+  localDayIntervals: ReadonlyMap<number, number>;
+}
+
+/** MW per load per interval, with the reason for each fleet curtailment. */
+export interface Plan {
+  policy: string;
+  /** Per site.fleets[i]: MW at the meter. */
+  fleetMW: Float64Array[];
+  /** Per site.ai[i]: IT MW served (firm: itMW; capped: itMW − reduction; deferrable: scheduled). */
+  aiItMW: Float64Array[];
+  /** Per site.fleets[i]: ReasonCode when below nameplate. */
+  reason: Uint8Array[];
+}
+
+export interface PolicyResult {
+  plan: Plan;
+  /** Wall time of the policy (model build + solve + extraction), seconds; 0 without a clock. */
+  solveSeconds: number;
+  /** Solves that failed, timed out or were infeasible and were replaced by the safe policy. */
+  safeFallbacks: number;
+  notes: string[];
+}
+
+export interface PolicyOptions {
+  /** Injected clock for solveSeconds (the core never reads the wall clock itself). */
+  nowMs?: () => number;
+  /** Called with (done, total) steps for progress display. */
+  onProgress?: (done: number, total: number) => void;
+}

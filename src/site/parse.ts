@@ -1,0 +1,185 @@
+/**
+ * Site YAML → validated Site. Every problem is reported with the file line and the data path
+ * (`site.yaml:14: fleets[1].powerW: must be > 0`); a YAML syntax error with line:column. All
+ * problems of a file are reported at once. Pure: the caller reads the file.
+ */
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { BUILTIN_CATALOG, findAsic } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/types.js';
+import { badInput, describeError } from '../core/errors.js';
+import { SiteSchema, type FleetInput, type SiteInput } from './schema.js';
+import type { AiLoad, Fleet, FourCpAlertConfig, Site } from './types.js';
+
+type DataPath = readonly (string | number)[];
+
+interface Problem {
+  path: DataPath;
+  message: string;
+}
+
+/** `['fleets', 1, 'powerW']` → `fleets[1].powerW`. */
+export function formatSitePath(path: DataPath): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out === '' ? '(root)' : out;
+}
+
+function lineOf(doc: Document, lines: LineCounter, path: DataPath): number | undefined {
+  // A missing key has no node: fall back to the nearest ancestor that exists.
+  for (let n = path.length; n >= 0; n--) {
+    const node: unknown = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function fail(file: string, doc: Document, lines: LineCounter, problems: Problem[]): never {
+  const rendered = problems.map((p) => {
+    const line = lineOf(doc, lines, p.path);
+    return { at: line === undefined ? file : `${file}:${line}`, text: `${formatSitePath(p.path)}: ${p.message}` };
+  });
+  const first = rendered[0];
+  if (rendered.length === 1 && first) throw badInput(first.text, first.at);
+  throw badInput(`${rendered.length} problems:\n  ${rendered.map((p) => `${p.at}: ${p.text}`).join('\n  ')}`, file);
+}
+
+export interface ParseSiteOptions {
+  /** Shown in errors (`examples/site.yaml:12`). */
+  file?: string;
+  catalog?: Catalog;
+}
+
+/** Parses and validates a site file's text; throws BAD_INPUT naming file:line and the data path. */
+export function parseSite(text: string, options: ParseSiteOptions = {}): Site {
+  const file = options.file ?? 'site';
+  const catalog = options.catalog ?? BUILTIN_CATALOG;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const pos = lines.linePos(syntax.pos[0]);
+    throw badInput(`not valid YAML: ${syntax.message.split('\n')[0] ?? syntax.code}`, `${file}:${pos.line}:${pos.col}`);
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = SiteSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    fail(
+      file,
+      doc,
+      lines,
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+        if (issue.code === 'unrecognized_keys') {
+          return { path: [...path, issue.keys[0] ?? ''], message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''} (check the spelling; see examples/)` };
+        }
+        if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return { path, message: 'is required' };
+        return { path, message: issue.message };
+      }),
+    );
+  }
+  const problems: Problem[] = [];
+  const site = resolve(parsed.data, catalog, problems);
+  if (problems.length > 0) fail(file, doc, lines, problems);
+  return site;
+}
+
+function resolveFleet(f: FleetInput, i: number, catalog: Catalog, problems: Problem[]): Fleet | undefined {
+  let hashrateThs = f.hashrateThs;
+  let powerW = f.powerW;
+  let curve: Fleet['efficiencyCurve'] = f.efficiencyCurve === 'catalog' ? undefined : f.efficiencyCurve;
+  if (f.model !== undefined) {
+    try {
+      const asic = findAsic(f.model, catalog, `fleets[${i}].model`);
+      hashrateThs = asic.hashrateThs;
+      powerW = asic.powerW;
+      if (f.efficiencyCurve === 'catalog') {
+        if (!asic.efficiencyCurve) {
+          problems.push({ path: ['fleets', i, 'efficiencyCurve'], message: `the catalog has no power-target curve for '${asic.model}'; give the points` });
+        } else curve = asic.efficiencyCurve;
+      }
+    } catch (err) {
+      problems.push({ path: ['fleets', i, 'model'], message: describeError(err).replace(/^fleets\[\d+\]\.model: /, '') });
+      return undefined;
+    }
+  }
+  if (hashrateThs === undefined || powerW === undefined) return undefined;
+  const fleet: Fleet = {
+    name: f.name,
+    hashrateThs,
+    powerW,
+    count: f.count,
+    poolFeePct: f.poolFeePct,
+    pue: f.pue,
+    minOffMinutes: f.minOffMinutes,
+    startCostUsd: f.startCostUsd,
+    integerMachines: f.integerMachines,
+  };
+  if (f.model !== undefined) fleet.model = f.model;
+  if (f.rampMWPerMinute !== undefined) fleet.rampMWPerMinute = f.rampMWPerMinute;
+  if (f.strikeUsdPerMWh !== undefined) fleet.strikeUsdPerMWh = f.strikeUsdPerMWh;
+  if (curve !== undefined) fleet.efficiencyCurve = curve;
+  return fleet;
+}
+
+function resolve(s: SiteInput, catalog: Catalog, problems: Problem[]): Site {
+  const seen = new Map<string, string>();
+  const checkName = (n: string, path: DataPath) => {
+    const first = seen.get(n);
+    if (first !== undefined) problems.push({ path, message: `duplicate name '${n}' (already used by ${first}); load names must be unique` });
+    else seen.set(n, formatSitePath(path.slice(0, -1)));
+  };
+  s.ai.forEach((a, i) => checkName(a.name, ['ai', i, 'name']));
+  s.fleets.forEach((f, i) => checkName(f.name, ['fleets', i, 'name']));
+
+  const limit = s.interconnect.importLimitMW;
+  let firmMW = 0;
+  s.ai.forEach((a, i) => {
+    if (a.kind === 'firm') firmMW += a.itMW * a.pue;
+    if (a.kind === 'capped') firmMW += a.itMW * a.pue * (1 - a.maxReductionPct / 100);
+    if (a.kind === 'deferrable' && a.dailyEnergyMWh > a.itMW * 24) {
+      problems.push({ path: ['ai', i, 'dailyEnergyMWh'], message: `${a.dailyEnergyMWh} MWh cannot fit in a day at itMW ${a.itMW} (max ${a.itMW * 24} MWh)` });
+    }
+  });
+  if (firmMW > limit + 1e-9) {
+    problems.push({
+      path: ['interconnect', 'importLimitMW'],
+      message: `${limit} MW is below the AI load that can never be curtailed (${firmMW.toFixed(2)} MW at the meter: firm + capped minimum)`,
+    });
+  }
+  if (s.ppa && s.ppa.blockMW > limit) {
+    problems.push({ path: ['ppa', 'blockMW'], message: `${s.ppa.blockMW} MW exceeds interconnect.importLimitMW ${limit} MW` });
+  }
+
+  const fleets: Fleet[] = [];
+  s.fleets.forEach((f, i) => {
+    const fleet = resolveFleet(f, i, catalog, problems);
+    if (fleet) fleets.push(fleet);
+  });
+
+  const ai: AiLoad[] = s.ai.map((a) => ({ ...a }));
+  const site: Site = {
+    name: s.name,
+    market: { iso: s.market.iso, settlementPoint: s.market.settlementPoint },
+    interconnect: { importLimitMW: limit },
+    ai,
+    fleets,
+    dispatch: s.dispatch,
+  };
+  if (s.dispatch.rolling.stepMinutes % 15 !== 0) {
+    problems.push({ path: ['dispatch', 'rolling', 'stepMinutes'], message: 'must be a multiple of 15 (the settlement interval)' });
+  }
+  const cp = s.transmission?.coincidentPeak;
+  if (s.transmission) {
+    site.transmission = {};
+    if (cp) {
+      const alerts: FourCpAlertConfig = {
+        localHours: [cp.alerts.localHours[0], cp.alerts.localHours[1]],
+        riskPct: cp.alerts.riskPct,
+      };
+      if (cp.alerts.windows) alerts.windows = cp.alerts.windows.map((w) => ({ fromMs: Date.parse(w.from), toMs: Date.parse(w.to) }));
+      site.transmission.coincidentPeak = { months: [...cp.months].sort((a, b) => a - b), usdPerKwYear: cp.usdPerKwYear, alerts };
+    }
+  }
+  if (s.ppa) site.ppa = { ...s.ppa };
+  return site;
+}

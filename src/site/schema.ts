@@ -1,0 +1,167 @@
+/**
+ * zod schema of a site file, exactly as a user writes it. Cross-field checks that need the catalog
+ * or the whole file (unique names, model lookup, firm load vs. interconnect) live in parse.ts.
+ * Messages are short predicates ("must be > 0") because parse.ts prefixes the data path.
+ */
+import { z } from 'zod';
+
+const num = () => z.number({ error: 'must be a finite number' });
+const positive = () => num().positive('must be > 0');
+const nonNegative = () => num().min(0, 'must be >= 0');
+const pue = () => num().min(1, 'must be >= 1').max(3, 'must be <= 3 (a PUE, not a percent)').default(1);
+const name = () =>
+  z
+    .string({ error: 'must be a string' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a name of letters, digits, _ . - (it labels ledger columns)');
+
+const EfficiencyCurve = z
+  .array(
+    z.strictObject({
+      powerFraction: num().gt(0, 'must be > 0').max(2, 'must be <= 2'),
+      jPerTh: positive(),
+    }),
+    { error: "must be a list of { powerFraction, jPerTh } or the word 'catalog'" },
+  )
+  .min(1, 'needs at least 1 point')
+  .superRefine((points, ctx) => {
+    for (let i = 1; i < points.length; i++) {
+      const prev = points[i - 1];
+      const cur = points[i];
+      if (prev && cur && cur.powerFraction <= prev.powerFraction) {
+        ctx.addIssue({ code: 'custom', message: 'powerFraction must increase strictly', path: [i, 'powerFraction'] });
+      }
+    }
+  });
+
+export const FleetSchema = z
+  .strictObject({
+    name: name(),
+    model: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+    hashrateThs: positive().optional(),
+    powerW: positive().optional(),
+    count: num().int('must be a whole number').positive('must be > 0'),
+    poolFeePct: num().min(0, 'must be >= 0').lt(100, 'must be < 100').default(0),
+    pue: pue(),
+    rampMWPerMinute: positive().optional(),
+    minOffMinutes: nonNegative().default(0),
+    startCostUsd: nonNegative().default(0),
+    strikeUsdPerMWh: num().optional(),
+    efficiencyCurve: z.union([z.literal('catalog'), EfficiencyCurve]).optional(),
+    integerMachines: z.boolean({ error: 'must be true or false' }).default(false),
+  })
+  .superRefine((f, ctx) => {
+    if (f.model === undefined) {
+      if (f.hashrateThs === undefined) ctx.addIssue({ code: 'custom', path: ['hashrateThs'], message: 'is required when no model is given (or give model)' });
+      if (f.powerW === undefined) ctx.addIssue({ code: 'custom', path: ['powerW'], message: 'is required when no model is given (or give model)' });
+      if (f.efficiencyCurve === 'catalog') ctx.addIssue({ code: 'custom', path: ['efficiencyCurve'], message: "'catalog' needs a model" });
+    } else if (f.hashrateThs !== undefined || f.powerW !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [f.hashrateThs !== undefined ? 'hashrateThs' : 'powerW'], message: 'give either model or hashrateThs + powerW, not both' });
+    }
+    if (f.integerMachines && f.efficiencyCurve !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['integerMachines'], message: 'cannot be combined with efficiencyCurve (whole machines run at nameplate)' });
+    }
+  });
+
+const FirmSchema = z.strictObject({
+  kind: z.literal('firm'),
+  name: name(),
+  itMW: positive(),
+  pue: pue(),
+  usdPerKwMonth: nonNegative(),
+});
+
+const DeferrableSchema = z.strictObject({
+  kind: z.literal('deferrable'),
+  name: name(),
+  itMW: positive(),
+  pue: pue(),
+  dailyEnergyMWh: nonNegative(),
+  usdPerMWh: num(),
+  usdPerKwMonth: nonNegative().default(0),
+});
+
+const CappedSchema = z.strictObject({
+  kind: z.literal('capped'),
+  name: name(),
+  itMW: positive(),
+  pue: pue(),
+  usdPerKwMonth: nonNegative(),
+  maxReductionPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100'),
+  maxHoursPerYear: num().min(0, 'must be >= 0').max(8784, 'must be <= 8784'),
+  usdPerMWhReduced: num(),
+});
+
+export const AiSchema = z.discriminatedUnion('kind', [FirmSchema, DeferrableSchema, CappedSchema], {
+  error: 'kind must be one of firm, deferrable, capped',
+});
+
+const isoInstant = z
+  .string({ error: 'must be an ISO 8601 instant with offset, e.g. 2023-08-10T15:00:00-05:00' })
+  .refine((s) => /(Z|[+-]\d\d:\d\d)$/.test(s) && Number.isFinite(Date.parse(s)), 'must be an ISO 8601 instant with Z or an offset');
+
+const AlertsSchema = z.strictObject({
+  localHours: z
+    .tuple([num().int().min(0).max(23), num().int().min(1).max(24)], { error: 'must be [startHour, endHour] in local CPT clock hours' })
+    .refine(([a, b]) => b > a, 'end hour must be after start hour')
+    .default([14, 19]),
+  riskPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100').default(95),
+  windows: z
+    .array(z.strictObject({ from: isoInstant, to: isoInstant }).refine((w) => Date.parse(w.to) > Date.parse(w.from), 'to must be after from'))
+    .optional(),
+});
+
+const CoincidentPeakSchema = z.strictObject({
+  months: z
+    .array(num().int('must be a month 1..12').min(1, 'must be a month 1..12').max(12, 'must be a month 1..12'))
+    .min(1, 'needs at least one month')
+    .refine((m) => new Set(m).size === m.length, 'months must not repeat'),
+  usdPerKwYear: nonNegative(),
+  alerts: AlertsSchema.default({ localHours: [14, 19], riskPct: 95 }),
+});
+
+const DispatchSchema = z.strictObject({
+  strike: z
+    .strictObject({
+      sleepAfterIntervals: num().int().min(1, 'must be >= 1').default(1),
+      wakeAfterIntervals: num().int().min(1, 'must be >= 1').default(2),
+    })
+    .default({ sleepAfterIntervals: 1, wakeAfterIntervals: 2 }),
+  rolling: z
+    .strictObject({
+      horizonHours: num().min(1, 'must be >= 1').max(168, 'must be <= 168').default(36),
+      stepMinutes: num().int().min(15, 'must be >= 15').max(1440).default(15),
+      nearTerm: z.enum(['rt-persistence', 'da'], { error: "must be 'rt-persistence' or 'da'" }).default('rt-persistence'),
+    })
+    .default({ horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' }),
+  timeLimitSeconds: positive().default(60),
+});
+
+export const SiteSchema = z.strictObject({
+  name: name(),
+  market: z.strictObject({
+    iso: z.literal('ERCOT', { error: "must be 'ERCOT' (the only market with data so far)" }),
+    settlementPoint: z
+      .string({ error: 'must be a string' })
+      .regex(/^[A-Za-z0-9_]+$/, 'must be an ERCOT settlement point such as HB_WEST')
+      .transform((s) => s.toUpperCase()),
+  }),
+  interconnect: z.strictObject({ importLimitMW: positive() }),
+  transmission: z.strictObject({ coincidentPeak: CoincidentPeakSchema.optional() }).optional(),
+  ppa: z
+    .strictObject({
+      blockMW: positive(),
+      priceUsdPerMWh: num(),
+      resale: z.boolean({ error: 'must be true or false' }).default(false),
+    })
+    .optional(),
+  ai: z.array(AiSchema, { error: 'must be a list' }).default([]),
+  fleets: z.array(FleetSchema, { error: 'must be a list' }).default([]),
+  dispatch: DispatchSchema.default({
+    strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 },
+    rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' },
+    timeLimitSeconds: 60,
+  }),
+});
+
+export type SiteInput = z.output<typeof SiteSchema>;
+export type FleetInput = z.output<typeof FleetSchema>;

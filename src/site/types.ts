@@ -1,0 +1,132 @@
+/**
+ * The validated site model: what dispatch, the back-test and the site agent work from. Built by
+ * parseSite() from YAML; every load has a unique name. Units are in the field names; power at the
+ * meter unless a name says IT (critical IT load, before PUE).
+ */
+import type { EfficiencyPoint } from '../catalog/types.js';
+
+export type { EfficiencyPoint };
+
+export interface FirmAi {
+  kind: 'firm';
+  name: string;
+  itMW: number;
+  pue: number;
+  /** Lease rate per kW of critical IT per month; accrues per hour as × 12 / 8760. */
+  usdPerKwMonth: number;
+}
+
+export interface DeferrableAi {
+  kind: 'deferrable';
+  name: string;
+  /** Maximum IT power, MW. */
+  itMW: number;
+  pue: number;
+  /** IT energy the tenant must receive within each local (CPT) day, MWh. */
+  dailyEnergyMWh: number;
+  /** Paid per MWh of IT energy delivered. */
+  usdPerMWh: number;
+  /** Optional capacity fee per kW of IT per month (default 0). */
+  usdPerKwMonth: number;
+}
+
+export interface CappedAi {
+  kind: 'capped';
+  name: string;
+  itMW: number;
+  pue: number;
+  usdPerKwMonth: number;
+  /** Largest reduction, percent of itMW. */
+  maxReductionPct: number;
+  /** Reduction budget per year, in hours at full depth (energy budget = hours × max reduction MW). */
+  maxHoursPerYear: number;
+  /** Paid to the site per MWh of IT energy reduced (negative: the site pays the tenant). */
+  usdPerMWhReduced: number;
+}
+
+export type AiLoad = FirmAi | DeferrableAi | CappedAi;
+
+export interface Fleet {
+  name: string;
+  /** Catalog model name when given. */
+  model?: string;
+  /** Nameplate hashrate per machine, TH/s. */
+  hashrateThs: number;
+  /** Nameplate wall power per machine, W. */
+  powerW: number;
+  count: number;
+  poolFeePct: number;
+  pue: number;
+  /** Ramp limit at the meter, MW per minute; undefined = unlimited. */
+  rampMWPerMinute?: number;
+  /** A machine put to sleep stays asleep at least this long, minutes (0 = no constraint). */
+  minOffMinutes: number;
+  /** Cost of waking one machine, USD (wear, staff), 0 = none. */
+  startCostUsd: number;
+  /** Strike price for the `strike` policy, USD/MWh at the meter; undefined = break-even. */
+  strikeUsdPerMWh?: number;
+  /** Power-target curve (power fraction of nameplate → J/TH) used as a continuous actuator. */
+  efficiencyCurve?: readonly EfficiencyPoint[];
+  /** Dispatch whole machines (MILP); only sensible for small fleets. */
+  integerMachines: boolean;
+}
+
+export interface CoincidentPeak {
+  /** Calendar months (1..12) whose coincident-peak hour sets the transmission charge. */
+  months: number[];
+  usdPerKwYear: number;
+  alerts: FourCpAlertConfig;
+}
+
+/** How 4CP alerts are raised for the strike and rolling policies (no perfect foresight). */
+export interface FourCpAlertConfig {
+  /** Local (CPT) clock hours [start, end) during which an alert day is curtailed. */
+  localHours: [number, number];
+  /** A day is an alert day when yesterday's peak load ≥ this percent of the prior 30 days' peak. */
+  riskPct: number;
+  /** Explicit alert windows (UTC ms, [fromMs, toMs)); when given they replace the forecast. */
+  windows?: { fromMs: number; toMs: number }[];
+}
+
+export interface Ppa {
+  blockMW: number;
+  priceUsdPerMWh: number;
+  resale: boolean;
+}
+
+export interface StrikeConfig {
+  /** Sleep after the price exceeds the strike for this many consecutive intervals. */
+  sleepAfterIntervals: number;
+  /** Wake after the price is at or below the strike for this many consecutive intervals. */
+  wakeAfterIntervals: number;
+}
+
+export interface RollingConfig {
+  /** Look-ahead of each re-optimization, hours. */
+  horizonHours: number;
+  /** Re-optimize every this many minutes (a multiple of the interval length). */
+  stepMinutes: number;
+  /**
+   * Forecast for the step being executed: 'rt-persistence' (last realized real-time price, what
+   * an operator watching the market sees) or 'da' (the day-ahead price).
+   */
+  nearTerm: 'rt-persistence' | 'da';
+}
+
+export interface DispatchConfig {
+  strike: StrikeConfig;
+  rolling: RollingConfig;
+  /** Solver wall-clock limit per solve, seconds; on expiry the safe fallback is used. */
+  timeLimitSeconds: number;
+}
+
+export interface Site {
+  name: string;
+  market: { iso: 'ERCOT'; settlementPoint: string };
+  interconnect: { importLimitMW: number };
+  transmission?: { coincidentPeak?: CoincidentPeak };
+  ppa?: Ppa;
+  ai: AiLoad[];
+  fleets: Fleet[];
+  dispatch: DispatchConfig;
+}
