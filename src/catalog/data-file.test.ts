@@ -40,7 +40,7 @@ describe('parseDataText', () => {
   it('reports YAML syntax errors with a line', () => {
     const e = failure(() => parseDataText('items:\n  - name: a\n   powerW: [1\n', 'x.yaml', Schema));
     expect(e.code).toBe('BAD_INPUT');
-    expect(e.where).toMatch(/^x\.yaml:\d+$/);
+    expect(e.where).toMatch(/^x\.yaml:\d+:\d+$/);
     expect(e.message).toMatch(/^not valid YAML\/JSON/);
   });
   it('formats data paths', () => {

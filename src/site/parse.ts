@@ -3,45 +3,17 @@
  * (`site.yaml:14: fleets[1].powerW: must be > 0`); a YAML syntax error with line:column. All
  * problems of a file are reported at once. Pure: the caller reads the file.
  */
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { BUILTIN_CATALOG, findAsic } from '../catalog/catalog.js';
 import type { Catalog } from '../catalog/types.js';
-import { badInput, describeError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
+import { formatDataPath, parseYaml, throwProblems, type DataPath, type DataProblem } from '../core/yaml-doc.js';
 import { SiteSchema, type FleetInput, type SiteInput } from './schema.js';
 import type { AiLoad, Fleet, FourCpAlertConfig, Site } from './types.js';
 
-type DataPath = readonly (string | number)[];
-
-interface Problem {
-  path: DataPath;
-  message: string;
-}
+type Problem = DataProblem;
 
 /** `['fleets', 1, 'powerW']` → `fleets[1].powerW`. */
-export function formatSitePath(path: DataPath): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out === '' ? '(root)' : out;
-}
-
-function lineOf(doc: Document, lines: LineCounter, path: DataPath): number | undefined {
-  // A missing key has no node: fall back to the nearest ancestor that exists.
-  for (let n = path.length; n >= 0; n--) {
-    const node: unknown = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-function fail(file: string, doc: Document, lines: LineCounter, problems: Problem[]): never {
-  const rendered = problems.map((p) => {
-    const line = lineOf(doc, lines, p.path);
-    return { at: line === undefined ? file : `${file}:${line}`, text: `${formatSitePath(p.path)}: ${p.message}` };
-  });
-  const first = rendered[0];
-  if (rendered.length === 1 && first) throw badInput(first.text, first.at);
-  throw badInput(`${rendered.length} problems:\n  ${rendered.map((p) => `${p.at}: ${p.text}`).join('\n  ')}`, file);
-}
+export const formatSitePath = formatDataPath;
 
 export interface ParseSiteOptions {
   /** Shown in errors (`examples/site.yaml:12`). */
@@ -53,20 +25,12 @@ export interface ParseSiteOptions {
 export function parseSite(text: string, options: ParseSiteOptions = {}): Site {
   const file = options.file ?? 'site';
   const catalog = options.catalog ?? BUILTIN_CATALOG;
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = lines.linePos(syntax.pos[0]);
-    throw badInput(`not valid YAML: ${syntax.message.split('\n')[0] ?? syntax.code}`, `${file}:${pos.line}:${pos.col}`);
-  }
-  const raw: unknown = doc.toJS();
-  const parsed = SiteSchema.safeParse(raw ?? {});
+  const yaml = parseYaml(text, file);
+  const parsed = SiteSchema.safeParse(yaml.raw ?? {});
   if (!parsed.success) {
-    fail(
+    throwProblems(
       file,
-      doc,
-      lines,
+      yaml,
       parsed.error.issues.map((issue) => {
         const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
         if (issue.code === 'unrecognized_keys') {
@@ -79,7 +43,7 @@ export function parseSite(text: string, options: ParseSiteOptions = {}): Site {
   }
   const problems: Problem[] = [];
   const site = resolve(parsed.data, catalog, problems);
-  if (problems.length > 0) fail(file, doc, lines, problems);
+  if (problems.length > 0) throwProblems(file, yaml, problems);
   return site;
 }
 
