@@ -10,7 +10,8 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-const usdM = (x: number) => (Number.isFinite(x) ? `$${(x / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })}M` : '—');
+const usdM = (x: number) =>
+  Number.isFinite(x) ? `${x < 0 ? '−' : ''}$${(Math.abs(x) / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })}M` : '—';
 const pct = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} %` : '—');
 
 /** JSON for a <script> block: `<` escaped so no string can close the tag. */
