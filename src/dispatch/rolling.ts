@@ -256,6 +256,7 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
       fourCpUsdPerMW: fourCp,
       deferrableGroups: groups,
       cappedBudgetMWh: budget,
+      relaxIntegers: true,
       ...(history ? { history } : {}),
     };
   }

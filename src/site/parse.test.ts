@@ -102,3 +102,13 @@ describe('parseSite', () => {
     expect(errorOf(ISSUE_YAML.replace('months: [6, 7, 8, 9]', 'months: [6, 13]')).message).toBe('transmission.coincidentPeak.months[1]: must be a month 1..12');
   });
 });
+
+describe('whole-machine dispatch default', () => {
+  const base = (extra: string) => `name: s\nmarket: { iso: ERCOT, settlementPoint: HB_WEST }\ninterconnect: { importLimitMW: 100 }\nfleets:\n  - { name: f, hashrateThs: 100, powerW: 3000, count: 10${extra} }\n`;
+  it('is a MILP when a fleet has a minimum off-time or a start cost, else an LP', () => {
+    expect(parseSite(base('')).fleets[0]?.integerMachines).toBe(false);
+    expect(parseSite(base(', minOffMinutes: 30')).fleets[0]?.integerMachines).toBe(true);
+    expect(parseSite(base(', startCostUsd: 5')).fleets[0]?.integerMachines).toBe(true);
+    expect(parseSite(base(', minOffMinutes: 30, integerMachines: false')).fleets[0]?.integerMachines).toBe(false);
+  });
+});

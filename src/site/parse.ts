@@ -76,7 +76,9 @@ function resolveFleet(f: FleetInput, i: number, catalog: Catalog, problems: Prob
     pue: f.pue,
     minOffMinutes: f.minOffMinutes,
     startCostUsd: f.startCostUsd,
-    integerMachines: f.integerMachines,
+    // minimum off-time and start costs make dispatch a MILP over whole machines (optimal policy),
+    // unless the fleet is a continuous power-target actuator (efficiency curve).
+    integerMachines: f.integerMachines ?? ((f.minOffMinutes > 0 || f.startCostUsd > 0) && f.efficiencyCurve === undefined),
   };
   if (f.model !== undefined) fleet.model = f.model;
   if (f.rampMWPerMinute !== undefined) fleet.rampMWPerMinute = f.rampMWPerMinute;

@@ -47,7 +47,7 @@ export const FleetSchema = z
     startCostUsd: nonNegative().default(0),
     strikeUsdPerMWh: num().optional(),
     efficiencyCurve: z.union([z.literal('catalog'), EfficiencyCurve]).optional(),
-    integerMachines: z.boolean({ error: 'must be true or false' }).default(false),
+    integerMachines: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.model === undefined) {
@@ -57,7 +57,7 @@ export const FleetSchema = z
     } else if (f.hashrateThs !== undefined || f.powerW !== undefined) {
       ctx.addIssue({ code: 'custom', path: [f.hashrateThs !== undefined ? 'hashrateThs' : 'powerW'], message: 'give either model or hashrateThs + powerW, not both' });
     }
-    if (f.integerMachines && f.efficiencyCurve !== undefined) {
+    if (f.integerMachines === true && f.efficiencyCurve !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['integerMachines'], message: 'cannot be combined with efficiencyCurve (whole machines run at nameplate)' });
     }
   });

@@ -67,7 +67,10 @@ export interface Fleet {
   strikeUsdPerMWh?: number;
   /** Power-target curve (power fraction of nameplate → J/TH) used as a continuous actuator. */
   efficiencyCurve?: readonly EfficiencyPoint[];
-  /** Dispatch whole machines (MILP); only sensible for small fleets. */
+  /**
+   * Dispatch whole machines (the optimal policy's MILP). Defaults to true when the fleet has a
+   * minimum off-time or a start cost and no efficiency curve; rolling relaxes it per step.
+   */
   integerMachines: boolean;
 }
 
