@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- NAME...] [--data DIR]`: runs the named benchmarks (all by default) one after
+ * `npm run bench [-- NAME... [--data DIR] [--miners N ...]]`: runs the named benchmarks (all by default) one after
  * another and prints ONE JSON document of measured figures on stdout. Progress goes to stderr.
  * Figures are measured here, never asserted on in tests.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { benchDispatch } from './dispatch.js';
+import { benchFleet, benchFleetArgs } from './fleet.js';
 import { benchImport } from './import.js';
 import { benchPlanner } from './planner.js';
 
@@ -15,16 +16,19 @@ const BENCHES: Record<string, Bench> = {
   import: ({ dataDir }) => benchImport(dataDir),
   dispatch: ({ dataDir }) => benchDispatch(dataDir),
   planner: () => benchPlanner(),
+  fleet: ({ args }) => benchFleet(benchFleetArgs(args)),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
   let dataDir = process.env.MULLET_DATA ?? path.resolve('..', 'shared', 'data');
   const names: string[] = [];
+  // Benchmark names come first; flags after them belong to the benchmarks (e.g. fleet --miners 50000).
+  let flags = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--data') dataDir = path.resolve(argv[++i] ?? '');
-    else if (a.startsWith('--')) continue;
-    else names.push(a);
+    else if (a.startsWith('--')) flags = true;
+    else if (!flags) names.push(a);
   }
   const unknown = names.filter((n) => !(n in BENCHES));
   if (unknown.length) {

@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../core/time.js';
+import { AgentStateStore } from '../state/store.js';
+import { SiteAgent, type AgentOptions } from './agent.js';
+import type { AgentMiner } from './fleet.js';
+import { SignalConflictError } from './signals.js';
+import { NameplateTarget, type TargetProvider } from './targets.js';
+import { fake, fakeFleet } from './testing/fake-driver.js';
+import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type TargetInput } from './types.js';
+
+const T0 = Date.UTC(2025, 7, 1, 18, 0, 0);
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function dbFile(): string {
+  const d = mkdtempSync(join(tmpdir(), 'mullet-agent-'));
+  dirs.push(d);
+  return join(d, 'agent.db');
+}
+
+function setup(miners: AgentMiner[], over: Partial<Omit<AgentOptions, 'decide'>> & { decide?: Partial<DecideConfig>; db?: string; clock?: FakeClock } = {}) {
+  const clock = over.clock ?? new FakeClock(T0);
+  const store = AgentStateStore.open(over.db ?? ':memory:', clock.nowMs());
+  const { decide: dcfg, db: _db, clock: _c, ...rest } = over;
+  const agent = new SiteAgent({
+    siteName: 'test',
+    miners,
+    store,
+    clock,
+    targets: new NameplateTarget(),
+    decide: { ...DEFAULT_DECIDE_CONFIG, importLimitMW: 100, aiMW: 0, confirmTimeoutMs: 2_000, ...dcfg },
+    concurrency: 8,
+    verifyWaitMs: 3_000,
+    verifyPollMs: 500,
+    sleep: (ms) => {
+      clock.advance(ms);
+      return Promise.resolve();
+    },
+    ...rest,
+  });
+  return { agent, clock, store };
+}
+
+describe('SiteAgent tick', () => {
+  it('curtails on a signal, verifies by reading back and confirms the signal', async () => {
+    const miners = fakeFleet(10);
+    const { agent } = setup(miners);
+    await agent.tick('start');
+    const { record } = agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-1', 'test');
+    expect(record.capMW).toBe(0);
+    const r = await agent.tick('signal');
+    expect(r.commandsSent).toBe(10);
+    expect(miners.every((m) => fake(m).state === 'sleeping')).toBe(true);
+    const done = agent.signals.get('dr-1');
+    expect(done).toMatchObject({ state: 'confirmed', commandsSent: 10, minersConfirmed: 10, minersFailed: 0, minersUnreachable: 0 });
+    // A second tick sends nothing: the fleet is where the signal wants it.
+    expect((await agent.tick('timer')).commandsSent).toBe(0);
+    expect(agent.metrics.registry.render()).toMatch(/mullet_fleet_miners\{state="sleeping"\} 10/);
+  });
+
+  it('the same signal id twice acts once; a different request under that id is a conflict', async () => {
+    const miners = fakeFleet(10);
+    const { agent } = setup(miners);
+    await agent.tick('start');
+    const a = agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'http');
+    await agent.tick('signal');
+    const sleeps = miners.reduce((s, m) => s + fake(m).calls.sleep, 0);
+    expect(sleeps).toBe(4); // 10.5 kW at 3.47 kW shed each
+    const b = agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'mqtt');
+    expect(b.duplicate).toBe(true);
+    expect(b.record.capMW).toBe(a.record.capMW);
+    await agent.tick('signal');
+    expect(miners.reduce((s, m) => s + fake(m).calls.sleep, 0)).toBe(4);
+    expect(() => agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-7', 'http')).toThrow(SignalConflictError);
+  });
+
+  it('a miner that ignores sleep is retried, then marked failed; another sleeps instead and its power is still counted', async () => {
+    // m000 is the least efficient and ignores sleep.
+    const bad = fakeFleet(1, { ratedHashrateThs: 100, ignoreSleep: true }, 'bad');
+    const good = fakeFleet(4, {}, 'ok');
+    const { agent } = setup([...bad, ...good], { decide: { maxAttempts: 3 } });
+    await agent.tick('start');
+    agent.receiveSignal({ kind: 'curtail', mw: 0.0034 }, 'dr-2', 'test');
+    const r = await agent.tick('signal');
+    expect(fake(bad[0] as AgentMiner).calls.sleep).toBe(3);
+    expect(good.filter((m) => fake(m).state === 'sleeping')).toHaveLength(1);
+    expect(r.decision.byStateMW.failed).toBeCloseTo(0.0035, 9);
+    expect(r.decision.projectedMiningMW).toBeLessThanOrEqual(r.decision.allowedMiningMW + 1e-12);
+    expect(agent.signals.get('dr-2')).toMatchObject({ state: 'confirmed', minersConfirmed: 1, minersFailed: 1 });
+    expect(agent.metrics.registry.render()).toMatch(/mullet_fleet_miners\{state="failed"\} 1/);
+  });
+
+  it('an unreachable miner counts at full power and others shed for it', async () => {
+    const gone = fakeFleet(1, { unreachable: true, ratedPowerW: 5000 }, 'gone');
+    const up = fakeFleet(4, { ratedPowerW: 2000 }, 'up');
+    const { agent } = setup([...gone, ...up]);
+    const start = await agent.tick('start');
+    expect(start.decision.byStateMW.unreachable).toBeCloseTo(0.005, 12);
+    expect(start.decision.currentMiningMW).toBeCloseTo(0.013, 12);
+    // 5 kW off a 13 kW baseline: the unreachable 5 kW stays counted, so three 2 kW miners sleep.
+    agent.receiveSignal({ kind: 'curtail', mw: 0.005 }, 'dr-5', 'test');
+    const r = await agent.tick('signal');
+    expect(up.filter((m) => fake(m).state === 'sleeping')).toHaveLength(3);
+    expect(fake(gone[0] as AgentMiner).calls.sleep).toBe(0);
+    expect(r.decision.projectedMiningMW).toBeLessThanOrEqual(0.008);
+    expect(agent.signals.get('dr-5')).toMatchObject({ state: 'confirmed', minersUnreachable: 1 });
+  });
+
+  it('restores in paced batches, most efficient first', async () => {
+    const miners = [...fakeFleet(6, { state: 'sleeping', ratedHashrateThs: 200 }, 'a'), ...fakeFleet(6, { state: 'sleeping', ratedHashrateThs: 100 }, 'b')];
+    const { agent, clock } = setup(miners, { decide: { restoreBatchSize: 4, restorePacingMs: 10_000 } });
+    agent.receiveSignal({ kind: 'restore' }, 'r-1', 'test');
+    const first = await agent.tick('start');
+    expect(first.commandsSent).toBe(4);
+    expect(first.decision.restoreDeferred).toBe(8);
+    expect(miners.slice(0, 4).every((m) => fake(m).state === 'mining')).toBe(true);
+    expect(agent.signals.get('r-1')?.state).toBe('active');
+    expect((await agent.tick('pacing')).commandsSent).toBe(0); // too soon
+    clock.advance(10_000);
+    expect((await agent.tick('pacing')).commandsSent).toBe(4);
+    clock.advance(10_000);
+    expect((await agent.tick('pacing')).commandsSent).toBe(4);
+    expect(miners.slice(8).every((m) => fake(m).state === 'mining')).toBe(true);
+    clock.advance(10_000);
+    await agent.tick('pacing');
+    expect(agent.signals.get('r-1')).toMatchObject({ state: 'confirmed', commandsSent: 12, minersConfirmed: 12 });
+  });
+
+  it('a restarted agent reconciles: it reads first and does not re-send to miners already asleep', async () => {
+    const db = dbFile();
+    const miners = fakeFleet(8, { ambiguousSleep: true });
+    const clock = new FakeClock(T0);
+    const a = setup(miners, { db, clock });
+    await a.agent.tick('start');
+    a.agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-3', 'test');
+    await a.agent.tick('signal');
+    expect(miners.every((m) => fake(m).state === 'sleeping')).toBe(true);
+    // Crash: no close, no flush of anything beyond what each tick persisted.
+    const writesBefore = miners.map((m) => fake(m).writes);
+    clock.advance(60_000);
+    const b = setup(miners, { db, clock });
+    const r = await b.agent.tick('start');
+    expect(r.commandsSent).toBe(0);
+    expect(miners.map((m) => fake(m).writes)).toEqual(writesBefore);
+    // The cap survived the restart.
+    expect(b.agent.signals.capMW()).toBe(0);
+    await b.agent.close();
+  });
+
+  it('a stale plan falls back to the safe mode', async () => {
+    const miners = fakeFleet(4);
+    let target: TargetInput = { source: 'plan', stale: false, targetMW: 0.01 };
+    const targets: TargetProvider = { source: 'plan', current: () => Promise.resolve(target), describe: () => ({}) };
+    const { agent } = setup(miners, { targets, decide: { safeMode: 'curtail-all' } });
+    const r1 = await agent.tick('start');
+    expect(r1.commandsSent).toBe(2); // 14 kW → 10 kW: two sleeps of 3.43 kW each
+    target = { source: 'plan', stale: true, reason: 'plan ended' };
+    const r2 = await agent.tick('timer');
+    expect(r2.decision.safeMode).toEqual({ mode: 'curtail-all', reason: 'plan ended' });
+    expect(miners.every((m) => fake(m).state === 'sleeping')).toBe(true);
+    expect(agent.metrics.registry.render()).toMatch(/mullet_agent_safe_mode 1/);
+  });
+
+  it('a hard stop aborts at once and persists nothing more', async () => {
+    const miners = fakeFleet(20);
+    const stop = new AbortController();
+    const db = dbFile();
+    const { agent, store } = setup(miners, { db, hardStop: stop.signal, concurrency: 1 });
+    await agent.tick('start');
+    let n = 0;
+    for (const m of miners) {
+      const d = fake(m);
+      const orig = d.sleep.bind(d);
+      d.sleep = () => {
+        if (++n === 5) stop.abort(new Error('kill'));
+        return orig();
+      };
+    }
+    agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-4', 'test');
+    await agent.tick('signal');
+    expect(miners.filter((m) => fake(m).state === 'sleeping')).toHaveLength(5);
+    expect(store.commands()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,805 @@
+/**
+ * The site agent's control loop. Each tick: read (telemetry of every miner, bounded concurrency,
+ * per-call deadlines) → decide (pure) → write (commands, bounded concurrency) → verify (read the
+ * commanded miners back until the command is seen in effect or the wait ends) → decide again with
+ * what was read (drifted machines are re-sent, then marked failed and compensated by others).
+ * Nothing carries from one tick to the next but the intents (last command per miner, kept in the
+ * state DB so a restarted agent reconciles with the fleet instead of re-sending) and the signal cap.
+ * A failing device marks itself failed; the loop goes on.
+ */
+import { performance } from 'node:perf_hooks';
+import { describeError, isMulletError, MulletError } from '../../core/errors.js';
+import type { Clock } from '../../core/time.js';
+import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions } from '../capabilities.js';
+import type { MeterReader } from '../meter/meter-reader.js';
+import { isMinerError } from '../protocols/errors.js';
+import type { AgentStateStore, CommandRecord, SignalRecord } from '../state/store.js';
+import { classifyIntent, decide, effectiveState, intentInEffect } from './decide.js';
+import type { AgentMiner } from './fleet.js';
+import { agentMetrics, type AgentMetrics } from './metrics.js';
+import { mapBounded } from './pool.js';
+import { SignalBook, type SignalSpec } from './signals.js';
+import type { TargetProvider } from './targets.js';
+import type { Command, DecideConfig, Decision, MeterInput, MinerIntent, MinerReading, MinerView, TargetInput } from './types.js';
+
+export interface AgentOptions {
+  siteName: string;
+  miners: readonly AgentMiner[];
+  decide: DecideConfig;
+  store: AgentStateStore;
+  clock: Clock;
+  targets: TargetProvider;
+  /** The site revenue meter (Modbus TCP); its reading overrides the estimate when it shows more. */
+  meter?: MeterReader | null;
+  /** A meter reading older than this is ignored, ms. */
+  meterStaleMs?: number;
+  /** Device calls in flight at most. */
+  concurrency?: number;
+  /** Overall deadline per device call, ms. */
+  callTimeoutMs?: number;
+  /** Period of the regular tick, ms. */
+  tickMs?: number;
+  /** Period while commands are in flight, ms. */
+  pendingTickMs?: number;
+  /** Longest the verify phase waits for commands to show in effect, ms. */
+  verifyWaitMs?: number;
+  /** Pause between verify reads, ms. */
+  verifyPollMs?: number;
+  /** A tick triggered early (signal, restore pacing) reuses a full read younger than this, ms. */
+  snapshotMaxAgeMs?: number;
+  /** Decide/write/verify rounds per tick at most. */
+  maxRoundsPerTick?: number;
+  /** Waits used between verify reads and between ticks (tests pass one that moves a FakeClock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Aborting this stops the agent at once: calls in flight are aborted and nothing more is persisted. */
+  hardStop?: AbortSignal;
+  /** Progress and problems, one line each (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+const DEFAULTS = {
+  meterStaleMs: 30_000,
+  concurrency: 512,
+  callTimeoutMs: 5_000,
+  tickMs: 10_000,
+  pendingTickMs: 1_000,
+  verifyWaitMs: 5_000,
+  verifyPollMs: 250,
+  snapshotMaxAgeMs: 5_000,
+  maxRoundsPerTick: 4,
+};
+
+export type TickTrigger = 'start' | 'timer' | 'signal' | 'pacing' | 'pending';
+
+export interface TickReport {
+  seq: number;
+  trigger: TickTrigger;
+  startedAtMs: number;
+  durationMs: number;
+  /** Telemetry reads this tick (full read + verify reads) and how many failed. */
+  reads: number;
+  readFailures: number;
+  fullRead: boolean;
+  rounds: number;
+  commandsSent: number;
+  commandsFailed: number;
+  /** Mining MW at the start of the tick (first decision's estimate). */
+  miningBeforeMW: number;
+  /** Wall time of the phases, ms: read (full read), write (all rounds), verify (all rounds). */
+  phasesMs: { read: number; write: number; verify: number };
+  decision: Decision;
+  target: TargetInput;
+}
+
+interface Slot {
+  m: AgentMiner;
+  reading: MinerReading | null;
+  readAtMs: number;
+  readError: string | null;
+  intent: MinerIntent | null;
+  powerTargetW: number | null;
+  /** Intent or target changed since the last save. */
+  dirty: boolean;
+}
+
+const KV_LAST_SAFE = 'lastSafeMW';
+const KV_LAST_RESTORE = 'lastRestoreBatchAtMs';
+
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function errorCode(err: unknown): string {
+  return isMulletError(err) ? err.code : 'INTERNAL';
+}
+
+export class SiteAgent {
+  readonly metrics: AgentMetrics = agentMetrics();
+  readonly signals: SignalBook;
+  private readonly slots: Slot[];
+  private readonly byId = new Map<string, Slot>();
+  private readonly o: Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log'>;
+  private tickSeq = 0;
+  private lastFullReadMs = -Infinity;
+  private lastSafeMW: number | null;
+  private lastRestoreBatchAtMs: number | null;
+  private lastMeter: MeterInput | null = null;
+  private lastMeterError: string | null = null;
+  private last: TickReport | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private wake: (() => void) | null = null;
+  private wakeRequested = false;
+  /** Tick sequence number current when each signal arrived: only a later tick may confirm it. */
+  private readonly signalSeq = new Map<string, number>();
+  /** Miners commanded while the tracked signal was active. */
+  private commanded = new Set<string>();
+  private commandedFor: string | null = null;
+  private readonly waiters = new Map<string, Set<(r: SignalRecord) => void>>();
+  private commandLog: CommandRecord[] = [];
+  private lastPruneMs = -Infinity;
+  private closed = false;
+
+  constructor(options: AgentOptions) {
+    this.o = {
+      ...DEFAULTS,
+      sleep: realSleep,
+      ...options,
+    };
+    this.signals = new SignalBook(options.store);
+    const saved = options.store.loadIntents();
+    this.slots = options.miners.map((m) => {
+      const s = saved.get(m.id);
+      const slot: Slot = { m, reading: null, readAtMs: -Infinity, readError: 'not read yet', intent: s?.intent ?? null, powerTargetW: s?.powerTargetW ?? null, dirty: false };
+      // A bare target record (no command) is stored as a confirmed 'target' with sentAtMs 0.
+      if (slot.intent && slot.intent.sentAtMs === 0 && slot.intent.attempts === 0) slot.intent = null;
+      this.byId.set(m.id, slot);
+      return slot;
+    });
+    const safe = options.store.getKv(KV_LAST_SAFE);
+    this.lastSafeMW = safe === undefined ? null : Number(safe);
+    const restore = options.store.getKv(KV_LAST_RESTORE);
+    this.lastRestoreBatchAtMs = restore === undefined ? null : Number(restore);
+    options.store.upsertInventory(
+      options.miners.map((m) => ({ id: m.id, host: m.host, driver: m.type, model: m.model, ratedPowerW: m.ratedPowerW, ratedHashrateThs: m.ratedHashrateThs })),
+      options.clock.nowMs(),
+    );
+    this.metrics.importLimitMW.set(options.decide.importLimitMW);
+  }
+
+  private get stopped(): boolean {
+    return this.o.hardStop?.aborted === true;
+  }
+
+  private log(line: string): void {
+    this.o.log?.(line);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Signals
+
+  /** Records a curtail/restore signal (idempotent by id) and wakes the loop. */
+  receiveSignal(spec: SignalSpec, id: string | undefined, source: string): { record: SignalRecord; duplicate: boolean } {
+    const baseline = this.last?.decision.currentMiningMW ?? this.slots.reduce((a, s) => a + (s.m.ratedPowerW * s.m.pue) / 1e6, 0);
+    const r = this.signals.receive(spec, id, source, this.o.clock.nowMs(), baseline);
+    this.metrics.signals.inc({ kind: spec.kind, source, duplicate: String(r.duplicate) });
+    if (!r.duplicate) {
+      this.signalSeq.set(r.record.id, this.tickSeq);
+      this.log(`signal ${r.record.id}: ${spec.kind} ${r.record.request}${r.record.capMW !== null ? ` → mining cap ${r.record.capMW.toFixed(3)} MW` : ''} (${source})`);
+      this.requestTick();
+    }
+    return r;
+  }
+
+  /** Resolves when the signal is confirmed or superseded, or after `timeoutMs` with its state then. */
+  waitForSignal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<SignalRecord | undefined> {
+    const now = this.signals.get(id);
+    if (!now || now.state !== 'active' || timeoutMs <= 0) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const done = (r: SignalRecord | undefined): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        set.delete(onUpdate);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve(r);
+      };
+      const onUpdate = (r: SignalRecord): void => done(r);
+      const onAbort = (): void => done(this.signals.get(id));
+      const timer = setTimeout(() => done(this.signals.get(id)), timeoutMs);
+      set.add(onUpdate);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private publishSignal(r: SignalRecord): void {
+    if (!this.stopped) this.signals.update(r);
+    if (r.state !== 'active') for (const w of [...(this.waiters.get(r.id) ?? [])]) w(r);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  private callOpts(): CallOptions {
+    return { timeoutMs: this.o.callTimeoutMs, ...(this.o.hardStop ? { signal: this.o.hardStop } : {}) };
+  }
+
+  /**
+   * Read-back of a sleep: zero hashrate is the proof, and the hashrate alone is one exchange where a
+   * full status may take more (stock Antminer asks its web UI why the hashrate is zero).
+   */
+  private async readSleepProof(s: Slot): Promise<MinerReading> {
+    const d = s.m.driver;
+    if (!canReadHashrate(d)) return this.readOne(s);
+    const h = await d.readHashrateThs(this.callOpts());
+    if (h <= this.o.decide.zeroHashFraction * s.m.ratedHashrateThs) return { state: 'sleeping', hashrateThs: h, powerW: null };
+    return this.readOne(s);
+  }
+
+  private async readOne(s: Slot): Promise<MinerReading> {
+    const d = s.m.driver;
+    const opts = this.callOpts();
+    let reading: MinerReading;
+    if (canReadStatus(d)) {
+      const t = await d.readTelemetry(opts);
+      reading = { state: t.state, hashrateThs: t.hashrateThs, powerW: t.powerW };
+    } else if (canReadHashrate(d)) {
+      const h = await d.readHashrateThs(opts);
+      const p = canReadPower(d) ? await d.readPowerW(opts) : null;
+      reading = { state: h > 0 ? 'mining' : 'unknown', hashrateThs: h, powerW: p };
+    } else {
+      throw new MulletError('UNSUPPORTED', 'driver can read neither status nor hashrate', { where: s.m.host });
+    }
+    if (s.m.powerRangeW === undefined) {
+      // Read once: the range a device accepts does not change while it runs.
+      if (!canTargetPower(d)) s.m.powerRangeW = null;
+      else {
+        try {
+          s.m.powerRangeW = await d.powerTargetRangeW(opts);
+        } catch {
+          // Asked again on the next read; until then the miner is only slept, never targeted.
+        }
+      }
+    }
+    return reading;
+  }
+
+  /**
+   * Opens the session / token / auth challenge a write will need while the fleet is calm, so a
+   * curtailment signal costs one round trip per miner instead of three (drivers cache and renew it).
+   * A failure here is harmless: the write path prepares for itself.
+   */
+  private async warm(s: Slot): Promise<void> {
+    const d = s.m.driver;
+    if (!d.prepare) return;
+    try {
+      await d.prepare(this.callOpts());
+    } catch {
+      // counted when the write itself fails, not here
+    }
+  }
+
+  /** Reads the slots with bounded concurrency; a failed read leaves the miner unreachable (counted at full power). */
+  private async readSlots(slots: readonly Slot[], verifying = false): Promise<{ reads: number; failures: number }> {
+    const read = async (s: Slot): Promise<MinerReading> => {
+      if (verifying && s.intent?.kind === 'sleep') return this.readSleepProof(s);
+      const reading = await this.readOne(s);
+      if (!verifying) await this.warm(s);
+      return reading;
+    };
+    const results = await mapBounded(slots, this.o.concurrency, read, this.o.hardStop);
+    const now = this.o.clock.nowMs();
+    let failures = 0;
+    results.forEach((r, i) => {
+      const s = slots[i] as Slot;
+      s.readAtMs = now;
+      if (r.ok) {
+        s.reading = r.value;
+        s.readError = null;
+      } else {
+        failures++;
+        s.reading = null;
+        s.readError = describeError(r.error);
+        this.metrics.readFailures.inc({ code: errorCode(r.error) });
+      }
+      if (!this.stopped) this.o.store.addTelemetry(s.m.id, now, s.reading);
+    });
+    return { reads: slots.length, failures };
+  }
+
+  private async readMeter(nowMs: number): Promise<MeterInput | null> {
+    const meter = this.o.meter;
+    if (!meter) return null;
+    try {
+      const w = await meter.readSitePowerW(this.o.hardStop);
+      if (!Number.isFinite(w) || w < 0) throw new MulletError('PARSE', `meter returned ${w} W`);
+      this.lastMeter = { siteMW: w / 1e6, atMs: this.o.clock.nowMs() };
+      this.lastMeterError = null;
+    } catch (err) {
+      this.lastMeterError = describeError(err);
+      this.metrics.readFailures.inc({ code: `meter:${errorCode(err)}` });
+    }
+    const m = this.lastMeter;
+    return m && nowMs - m.atMs <= this.o.meterStaleMs ? m : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing and verifying
+
+  private view(s: Slot): MinerView {
+    const range = s.m.powerRangeW ?? null;
+    return {
+      id: s.m.id,
+      ratedPowerW: s.m.ratedPowerW,
+      ratedHashrateThs: s.m.ratedHashrateThs,
+      pue: s.m.pue,
+      canSleep: canSleep(s.m.driver),
+      powerRangeW: canTargetPower(s.m.driver) ? range : null,
+      powerTargetW: s.powerTargetW,
+      reading: s.reading,
+      intent: s.intent,
+    };
+  }
+
+  private async sendOne(s: Slot, c: Command): Promise<number | null> {
+    const d = s.m.driver;
+    const opts = this.callOpts();
+    switch (c.kind) {
+      case 'sleep':
+        if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot sleep', { where: s.m.host });
+        await d.sleep(opts);
+        return null;
+      case 'wake':
+        if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot wake', { where: s.m.host });
+        await d.wake(opts);
+        return null;
+      case 'target': {
+        if (!canTargetPower(d) || c.targetW === undefined) throw new MulletError('UNSUPPORTED', 'cannot take a power target', { where: s.m.host });
+        return (await d.setPowerTargetW(c.targetW, opts)).appliedW;
+      }
+    }
+  }
+
+  /** Sends the commands with bounded concurrency and records intents, results and latencies. */
+  private async send(commands: readonly Command[], tracked: SignalRecord | undefined): Promise<{ ok: Slot[]; failed: number; readbacks: number }> {
+    const started = new Array<number>(commands.length);
+    const latency = new Array<number>(commands.length);
+    // The first read-back rides in the same slot right after the command: no barrier between the
+    // write and verify phases (a fast device is confirmed while others are still being written).
+    const readback = new Array<{ reading: MinerReading | null; error?: unknown } | undefined>(commands.length);
+    const results = await mapBounded(
+      commands,
+      this.o.concurrency,
+      async (c, i) => {
+        const s = this.byId.get(c.minerId) as Slot;
+        started[i] = this.o.clock.nowMs();
+        const t0 = performance.now();
+        let applied: number | null;
+        try {
+          applied = await this.sendOne(s, c);
+        } finally {
+          latency[i] = performance.now() - t0;
+        }
+        if (!this.stopped) {
+          try {
+            readback[i] = { reading: await (c.kind === 'sleep' ? this.readSleepProof(s) : this.readOne(s)) };
+          } catch (error) {
+            readback[i] = { reading: null, error };
+          }
+        }
+        return applied;
+      },
+      this.o.hardStop,
+    );
+    const ok: Slot[] = [];
+    let failed = 0;
+    results.forEach((r, i) => {
+      const c = commands[i] as Command;
+      const s = this.byId.get(c.minerId) as Slot;
+      const sentAtMs = started[i] ?? this.o.clock.nowMs();
+      const ms = latency[i] ?? 0;
+      if (started[i] === undefined) return; // never started (hard stop)
+      this.metrics.commandLatency.observe(ms / 1000, { kind: c.kind });
+      const intent: MinerIntent = { kind: c.kind, sentAtMs, attempts: c.attempt, status: 'pending' };
+      if (c.targetW !== undefined) intent.targetW = c.targetW;
+      if (r.ok) {
+        if (c.kind === 'target') s.powerTargetW = r.value ?? c.targetW ?? null;
+        ok.push(s);
+        this.metrics.commands.inc({ kind: c.kind, result: 'ok' });
+      } else {
+        failed++;
+        const err = r.error;
+        const code = errorCode(err);
+        const permanent = isMulletError(err) ? !err.transient && code !== 'ABORTED' : false;
+        intent.lastError = code;
+        if (permanent) {
+          intent.status = 'failed';
+          intent.failedAtMs = this.o.clock.nowMs();
+        }
+        this.metrics.commands.inc({ kind: c.kind, result: 'error' });
+        this.metrics.failures.inc({ code, op: c.kind });
+      }
+      s.intent = intent;
+      s.dirty = true;
+      const err = r.ok ? undefined : r.error;
+      this.commandLog.push({
+        minerId: c.minerId,
+        kind: c.kind,
+        targetW: c.targetW ?? null,
+        reason: c.reason,
+        attempt: c.attempt,
+        signalId: tracked?.id ?? null,
+        sentAtMs,
+        latencyMs: ms,
+        ok: r.ok,
+        errorCode: err === undefined ? null : errorCode(err),
+        errorFault: err !== undefined && isMinerError(err) ? err.fault : null,
+        errorMessage: err === undefined ? null : describeError(err).slice(0, 300),
+      });
+      if (tracked) {
+        if (this.commandedFor !== tracked.id) {
+          this.commandedFor = tracked.id;
+          this.commanded = new Set();
+        }
+        this.commanded.add(c.minerId);
+      }
+    });
+    const now = this.o.clock.nowMs();
+    readback.forEach((rb, i) => {
+      if (!rb) return;
+      const s = this.byId.get((commands[i] as Command).minerId) as Slot;
+      s.reading = rb.reading;
+      s.readAtMs = now;
+      s.readError = rb.error === undefined ? null : describeError(rb.error);
+      if (rb.error !== undefined) this.metrics.readFailures.inc({ code: errorCode(rb.error) });
+      if (!this.stopped) this.o.store.addTelemetry(s.m.id, now, s.reading);
+      this.confirmIfInEffect(s);
+    });
+    return { ok, failed, readbacks: readback.filter((r) => r !== undefined).length };
+  }
+
+  /** Marks an intent confirmed when the reading shows it in effect; true when it does. */
+  private confirmIfInEffect(s: Slot): boolean {
+    const it = s.intent;
+    if (!it || it.status === 'failed') return false;
+    const st = effectiveState(this.view(s), this.o.decide);
+    if (st === 'unreachable' || !intentInEffect(it, st)) return false;
+    if (it.status !== 'confirmed') {
+      s.intent = { ...it, status: 'confirmed' };
+      delete s.intent.lastError;
+      s.dirty = true;
+    }
+    return true;
+  }
+
+  /** Reads the commanded miners back until each shows its command in effect or the wait ends. */
+  private async verify(slots: readonly Slot[]): Promise<{ reads: number; failures: number }> {
+    let left = slots.filter((s) => s.intent?.status === 'pending');
+    let reads = 0;
+    let failures = 0;
+    // Past the confirm window a command is drift: stop waiting and let the next round re-send it.
+    const deadline = this.o.clock.nowMs() + Math.min(this.o.verifyWaitMs, this.o.decide.confirmTimeoutMs);
+    while (left.length > 0 && !this.stopped) {
+      const r = await this.readSlots(left, true);
+      reads += r.reads;
+      failures += r.failures;
+      left = left.filter((s) => !this.confirmIfInEffect(s));
+      if (left.length === 0 || this.o.clock.nowMs() >= deadline) break;
+      await this.o.sleep(this.o.verifyPollMs, this.o.hardStop);
+    }
+    return { reads, failures };
+  }
+
+  private persist(): void {
+    if (this.stopped) return;
+    const dirty = this.slots.filter((s) => s.dirty);
+    this.o.store.saveIntents(dirty.map((s) => ({ minerId: s.m.id, intent: s.intent, powerTargetW: s.powerTargetW })));
+    for (const s of dirty) s.dirty = false;
+    this.o.store.recordCommands(this.commandLog);
+    this.commandLog = [];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The tick
+
+  /** Runs one tick (ticks never overlap: a second call waits for the first). */
+  tick(trigger: TickTrigger = 'timer'): Promise<TickReport> {
+    const next = this.chain.then(() => this.runTick(trigger));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runTick(trigger: TickTrigger): Promise<TickReport> {
+    const seq = ++this.tickSeq;
+    const t0 = performance.now();
+    const startedAtMs = this.o.clock.nowMs();
+    const early = trigger === 'signal' || trigger === 'pacing' || trigger === 'pending';
+    const fullRead = !early || startedAtMs - this.lastFullReadMs > this.o.snapshotMaxAgeMs;
+    let reads = 0;
+    let readFailures = 0;
+    const phasesMs = { read: 0, write: 0, verify: 0 };
+    if (fullRead) {
+      const r = await this.readSlots(this.slots);
+      reads += r.reads;
+      readFailures += r.failures;
+      // Age counts from the end of the read: at 50,000 miners the read itself takes tens of seconds.
+      this.lastFullReadMs = this.o.clock.nowMs();
+      phasesMs.read = performance.now() - t0;
+    }
+    const ac = new AbortController();
+    const target = await this.o.targets.current(this.o.clock.nowMs(), this.o.hardStop ? AbortSignal.any([ac.signal, this.o.hardStop]) : ac.signal);
+    const meter = await this.readMeter(this.o.clock.nowMs());
+    const cap = this.signals.capMW();
+    const tracked = this.signals.tracking();
+    const cfg = this.o.decide;
+    let carriedMeterExcessMW = 0;
+    let miningBeforeMW = 0;
+    let decision: Decision;
+    let rounds = 0;
+    let commandsSent = 0;
+    let commandsFailed = 0;
+    for (;;) {
+      const nowMs = this.o.clock.nowMs();
+      decision = decide(
+        this.slots.map((s) => this.view(s)),
+        { nowMs, target, signalCapMW: cap, meter: rounds === 0 ? meter : null, carriedMeterExcessMW, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs },
+        cfg,
+      );
+      // Later rounds have no fresh meter reading: keep the unexplained load found in the first.
+      if (rounds === 0) {
+        carriedMeterExcessMW = decision.meterExcessMW;
+        miningBeforeMW = decision.currentMiningMW;
+      }
+      for (const id of decision.newlyConfirmed) {
+        const s = this.byId.get(id) as Slot;
+        this.confirmIfInEffect(s);
+      }
+      for (const id of decision.newlyFailed) {
+        const s = this.byId.get(id) as Slot;
+        if (s.intent) {
+          s.intent = { ...s.intent, status: 'failed', failedAtMs: nowMs };
+          s.dirty = true;
+          this.log(`miner ${id} (${s.m.host}) failed: ${s.intent.kind} not in effect after ${s.intent.attempts} attempts; counted at ${Math.round(s.reading?.powerW ?? s.m.ratedPowerW)} W`);
+        }
+      }
+      if (decision.commands.length === 0 || rounds >= this.o.maxRoundsPerTick || this.stopped) break;
+      rounds++;
+      if (tracked && tracked.firstCommandAtMs === null) tracked.firstCommandAtMs = nowMs;
+      const tw = performance.now();
+      const sent = await this.send(decision.commands, tracked);
+      phasesMs.write += performance.now() - tw;
+      commandsSent += decision.commands.length;
+      commandsFailed += sent.failed;
+      reads += sent.readbacks;
+      if (tracked) tracked.commandsSent += decision.commands.length;
+      if (decision.commands.some((c) => c.reason === 'restore' || (c.reason === 'retry' && c.kind !== 'sleep'))) {
+        this.lastRestoreBatchAtMs = nowMs;
+        if (!this.stopped) this.o.store.setKv(KV_LAST_RESTORE, String(nowMs));
+      }
+      this.persist();
+      const tv = performance.now();
+      const v = await this.verify(sent.ok);
+      phasesMs.verify += performance.now() - tv;
+      reads += v.reads;
+      readFailures += v.failures;
+      if (sent.ok.length === 0 && !this.stopped) await this.o.sleep(Math.min(1000, this.o.verifyPollMs * rounds), this.o.hardStop);
+    }
+    this.persist();
+    const d = decision;
+    if (!target.stale && d.commands.length === 0 && d.pending === 0) {
+      // 'hold' keeps the last level a fresh plan allowed and the fleet was verified under.
+      if (this.lastSafeMW !== d.allowedMiningMW && !this.stopped) this.o.store.setKv(KV_LAST_SAFE, String(d.allowedMiningMW));
+      this.lastSafeMW = d.allowedMiningMW;
+    }
+    if (tracked) this.settleSignal(tracked, seq, d);
+    const nowMs = this.o.clock.nowMs();
+    if (!this.stopped) {
+      this.o.store.flushTelemetry();
+      if (nowMs - this.lastPruneMs > 3_600_000) {
+        this.o.store.prune(nowMs);
+        this.lastPruneMs = nowMs;
+      }
+    }
+    const report: TickReport = { seq, trigger, startedAtMs, durationMs: performance.now() - t0, reads, readFailures, fullRead, rounds, commandsSent, commandsFailed, miningBeforeMW, phasesMs, decision: d, target };
+    this.last = report;
+    this.publishMetrics(report);
+    return report;
+  }
+
+  private settleSignal(tracked: SignalRecord, seq: number, d: Decision): void {
+    const since = this.signalSeq.get(tracked.id);
+    const eligible = since === undefined || seq > since;
+    const settled = d.commands.length === 0 && d.pending === 0 && d.restoreDeferred === 0;
+    if (eligible && settled) {
+      const ids = this.commandedFor === tracked.id ? this.commanded : new Set<string>();
+      let confirmed = 0;
+      let failed = 0;
+      for (const id of ids) {
+        const s = this.byId.get(id) as Slot;
+        if (s.intent?.status === 'confirmed') confirmed++;
+        else failed++;
+      }
+      tracked.state = 'confirmed';
+      tracked.confirmedAtMs = this.o.clock.nowMs();
+      tracked.minersConfirmed = confirmed;
+      tracked.minersFailed = failed;
+      tracked.minersUnreachable = this.slots.filter((s) => s.reading === null).length;
+      this.signalSeq.delete(tracked.id);
+      this.log(`signal ${tracked.id} confirmed in ${tracked.confirmedAtMs - tracked.receivedAtMs} ms: ${tracked.commandsSent} commands, ${confirmed} confirmed, ${failed} failed, ${tracked.minersUnreachable} unreachable`);
+    }
+    // The record may have been superseded while this tick ran: keep the newer state.
+    const current = this.signals.get(tracked.id);
+    if (current && current.state === 'superseded') {
+      this.publishSignal({ ...current, commandsSent: tracked.commandsSent, firstCommandAtMs: tracked.firstCommandAtMs });
+      return;
+    }
+    this.publishSignal(tracked);
+  }
+
+  private publishMetrics(r: TickReport): void {
+    const m = this.metrics;
+    const d = r.decision;
+    for (const [state, mw] of Object.entries(d.byStateMW)) m.fleetMW.set(mw, { state });
+    const counts: Record<string, number> = { mining: 0, sleeping: 0, waking: 0, tuning: 0, unknown: 0, failed: 0, unreachable: 0 };
+    for (const s of this.slots) {
+      const cls = classifyIntent(this.view(s), r.startedAtMs, this.o.decide);
+      const key = cls === 'failed' || cls === 'exhausted' ? 'failed' : effectiveState(this.view(s), this.o.decide);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    for (const [state, n] of Object.entries(counts)) m.fleetMiners.set(n, { state });
+    m.allowedMW.set(d.allowedMiningMW);
+    m.projectedSiteMW.set(d.projectedSiteMW);
+    m.safeMode.set(d.safeMode ? 1 : 0);
+    m.tickDuration.observe(r.durationMs / 1000);
+    m.lastTickSeconds.set(r.durationMs / 1000);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loop
+
+  /** Wakes the loop for an early tick (a signal arrived). */
+  requestTick(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  /** Runs ticks until `signal` aborts; the tick in progress finishes first. */
+  async run(signal: AbortSignal): Promise<void> {
+    let trigger: TickTrigger = 'start';
+    if (this.last) {
+      // A tick just ran (start-up read done by the caller): wait for the period or a signal first.
+      trigger = await this.pause(this.o.tickMs, signal) ? 'signal' : 'timer';
+    }
+    while (!signal.aborted && !this.stopped) {
+      this.wakeRequested = false;
+      let report: TickReport | null = null;
+      try {
+        report = await this.tick(trigger);
+        const d = report.decision;
+        if (report.commandsSent > 0 || d.safeMode || trigger === 'start') this.log(this.summary(report));
+        if (report.fullRead && report.phasesMs.read > this.o.tickMs) this.log(`a full read took ${Math.round(report.phasesMs.read)} ms, longer than the tick period: consider a longer --tick-s`);
+      } catch (err) {
+        this.log(`tick failed: ${describeError(err)}`);
+      }
+      if (signal.aborted || this.stopped) break;
+      if (this.wakeRequested) {
+        trigger = 'signal';
+        continue;
+      }
+      const d = report?.decision;
+      let delay = this.o.tickMs;
+      trigger = 'timer';
+      if (d && d.restoreDeferred > 0 && this.lastRestoreBatchAtMs !== null) {
+        delay = Math.max(0, this.lastRestoreBatchAtMs + this.o.decide.restorePacingMs - this.o.clock.nowMs());
+        trigger = 'pacing';
+      } else if (d && (d.pending > 0 || d.commands.length > 0)) {
+        // Commands in flight, or the round limit cut the tick short: come back soon.
+        delay = this.o.pendingTickMs;
+        trigger = 'pending';
+      }
+      if (await this.pause(delay, signal)) trigger = 'signal';
+    }
+  }
+
+  /** Waits `ms`, or less when a signal arrives or `signal` aborts; true when woken by a signal. */
+  private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.wake = () => ac.abort();
+    if (this.wakeRequested) ac.abort();
+    await this.o.sleep(ms, ac.signal);
+    this.wake = null;
+    signal.removeEventListener('abort', onAbort);
+    return this.wakeRequested;
+  }
+
+  summary(r: TickReport): string {
+    const d = r.decision;
+    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+    return (
+      `tick ${r.seq} (${r.trigger}) ${Math.round(r.durationMs)} ms (read ${Math.round(r.phasesMs.read)}, write ${Math.round(r.phasesMs.write)}, verify ${Math.round(r.phasesMs.verify)}): allowed ${f(d.allowedMiningMW)} MW (${d.limitedBy}), mining ${f(r.miningBeforeMW)} → ${f(d.projectedMiningMW)} MW, ` +
+      `site ${f(d.projectedSiteMW)} MW; ${r.commandsSent} commands (${r.commandsFailed} failed), ${r.readFailures}/${r.reads} reads failed` +
+      (d.safeMode ? `; SAFE MODE ${d.safeMode.mode}: ${d.safeMode.reason}` : '') +
+      (d.shortfallMW > 0 ? `; shortfall ${f(d.shortfallMW)} MW` : '') +
+      (d.restoreDeferred > 0 ? `; ${d.restoreDeferred} restores deferred` : '')
+    );
+  }
+
+  /** Everything /v1/status shows (JSON-safe: infinities as null). */
+  status(): Record<string, unknown> {
+    const r = this.last;
+    const fin = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
+    const counts: Record<string, number> = {};
+    const states = ['mining', 'sleeping', 'waking', 'tuning', 'unknown', 'failed', 'unreachable'];
+    for (const s of states) counts[s] = this.metrics.fleetMiners.get({ state: s }) ?? 0;
+    return {
+      site: this.o.siteName,
+      nowMs: this.o.clock.nowMs(),
+      miners: this.slots.length,
+      limits: { importLimitMW: this.o.decide.importLimitMW, aiMW: this.o.decide.aiMW, otherLoadMW: this.o.decide.otherLoadMW, safetyMarginMW: this.o.decide.safetyMarginMW, safeMode: this.o.decide.safeMode },
+      target: this.o.targets.describe(),
+      meter: this.o.meter ? { last: this.lastMeter, error: this.lastMeterError } : null,
+      signal: { capMW: this.signals.capMW(), capSignalId: this.signals.capSignalId(), tracking: this.signals.tracking()?.id ?? null },
+      lastSafeMW: this.lastSafeMW,
+      lastTick: r
+        ? {
+            seq: r.seq,
+            trigger: r.trigger,
+            startedAt: new Date(r.startedAtMs).toISOString(),
+            durationMs: Math.round(r.durationMs * 1000) / 1000,
+            phasesMs: { read: Math.round(r.phasesMs.read), write: Math.round(r.phasesMs.write), verify: Math.round(r.phasesMs.verify) },
+            fullRead: r.fullRead,
+            reads: r.reads,
+            readFailures: r.readFailures,
+            rounds: r.rounds,
+            commandsSent: r.commandsSent,
+            commandsFailed: r.commandsFailed,
+            target: r.target.stale ? { source: r.target.source, stale: true, reason: r.target.reason } : { source: r.target.source, stale: false, targetMW: fin(r.target.targetMW) },
+            decision: {
+              allowedMiningMW: fin(r.decision.allowedMiningMW),
+              limitedBy: r.decision.limitedBy,
+              targetMW: fin(r.decision.targetMW),
+              headroomMW: fin(r.decision.headroomMW),
+              currentMiningMW: r.decision.currentMiningMW,
+              projectedMiningMW: r.decision.projectedMiningMW,
+              projectedSiteMW: r.decision.projectedSiteMW,
+              meterExcessMW: r.decision.meterExcessMW,
+              shortfallMW: r.decision.shortfallMW,
+              restoreDeferred: r.decision.restoreDeferred,
+              pending: r.decision.pending,
+              safeMode: r.decision.safeMode,
+              byStateMW: r.decision.byStateMW,
+            },
+          }
+        : null,
+      minersByState: counts,
+    };
+  }
+
+  /** Closes driver sessions (bounded concurrency, short deadline), flushes and closes the DB; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    await mapBounded(this.slots, this.o.concurrency, (s) => s.m.driver.close({ timeoutMs: 2_000 }));
+    await this.o.meter?.close();
+    for (const [id, set] of this.waiters) {
+      const r = this.signals.get(id);
+      if (r) for (const w of [...set]) w(r);
+    }
+    if (!this.stopped) {
+      this.persist();
+      this.o.store.close();
+    }
+  }
+}

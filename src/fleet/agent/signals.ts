@@ -1,0 +1,192 @@
+/**
+ * Curtailment signals (HTTP, MQTT, CLI): their wire schemas and the book that turns them into a
+ * mining cap. Semantics:
+ *  - curtail {all}    → cap 0 MW of mining.
+ *  - curtail {mw: X}  → cap = baseline − X, where the baseline is the mining MW when the first curtail
+ *                       of a chain arrived (a second curtail of 10 MW means 10 MW below that, not 10 more).
+ *  - curtail {pct: P} → cap = baseline × (1 − P/100).
+ *  - restore          → no cap; machines come back most efficient first, in paced batches.
+ * A newer signal supersedes one still in progress. Ids make signals idempotent: the same id again
+ * returns the first result and does nothing; the same id with a different request is a conflict.
+ * Ids are kept in the state DB, so this holds across restarts (within the retention window).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { MulletError } from '../../core/errors.js';
+import type { AgentStateStore, SignalKind, SignalRecord } from '../state/store.js';
+
+const signalId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@\-/]*$/, 'must be letters, digits and _ . : @ - / (at most 128)');
+
+const curtailFields = {
+  id: signalId.optional(),
+  mw: z.number().positive('must be > 0').optional(),
+  pct: z.number().gt(0, 'must be > 0').max(100, 'must be <= 100').optional(),
+  all: z.literal(true).optional(),
+};
+
+function exactlyOne(v: { mw?: number | undefined; pct?: number | undefined; all?: true | undefined }): boolean {
+  return [v.mw !== undefined, v.pct !== undefined, v.all !== undefined].filter(Boolean).length === 1;
+}
+const ONE_OF = { message: 'give exactly one of mw, pct or all', path: ['mw'] };
+
+/** POST /v1/curtail body. */
+export const curtailRequestSchema = z.strictObject(curtailFields).refine(exactlyOne, ONE_OF);
+/** POST /v1/restore body. */
+export const restoreRequestSchema = z.strictObject({ id: signalId.optional() });
+/** MQTT payload: the same JSON with an `action`. */
+export const mqttSignalSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('curtail'), ...curtailFields }).refine(exactlyOne, ONE_OF),
+  z.strictObject({ action: z.literal('restore'), id: signalId.optional() }),
+]);
+
+export type CurtailRequest = z.infer<typeof curtailRequestSchema>;
+
+/** The request without its id, canonical (compared when an id repeats). */
+export interface SignalSpec {
+  kind: SignalKind;
+  mw?: number;
+  pct?: number;
+  all?: true;
+}
+
+export function canonicalRequest(s: SignalSpec): string {
+  if (s.kind === 'restore') return '{}';
+  if (s.all) return '{"all":true}';
+  if (s.mw !== undefined) return JSON.stringify({ mw: s.mw });
+  return JSON.stringify({ pct: s.pct });
+}
+
+/** Cap for a curtail from its baseline mining MW. */
+export function capFor(s: SignalSpec, baselineMW: number): number {
+  if (s.all) return 0;
+  if (s.mw !== undefined) return Math.max(0, baselineMW - s.mw);
+  if (s.pct !== undefined) return Math.max(0, baselineMW * (1 - s.pct / 100));
+  return 0;
+}
+
+/** The cap in force (kept in kv so a restart keeps enforcing it). */
+interface CapInForce {
+  signalId: string;
+  capMW: number;
+  baselineMW: number;
+}
+
+const CAP_KEY = 'signalCap';
+
+export class SignalConflictError extends MulletError {
+  constructor(id: string, existing: string, requested: string) {
+    super('BAD_INPUT', `signal id '${id}' was already used for ${existing}; this request is ${requested} (use a new id)`, { where: 'id' });
+    this.name = 'SignalConflictError';
+  }
+}
+
+export class SignalBook {
+  private cap: CapInForce | null;
+
+  constructor(private readonly store: AgentStateStore) {
+    const raw = store.getKv(CAP_KEY);
+    this.cap = raw ? (JSON.parse(raw) as CapInForce) : null;
+  }
+
+  /** Mining cap in force, MW; null when no curtail is in force. */
+  capMW(): number | null {
+    return this.cap?.capMW ?? null;
+  }
+
+  capSignalId(): string | null {
+    return this.cap?.signalId ?? null;
+  }
+
+  /**
+   * Records a signal (or returns the first record for a repeated id). `currentMiningMW` is the
+   * baseline a fresh curtail chain starts from.
+   */
+  receive(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean } {
+    const sid = id ?? `sig-${randomUUID()}`;
+    const request = canonicalRequest(spec);
+    const existing = this.store.getSignal(sid);
+    if (existing) {
+      if (existing.kind !== spec.kind || existing.request !== request) throw new SignalConflictError(sid, `${existing.kind} ${existing.request}`, `${spec.kind} ${request}`);
+      return { record: existing, duplicate: true };
+    }
+    for (const a of this.store.activeSignals()) this.store.putSignal({ ...a, state: 'superseded', supersededBy: sid });
+    let capMW: number | null = null;
+    let baselineMW: number | null = null;
+    if (spec.kind === 'curtail') {
+      baselineMW = this.cap?.baselineMW ?? currentMiningMW;
+      capMW = capFor(spec, baselineMW);
+      this.cap = { signalId: sid, capMW, baselineMW };
+    } else {
+      this.cap = null;
+    }
+    this.store.setKv(CAP_KEY, this.cap ? JSON.stringify(this.cap) : null);
+    const record: SignalRecord = {
+      id: sid,
+      kind: spec.kind,
+      request,
+      source,
+      receivedAtMs: nowMs,
+      capMW,
+      baselineMW,
+      state: 'active',
+      commandsSent: 0,
+      firstCommandAtMs: null,
+      confirmedAtMs: null,
+      minersConfirmed: 0,
+      minersFailed: 0,
+      minersUnreachable: 0,
+      supersededBy: null,
+    };
+    this.store.putSignal(record);
+    return { record, duplicate: false };
+  }
+
+  /** The signal still waiting for confirmation (at most one: newer ones supersede older). */
+  tracking(): SignalRecord | undefined {
+    return this.store.activeSignals().at(-1);
+  }
+
+  get(id: string): SignalRecord | undefined {
+    return this.store.getSignal(id);
+  }
+
+  update(record: SignalRecord): void {
+    this.store.putSignal(record);
+  }
+}
+
+/** Signal timing as the CLI prints it (ISO at the edge, ms inside). */
+export function signalTiming(r: SignalRecord): {
+  id: string;
+  kind: SignalKind;
+  request: unknown;
+  state: string;
+  capMW: number | null;
+  signalReceivedAt: string;
+  firstCommandAt: string | null;
+  confirmedAt: string | null;
+  elapsedMs: number | null;
+  commandsSent: number;
+  miners: { confirmed: number; failed: number; unreachable: number };
+  supersededBy: string | null;
+} {
+  return {
+    id: r.id,
+    kind: r.kind,
+    request: JSON.parse(r.request) as unknown,
+    state: r.state,
+    capMW: r.capMW,
+    signalReceivedAt: new Date(r.receivedAtMs).toISOString(),
+    firstCommandAt: r.firstCommandAtMs === null ? null : new Date(r.firstCommandAtMs).toISOString(),
+    confirmedAt: r.confirmedAtMs === null ? null : new Date(r.confirmedAtMs).toISOString(),
+    elapsedMs: r.confirmedAtMs === null ? null : r.confirmedAtMs - r.receivedAtMs,
+    commandsSent: r.commandsSent,
+    miners: { confirmed: r.minersConfirmed, failed: r.minersFailed, unreachable: r.minersUnreachable },
+    supersededBy: r.supersededBy,
+  };
+}
+export type SignalTiming = ReturnType<typeof signalTiming>;

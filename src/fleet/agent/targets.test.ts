@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSite } from '../../site/parse.js';
+import { AgentStateStore } from '../state/store.js';
+import { loadPlan, planFileFromPlan, planFileSchema, planTargetAt, type PlanFile } from './plan-file.js';
+import { fetchPrice, type PriceSample } from './price-feed.js';
+import { capFor, SignalBook, SignalConflictError } from './signals.js';
+import { PlanFileTarget, StrikeRuleTarget } from './targets.js';
+
+const T0 = Date.UTC(2025, 7, 1, 18, 0, 0);
+const Q = 15 * 60_000;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const SITE = parseSite(
+  [
+    'name: demo',
+    'market: { iso: ERCOT, settlementPoint: HB_WEST }',
+    'interconnect: { importLimitMW: 50 }',
+    'ai: [{ kind: firm, name: gpu, itMW: 20, pue: 1.25, usdPerKwMonth: 150 }]',
+    'fleets:',
+    '  - { name: new, hashrateThs: 200, powerW: 3500, count: 4000, strikeUsdPerMWh: 90 }',
+    '  - { name: old, hashrateThs: 110, powerW: 3250, count: 4000, strikeUsdPerMWh: 45 }',
+    'dispatch: { strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 } }',
+    '',
+  ].join('\n'),
+);
+
+function plan(over: Partial<PlanFile> = {}): PlanFile {
+  return {
+    version: 1,
+    site: 'demo',
+    policy: 'optimal',
+    intervalMinutes: 15,
+    fleets: ['new', 'old'],
+    intervals: [
+      { start: new Date(T0).toISOString(), fleetMW: [14, 13] },
+      { start: new Date(T0 + Q).toISOString(), fleetMW: [14, 0] },
+      { start: new Date(T0 + 3 * Q).toISOString(), fleetMW: [0, 0] },
+    ],
+    ...over,
+  };
+}
+
+describe('plan file', () => {
+  it.each([
+    { at: T0 - 1, stale: 'plan starts at 2025-08-01T18:00:00.000Z' },
+    { at: T0, mw: 27 },
+    { at: T0 + Q - 1, mw: 27 },
+    { at: T0 + Q, mw: 14 },
+    { at: T0 + 2 * Q, stale: 'plan has no interval covering now (gap after 2025-08-01T18:30:00.000Z)' },
+    { at: T0 + 3 * Q + 5, mw: 0 },
+    { at: T0 + 4 * Q, stale: 'plan ended at 2025-08-01T19:00:00.000Z' },
+  ])('at +$at ms: $mw MW / stale $stale', ({ at, mw, stale }) => {
+    const t = planTargetAt(loadPlan(plan()), at);
+    if (stale) expect(t).toEqual({ source: 'plan', stale: true, reason: stale });
+    else expect(t).toMatchObject({ source: 'plan', stale: false, targetMW: mw });
+  });
+
+  it('rejects malformed plans with the path', () => {
+    const bad = planFileSchema.safeParse({ ...plan(), intervals: [{ start: '2025-08-01T18:00:00Z', fleetMW: [1] }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['intervals', 0, 'fleetMW']);
+    expect(planFileSchema.safeParse({ ...plan(), intervals: [...plan().intervals].reverse() }).success).toBe(false);
+  });
+
+  it('round-trips a dispatch Plan', () => {
+    const p = planFileFromPlan(SITE, { policy: 'strike', fleetMW: [Float64Array.of(1, 2), Float64Array.of(3, 4)], aiItMW: [], reason: [] }, [T0, T0 + Q], 15);
+    expect(planFileSchema.parse(p)).toEqual(p);
+    expect(planTargetAt(loadPlan(p), T0 + Q)).toMatchObject({ targetMW: 6 });
+  });
+
+  it('PlanFileTarget re-reads a changed file, and a lost file is stale (never the old numbers)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mullet-plan-'));
+    dirs.push(dir);
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(plan()));
+    const t = new PlanFileTarget(file, 'demo');
+    await t.load();
+    expect(await t.current(T0)).toMatchObject({ stale: false, targetMW: 27 });
+    writeFileSync(file, JSON.stringify(plan({ intervals: [{ start: new Date(T0).toISOString(), fleetMW: [1, 1] }] })));
+    // mtime resolution: force a different mtime.
+    const { utimesSync } = await import('node:fs');
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(await t.current(T0)).toMatchObject({ stale: false, targetMW: 2 });
+    unlinkSync(file);
+    const lost = await t.current(T0);
+    expect(lost.stale).toBe(true);
+    await expect(new PlanFileTarget(join(dir, 'nope.json'), 'demo').load()).rejects.toThrow();
+    writeFileSync(file, JSON.stringify(plan({ site: 'other' })));
+    await expect(new PlanFileTarget(file, 'demo').load()).rejects.toThrow(/plan is for site 'other'/);
+  });
+});
+
+describe('strike rule on a live price feed (dispatch strikeDecide)', () => {
+  const sample = (price: number, startMs: number, extra: Partial<PriceSample> = {}): PriceSample => ({ priceUsdPerMWh: price, intervalStartMs: startMs, hashpriceUsdPerPhDay: undefined, fourCpAlert: false, receivedAtMs: startMs, ...extra });
+
+  it('sleeps the fleet whose strike the price exceeds, least efficient first, within the headroom', async () => {
+    let s = sample(60, T0 - Q);
+    const rule = new StrikeRuleTarget(SITE, { fetch: () => Promise.resolve(s), staleAfterMs: 20 * 60_000, pollMs: 0, fixedLoadMW: 25 });
+    // 60 USD/MWh: above old's strike 45, below new's 90 → new runs (14 MW), old sleeps.
+    expect(await rule.current(T0, new AbortController().signal)).toMatchObject({ source: 'rule', stale: false, targetMW: 14 });
+    s = sample(100, T0);
+    expect(await rule.current(T0 + Q, new AbortController().signal)).toMatchObject({ targetMW: 0 });
+    s = sample(30, T0 + Q);
+    // Wake needs 2 intervals at or below the strike.
+    expect(await rule.current(T0 + 2 * Q, new AbortController().signal)).toMatchObject({ targetMW: 0 });
+    s = sample(30, T0 + 2 * Q);
+    expect(await rule.current(T0 + 3 * Q, new AbortController().signal)).toMatchObject({ targetMW: 25 }); // 27 MW of fleets, 25 MW of headroom
+  });
+
+  it('a silent or failing feed goes stale after its timeout', async () => {
+    let fail = false;
+    const rule = new StrikeRuleTarget(SITE, {
+      fetch: () => (fail ? Promise.reject(new Error('connection refused')) : Promise.resolve(sample(40, T0 - Q))),
+      staleAfterMs: 20 * 60_000,
+      pollMs: 0,
+      fixedLoadMW: 25,
+    });
+    expect((await rule.current(T0, new AbortController().signal)).stale).toBe(false);
+    fail = true;
+    expect((await rule.current(T0 + 4 * 60_000, new AbortController().signal)).stale).toBe(false);
+    const t = await rule.current(T0 + 6 * 60_000, new AbortController().signal);
+    expect(t).toMatchObject({ stale: true });
+    if (t.stale) expect(t.reason).toMatch(/older than 1200 s \(connection refused\)/);
+  });
+
+  it('needs a strike or a hashprice', async () => {
+    const site = parseSite('name: x\nmarket: { iso: ERCOT, settlementPoint: HB_WEST }\ninterconnect: { importLimitMW: 5 }\nfleets: [{ name: a, hashrateThs: 200, powerW: 3500, count: 10 }]\n');
+    const rule = new StrikeRuleTarget(site, { fetch: () => Promise.resolve(sample(40, T0)), staleAfterMs: 1e9, pollMs: 0, fixedLoadMW: 0 });
+    expect(await rule.current(T0, new AbortController().signal)).toMatchObject({ stale: true, reason: "fleet 'a' has no strikeUsdPerMWh and the feed gives no hashprice" });
+    const withHp = new StrikeRuleTarget(site, { fetch: () => Promise.resolve(sample(40, T0, { hashpriceUsdPerPhDay: 50 })), staleAfterMs: 1e9, pollMs: 0, fixedLoadMW: 0 });
+    // 17.5 J/TH at 50 USD/PH/day earns ~119 USD/MWh: 40 is below → mine.
+    expect(await withHp.current(T0 + Q, new AbortController().signal)).toMatchObject({ stale: false, targetMW: 0.035 });
+  });
+
+  it('fetchPrice parses, validates and times out', async () => {
+    let body = JSON.stringify({ priceUsdPerMWh: 42.5, intervalStart: '2025-08-01T18:00:00Z', hashpriceUsdPerPhDay: 48.2 });
+    let hang = false;
+    const server = http.createServer((_req, res) => {
+      if (hang) return;
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rt`;
+    try {
+      expect(await fetchPrice(url, { timeoutMs: 2000, nowMs: T0 })).toEqual({ priceUsdPerMWh: 42.5, intervalStartMs: T0, hashpriceUsdPerPhDay: 48.2, fourCpAlert: false, receivedAtMs: T0 });
+      body = JSON.stringify({ priceUsdPerMWh: 'NaN', intervalStart: 'yesterday' });
+      await expect(fetchPrice(url, { timeoutMs: 2000, nowMs: T0 })).rejects.toMatchObject({ code: 'PARSE' });
+      hang = true;
+      await expect(fetchPrice(url, { timeoutMs: 200, nowMs: T0 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('signals: caps and idempotency', () => {
+  it.each([
+    { spec: { kind: 'curtail' as const, all: true as const }, cap: 0 },
+    { spec: { kind: 'curtail' as const, mw: 5 }, cap: 15 },
+    { spec: { kind: 'curtail' as const, mw: 50 }, cap: 0 },
+    { spec: { kind: 'curtail' as const, pct: 25 }, cap: 15 },
+  ])('$spec from a 20 MW baseline → cap $cap MW', ({ spec, cap }) => {
+    expect(capFor(spec, 20)).toBe(cap);
+  });
+
+  it('a chain of curtails keeps the first baseline; restore clears it; ids are idempotent', () => {
+    const store = AgentStateStore.open(':memory:', T0);
+    const book = new SignalBook(store);
+    const a = book.receive({ kind: 'curtail', mw: 5 }, 'a', 'http', T0, 20);
+    expect(a.record.capMW).toBe(15);
+    const b = book.receive({ kind: 'curtail', mw: 10 }, 'b', 'http', T0 + 1, 15);
+    expect(b.record).toMatchObject({ capMW: 10, baselineMW: 20 });
+    expect(book.get('a')).toMatchObject({ state: 'superseded', supersededBy: 'b' });
+    expect(book.receive({ kind: 'curtail', mw: 5 }, 'a', 'mqtt', T0 + 2, 99)).toMatchObject({ duplicate: true, record: { capMW: 15 } });
+    expect(book.capMW()).toBe(10);
+    expect(() => book.receive({ kind: 'curtail', pct: 5 }, 'b', 'http', T0, 1)).toThrow(SignalConflictError);
+    book.receive({ kind: 'restore' }, 'c', 'http', T0 + 3, 10);
+    expect(book.capMW()).toBeNull();
+    const d = book.receive({ kind: 'curtail', pct: 50 }, undefined, 'http', T0 + 4, 8);
+    expect(d.record.id).toMatch(/^sig-/);
+    expect(d.record.capMW).toBe(4);
+    // The cap survives a restart of the book (kept in the state DB).
+    expect(new SignalBook(store).capMW()).toBe(4);
+    store.close();
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * An in-memory miner driver for agent unit tests: declares capabilities like a real driver,
+ * changes state instantly on command (or ignores sleep, or fails), counts every call.
+ */
+import { MulletError } from '../../../core/errors.js';
+import type { Capability, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
+import type { AgentMiner } from '../fleet.js';
+
+export interface FakeMinerOptions {
+  ratedPowerW?: number;
+  ratedHashrateThs?: number;
+  state?: 'mining' | 'sleeping';
+  range?: PowerRangeW;
+  /** Acknowledge sleep but keep mining. */
+  ignoreSleep?: boolean;
+  /** Every read fails with a timeout (the miner is unreachable). */
+  unreachable?: boolean;
+  /** Report 'unknown' with zero hashrate while asleep (like Braiins legacy after a restart). */
+  ambiguousSleep?: boolean;
+}
+
+export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTargetable {
+  readonly type = 'fake';
+  readonly capabilities: ReadonlySet<Capability>;
+  state: MinerState;
+  targetW: number;
+  calls = { read: 0, sleep: 0, wake: 0, target: 0, close: 0 };
+
+  constructor(
+    readonly host: string,
+    readonly o: Required<Pick<FakeMinerOptions, 'ratedPowerW' | 'ratedHashrateThs'>> & FakeMinerOptions,
+  ) {
+    this.state = o.state ?? 'mining';
+    this.targetW = o.ratedPowerW;
+    this.capabilities = new Set<Capability>(o.range ? ['hashrate', 'power', 'status', 'sleep', 'power-target'] : ['hashrate', 'power', 'status', 'sleep']);
+  }
+
+  get writes(): number {
+    return this.calls.sleep + this.calls.wake + this.calls.target;
+  }
+
+  readTelemetry(): Promise<Telemetry> {
+    this.calls.read++;
+    if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
+    const mining = this.state === 'mining' || this.state === 'tuning';
+    const state: MinerState = this.state === 'sleeping' && this.o.ambiguousSleep ? 'unknown' : this.state;
+    return Promise.resolve({
+      hashrateThs: mining ? (this.o.ratedHashrateThs * this.targetW) / this.o.ratedPowerW : 0,
+      powerW: mining ? this.targetW : this.state === 'sleeping' ? 30 : this.targetW,
+      state,
+      tempsC: [],
+      fansRpm: [],
+      model: null,
+      firmware: 'fake',
+    });
+  }
+
+  sleep(): Promise<void> {
+    this.calls.sleep++;
+    if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
+    if (!this.o.ignoreSleep) this.state = 'sleeping';
+    return Promise.resolve();
+  }
+
+  wake(): Promise<void> {
+    this.calls.wake++;
+    this.state = 'mining';
+    return Promise.resolve();
+  }
+
+  powerTargetRangeW(): Promise<PowerRangeW> {
+    if (!this.o.range) return Promise.reject(new MulletError('UNSUPPORTED', 'no targets'));
+    return Promise.resolve(this.o.range);
+  }
+
+  setPowerTargetW(watts: number): Promise<PowerTargetResult> {
+    this.calls.target++;
+    this.targetW = watts;
+    return Promise.resolve({ appliedW: watts });
+  }
+
+  close(): Promise<void> {
+    this.calls.close++;
+    return Promise.resolve();
+  }
+}
+
+/** N fake miners as the agent sees them (ids m000, m001, ...). */
+export function fakeFleet(n: number, o: FakeMinerOptions = {}, prefix = 'm'): AgentMiner[] {
+  return Array.from({ length: n }, (_, i) => {
+    const id = `${prefix}${String(i).padStart(3, '0')}`;
+    const ratedPowerW = o.ratedPowerW ?? 3500;
+    const ratedHashrateThs = o.ratedHashrateThs ?? 200;
+    const driver = new FakeDriver(`10.0.0.${i}`, { ...o, ratedPowerW, ratedHashrateThs });
+    return { id, host: driver.host, type: 'fake', model: null, driver, ratedPowerW, ratedHashrateThs, pue: 1 };
+  });
+}
+
+export function fake(m: AgentMiner): FakeDriver {
+  return m.driver as FakeDriver;
+}

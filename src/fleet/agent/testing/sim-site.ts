@@ -1,0 +1,134 @@
+/**
+ * A site on the simulator for agent end-to-end tests: an in-process simulated fleet on loopback
+ * (real protocols), its Modbus site meter, an inventory and a site file, and agents built on them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../../core/time.js';
+import { parseSite } from '../../../site/parse.js';
+import type { Site } from '../../../site/types.js';
+import { defaultDriverRegistry } from '../../drivers/index.js';
+import { writeInventory, type Inventory } from '../../inventory.js';
+import { ModbusMeterReader } from '../../meter/meter-reader.js';
+import { SimFleet } from '../../sim/fleet.js';
+import { DEFAULT_HOST_OPTIONS } from '../../sim/host.js';
+import { simInventory } from '../../sim/inventory-export.js';
+import { ModbusMeterServer } from '../../sim/meter-server.js';
+import { DEFAULT_MINER_OPTIONS } from '../../sim/miner.js';
+import { parseFirmwareMix, parseModelMix } from '../../sim/mix.js';
+import type { MinerTruth } from '../../sim/miner.js';
+import { AgentStateStore } from '../../state/store.js';
+import { SiteAgent, type AgentOptions } from '../agent.js';
+import { minersFromInventory, type AgentMiner } from '../fleet.js';
+import { siteAiMW } from '../main.js';
+import { NameplateTarget } from '../targets.js';
+import { DEFAULT_DECIDE_CONFIG, type DecideConfig } from '../types.js';
+
+export interface SimSiteOptions {
+  miners: number;
+  cidr: string;
+  mix?: string;
+  models?: string;
+  seed?: number;
+  /** Firm AI load in the site file, IT MW (× PUE 1.25 at the meter). */
+  aiItMW?: number;
+  /** AI load the simulated meter adds, W (default: the site's AI at the meter). */
+  meterAiW?: number;
+  importLimitMW?: number;
+}
+
+export class SimSite {
+  private constructor(
+    readonly fleet: SimFleet,
+    readonly meter: ModbusMeterServer,
+    readonly meterPort: number,
+    readonly dir: string,
+    readonly site: Site,
+    readonly siteFile: string,
+    readonly inventory: Inventory,
+    readonly inventoryFile: string,
+  ) {}
+
+  static async start(o: SimSiteOptions): Promise<SimSite> {
+    const aiItMW = o.aiItMW ?? 2;
+    const fleet = await SimFleet.start({
+      miners: o.miners,
+      cidr: o.cidr,
+      mix: parseFirmwareMix(o.mix ?? 'antminer-stock:1,luxos:1,braiins-legacy:1,whatsminer-v2:1'),
+      models: parseModelMix(o.models ?? 's19xp:1,s21:1,s21pro:1,m60s:1'),
+      seed: o.seed ?? 7,
+      timeScale: 1,
+      listenersPerProcess: 100_000,
+      aiLoadW: o.meterAiW ?? aiItMW * 1.25 * 1e6,
+      host: { ...DEFAULT_HOST_OPTIONS, maintainEveryMs: 100 },
+      miner: DEFAULT_MINER_OPTIONS,
+    });
+    const meter = new ModbusMeterServer(fleet, { cacheMs: 0, wall: systemClock, sim: fleet.clocks.sim });
+    const meterPort = (await meter.listen('127.0.0.1', 0)).port;
+    const dir = mkdtempSync(join(tmpdir(), 'mullet-e2e-'));
+    const text = [
+      'name: e2e',
+      'market: { iso: ERCOT, settlementPoint: HB_WEST }',
+      `interconnect: { importLimitMW: ${o.importLimitMW ?? 10} }`,
+      'ai:',
+      `  - { kind: firm, name: gpu, itMW: ${aiItMW}, pue: 1.25, usdPerKwMonth: 150 }`,
+      '',
+    ].join('\n');
+    const siteFile = join(dir, 'site.yaml');
+    writeFileSync(siteFile, text);
+    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+    const inventoryFile = join(dir, 'inventory.json');
+    writeInventory(inventoryFile, inventory);
+    return new SimSite(fleet, meter, meterPort, dir, parseSite(text, { file: siteFile }), siteFile, inventory, inventoryFile);
+  }
+
+  /** Fresh drivers for every miner (each agent gets its own: sessions are per driver). */
+  agentMiners(): AgentMiner[] {
+    return minersFromInventory(this.inventory, this.site, { registry: defaultDriverRegistry(), clock: systemClock, callTimeoutMs: 3_000, connectTimeoutMs: 1_000 });
+  }
+
+  meterReader(): ModbusMeterReader {
+    return new ModbusMeterReader({ host: '127.0.0.1', port: this.meterPort, timeoutMs: 1_000 });
+  }
+
+  decideConfig(over: Partial<DecideConfig> = {}): DecideConfig {
+    return { ...DEFAULT_DECIDE_CONFIG, importLimitMW: this.site.interconnect.importLimitMW, aiMW: siteAiMW(this.site), confirmTimeoutMs: 1_500, ...over };
+  }
+
+  /** An agent on this site (fresh drivers); `db` defaults to a new file in the site's folder. */
+  agent(over: Partial<Omit<AgentOptions, 'decide'>> & { decide?: Partial<DecideConfig>; db?: string } = {}): { agent: SiteAgent; store: AgentStateStore; db: string } {
+    const db = over.db ?? join(this.dir, `agent-${Math.random().toString(36).slice(2)}.db`);
+    const store = AgentStateStore.open(db, systemClock.nowMs());
+    const { decide, db: _db, ...rest } = over;
+    const agent = new SiteAgent({
+      siteName: this.site.name,
+      miners: this.agentMiners(),
+      decide: this.decideConfig(decide),
+      store,
+      clock: systemClock,
+      targets: new NameplateTarget(),
+      concurrency: 64,
+      callTimeoutMs: 3_000,
+      verifyWaitMs: 2_000,
+      verifyPollMs: 100,
+      ...rest,
+    });
+    return { agent, store, db };
+  }
+
+  truth(): Promise<MinerTruth[]> {
+    return this.fleet.truth();
+  }
+
+  async close(): Promise<void> {
+    await this.meter.close();
+    await this.fleet.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Sum of the miners' true power, MW. */
+export function trueMiningMW(truth: readonly MinerTruth[]): number {
+  return truth.reduce((a, t) => a + t.powerW, 0) / 1e6;
+}

@@ -1,0 +1,120 @@
+/**
+ * SQLite schema of the site agent's state as ordered migrations (never edit a released one: append).
+ * Times are integer UTC ms; power W on devices, MW at the meter.
+ */
+import type Database from 'better-sqlite3';
+import { MulletError } from '../../core/errors.js';
+
+interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'miners, intents, commands, telemetry_minute, signals, kv',
+    sql: `
+      -- The inventory the agent runs with (refreshed at each start).
+      CREATE TABLE miners (
+        id                 TEXT PRIMARY KEY,
+        host               TEXT NOT NULL,
+        driver             TEXT NOT NULL,   -- registry type, for logs only
+        model              TEXT,
+        rated_power_w      REAL NOT NULL,
+        rated_hashrate_ths REAL NOT NULL,
+        updated_at_ms      INTEGER NOT NULL
+      );
+      -- The last command per miner: what a restarted agent reconciles against.
+      CREATE TABLE intents (
+        miner_id       TEXT PRIMARY KEY,
+        kind           TEXT NOT NULL CHECK (kind IN ('sleep', 'wake', 'target')),
+        target_w       REAL,
+        sent_at_ms     INTEGER NOT NULL,
+        attempts       INTEGER NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'failed')),
+        failed_at_ms   INTEGER,
+        last_error     TEXT,
+        power_target_w REAL                 -- accepted power target, W; NULL = nameplate
+      ) WITHOUT ROWID;
+      -- Every command sent, with its result and latency (the audit log).
+      CREATE TABLE commands (
+        id            INTEGER PRIMARY KEY,
+        miner_id      TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        target_w      REAL,
+        reason        TEXT NOT NULL,
+        attempt       INTEGER NOT NULL,
+        signal_id     TEXT,
+        sent_at_ms    INTEGER NOT NULL,
+        latency_ms    REAL NOT NULL,
+        ok            INTEGER NOT NULL,
+        error_code    TEXT,
+        error_fault   TEXT,
+        error_message TEXT
+      );
+      CREATE INDEX commands_by_time ON commands (sent_at_ms);
+      CREATE INDEX commands_by_miner ON commands (miner_id, sent_at_ms);
+      -- Telemetry downsampled to per-minute means per miner.
+      CREATE TABLE telemetry_minute (
+        miner_id      TEXT NOT NULL,
+        minute_ms     INTEGER NOT NULL,
+        samples       INTEGER NOT NULL,
+        hashrate_ths  REAL NOT NULL,       -- mean
+        power_w       REAL,                -- mean of the samples that reported power
+        power_samples INTEGER NOT NULL,
+        state         TEXT NOT NULL,       -- last state seen in the minute
+        failures      INTEGER NOT NULL,    -- reads that failed in the minute
+        PRIMARY KEY (miner_id, minute_ms)
+      ) WITHOUT ROWID;
+      CREATE INDEX telemetry_by_minute ON telemetry_minute (minute_ms);
+      -- Curtailment signals by id: the same id twice is the same signal (idempotency survives restart).
+      CREATE TABLE signals (
+        id               TEXT PRIMARY KEY,
+        kind             TEXT NOT NULL CHECK (kind IN ('curtail', 'restore')),
+        request          TEXT NOT NULL,    -- canonical JSON of the request
+        source           TEXT NOT NULL,
+        received_at_ms   INTEGER NOT NULL,
+        cap_mw           REAL,
+        baseline_mw      REAL,
+        state            TEXT NOT NULL CHECK (state IN ('active', 'confirmed', 'superseded')),
+        commands_sent    INTEGER NOT NULL,
+        first_command_at_ms INTEGER,
+        confirmed_at_ms  INTEGER,
+        miners_confirmed INTEGER NOT NULL,
+        miners_failed    INTEGER NOT NULL,
+        miners_unreachable INTEGER NOT NULL,
+        superseded_by    TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX signals_by_time ON signals (received_at_ms);
+      -- Small values that must survive a restart (last safe level, restore pacing, strike state).
+      CREATE TABLE kv (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const AGENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies pending migrations; refuses a database written by a newer Mullet. */
+export function migrateAgentDb(db: Database.Database, nowMs: number): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version       INTEGER PRIMARY KEY,
+    description   TEXT NOT NULL,
+    applied_at_ms INTEGER NOT NULL
+  )`);
+  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get()?.v ?? 0;
+  if (current > AGENT_SCHEMA_VERSION) {
+    throw new MulletError('IO', `agent database schema version ${current} is newer than this Mullet understands (${AGENT_SCHEMA_VERSION}); upgrade Mullet`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
+    })();
+  }
+}

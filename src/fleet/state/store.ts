@@ -1,0 +1,392 @@
+/**
+ * The site agent's embedded state (SQLite via better-sqlite3): the inventory it runs, the last
+ * command per miner (what a restarted agent reconciles against), every command with its result and
+ * latency, telemetry downsampled to per-minute means with retention, and signals by id so their
+ * idempotency survives a restart. Writes are batched into one transaction per call so a
+ * 10,000-miner tick costs a few statements, not 10,000 fsyncs.
+ */
+import Database from 'better-sqlite3';
+import { MulletError } from '../../core/errors.js';
+import { MS_PER_DAY, MS_PER_MINUTE } from '../../core/time.js';
+import type { CommandKind, MinerIntent, MinerReading } from '../agent/types.js';
+import { migrateAgentDb } from './schema.js';
+
+type Db = Database.Database;
+
+export interface InventoryRow {
+  id: string;
+  host: string;
+  driver: string;
+  model: string | null;
+  ratedPowerW: number;
+  ratedHashrateThs: number;
+}
+
+/** A miner's restart memory: its last command and the power target it accepted. */
+export interface IntentRow {
+  minerId: string;
+  intent: MinerIntent | null;
+  /** Accepted power target, W; null = nameplate. */
+  powerTargetW: number | null;
+}
+
+export interface CommandRecord {
+  minerId: string;
+  kind: CommandKind;
+  targetW: number | null;
+  reason: string;
+  attempt: number;
+  signalId: string | null;
+  sentAtMs: number;
+  latencyMs: number;
+  ok: boolean;
+  errorCode: string | null;
+  errorFault: string | null;
+  errorMessage: string | null;
+}
+
+export type SignalKind = 'curtail' | 'restore';
+export type SignalState = 'active' | 'confirmed' | 'superseded';
+
+/** One curtailment or restore signal, as received and as it played out. */
+export interface SignalRecord {
+  id: string;
+  kind: SignalKind;
+  /** Canonical JSON of the request ({"mw":5} / {"pct":20} / {"all":true} / {}). */
+  request: string;
+  source: string;
+  receivedAtMs: number;
+  /** Mining cap this curtail set, MW at the meter; null for a restore. */
+  capMW: number | null;
+  /** Mining MW the cap was computed from (the level before the first active curtail). */
+  baselineMW: number | null;
+  state: SignalState;
+  commandsSent: number;
+  firstCommandAtMs: number | null;
+  confirmedAtMs: number | null;
+  minersConfirmed: number;
+  minersFailed: number;
+  minersUnreachable: number;
+  supersededBy: string | null;
+}
+
+interface SignalRow {
+  id: string;
+  kind: SignalKind;
+  request: string;
+  source: string;
+  received_at_ms: number;
+  cap_mw: number | null;
+  baseline_mw: number | null;
+  state: SignalState;
+  commands_sent: number;
+  first_command_at_ms: number | null;
+  confirmed_at_ms: number | null;
+  miners_confirmed: number;
+  miners_failed: number;
+  miners_unreachable: number;
+  superseded_by: string | null;
+}
+
+function signalFromRow(r: SignalRow): SignalRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    request: r.request,
+    source: r.source,
+    receivedAtMs: r.received_at_ms,
+    capMW: r.cap_mw,
+    baselineMW: r.baseline_mw,
+    state: r.state,
+    commandsSent: r.commands_sent,
+    firstCommandAtMs: r.first_command_at_ms,
+    confirmedAtMs: r.confirmed_at_ms,
+    minersConfirmed: r.miners_confirmed,
+    minersFailed: r.miners_failed,
+    minersUnreachable: r.miners_unreachable,
+    supersededBy: r.superseded_by,
+  };
+}
+
+interface MinuteAcc {
+  minuteMs: number;
+  samples: number;
+  hashSum: number;
+  powerSum: number;
+  powerSamples: number;
+  state: string;
+  failures: number;
+}
+
+export interface RetentionPolicy {
+  /** Per-minute telemetry older than this is deleted, days. */
+  telemetryDays: number;
+  /** Command log older than this is deleted, days. */
+  commandDays: number;
+  /** Signals older than this are deleted, days (idempotency holds within this window). */
+  signalDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { telemetryDays: 14, commandDays: 90, signalDays: 90 };
+
+/** Rows per multi-row statement (well under SQLite's variable limit). */
+const CHUNK = 200;
+
+export class AgentStateStore {
+  private readonly stmts = new Map<string, Database.Statement>();
+  /** Telemetry samples of the current minute per miner, flushed as one mean row when the minute ends. */
+  private readonly minute = new Map<string, MinuteAcc>();
+  /** Completed minutes waiting for the next flush. */
+  private pendingRows: [string, MinuteAcc][] = [];
+
+  private constructor(private readonly db: Db) {}
+
+  /** Opens (creating and migrating) the agent DB at `file`; ':memory:' for a throw-away one. */
+  static open(file: string, nowMs: number): AgentStateStore {
+    let db: Db;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw new MulletError('IO', `cannot open agent database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+    }
+    try {
+      if (file !== ':memory:') {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('busy_timeout = 2000');
+      migrateAgentDb(db, nowMs);
+    } catch (err) {
+      db.close();
+      if (err instanceof MulletError) throw err;
+      throw new MulletError('IO', `cannot initialise agent database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+    }
+    return new AgentStateStore(db);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` for each chunk of `rows` inside one transaction. */
+  private chunked<T>(rows: readonly T[], fn: (chunk: readonly T[]) => void): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (let i = 0; i < rows.length; i += CHUNK) fn(rows.slice(i, i + CHUNK));
+    })();
+  }
+
+  upsertInventory(rows: readonly InventoryRow[], nowMs: number): void {
+    this.chunked(rows, (chunk) => {
+      const sql =
+        'INSERT INTO miners (id, host, driver, model, rated_power_w, rated_hashrate_ths, updated_at_ms) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ') +
+        ' ON CONFLICT (id) DO UPDATE SET host = excluded.host, driver = excluded.driver, model = excluded.model,' +
+        ' rated_power_w = excluded.rated_power_w, rated_hashrate_ths = excluded.rated_hashrate_ths, updated_at_ms = excluded.updated_at_ms';
+      this.stmt(sql).run(chunk.flatMap((r) => [r.id, r.host, r.driver, r.model, r.ratedPowerW, r.ratedHashrateThs, nowMs]));
+    });
+  }
+
+  inventory(): InventoryRow[] {
+    type R = { id: string; host: string; driver: string; model: string | null; rated_power_w: number; rated_hashrate_ths: number };
+    return (this.stmt('SELECT id, host, driver, model, rated_power_w, rated_hashrate_ths FROM miners ORDER BY id').all() as R[]).map((r) => ({
+      id: r.id,
+      host: r.host,
+      driver: r.driver,
+      model: r.model,
+      ratedPowerW: r.rated_power_w,
+      ratedHashrateThs: r.rated_hashrate_ths,
+    }));
+  }
+
+  /** Every miner's restart memory. */
+  loadIntents(): Map<string, IntentRow> {
+    type R = { miner_id: string; kind: CommandKind; target_w: number | null; sent_at_ms: number; attempts: number; status: MinerIntent['status']; failed_at_ms: number | null; last_error: string | null; power_target_w: number | null };
+    const out = new Map<string, IntentRow>();
+    for (const r of this.stmt('SELECT * FROM intents').all() as R[]) {
+      const intent: MinerIntent = { kind: r.kind, sentAtMs: r.sent_at_ms, attempts: r.attempts, status: r.status };
+      if (r.target_w !== null) intent.targetW = r.target_w;
+      if (r.failed_at_ms !== null) intent.failedAtMs = r.failed_at_ms;
+      if (r.last_error !== null) intent.lastError = r.last_error;
+      out.set(r.miner_id, { minerId: r.miner_id, intent, powerTargetW: r.power_target_w });
+    }
+    return out;
+  }
+
+  /** Upserts (or, with a null intent and target, deletes) miners' restart memory in one transaction. */
+  saveIntents(rows: readonly IntentRow[]): void {
+    const del = rows.filter((r) => r.intent === null && r.powerTargetW === null);
+    const put = rows.filter((r) => r.intent !== null || r.powerTargetW !== null);
+    this.chunked(del, (chunk) => this.stmt(`DELETE FROM intents WHERE miner_id IN (${chunk.map(() => '?').join(', ')})`).run(chunk.map((r) => r.minerId)));
+    this.chunked(put, (chunk) => {
+      const sql =
+        'INSERT OR REPLACE INTO intents (miner_id, kind, target_w, sent_at_ms, attempts, status, failed_at_ms, last_error, power_target_w) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      this.stmt(sql).run(
+        chunk.flatMap((r) => {
+          const i = r.intent;
+          // A bare accepted target with no command on record is stored as a confirmed 'target'.
+          return [r.minerId, i?.kind ?? 'target', i?.targetW ?? r.powerTargetW, i?.sentAtMs ?? 0, i?.attempts ?? 0, i?.status ?? 'confirmed', i?.failedAtMs ?? null, i?.lastError ?? null, r.powerTargetW];
+        }),
+      );
+    });
+  }
+
+  recordCommands(rows: readonly CommandRecord[]): void {
+    this.chunked(rows, (chunk) => {
+      const sql =
+        'INSERT INTO commands (miner_id, kind, target_w, reason, attempt, signal_id, sent_at_ms, latency_ms, ok, error_code, error_fault, error_message) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      this.stmt(sql).run(chunk.flatMap((r) => [r.minerId, r.kind, r.targetW, r.reason, r.attempt, r.signalId, r.sentAtMs, r.latencyMs, r.ok ? 1 : 0, r.errorCode, r.errorFault, r.errorMessage]));
+    });
+  }
+
+  /** Commands of one miner (newest first) or all (for tests and `status`), at most `limit`. */
+  commands(opts: { minerId?: string; sinceMs?: number; limit?: number } = {}): CommandRecord[] {
+    type R = { miner_id: string; kind: CommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; error_code: string | null; error_fault: string | null; error_message: string | null };
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (opts.minerId !== undefined) {
+      where.push('miner_id = ?');
+      args.push(opts.minerId);
+    }
+    if (opts.sinceMs !== undefined) {
+      where.push('sent_at_ms >= ?');
+      args.push(opts.sinceMs);
+    }
+    const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    args.push(opts.limit ?? 1_000_000);
+    return (this.db.prepare(sql).all(...args) as R[]).map((r) => ({
+      minerId: r.miner_id,
+      kind: r.kind,
+      targetW: r.target_w,
+      reason: r.reason,
+      attempt: r.attempt,
+      signalId: r.signal_id,
+      sentAtMs: r.sent_at_ms,
+      latencyMs: r.latency_ms,
+      ok: r.ok === 1,
+      errorCode: r.error_code,
+      errorFault: r.error_fault,
+      errorMessage: r.error_message,
+    }));
+  }
+
+  /**
+   * Adds one telemetry sample (a null reading is a failed read); samples are averaged in memory and
+   * written as one row per miner per minute when a later minute begins (or on flush).
+   */
+  addTelemetry(minerId: string, atMs: number, reading: MinerReading | null): void {
+    const minuteMs = Math.floor(atMs / MS_PER_MINUTE) * MS_PER_MINUTE;
+    let acc = this.minute.get(minerId);
+    if (acc && acc.minuteMs !== minuteMs) {
+      this.pendingRows.push([minerId, acc]);
+      acc = undefined;
+    }
+    if (!acc) {
+      acc = { minuteMs, samples: 0, hashSum: 0, powerSum: 0, powerSamples: 0, state: 'unknown', failures: 0 };
+      this.minute.set(minerId, acc);
+    }
+    if (!reading) {
+      acc.failures++;
+      return;
+    }
+    acc.samples++;
+    acc.hashSum += reading.hashrateThs;
+    if (reading.powerW !== null) {
+      acc.powerSum += reading.powerW;
+      acc.powerSamples++;
+    }
+    acc.state = reading.state;
+  }
+
+  /** Writes the completed minutes (all minutes with `all`, e.g. at shutdown) in one transaction. */
+  flushTelemetry(all = false): number {
+    if (all) {
+      for (const [id, acc] of this.minute) this.pendingRows.push([id, acc]);
+      this.minute.clear();
+    }
+    const rows = this.pendingRows;
+    this.pendingRows = [];
+    this.chunked(rows, (chunk) => {
+      const sql =
+        'INSERT INTO telemetry_minute (miner_id, minute_ms, samples, hashrate_ths, power_w, power_samples, state, failures) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
+        ' ON CONFLICT (miner_id, minute_ms) DO UPDATE SET' +
+        ' hashrate_ths = (hashrate_ths * samples + excluded.hashrate_ths * excluded.samples) / MAX(1, samples + excluded.samples),' +
+        ' power_w = CASE WHEN power_samples + excluded.power_samples = 0 THEN NULL ELSE' +
+        ' (COALESCE(power_w, 0) * power_samples + COALESCE(excluded.power_w, 0) * excluded.power_samples) / (power_samples + excluded.power_samples) END,' +
+        ' samples = samples + excluded.samples, power_samples = power_samples + excluded.power_samples,' +
+        ' state = excluded.state, failures = failures + excluded.failures';
+      this.stmt(sql).run(
+        chunk.flatMap(([id, a]) => [id, a.minuteMs, a.samples, a.samples > 0 ? a.hashSum / a.samples : 0, a.powerSamples > 0 ? a.powerSum / a.powerSamples : null, a.powerSamples, a.state, a.failures]),
+      );
+    });
+    return rows.length;
+  }
+
+  /** Per-minute rows of one miner, oldest first. */
+  telemetry(minerId: string): { minuteMs: number; samples: number; hashrateThs: number; powerW: number | null; state: string; failures: number }[] {
+    type R = { minute_ms: number; samples: number; hashrate_ths: number; power_w: number | null; state: string; failures: number };
+    return (this.stmt('SELECT minute_ms, samples, hashrate_ths, power_w, state, failures FROM telemetry_minute WHERE miner_id = ? ORDER BY minute_ms').all(minerId) as R[]).map((r) => ({
+      minuteMs: r.minute_ms,
+      samples: r.samples,
+      hashrateThs: r.hashrate_ths,
+      powerW: r.power_w,
+      state: r.state,
+      failures: r.failures,
+    }));
+  }
+
+  /** Deletes rows past their retention; returns how many of each were removed. */
+  prune(nowMs: number, policy: RetentionPolicy = DEFAULT_RETENTION): { telemetry: number; commands: number; signals: number } {
+    return this.db.transaction(() => ({
+      telemetry: this.stmt('DELETE FROM telemetry_minute WHERE minute_ms < ?').run(nowMs - policy.telemetryDays * MS_PER_DAY).changes,
+      commands: this.stmt('DELETE FROM commands WHERE sent_at_ms < ?').run(nowMs - policy.commandDays * MS_PER_DAY).changes,
+      // Active signals are kept whatever their age: they still set the cap.
+      signals: this.stmt("DELETE FROM signals WHERE received_at_ms < ? AND state != 'active'").run(nowMs - policy.signalDays * MS_PER_DAY).changes,
+    }))();
+  }
+
+  getSignal(id: string): SignalRecord | undefined {
+    const r = this.stmt('SELECT * FROM signals WHERE id = ?').get(id) as SignalRow | undefined;
+    return r ? signalFromRow(r) : undefined;
+  }
+
+  /** Signals still in force or in progress, oldest first. */
+  activeSignals(): SignalRecord[] {
+    return (this.stmt("SELECT * FROM signals WHERE state = 'active' ORDER BY received_at_ms, id").all() as SignalRow[]).map(signalFromRow);
+  }
+
+  recentSignals(limit: number): SignalRecord[] {
+    return (this.stmt('SELECT * FROM signals ORDER BY received_at_ms DESC, id DESC LIMIT ?').all(limit) as SignalRow[]).map(signalFromRow);
+  }
+
+  putSignal(s: SignalRecord): void {
+    this.stmt(
+      'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, superseded_by)' +
+        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.supersededBy);
+  }
+
+  getKv(key: string): string | undefined {
+    return (this.stmt('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setKv(key: string, value: string | null): void {
+    if (value === null) this.stmt('DELETE FROM kv WHERE key = ?').run(key);
+    else this.stmt('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  /** Flushes telemetry and closes the database; idempotent. */
+  close(): void {
+    if (!this.db.open) return;
+    this.flushTelemetry(true);
+    this.db.close();
+  }
+}
