@@ -19,18 +19,21 @@ export const EFFICIENCY_TOLERANCE = 0.03;
 
 const positive = (what: string) => z.number().positive(`${what} must be > 0`);
 
+/** zod refinement: an efficiency curve's power fractions increase strictly (shared with site files). */
+export function powerFractionsIncrease(points: readonly { powerFraction: number }[], ctx: z.RefinementCtx): void {
+  for (let i = 1; i < points.length; i++) {
+    const prev = points[i - 1];
+    const cur = points[i];
+    if (prev && cur && cur.powerFraction <= prev.powerFraction) {
+      ctx.addIssue({ code: 'custom', message: 'powerFraction must increase strictly', path: [i, 'powerFraction'] });
+    }
+  }
+}
+
 const EfficiencyCurveSchema = z
   .array(z.strictObject({ powerFraction: z.number().gt(0).max(2, 'must be <= 2'), jPerTh: positive('jPerTh') }))
   .min(2, 'needs at least 2 points')
-  .superRefine((points, ctx) => {
-    for (let i = 1; i < points.length; i++) {
-      const prev = points[i - 1];
-      const cur = points[i];
-      if (prev && cur && cur.powerFraction <= prev.powerFraction) {
-        ctx.addIssue({ code: 'custom', message: 'powerFraction must increase strictly', path: [i, 'powerFraction'] });
-      }
-    }
-  });
+  .superRefine(powerFractionsIncrease);
 
 /** An ASIC as a user writes it in a catalog file; missing optional fields get defaults. */
 export const AsicInputSchema = z

@@ -4,6 +4,7 @@
  * Messages are short predicates ("must be > 0") because parse.ts prefixes the data path.
  */
 import { z } from 'zod';
+import { powerFractionsIncrease } from '../catalog/catalog.js';
 
 const num = () => z.number({ error: 'must be a finite number' });
 const positive = () => num().positive('must be > 0');
@@ -23,15 +24,7 @@ const EfficiencyCurve = z
     { error: "must be a list of { powerFraction, jPerTh } or the word 'catalog'" },
   )
   .min(1, 'needs at least 1 point')
-  .superRefine((points, ctx) => {
-    for (let i = 1; i < points.length; i++) {
-      const prev = points[i - 1];
-      const cur = points[i];
-      if (prev && cur && cur.powerFraction <= prev.powerFraction) {
-        ctx.addIssue({ code: 'custom', message: 'powerFraction must increase strictly', path: [i, 'powerFraction'] });
-      }
-    }
-  });
+  .superRefine(powerFractionsIncrease);
 
 export const FleetSchema = z
   .strictObject({

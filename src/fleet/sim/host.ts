@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { MulletError } from '../../core/errors.js';
 import { MAX_REQUEST_BYTES, parseApiRequest, type ParseResult } from './cgminer-wire.js';
-import type { FaultSpec } from './faults.js';
+import type { FaultSpec, RequestFault } from './faults.js';
 import { DEFAULT_PORTS } from './firmware.js';
 import { DEFAULT_MINER_OPTIONS, SimMiner, type MinerOptions, type MinerSpec, type MinerTruth, type SimClocks } from './miner.js';
 import { MINER_STATES, type MinerState } from './physics.js';
@@ -261,29 +261,7 @@ export class SimHost {
     const wall = this.clocks.wall.nowMs();
     const fault = m.faults.takeRequestFault('api', wall) ?? m.faults.drawRandom();
     const behaviour = BEHAVIOURS[m.firmware];
-    if (fault) {
-      switch (fault.kind) {
-        case 'timeout':
-          sock.setTimeout(this.opts.holdMs, () => sock.destroy());
-          return;
-        case 'refused':
-          m.addFault({ kind: 'refused', durationMs: fault.durationMs });
-          sock.destroy();
-          this.sync(m);
-          return;
-        case 'reboot':
-          sock.destroy();
-          m.reboot('fault: reboot during a command', fault.rebootMs);
-          this.sync(m);
-          return;
-        case 'auth-expiry':
-          m.expireAuth();
-          break;
-        case 'truncated':
-        case 'garbage':
-          break;
-      }
-    }
+    if (fault && this.applyFault(m, fault, sock)) return;
     const outcome =
       r.kind === 'request'
         ? behaviour.api(m, r.request)
@@ -300,6 +278,34 @@ export class SimHost {
     }
     // A command may have rebooted the miner: close its listeners once the reply is out.
     this.sync(m);
+  }
+
+  /**
+   * The connection-level part of a fault, shared by the API and HTTP ports: true when the socket is
+   * done with (no reply follows). Truncated and garbage replies are shaped by each port.
+   */
+  private applyFault(m: SimMiner, fault: RequestFault | { readonly kind: 'auth-expiry' }, sock: net.Socket): boolean {
+    switch (fault.kind) {
+      case 'timeout':
+        sock.setTimeout(this.opts.holdMs, () => sock.destroy());
+        return true;
+      case 'refused':
+        m.addFault({ kind: 'refused', durationMs: fault.durationMs });
+        sock.destroy();
+        this.sync(m);
+        return true;
+      case 'reboot':
+        sock.destroy();
+        m.reboot('fault: reboot during a command', fault.rebootMs);
+        this.sync(m);
+        return true;
+      case 'auth-expiry':
+        m.expireAuth();
+        return false;
+      case 'truncated':
+      case 'garbage':
+        return false;
+    }
   }
 
   private createHttp(m: SimMiner): http.Server {
@@ -320,31 +326,11 @@ export class SimHost {
       m.requests++;
       const sock = req.socket;
       const fault = m.faults.takeRequestFault('http', this.clocks.wall.nowMs()) ?? m.faults.drawRandom();
-      if (fault) {
-        switch (fault.kind) {
-          case 'timeout':
-            sock.setTimeout(this.opts.holdMs, () => sock.destroy());
-            return;
-          case 'refused':
-            m.addFault({ kind: 'refused', durationMs: fault.durationMs });
-            sock.destroy();
-            this.sync(m);
-            return;
-          case 'reboot':
-            sock.destroy();
-            m.reboot('fault: reboot during a command', fault.rebootMs);
-            this.sync(m);
-            return;
-          case 'garbage':
-            sock.end(m.faults.garbage());
-            sock.destroySoon();
-            return;
-          case 'auth-expiry':
-            m.expireAuth();
-            break;
-          case 'truncated':
-            break;
-        }
+      if (fault && this.applyFault(m, fault, sock)) return;
+      if (fault?.kind === 'garbage') {
+        sock.end(m.faults.garbage());
+        sock.destroySoon();
+        return;
       }
       const url = req.url ?? '/';
       const info: HttpRequestInfo = {
