@@ -94,3 +94,23 @@ describe.skipIf(skipWithoutSharedData)('mullet market synth --calibrate-from-db 
     expect(j.rt.meanUsdPerMWh).toBeLessThan(38.4 * 1.2);
   });
 });
+
+describe('mullet market synth: the default store', () => {
+  it('calibrates from MULLET_DB when it exists, and --defaults skips it', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'mullet-synth-default-'));
+    try {
+      // A store holding a synthetic year stands in for imported data: calibration reads what is there.
+      await runCapture(['market', 'synth', '--days', '2', '--out-db', 'm.db'], captureIo(work));
+      const withStore = await runCapture(['market', 'synth', '--days', '2', '--json'], captureIo(work, { MULLET_DB: 'm.db' }));
+      expect(withStore.code).toBe(0);
+      expect(withStore.err).toContain('calibrating from the market store m.db');
+      const skipped = await runCapture(['market', 'synth', '--days', '2', '--json', '--defaults'], captureIo(work, { MULLET_DB: 'm.db' }));
+      expect(skipped.code).toBe(0);
+      expect(skipped.err).not.toContain('calibrating');
+      const none = await runCapture(['market', 'synth', '--days', '2', '--json'], captureIo(work));
+      expect(none.err).not.toContain('calibrating');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
@@ -9,7 +10,7 @@ import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../ma
 import { summarizeMarket } from '../../market/scenario/summary.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
-import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
+import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { openExistingStore } from '../store-open.js';
 
@@ -35,19 +36,27 @@ function calibrationWindow(store: MarketStore, sp: string, args: ParsedArgs): { 
   return { from: utcDate(startMs), to: utcDate(endMs) };
 }
 
+/** The default market store (MULLET_DB, else ./mullet.db) when it exists: real data there calibrates the generator. */
+function defaultStore(io: CliIo): string | undefined {
+  const file = io.env.MULLET_DB ?? './mullet.db';
+  return existsSync(path.resolve(io.cwd, file)) ? file : undefined;
+}
+
 const synth: CommandSpec = {
   path: ['market', 'synth'],
   summary: 'generate a seeded SYNTHETIC market (RT/DA prices, load, BTC), calibrated from stored real data if given',
   description:
     'Every figure printed is synthetic and labelled so. Parameters are the built-in defaults (derived once from\n' +
-    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/market/scenario/README.md) or, with --calibrate-from-db,\n' +
-    'estimated from the real series in that database. --out-db stores the prices and load under market\n' +
+    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/market/scenario/README.md) or estimated from the real\n' +
+    'series in a market store: --calibrate-from-db FILE, else the default store (MULLET_DB or ./mullet.db) when it\n' +
+    'exists (--defaults skips that). --out-db stores the prices and load under market\n' +
     `${SYNTHETIC_MARKET}, never under ERCOT.`,
   options: {
     days: { type: 'int', value: 'N', unit: 'days', description: 'days to generate', default: 365 },
     seed: { type: 'int', value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
     from: { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'first generated day (default: the day after the parameters\' start state)' },
-    'calibrate-from-db': { type: 'string', value: 'FILE', description: 'SQLite market database with imported real data to calibrate from' },
+    'calibrate-from-db': { type: 'string', value: 'FILE', description: 'SQLite market database with imported real data to calibrate from (default: MULLET_DB or ./mullet.db when it exists)' },
+    defaults: { type: 'boolean', description: 'use the built-in parameters even when a market store exists' },
     'settlement-point': { type: 'string', value: 'NAME', description: 'ERCOT settlement point the prices describe', default: 'HB_WEST' },
     'calibrate-start': { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'first day of the calibration window (default: two years before its end)' },
     'calibrate-end': { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'last day of the calibration window (default: last stored RT price of the point)' },
@@ -65,8 +74,9 @@ const synth: CommandSpec = {
     const seed = need(opt.num(args, 'seed'), 'seed');
     const sp = (opt.str(args, 'settlement-point') ?? 'HB_WEST').toUpperCase();
     let params: ScenarioParams = { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
-    const calibFile = opt.str(args, 'calibrate-from-db');
+    const calibFile = opt.str(args, 'calibrate-from-db') ?? (opt.bool(args, 'defaults') ? undefined : defaultStore(io));
     if (calibFile !== undefined) {
+      if (opt.str(args, 'calibrate-from-db') === undefined) io.stderr(`calibrating from the market store ${calibFile} (--defaults skips this)\n`);
       const store = await openExistingStore(path.resolve(io.cwd, calibFile));
       try {
         params = calibrate(store, { settlementPoint: sp, ...calibrationWindow(store, sp, args) }).params;
