@@ -11,11 +11,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runCli } from '../cli/run.js';
-import type { CliIo } from '../cli/command.js';
+import { captureIo } from '../cli/capture.js';
 
 const run = promisify(execFile);
 
-const FILES = [
+/** The real data files a 2023 back-test needs (prices, DA, load, BTC daily); the CLI test uses them too. */
+export const BACKTEST_2023_FILES = [
   'ercot_rt_15min_hubs_2023.csv',
   'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv',
   'ercot_load_hourly_2020_2025.csv',
@@ -36,11 +37,6 @@ fleets:
   - { name: s19, model: "Antminer S19", count: 10000, poolFeePct: 2, pue: 1.05, rampMWPerMinute: 0.5 }
 `;
 
-function quietIo(): CliIo & { out: () => string } {
-  let out = '';
-  return { stdout: (t) => void (out += t), stderr: () => undefined, env: {}, cwd: process.cwd(), stderrIsTty: false, signal: new AbortController().signal, out: () => out };
-}
-
 async function child(db: string, site: string, policy: string, from: string, to: string): Promise<unknown> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dispatch-child.js');
   const { stdout } = await run(process.execPath, [script, db, site, policy, from, to], { maxBuffer: 1 << 20 });
@@ -51,7 +47,7 @@ export async function benchDispatch(dataDir: string, repoRoot = process.cwd()): 
   const dir = mkdtempSync(path.join(tmpdir(), 'mullet-bench-dispatch-'));
   try {
     const db = path.join(dir, 'market.db');
-    const imp = await runCli(['data', 'import', ...FILES.map((f) => path.join(dataDir, f)), '--db', db, '--json'], quietIo());
+    const imp = await runCli(['data', 'import', ...BACKTEST_2023_FILES.map((f) => path.join(dataDir, f)), '--db', db, '--json'], captureIo(process.cwd()));
     if (imp !== 0) throw new Error(`data import exited ${imp}`);
     const site = path.join(dir, 'bench-site.yaml');
     writeFileSync(site, BENCH_SITE);
@@ -61,7 +57,7 @@ export async function benchDispatch(dataDir: string, repoRoot = process.cwd()): 
       year[policy] = await child(db, site, policy, '2023-01-01', '2023-12-31');
     }
     process.stderr.write('bench dispatch: riot-style example, August 2023 ...\n');
-    const io = quietIo();
+    const io = captureIo(process.cwd());
     const code = await runCli(['backtest', '--site', path.join(repoRoot, 'examples', 'riot-style-miner.yaml'), '--from', '2023-08-01', '--to', '2023-08-31', '--compare', 'strike,rolling', '--db', db, '--json'], io);
     if (code !== 0) throw new Error(`riot-style back-test exited ${code}`);
     const j = JSON.parse(io.out()) as { compare: { policy: string; netUsd: number; revenueUsd: { powerResale: number; mining: number }; regretVsOptimalUsd: number; regretVsOptimalPct: number }[] };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../cli/run.js';
-import type { CliIo } from '../cli/command.js';
+import { captureIo } from '../cli/capture.js';
 
 export interface ImportBench {
   dataDir: string;
@@ -20,20 +20,12 @@ interface ImportJson {
 }
 
 async function importOnce(dataDir: string, db: string): Promise<{ seconds: number; json: ImportJson }> {
-  let out = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: () => undefined,
-    env: {},
-    cwd: process.cwd(),
-    stderrIsTty: false,
-    signal: new AbortController().signal,
-  };
+  const io = captureIo(process.cwd());
   const t0 = performance.now();
   const code = await runCli(['data', 'import', dataDir, '--db', db, '--json'], io);
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`data import exited ${code}`);
-  return { seconds, json: JSON.parse(out) as ImportJson };
+  return { seconds, json: JSON.parse(io.out()) as ImportJson };
 }
 
 /** Imports every file of the real data directory into a fresh store, then again (idempotency). */

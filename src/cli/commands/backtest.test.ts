@@ -2,18 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKTEST_2023_FILES } from '../../bench/dispatch.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
 import { REPO_ROOT, SKIP_REASON, sharedFile, skipWithoutSharedData } from '../../testing/data.js';
 
-const FILES = [
-  'ercot_rt_15min_hubs_2023.csv',
-  'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv',
-  'ercot_load_hourly_2020_2025.csv',
-  'btc_price_daily.csv',
-  'btc_network_daily_blockchaincom.csv',
-  'btc_fees_daily_coinmetrics_2023_2025.csv',
-  'btc_blocks_per_day.csv',
-];
 
 describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST data ${skipWithoutSharedData ? SKIP_REASON : ''}`, () => {
   let dir = '';
@@ -23,7 +15,7 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mullet-backtest-'));
     db = path.join(dir, 'market.db');
-    const r = await run(['data', 'import', ...FILES.map((f) => sharedFile(f)), '--db', db, '--json']);
+    const r = await run(['data', 'import', ...BACKTEST_2023_FILES.map((f) => sharedFile(f)), '--db', db, '--json']);
     expect(r.code).toBe(0);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,25 +3,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csv, tmpDir } from '../../market/importers/testing/tmp.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
-import type { CliIo } from '../command.js';
+import { captureIo, type CapturedIo } from '../capture.js';
 import { runCli } from '../run.js';
 
 const tmp = tmpDir('mullet-cli-data-');
 afterAll(() => tmp.cleanup());
 
-function io(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    env,
-    cwd: tmp.dir,
-    stderrIsTty: false,
-    signal: new AbortController().signal,
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
+function io(env: Record<string, string> = {}): CapturedIo {
+  return captureIo(tmp.dir, env);
 }
 
 const EIA = 'interval_start_utc,interval_start_local,hb_busavg,hb_houston,hb_hubavg,hb_north,hb_pan,hb_south,hb_west';

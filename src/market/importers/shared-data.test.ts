@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/command.js';
+import { captureIo } from '../../cli/capture.js';
 import { runCli } from '../../cli/run.js';
 import type { ImportReport, MarketStore } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
@@ -14,12 +14,6 @@ import { SKIP_REASON, sharedDataDir, sharedFile, skipWithoutSharedData } from '.
 import { parseDataFile } from './registry.js';
 
 const SLOW = 300_000;
-
-function captureIo(cwd: string): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, stderrIsTty: false, signal: new AbortController().signal };
-}
 
 interface ImportJson {
   imported: string[];
@@ -44,9 +38,9 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
   beforeAll(async () => {
     const io = captureIo(dir);
     const code = await runCli(['data', 'import', sharedDataDir(), '--db', db, '--json'], io);
-    expect(io.err.join('')).not.toMatch(/FAILED|failed \(/);
+    expect(io.err()).not.toMatch(/FAILED|failed \(/);
     expect(code).toBe(0);
-    first = JSON.parse(io.out.join('')) as ImportJson;
+    first = JSON.parse(io.out()) as ImportJson;
     store = openMarketStore(db);
   }, SLOW);
 
@@ -145,7 +139,7 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
   it('re-importing everything writes nothing', async () => {
     const io = captureIo(dir);
     expect(await runCli(['data', 'import', sharedDataDir(), '--db', db, '--json'], io)).toBe(0);
-    const again = JSON.parse(io.out.join('')) as ImportJson;
+    const again = JSON.parse(io.out()) as ImportJson;
     expect(again.totals.written).toBe(0);
     expect(again.totals.unchanged).toBe(first.totals.written);
   }, SLOW);

@@ -354,17 +354,24 @@ function summaryCgi(m: SimMiner): Record<string, Wire> {
     INFO: { miner_version: b.miner, CompileTime: b.compileTime, type: m.model.name },
     SUMMARY: [
       {
-        elapsed: s.elapsedS,
-        rate_5s: round(s.ghs5s),
-        rate_30m: round(s.mining ? s.tel.targetHashrateThs * 1000 : 0),
-        rate_avg: round(c.avgGhs),
-        rate_ideal: fixed(s.tel.targetHashrateThs * 1000, 1),
-        rate_unit: 'GH/s',
+        ...cgiRates(s, c),
         hw_all: c.hwErrors,
         bestshare: c.bestShare,
         status: [st('rate'), st('network'), st('fans'), st('temp')],
       },
     ],
+  };
+}
+
+/** The rate fields summary.cgi and stats.cgi share, GH/s. */
+function cgiRates(s: Snapshot, c: ReturnType<typeof shareCounters>): Record<string, Wire> {
+  return {
+    elapsed: s.elapsedS,
+    rate_5s: round(s.ghs5s),
+    rate_30m: round(s.mining ? s.tel.targetHashrateThs * 1000 : 0),
+    rate_avg: round(c.avgGhs),
+    rate_ideal: fixed(s.tel.targetHashrateThs * 1000, 1),
+    rate_unit: 'GH/s',
   };
 }
 
@@ -397,12 +404,7 @@ function statsCgi(m: SimMiner): Record<string, Wire> {
     INFO: { miner_version: b.miner, CompileTime: b.compileTime, type: md.name },
     STATS: [
       {
-        elapsed: s.elapsedS,
-        rate_5s: round(s.ghs5s),
-        rate_30m: round(s.mining ? s.tel.targetHashrateThs * 1000 : 0),
-        rate_avg: round(c.avgGhs),
-        rate_ideal: fixed(s.tel.targetHashrateThs * 1000, 1),
-        rate_unit: 'GH/s',
+        ...cgiRates(s, c),
         chain_num: md.chains,
         fan_num: md.fans,
         fan: Array.from({ length: md.fans }, (_, f) => fanRpm(m, s.tel, f + 1)),
