@@ -94,6 +94,22 @@ describe('SiteAgent tick', () => {
     expect(agent.metrics.registry.render()).toMatch(/mullet_fleet_miners\{state="failed"\} 1/);
   });
 
+  it("a zero hashrate read on the command's own connection is the sleep proof; a non-zero one is read again", async () => {
+    const quiet = fakeFleet(3, { readBackOnSleep: true }, 'q');
+    const stubborn = fakeFleet(1, { readBackOnSleep: true, ignoreSleep: true, ratedHashrateThs: 100 }, 's');
+    const { agent } = setup([...quiet, ...stubborn], { decide: { maxAttempts: 2 } });
+    await agent.tick('start');
+    agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-rb', 'test');
+    await agent.tick('signal');
+    // The start-up read only: no separate read-back after a proven sleep.
+    for (const m of quiet) expect(fake(m).calls.read).toBe(1);
+    // Still hashing after the command: read back like any other miner, retried, then failed.
+    const s = fake(stubborn[0] as AgentMiner);
+    expect(s.calls.sleep).toBe(2);
+    expect(s.calls.read).toBeGreaterThan(1);
+    expect(agent.signals.get('dr-rb')).toMatchObject({ state: 'confirmed', minersConfirmed: 3, minersFailed: 1 });
+  });
+
   it('an unreachable miner counts at full power and others shed for it', async () => {
     const gone = fakeFleet(1, { unreachable: true, ratedPowerW: 5000 }, 'gone');
     const up = fakeFleet(4, { ratedPowerW: 2000 }, 'up');

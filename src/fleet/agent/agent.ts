@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions } from '../capabilities.js';
+import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type CommandReadBack } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import { isMinerError } from '../protocols/errors.js';
 import type { AgentStateStore, CommandRecord, SignalRecord } from '../state/store.js';
@@ -240,9 +240,13 @@ export class SiteAgent {
   private async readSleepProof(s: Slot): Promise<MinerReading> {
     const d = s.m.driver;
     if (!canReadHashrate(d)) return this.readOne(s);
-    const h = await d.readHashrateThs(this.callOpts());
-    if (h <= this.o.decide.zeroHashFraction * s.m.ratedHashrateThs) return { state: 'sleeping', hashrateThs: h, powerW: null };
-    return this.readOne(s);
+    return this.sleepProof(s, await d.readHashrateThs(this.callOpts())) ?? this.readOne(s);
+  }
+
+  /** The reading a zero hashrate proves (asleep), or null when the miner is still hashing. */
+  private sleepProof(s: Slot, hashrateThs: number | null): MinerReading | null {
+    if (hashrateThs === null || hashrateThs > this.o.decide.zeroHashFraction * s.m.ratedHashrateThs) return null;
+    return { state: 'sleeping', hashrateThs, powerW: null };
   }
 
   private async readOne(s: Slot): Promise<MinerReading> {
@@ -350,21 +354,21 @@ export class SiteAgent {
     };
   }
 
-  private async sendOne(s: Slot, c: Command): Promise<number | null> {
+  /** Sends one command; returns the power target applied (targets) and any read-back the driver made on the way. */
+  private async sendOne(s: Slot, c: Command): Promise<{ appliedW: number | null; readBack?: CommandReadBack | undefined }> {
     const d = s.m.driver;
     const opts = this.callOpts();
     switch (c.kind) {
       case 'sleep':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot sleep', { where: s.m.host });
-        await d.sleep(opts);
-        return null;
+        return { appliedW: null, readBack: await d.sleep(opts) };
       case 'wake':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot wake', { where: s.m.host });
         await d.wake(opts);
-        return null;
+        return { appliedW: null };
       case 'target': {
         if (!canTargetPower(d) || c.targetW === undefined) throw new MulletError('UNSUPPORTED', 'cannot take a power target', { where: s.m.host });
-        return (await d.setPowerTargetW(c.targetW, opts)).appliedW;
+        return { appliedW: (await d.setPowerTargetW(c.targetW, opts)).appliedW };
       }
     }
   }
@@ -383,20 +387,22 @@ export class SiteAgent {
         const s = this.byId.get(c.minerId) as Slot;
         started[i] = this.o.clock.nowMs();
         const t0 = performance.now();
-        let applied: number | null;
+        let sent: Awaited<ReturnType<SiteAgent['sendOne']>>;
         try {
-          applied = await this.sendOne(s, c);
+          sent = await this.sendOne(s, c);
         } finally {
           latency[i] = performance.now() - t0;
         }
         if (!this.stopped) {
+          // A zero hashrate the driver read on the command's own connection is the proof already.
+          const proof = c.kind === 'sleep' ? this.sleepProof(s, sent.readBack?.hashrateThs ?? null) : null;
           try {
-            readback[i] = { reading: await (c.kind === 'sleep' ? this.readSleepProof(s) : this.readOne(s)) };
+            readback[i] = { reading: proof ?? (await (c.kind === 'sleep' ? this.readSleepProof(s) : this.readOne(s))) };
           } catch (error) {
             readback[i] = { reading: null, error };
           }
         }
-        return applied;
+        return sent.appliedW;
       },
       this.o.hardStop,
     );

@@ -1,4 +1,4 @@
-import type { Capability, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
+import type { Capability, CommandReadBack, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
 import type { CallOptions } from '../protocols/call.js';
 import { AntminerWebClient, ANTMINER_HTTP_PORT, WORK_MODE, workMode } from '../protocols/antminer-web.js';
 import { cgminerCommand, section, type CgminerReply } from '../protocols/cgminer.js';
@@ -127,8 +127,9 @@ export class AntminerStockDriver extends BaseDriver implements MinerDriver, Hash
     await this.web.getMinerConf(this.call(opts));
   }
 
-  sleep(opts?: CallOptions): Promise<void> {
-    return this.web.setWorkMode(this.call(opts), WORK_MODE.sleep);
+  /** Posts sleep mode, then reads summary.cgi's hashrate on the same connection (the proof, when zero). */
+  sleep(opts?: CallOptions): Promise<CommandReadBack> {
+    return this.web.setWorkModeThenReadHashrate(this.call(opts), WORK_MODE.sleep);
   }
 
   wake(opts?: CallOptions): Promise<void> {

@@ -72,7 +72,7 @@ export class BraiinsLegacyDriver extends BaseDriver implements MinerDriver, Hash
     return this.validTelemetry(braiinsTelemetry(replies, this.lastCommand, this.where));
   }
 
-  async sleep(opts?: CallOptions): Promise<void> {
+  async sleep(opts?: CallOptions): Promise<undefined> {
     await braiinsPause(this.call(opts), this.api);
     this.lastCommand = 'pause';
   }

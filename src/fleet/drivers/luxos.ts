@@ -87,7 +87,7 @@ export class LuxosDriver extends BaseDriver implements MinerDriver, HashrateRead
     return this.validTelemetry(luxosTelemetry(replies, this.where));
   }
 
-  async sleep(opts?: CallOptions): Promise<void> {
+  async sleep(opts?: CallOptions): Promise<undefined> {
     await this.client.curtail(this.call(opts), 'sleep');
   }
 

@@ -100,7 +100,7 @@ export class WhatsminerV2Driver extends BaseDriver implements MinerDriver, Hashr
     return this.client.prepare(this.call(opts));
   }
 
-  async sleep(opts?: CallOptions): Promise<void> {
+  async sleep(opts?: CallOptions): Promise<undefined> {
     await this.client.powerOff(this.call(opts), true);
   }
 

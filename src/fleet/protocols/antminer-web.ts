@@ -29,9 +29,11 @@
 import type { Clock } from '../../core/time.js';
 import { hostPort, type CallContext, type ExchangeLimits } from './call.js';
 import { MinerError } from './errors.js';
+import { section } from './cgminer.js';
 import { DigestHttpClient, type DigestCredentials } from './http-digest.js';
+import { HttpSession } from './http1.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
-import { isObj, num, type Obj } from './values.js';
+import { isObj, num, rateUnit, toThs, type Obj } from './values.js';
 
 export const ANTMINER_HTTP_PORT = 80;
 export const ANTMINER_DEFAULT_CREDS: DigestCredentials = { username: 'root', password: 'root' };
@@ -67,18 +69,22 @@ export class AntminerWebClient {
     return `http://${hostPort(this.o.host, this.port)}${path}`;
   }
 
-  /** GET or POST a CGI and parse its JSON body. */
-  async cgi(ctx: CallContext, name: string, body?: Obj): Promise<Obj> {
+  /** GET or POST a CGI and parse its JSON body (on `session`'s connection when given). */
+  async cgi(ctx: CallContext, name: string, body?: Obj, session?: HttpSession): Promise<Obj> {
     const path = `/cgi-bin/${name}.cgi`;
     const where = this.where(path);
-    const res = await this.http.request(ctx, {
+    const res = await this.http.request(
+      ctx,
+      {
       method: body === undefined ? 'GET' : 'POST',
       host: this.o.host,
       port: this.port,
       path,
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
-      ...(this.o.limits ? { limits: this.o.limits } : {}),
-    });
+        ...(this.o.limits ? { limits: this.o.limits } : {}),
+      },
+      session,
+    );
     if (res.status === 404) throw new MinerError('unsupported', `${name}.cgi not found on this firmware`, { where, statusCode: 404 });
     if (res.status !== 200) {
       throw new MinerError('http', `HTTP ${res.status} from ${name}.cgi`, { where, statusCode: res.status, transient: res.status >= 500 });
@@ -96,15 +102,15 @@ export class AntminerWebClient {
     return parsed;
   }
 
-  async getMinerConf(ctx: CallContext): Promise<Obj> {
-    const body = await this.cgi(ctx, 'get_miner_conf');
+  async getMinerConf(ctx: CallContext, session?: HttpSession): Promise<Obj> {
+    const body = await this.cgi(ctx, 'get_miner_conf', undefined, session);
     if (this.o.clock) this.conf = { body, atMs: this.o.clock.nowMs() };
     return body;
   }
 
   /** Posts a configuration; rejects when the reply says it failed. */
-  async setMinerConf(ctx: CallContext, conf: Obj): Promise<void> {
-    const reply = await this.cgi(ctx, 'set_miner_conf', conf);
+  async setMinerConf(ctx: CallContext, conf: Obj, session?: HttpSession): Promise<void> {
+    const reply = await this.cgi(ctx, 'set_miner_conf', conf, session);
     // Firmware replies {"stats":"success","code":"M000","msg":"OK!"}; older ones may omit fields.
     const stats = typeof reply.stats === 'string' ? reply.stats.toLowerCase() : null;
     if (stats !== null && stats !== 'success') {
@@ -116,11 +122,31 @@ export class AntminerWebClient {
    * Posts the configuration back with "miner-mode" set, as the web UI does with the page it
    * loaded: a configuration read within the reuse window (e.g. by prepare) saves one round trip.
    */
-  async setWorkMode(ctx: CallContext, mode: number): Promise<void> {
+  async setWorkMode(ctx: CallContext, mode: number, session?: HttpSession): Promise<void> {
     const fresh = this.conf !== null && this.o.clock !== undefined && this.o.clock.nowMs() - this.conf.atMs < (this.o.confReuseMs ?? CONF_REUSE_MS);
-    const conf = fresh && this.conf ? this.conf.body : await this.getMinerConf(ctx);
+    const conf = fresh && this.conf ? this.conf.body : await this.getMinerConf(ctx, session);
     this.conf = null; // one reuse per read: the next write re-reads unless prepared again
-    await this.setMinerConf(ctx, confWithMode(conf, mode));
+    await this.setMinerConf(ctx, confWithMode(conf, mode), session);
+  }
+
+  /**
+   * setWorkMode, then summary.cgi's 5 s hashrate on the same keep-alive connection: the read that
+   * confirms a sleep without a second TCP handshake. The hashrate is null when the read fails
+   * (older firmware without summary.cgi, a server that closed): the command itself succeeded and
+   * the caller reads back its own way.
+   */
+  async setWorkModeThenReadHashrate(ctx: CallContext, mode: number): Promise<{ hashrateThs: number | null }> {
+    const session = new HttpSession(this.o.host, this.port, this.o.limits);
+    try {
+      await this.setWorkMode(ctx, mode, session);
+      try {
+        return { hashrateThs: summaryHashrateThs(await this.cgi(ctx, 'summary', undefined, session)) };
+      } catch {
+        return { hashrateThs: null };
+      }
+    } finally {
+      session.close();
+    }
   }
 
   summary(ctx: CallContext): Promise<Obj> {
@@ -130,6 +156,14 @@ export class AntminerWebClient {
   stats(ctx: CallContext): Promise<Obj> {
     return this.cgi(ctx, 'stats');
   }
+}
+
+/** SUMMARY[0].rate_5s of a summary.cgi body in TH/s (unit from rate_unit, GH/s when absent), null if absent. */
+export function summaryHashrateThs(body: Obj): number | null {
+  const sum = section(body, 'SUMMARY')[0];
+  if (!sum) return null;
+  const rate = num(sum.rate_5s);
+  return rate === null ? null : toThs(rate, rateUnit(sum.rate_unit) ?? 'GH');
 }
 
 /** The work mode in a get_miner_conf body ("miner-mode" or "bitmain-work-mode"), null if absent. */

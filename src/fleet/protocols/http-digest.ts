@@ -1,9 +1,9 @@
 /**
  * A small HTTP/1.1 client with Digest access authentication (RFC 7616, and RFC 2617's MD5 with
  * qop=auth), written for miner web UIs: stock Antminer CGI (lighttpd, realm "antMiner
- * Configuration", default user root/root). No keep-alive: one socket per request, so a fleet
- * call never leaves sockets behind. Every request has a connect and read deadline and honours
- * the call's AbortSignal.
+ * Configuration", default user root/root), over the hand-framed HTTP/1.1 of http1.ts. No
+ * keep-alive: one socket per request, so a fleet call never leaves sockets behind. Every request
+ * has a connect and read deadline and honours the call's AbortSignal.
  *
  * Annotated example — `GET /cgi-bin/get_miner_conf.cgi` without credentials:
  *
@@ -20,88 +20,9 @@
  * credentials up front (nc increments); a 401 with stale=true refreshes the nonce once.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import http, { type IncomingHttpHeaders } from 'node:http';
-import { abortedError, callProblem, DEFAULT_LIMITS, hostPort, remainingMs, type CallContext, type ExchangeLimits } from './call.js';
-import { faultFromSocketError, MinerError } from './errors.js';
-
-export interface HttpRequestSpec {
-  method: 'GET' | 'POST';
-  host: string;
-  port: number;
-  /** Path with query, e.g. '/cgi-bin/get_miner_conf.cgi'. */
-  path: string;
-  body?: string | Buffer;
-  headers?: Record<string, string>;
-  limits?: Partial<ExchangeLimits>;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One HTTP exchange on its own socket (no agent, no keep-alive). */
-export function httpExchange(ctx: CallContext, spec: HttpRequestSpec): Promise<HttpResponse> {
-  const where = `http://${hostPort(spec.host, spec.port)}${spec.path}`;
-  const problem = callProblem(ctx, where);
-  if (problem) return Promise.reject(problem);
-  const limits: ExchangeLimits = { ...DEFAULT_LIMITS, ...spec.limits };
-  return new Promise<HttpResponse>((resolve, reject) => {
-    let settled = false;
-    let connected = false;
-    let timer: NodeJS.Timeout | undefined;
-    const headers: Record<string, string> = { Connection: 'close', ...spec.headers };
-    if (spec.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(spec.body));
-    const req = http.request({ host: spec.host, port: spec.port, method: spec.method, path: spec.path, headers, agent: false });
-
-    const done = (err: MinerError | null, res?: HttpResponse): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      req.destroy();
-      if (err) reject(err);
-      else resolve(res as HttpResponse);
-    };
-    const arm = (ms: number, what: string): void => {
-      if (timer) clearTimeout(timer);
-      const capped = Math.max(0, Math.min(ms, remainingMs(ctx)));
-      timer = setTimeout(() => done(new MinerError('timeout', `${what} timed out after ${Math.round(capped)} ms`, { where })), capped);
-    };
-    function onAbort(): void {
-      done(abortedError(where, ctx.signal?.reason));
-    }
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    arm(limits.connectTimeoutMs, 'connect');
-
-    req.once('socket', (socket) => {
-      socket.once('connect', () => {
-        connected = true;
-        arm(limits.readTimeoutMs, 'reply');
-      });
-    });
-    req.once('error', (err) => {
-      done(new MinerError(faultFromSocketError(err), `${connected ? 'request' : 'connect'} failed: ${err.message}`, { where, cause: err }));
-    });
-    req.once('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limits.maxReplyBytes) {
-          done(new MinerError('too-large', `body larger than ${limits.maxReplyBytes} bytes`, { where }));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.once('end', () => done(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) }));
-      res.once('aborted', () => done(new MinerError('truncated', 'response body cut short', { where })));
-      res.once('error', (err) => done(new MinerError('reset', `response failed: ${err.message}`, { where, cause: err })));
-    });
-    req.end(spec.body);
-  });
-}
+import { hostPort, type CallContext } from './call.js';
+import { MinerError } from './errors.js';
+import { httpExchange, type HttpRequestSpec, type HttpResponse, type HttpSession } from './http1.js';
 
 // ---------------------------------------------------------------------------------------------
 // Digest computation (pure; shared by the client, the replay server and the simulator)
@@ -267,9 +188,11 @@ export class DigestHttpClient {
     private readonly cnonce: () => string = () => randomBytes(8).toString('hex'),
   ) {}
 
-  async request(ctx: CallContext, spec: HttpRequestSpec): Promise<HttpResponse> {
+  /** One request, on `session`'s connection when given (kept open for the next), else its own. */
+  async request(ctx: CallContext, spec: HttpRequestSpec, session?: HttpSession): Promise<HttpResponse> {
     const where = `http://${hostPort(spec.host, spec.port)}${spec.path}`;
-    let res = await httpExchange(ctx, this.withAuth(spec));
+    const send = (s: HttpRequestSpec): Promise<HttpResponse> => (session ? session.request(ctx, s) : httpExchange(ctx, s));
+    let res = await send(this.withAuth(spec));
     if (res.status === 401) {
       const fresh = parseDigestChallenge(res.headers['www-authenticate']);
       if (!fresh) throw new MinerError('auth', 'HTTP 401 without a usable Digest challenge', { where, statusCode: 401 });
@@ -280,7 +203,7 @@ export class DigestHttpClient {
       if (!rejectedSame) {
         this.challenge = fresh;
         this.nc = 0;
-        res = await httpExchange(ctx, this.withAuth(spec));
+        res = await send(this.withAuth(spec));
       }
     }
     if (res.status === 401) {

@@ -3,7 +3,7 @@
  * changes state instantly on command (or ignores sleep, or fails), counts every call.
  */
 import { MulletError } from '../../../core/errors.js';
-import type { Capability, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
+import type { Capability, CommandReadBack, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
 import type { AgentMiner } from '../fleet.js';
 
 export interface FakeMinerOptions {
@@ -17,6 +17,8 @@ export interface FakeMinerOptions {
   unreachable?: boolean;
   /** Report 'unknown' with zero hashrate while asleep (like Braiins legacy after a restart). */
   ambiguousSleep?: boolean;
+  /** sleep() returns the hashrate read right after it, as drivers that read on the command's connection do. */
+  readBackOnSleep?: boolean;
 }
 
 export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTargetable {
@@ -55,11 +57,11 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
     });
   }
 
-  sleep(): Promise<void> {
+  sleep(): Promise<CommandReadBack | undefined> {
     this.calls.sleep++;
     if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
     if (!this.o.ignoreSleep) this.state = 'sleeping';
-    return Promise.resolve();
+    return Promise.resolve(this.o.readBackOnSleep ? { hashrateThs: this.state === 'sleeping' ? 0 : this.o.ratedHashrateThs } : undefined);
   }
 
   wake(): Promise<void> {

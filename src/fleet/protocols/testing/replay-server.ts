@@ -216,6 +216,8 @@ export interface RunningHttpServer extends RunningServer {
   hits: { method: string; path: string; body: string }[];
   /** Count of requests answered 401. */
   challenges: number;
+  /** TCP connections accepted (keep-alive shows as fewer connections than requests). */
+  connections: number;
 }
 
 /** Starts a loopback HTTP server serving fixed routes behind Digest auth (as Antminer lighttpd does). */
@@ -225,6 +227,7 @@ export function startHttpReplay(opts: HttpReplayOptions): Promise<RunningHttpSer
   const hits: RunningHttpServer['hits'] = [];
   const sockets = new Set<net.Socket>();
   let challenges = 0;
+  let connections = 0;
   const digest = opts.digest === undefined ? { realm: 'antMiner Configuration', username: 'root', password: 'root' } : opts.digest;
 
   const server = http.createServer((req, res) => {
@@ -272,6 +275,7 @@ export function startHttpReplay(opts: HttpReplayOptions): Promise<RunningHttpSer
     });
   });
   server.on('connection', (s) => {
+    connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -280,6 +284,9 @@ export function startHttpReplay(opts: HttpReplayOptions): Promise<RunningHttpSer
     hits,
     get challenges() {
       return challenges;
+    },
+    get connections() {
+      return connections;
     },
   }));
 }
