@@ -130,8 +130,8 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
       log: (l) => log(`agent: ${l}`),
     });
     const a = agent;
-    let peakRss = process.memoryUsage().rss;
-    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    let peakRss = process.memoryUsage.rss();
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
     rssTimer.unref();
 
     // 1. Start-up tick: full read of the fleet (what every regular tick does).
@@ -183,7 +183,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
       };
     }
     clearInterval(rssTimer);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     const byFirmware: Record<string, ReturnType<typeof latencyStats>> = {};
     for (const fw of Object.keys(FIRMWARE_PROFILES)) {
       const ms = curtailCmds.filter((c) => c.minerId.startsWith(`${fw}@`)).map((c) => c.latencyMs);

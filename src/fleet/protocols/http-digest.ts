@@ -96,9 +96,21 @@ export interface DigestInputs {
   cnonce: string;
 }
 
+/**
+ * H(username:realm:password), remembered for the last credentials: a fleet shares one login and
+ * realm, so a controller signing thousands of requests (and the simulator checking them) hashes it
+ * once instead of per request.
+ */
+let lastHa1: { key: string; ha1: string } | null = null;
+function credentialHash(i: DigestInputs): string {
+  const key = `${i.algorithm}\0${i.username}\0${i.realm}\0${i.password}`;
+  if (lastHa1?.key !== key) lastHa1 = { key, ha1: hashHex(i.algorithm, `${i.username}:${i.realm}:${i.password}`) };
+  return lastHa1.ha1;
+}
+
 /** The request-digest ("response") value, lower-case hex. */
 export function digestResponse(i: DigestInputs): string {
-  let ha1 = hashHex(i.algorithm, `${i.username}:${i.realm}:${i.password}`);
+  let ha1 = credentialHash(i);
   if (i.algorithm.endsWith('-sess')) ha1 = hashHex(i.algorithm, `${ha1}:${i.nonce}:${i.cnonce}`);
   const ha2 = hashHex(i.algorithm, `${i.method}:${i.uri}`);
   return i.qop
