@@ -3,30 +3,57 @@
  * another and prints ONE JSON document of measured figures on stdout. Progress goes to stderr.
  * Figures are measured here, never asserted on in tests.
  */
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDispatch } from './dispatch.js';
-import { benchFleet, benchFleetArgs } from './fleet.js';
-import { benchImport } from './import.js';
-import { benchPlanner } from './planner.js';
+import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../core/node-flags.js';
 
 type Bench = (ctx: { dataDir: string; args: readonly string[] }) => Promise<unknown>;
 
+// Loaded on demand: a benchmark's process holds only its own code and heap.
 const BENCHES: Record<string, Bench> = {
-  import: ({ dataDir }) => benchImport(dataDir),
-  dispatch: ({ dataDir }) => benchDispatch(dataDir),
-  planner: () => benchPlanner(),
-  fleet: ({ args }) => benchFleet(benchFleetArgs(args)),
+  import: async ({ dataDir }) => (await import('./import.js')).benchImport(dataDir),
+  dispatch: async ({ dataDir }) => (await import('./dispatch.js')).benchDispatch(dataDir),
+  planner: async () => (await import('./planner.js')).benchPlanner(),
+  fleet: async ({ args }) => {
+    const { benchFleet, benchFleetArgs } = await import('./fleet.js');
+    return benchFleet(benchFleetArgs(args));
+  },
 };
 
+const CHILD_FLAG = '--child';
+
+/**
+ * Runs one benchmark in a fresh Node process (this file with --child NAME, with the V8 flags every
+ * Mullet process runs with) and returns its JSON:
+ * a benchmark run after another would inherit its heap, its JIT state and its garbage (the fleet
+ * agent measured ~20 % slower after the others in one process).
+ */
+function runIsolated(name: string, argv: readonly string[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), CHILD_FLAG, name, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const text = Buffer.concat(out).toString('utf8');
+      try {
+        resolve(JSON.parse(text) as unknown);
+      } catch {
+        reject(new Error(`benchmark process exited with ${code ?? 'a signal'} and no JSON result`));
+      }
+    });
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  let dataDir = process.env.MULLET_DATA ?? path.resolve('..', 'shared', 'data');
   const names: string[] = [];
   // Benchmark names come first; flags after them belong to the benchmarks (e.g. fleet --miners 50000).
   let flags = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--data') dataDir = path.resolve(argv[++i] ?? '');
+    if (a === '--data') i++;
     else if (a.startsWith('--')) flags = true;
     else if (!flags) names.push(a);
   }
@@ -41,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: ${name} ...\n`);
     const t0 = performance.now();
     try {
-      results[name] = await (BENCHES[name] as Bench)({ dataDir, args: argv });
+      results[name] = await runIsolated(name, argv);
     } catch (err) {
       results[name] = { error: err instanceof Error ? err.message : String(err) };
     }
@@ -52,4 +79,20 @@ async function main(argv: readonly string[]): Promise<number> {
   return Object.values(results).some((r) => typeof r === 'object' && r !== null && 'error' in r) ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** Child mode: run the one named benchmark here and print its result (or {error}) as JSON. */
+async function child(name: string, argv: readonly string[]): Promise<number> {
+  const bench = BENCHES[name];
+  if (!bench) throw new Error(`unknown benchmark ${name}`);
+  const i = argv.indexOf('--data');
+  const dataDir = i >= 0 ? path.resolve(argv[i + 1] ?? '') : (process.env.MULLET_DATA ?? path.resolve('..', 'shared', 'data'));
+  try {
+    process.stdout.write(JSON.stringify(await bench({ dataDir, args: argv })) + '\n');
+    return 0;
+  } catch (err) {
+    process.stdout.write(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }) + '\n');
+    return 1;
+  }
+}
+
+const args = process.argv.slice(2);
+process.exitCode = args[0] === CHILD_FLAG ? await child(args[1] ?? '', args.slice(2)) : await main(args);

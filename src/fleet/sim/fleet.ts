@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
+import { NODE_FLAGS } from '../../core/node-flags.js';
 import { systemClock, type Clock } from '../../core/time.js';
 import { allocateAddresses } from './cidr.js';
 import { scaledClocks } from './clocks.js';
@@ -165,18 +166,11 @@ const TruthListSchema = z.array(
 );
 const CountsSchema = z.record(z.enum(MINER_STATES), z.number());
 
-/**
- * A worker serves thousands of sockets, each exchange allocating a few short-lived objects; with
- * V8's default 16 MB semi-space many survive a scavenge only to die in the old generation. 64 MB
- * keeps them young (measured with npm run bench fleet: less simulator CPU beside the agent).
- */
-const WORKER_V8_FLAGS = ['--max-semi-space-size=64'];
-
 /** The worker entry: compiled JS when running from dist/, else the .ts source through the loader. */
 function workerEntry(): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: WORKER_V8_FLAGS };
-  return { file: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...WORKER_V8_FLAGS, ...tsLoaderExecArgv()] };
+  if (existsSync(js)) return { file: js, execArgv: [...NODE_FLAGS] };
+  return { file: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...NODE_FLAGS, ...tsLoaderExecArgv()] };
 }
 
 class RemoteHandle implements HostHandle {
