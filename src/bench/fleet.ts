@@ -123,10 +123,11 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
       decide: { ...DEFAULT_DECIDE_CONFIG, importLimitMW: site.interconnect.importLimitMW, aiMW: 0, restoreBatchSize: restoreBatch, restorePacingMs: restorePacingS * 1000, confirmTimeoutMs: 10_000 },
       concurrency,
       callTimeoutMs: 10_000,
+      // As `mullet agent --tick-s 60` configures it: a snapshot is trusted for one tick period.
       tickMs: 60_000,
       verifyWaitMs: 10_000,
       verifyPollMs: 200,
-      snapshotMaxAgeMs: 30_000,
+      snapshotMaxAgeMs: 60_000,
       log: (l) => log(`agent: ${l}`),
     });
     const a = agent;

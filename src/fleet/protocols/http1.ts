@@ -1,7 +1,7 @@
 /**
- * HTTP/1.1 for miner web UIs, framed by hand on the same one-socket-per-exchange TCP path as the
+ * HTTP/1.1 for miner web UIs, framed by hand on the same TcpConnection (tcp.ts) as the
  * cgminer API. Why not node:http: its client (request object, agent bookkeeping, parser, body
- * stream) cost the site agent about three times the CPU of a cgminer exchange per request, and
+ * stream) cost the site agent 2–3× the CPU of a cgminer exchange per request (profiled), and
  * the stock Antminer's control path is HTTP — at 10,000 miners that was the largest single cost of
  * a curtailment after the TCP handshakes themselves.
  *
