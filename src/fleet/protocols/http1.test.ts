@@ -186,6 +186,16 @@ describe('HttpSession over loopback', () => {
     expect(srv.connections()).toBe(2);
   });
 
+  it('a kept connection reset under a request is retried once too', async () => {
+    const srv = await server((n, s) => (n === 1 ? s.write(ok('fresh')) : s.resetAndDestroy()));
+    const session = new HttpSession('127.0.0.1', srv.port);
+    const ctx = startCall({ timeoutMs: 2_000 });
+    await session.request(ctx, { method: 'GET', path: '/a' });
+    expect((await session.request(ctx, { method: 'GET', path: '/b' })).body.toString()).toBe('fresh');
+    session.close();
+    expect(srv.connections()).toBe(2);
+  });
+
   it('a first request refused or cut short is not retried', async () => {
     const srv = await server((_n, s) => s.destroy());
     const session = new HttpSession('127.0.0.1', srv.port);

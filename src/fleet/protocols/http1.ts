@@ -216,8 +216,8 @@ export type HttpCall = Omit<HttpRequestSpec, 'host' | 'port' | 'limits'>;
  * Several requests to one device on one connection (HTTP/1.1 keep-alive): a command and the read
  * that confirms it cost one TCP handshake instead of two — at fleet scale the handshakes are most
  * of a controller's CPU. A connection the server closed is replaced by a new one; a request that
- * finds its reused connection closed before any reply byte is sent once more on a fresh one (the
- * server had not read it). The owner closes the session when done.
+ * finds its reused connection closed or reset under it (a keep-alive timeout racing the request) is
+ * sent once more on a fresh one. The owner closes the session when done.
  */
 export class HttpSession {
   private readonly conn: TcpConnection;
@@ -242,7 +242,8 @@ export class HttpSession {
     try {
       res = await send();
     } catch (err) {
-      if (!reused || !isMinerError(err) || err.fault !== 'closed') throw err;
+      // Only a reused connection, and only when it died under us (FIN or RST): a fresh one failing is news.
+      if (!reused || !isMinerError(err) || (err.fault !== 'closed' && err.fault !== 'reset')) throw err;
       res = await send();
     }
     if (!keepAlive || !res.keepAlive) this.conn.close();
