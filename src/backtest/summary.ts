@@ -1,27 +1,16 @@
 /** The back-test's result document (the `--json` output) and the policy comparison with regret. */
 import { formatCpt } from '../market/ercot-time.js';
-import type { Ledger, CostUsd, RevenueUsd, FleetTotals } from '../dispatch/ledger.js';
+import type { Ledger, LedgerTotals } from '../dispatch/ledger.js';
 import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
 import type { BacktestData } from './data.js';
 
-export interface PolicySummary {
+/** The ledger's totals (4CP peaks with their hours written out), plus what the run itself adds. */
+export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW'> {
   policy: string;
   intervals: number;
-  netUsd: number;
-  revenueUsd: RevenueUsd;
-  costUsd: CostUsd;
-  miningEnergyMWh: number;
-  curtailedMWh: number;
-  miningUptimePct: number;
-  fourCpTagMW: number;
   fourCpDemandsMW: { month: string; peakHourStartUtc: string; peakHourStartLocal: string; demandMW: number }[];
-  resaleMWh: number;
-  siteEnergyMWh: number;
-  deferrableShortfallMWh: number;
-  importLimitViolations: number;
   solveSeconds: number;
   safeFallbacks: number;
-  fleets: FleetTotals[];
   /** Present in a comparison that includes optimal: optimal net − this net, USD and % of optimal. */
   regretVsOptimalUsd?: number;
   regretVsOptimalPct?: number;

@@ -102,6 +102,12 @@ interface Slot {
   dirty: boolean;
 }
 
+/** What sending one command returned: the power target applied (targets), a read-back made on the way (sleep). */
+interface SentCommand {
+  appliedW: number | null;
+  readBack?: CommandReadBack | undefined;
+}
+
 const KV_LAST_SAFE = 'lastSafeMW';
 const KV_LAST_RESTORE = 'lastRestoreBatchAtMs';
 
@@ -355,7 +361,7 @@ export class SiteAgent {
   }
 
   /** Sends one command; returns the power target applied (targets) and any read-back the driver made on the way. */
-  private async sendOne(s: Slot, c: Command): Promise<{ appliedW: number | null; readBack?: CommandReadBack | undefined }> {
+  private async sendOne(s: Slot, c: Command): Promise<SentCommand> {
     const d = s.m.driver;
     const opts = this.callOpts();
     switch (c.kind) {
@@ -387,7 +393,7 @@ export class SiteAgent {
         const s = this.byId.get(c.minerId) as Slot;
         started[i] = this.o.clock.nowMs();
         const t0 = performance.now();
-        let sent: Awaited<ReturnType<SiteAgent['sendOne']>>;
+        let sent: SentCommand;
         try {
           sent = await this.sendOne(s, c);
         } finally {

@@ -28,10 +28,10 @@
  */
 import type { Clock } from '../../core/time.js';
 import { hostPort, type CallContext, type ExchangeLimits } from './call.js';
-import { MinerError } from './errors.js';
 import { section } from './cgminer.js';
+import { MinerError } from './errors.js';
 import { DigestHttpClient, type DigestCredentials } from './http-digest.js';
-import { HttpSession } from './http1.js';
+import { HttpSession, type HttpRequestSpec } from './http1.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
 import { isObj, num, rateUnit, toThs, type Obj } from './values.js';
 
@@ -73,18 +73,15 @@ export class AntminerWebClient {
   async cgi(ctx: CallContext, name: string, body?: Obj, session?: HttpSession): Promise<Obj> {
     const path = `/cgi-bin/${name}.cgi`;
     const where = this.where(path);
-    const res = await this.http.request(
-      ctx,
-      {
+    const spec: HttpRequestSpec = {
       method: body === undefined ? 'GET' : 'POST',
       host: this.o.host,
       port: this.port,
       path,
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
-        ...(this.o.limits ? { limits: this.o.limits } : {}),
-      },
-      session,
-    );
+      ...(this.o.limits ? { limits: this.o.limits } : {}),
+    };
+    const res = await this.http.request(ctx, spec, session);
     if (res.status === 404) throw new MinerError('unsupported', `${name}.cgi not found on this firmware`, { where, statusCode: 404 });
     if (res.status !== 200) {
       throw new MinerError('http', `HTTP ${res.status} from ${name}.cgi`, { where, statusCode: res.status, transient: res.status >= 500 });

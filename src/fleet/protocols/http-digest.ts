@@ -1,8 +1,9 @@
 /**
  * A small HTTP/1.1 client with Digest access authentication (RFC 7616, and RFC 2617's MD5 with
  * qop=auth), written for miner web UIs: stock Antminer CGI (lighttpd, realm "antMiner
- * Configuration", default user root/root), over the hand-framed HTTP/1.1 of http1.ts. No
- * keep-alive: one socket per request, so a fleet call never leaves sockets behind. Every request
+ * Configuration", default user root/root), over the hand-framed HTTP/1.1 of http1.ts. A request
+ * has its own socket unless the caller passes an HttpSession (a command and its read-back sharing
+ * one connection, closed by the caller), so a fleet call never leaves sockets behind. Every request
  * has a connect and read deadline and honours the call's AbortSignal.
  *
  * Annotated example — `GET /cgi-bin/get_miner_conf.cgi` without credentials:

@@ -2,7 +2,7 @@ import { statusObject } from '../cgminer-wire.js';
 import type { SimMiner } from '../miner.js';
 import { toWire, type Wire } from '../wire-json.js';
 import { answerCgminer } from './antminer-stock.js';
-import { CGMINER_COMMANDS, fanRpm, isMiningState, sensorC, shareCounters, type FirmwareBehaviour } from './common.js';
+import { CGMINER_COMMANDS, fanRpm, isMiningState, sensorC, shareCounters, uptimeS, type FirmwareBehaviour } from './common.js';
 
 /**
  * Braiins OS+ legacy cgminer API (BOSminer) on 4028: MHS units, data keys sorted (BOSminer
@@ -25,7 +25,7 @@ function sorted(obj: Record<string, Wire>): Record<string, Wire> {
 function summary(m: SimMiner): Record<string, Wire> {
   const tel = m.read();
   const mining = isMiningState(tel);
-  const elapsedS = Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000);
+  const elapsedS = uptimeS(m);
   const c = shareCounters(m, tel, elapsedS, mining);
   const mhs = tel.hashrateThs * 1e6;
   const avg = mining ? tel.targetHashrateThs * 1e6 : 0;

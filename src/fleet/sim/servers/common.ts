@@ -63,6 +63,11 @@ export interface ShareCounters {
   readonly avgGhs: number;
 }
 
+/** Whole seconds since the miner last booted, sim time (cgminer "Elapsed"). */
+export function uptimeS(m: SimMiner): number {
+  return Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000);
+}
+
 export function shareCounters(miner: SimMiner, tel: Telemetry, elapsedS: number, mining: boolean): ShareCounters {
   const avgThs = mining ? tel.targetHashrateThs : 0;
   const accepted = Math.floor((elapsedS * avgThs * 1e12) / (POOL_DIFF * 4294967296));

@@ -4,7 +4,7 @@ import type { SimModel } from '../models.js';
 import { powerForHashrateW } from '../physics.js';
 import { toWire, type Wire } from '../wire-json.js';
 import { answerCgminer } from './antminer-stock.js';
-import { CGMINER_COMMANDS, fanRpm, isMiningState, macAddress, round, sensorC, serial, shareCounters, type FirmwareBehaviour } from './common.js';
+import { CGMINER_COMMANDS, fanRpm, isMiningState, macAddress, round, sensorC, serial, shareCounters, uptimeS, type FirmwareBehaviour } from './common.js';
 
 /**
  * LuxOS (LUXminer) on 4028: cgminer-style, keys in alphabetical order (LUXminer's native order),
@@ -82,7 +82,7 @@ function reply(m: SimMiner, code: number, msg: string, sections: Record<string, 
 function summary(m: SimMiner): Record<string, Wire> {
   const tel = m.read();
   const mining = isMiningState(tel);
-  const elapsedS = Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000);
+  const elapsedS = uptimeS(m);
   const c = shareCounters(m, tel, elapsedS, mining);
   const ghs = round(tel.hashrateThs * 1000);
   const avg = round(mining ? tel.targetHashrateThs * 1000 : 0);

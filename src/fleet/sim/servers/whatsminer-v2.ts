@@ -3,7 +3,7 @@ import type { SimMiner } from '../miner.js';
 import { fixed, toWire, type Wire } from '../wire-json.js';
 import { whatsminerDecrypt, whatsminerEncrypt, whatsminerSign } from '../wm-crypto.js';
 import { answerCgminer } from './antminer-stock.js';
-import { chainRatesGhs, isMiningState, macAddress, round, sensorC, serial, shareCounters, type ApiOutcome, type FirmwareBehaviour } from './common.js';
+import { chainRatesGhs, isMiningState, macAddress, round, sensorC, serial, shareCounters, uptimeS, type ApiOutcome, type FirmwareBehaviour } from './common.js';
 
 /**
  * Whatsminer (btminer) API v2 on 4028. Reads take {"cmd":"summary"} (or "command"); summary/devs
@@ -39,7 +39,7 @@ function cgStatus(m: SimMiner, code: number, msg: string): Wire[] {
 function summary(m: SimMiner): Record<string, Wire> {
   const tel = m.read();
   const mining = isMiningState(tel);
-  const elapsedS = Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000);
+  const elapsedS = uptimeS(m);
   const c = shareCounters(m, tel, elapsedS, mining);
   const mhs = tel.hashrateThs * 1e6;
   const avg = mining ? tel.targetHashrateThs * 1e6 : 0;
@@ -85,7 +85,7 @@ function summary(m: SimMiner): Record<string, Wire> {
         'Pool Rejected%': fixed(c.accepted > 0 ? (100 * c.rejected) / c.accepted : 0, 4),
         'Pool Stale%': fixed(0, 4),
         'Last getwork': 0,
-        Uptime: Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000) + 600,
+        Uptime: uptimeS(m) + 600,
         'Chip Data': 'K8EC374-2426 BINVE6-197806A',
         'Power Current': Math.round(tel.powerW / 12.5),
         'Power Fanspeed': mining ? 8880 : 0,
@@ -120,7 +120,7 @@ function devs(m: SimMiner): Record<string, Wire> {
   const tel = m.read();
   const mining = isMiningState(tel);
   const rates = chainRatesGhs(m, tel.hashrateThs * 1000, m.model.chains);
-  const elapsedS = Math.floor((m.clocks.sim.nowMs() - m.current().bootMs) / 1000);
+  const elapsedS = uptimeS(m);
   const c = shareCounters(m, tel, elapsedS, mining);
   const n = m.model.chains;
   const when = m.whenS();
