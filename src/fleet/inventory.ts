@@ -13,6 +13,15 @@ export const INVENTORY_VERSION = 1;
 
 const port = z.number().int().min(1).max(65535);
 
+/**
+ * Physical bounds of one machine. The largest hydro ASICs draw ~12 kW and hash ~1 PH/s; a GPU
+ * server ~15 kW. A figure beyond these is a typo or a lying device, and would make the agent count
+ * one machine as a whole hall.
+ */
+export const MAX_MACHINE_POWER_W = 30_000;
+export const MAX_MACHINE_HASHRATE_THS = 5_000;
+const powerW = z.number().finite().min(0).max(MAX_MACHINE_POWER_W, `must be at most ${MAX_MACHINE_POWER_W} W (one machine)`);
+
 export const inventoryMinerSchema = z.object({
   /** Stable id: `<type>@<host>` unless the operator renames it; unique in the file. */
   id: z.string().min(1),
@@ -25,11 +34,11 @@ export const inventoryMinerSchema = z.object({
   firmware: z.string().nullable(),
   capabilities: z.array(z.enum(CAPABILITIES)),
   /** Hashrate at scan time, TH/s. */
-  hashrateThs: z.number().min(0).nullable(),
+  hashrateThs: z.number().finite().min(0).max(MAX_MACHINE_HASHRATE_THS, `must be at most ${MAX_MACHINE_HASHRATE_THS} TH/s (one machine)`).nullable(),
   /** Power at scan time, W; null when the device reports none. */
-  powerW: z.number().min(0).nullable(),
+  powerW: powerW.nullable(),
   /** Nameplate power, W, when known (device-reported limit or catalog); null otherwise. */
-  ratedPowerW: z.number().positive().nullable(),
+  ratedPowerW: powerW.positive().nullable(),
 });
 
 export const inventorySchema = z
@@ -41,9 +50,18 @@ export const inventorySchema = z
   })
   .superRefine((inv, ctx) => {
     const seen = new Set<string>();
+    // Two entries on one endpoint would be one machine counted (and commanded) twice.
+    const endpoints = new Map<string, number>();
     inv.miners.forEach((m, i) => {
       if (seen.has(m.id)) ctx.addIssue({ code: 'custom', message: `duplicate id '${m.id}'`, path: ['miners', i, 'id'] });
       seen.add(m.id);
+      for (const p of [m.ports.api, m.ports.http]) {
+        if (p === undefined) continue;
+        const ep = `${m.host.toLowerCase()}:${p}`;
+        const first = endpoints.get(ep);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', message: `${ep} is also miners[${first}]: one machine listed twice`, path: ['miners', i, 'host'] });
+        else endpoints.set(ep, i);
+      }
     });
   });
 
