@@ -85,21 +85,12 @@ export interface StatusReader {
   readTelemetry(opts?: CallOptions): Promise<Telemetry>;
 }
 
-/**
- * The hashrate a driver read on the command's own connection right after sending it (one TCP
- * handshake instead of two); null when that read was not possible. Proof only when it is zero: a
- * miner that is still hashing is read back again later.
- */
-export interface CommandReadBack {
-  hashrateThs: number | null;
-}
-
 export interface Sleepable {
   /**
-   * Hashboards off; resolves when the device accepted the command (not when it is asleep: verify by
-   * reading). A driver that could read the hashrate on the same connection returns it.
+   * Hashboards off; resolves when the device accepted the command (not when it is asleep: verify
+   * with a full status read — one channel's zero hashrate is never proof on its own).
    */
-  sleep(opts?: CallOptions): Promise<CommandReadBack | undefined>;
+  sleep(opts?: CallOptions): Promise<void>;
   /** Back to mining at the previous setting; resolves on acceptance (the ramp takes minutes). */
   wake(opts?: CallOptions): Promise<void>;
 }

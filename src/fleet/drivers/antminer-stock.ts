@@ -1,4 +1,4 @@
-import type { Capability, CommandReadBack, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
+import type { Capability, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
 import type { CallOptions } from '../protocols/call.js';
 import { AntminerWebClient, ANTMINER_HTTP_PORT, WORK_MODE, workMode } from '../protocols/antminer-web.js';
 import { cgminerCommand, section, type CgminerReply } from '../protocols/cgminer.js';
@@ -127,9 +127,13 @@ export class AntminerStockDriver extends BaseDriver implements MinerDriver, Hash
     await this.web.getMinerConf(this.call(opts));
   }
 
-  /** Posts sleep mode, then reads summary.cgi's hashrate on the same connection (the proof, when zero). */
-  sleep(opts?: CallOptions): Promise<CommandReadBack> {
-    return this.web.setWorkModeThenReadHashrate(this.call(opts), WORK_MODE.sleep);
+  /**
+   * Posts sleep mode. Not proof of anything: summary.cgi has been seen reporting 0 TH/s while
+   * cgminer `stats` showed 200 (bmminer restarting under the config write), so the agent proves a
+   * sleep with a full read (stats + work mode).
+   */
+  sleep(opts?: CallOptions): Promise<void> {
+    return this.web.setWorkMode(this.call(opts), WORK_MODE.sleep);
   }
 
   wake(opts?: CallOptions): Promise<void> {

@@ -164,14 +164,7 @@ export function runDriverContract(type: string, makeTarget: () => Promise<Contra
 
     test('sleep then wake are accepted (and read back when the target is stateful)', async () => {
       if (!canSleep(driver)) return;
-      const readBack = await driver.sleep();
-      // A hashrate read on the command's connection is a real reading: finite, and zero once the
-      // simulator (which sleeps at once) has obeyed.
-      const h = readBack?.hashrateThs ?? null;
-      if (h !== null) {
-        expect(Number.isFinite(h) && h >= 0).toBe(true);
-        if (target.stateful) expect(h).toBe(0);
-      }
+      await driver.sleep();
       if (target.stateful && canReadStatus(driver)) {
         const t = await readUntil((x) => x.state === 'sleeping');
         expect(t.state).toBe('sleeping');

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { skipWithoutSharedData } from '../../testing/data.js';
-import { AntminerWebClient, confWithMode, summaryHashrateThs, workMode } from './antminer-web.js';
+import { AntminerWebClient, confWithMode, workMode } from './antminer-web.js';
 import { startCall } from './call.js';
+import { HttpSession } from './http1.js';
 import { readStatus, section } from './cgminer.js';
 import { sampleText } from './testing/samples.js';
 import { startHttpReplay, type RunningHttpServer } from './testing/replay-server.js';
@@ -54,51 +55,37 @@ describe.skipIf(skipWithoutSharedData)('stock Antminer web CGI over Digest auth 
   });
 });
 
-describe('sleep and its proof on one keep-alive connection', () => {
+describe('sleep over the web CGI', () => {
   const conf = '{"pools":[{"url":"stratum+tcp://pool:3333","user":"w","pass":"x"}],"bitmain-fan-ctrl":false,"bitmain-fan-pwm":"100","bitmain-work-mode":"0"}';
-  const asleep = '{"STATUS":[{"STATUS":"S","Msg":"summary"}],"SUMMARY":[{"rate_5s":0,"rate_unit":"GH/s"}]}';
 
-  it('get_miner_conf, set_miner_conf and summary.cgi share one TCP connection, the 401 included', async () => {
+  it('get_miner_conf and set_miner_conf share one keep-alive connection, the 401 included; the pools are posted back', async () => {
     const s = await startHttpReplay({
       routes: {
         '/cgi-bin/get_miner_conf.cgi': { body: conf },
         '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"success","code":"M000","msg":"OK!"}' },
-        '/cgi-bin/summary.cgi': { body: asleep },
       },
     });
     servers.push(s);
     const c = new AntminerWebClient({ host: s.host, port: s.port });
-    expect(await c.setWorkModeThenReadHashrate(startCall({ timeoutMs: 5_000 }), 1)).toEqual({ hashrateThs: 0 });
-    expect(s.hits.map((h) => `${h.method} ${h.path}`)).toEqual(['GET /cgi-bin/get_miner_conf.cgi', 'POST /cgi-bin/set_miner_conf.cgi', 'GET /cgi-bin/summary.cgi']);
+    const session = new HttpSession(s.host, s.port);
+    try {
+      await c.setWorkMode(startCall({ timeoutMs: 5_000 }), 1, session);
+    } finally {
+      session.close();
+    }
+    expect(s.hits.map((h) => `${h.method} ${h.path}`)).toEqual(['GET /cgi-bin/get_miner_conf.cgi', 'POST /cgi-bin/set_miner_conf.cgi']);
     expect(JSON.parse(s.hits[1]?.body ?? '{}')).toMatchObject({ 'miner-mode': 1, pools: [{ url: 'stratum+tcp://pool:3333' }] });
     expect(s.challenges).toBe(1);
     expect(s.connections).toBe(1);
   });
 
-  it('firmware without summary.cgi: the command still succeeds, the hashrate is null (read back separately)', async () => {
-    const s = await startHttpReplay({
-      routes: { '/cgi-bin/get_miner_conf.cgi': { body: conf }, '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"success"}' } },
-    });
-    servers.push(s);
-    const c = new AntminerWebClient({ host: s.host, port: s.port });
-    expect(await c.setWorkModeThenReadHashrate(startCall({ timeoutMs: 5_000 }), 1)).toEqual({ hashrateThs: null });
-    expect(s.hits.some((h) => h.path === '/cgi-bin/set_miner_conf.cgi')).toBe(true);
-  });
-
   it('a refused set_miner_conf fails the command', async () => {
     const s = await startHttpReplay({
-      routes: { '/cgi-bin/get_miner_conf.cgi': { body: conf }, '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"error","code":"E000","msg":"bad"}' }, '/cgi-bin/summary.cgi': { body: asleep } },
+      routes: { '/cgi-bin/get_miner_conf.cgi': { body: conf }, '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"error","code":"E000","msg":"bad"}' } },
     });
     servers.push(s);
     const c = new AntminerWebClient({ host: s.host, port: s.port });
-    expect(await c.setWorkModeThenReadHashrate(startCall({ timeoutMs: 5_000 }), 1).catch((e: unknown) => e)).toMatchObject({ fault: 'status', reason: 'rejected' });
-    expect(s.hits.some((h) => h.path === '/cgi-bin/summary.cgi')).toBe(false);
+    expect(await c.setWorkMode(startCall({ timeoutMs: 5_000 }), 1).catch((e: unknown) => e)).toMatchObject({ fault: 'status', reason: 'rejected' });
   });
 
-  it('summaryHashrateThs: rate_5s in its unit, GH/s by default, null without SUMMARY', () => {
-    expect(summaryHashrateThs({ SUMMARY: [{ rate_5s: 206238.69, rate_unit: 'GH/s' }] })).toBeCloseTo(206.23869, 6);
-    expect(summaryHashrateThs({ SUMMARY: [{ rate_5s: '1500' }] })).toBeCloseTo(1.5, 9);
-    expect(summaryHashrateThs({ SUMMARY: [{ rate_5s: 0.2, rate_unit: 'TH/s' }] })).toBeCloseTo(0.2, 9);
-    expect(summaryHashrateThs({ STATUS: [] })).toBeNull();
-  });
 });

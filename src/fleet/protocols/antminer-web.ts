@@ -28,12 +28,11 @@
  */
 import type { Clock } from '../../core/time.js';
 import { hostPort, type CallContext, type ExchangeLimits } from './call.js';
-import { section } from './cgminer.js';
 import { MinerError } from './errors.js';
 import { DigestHttpClient, type DigestCredentials } from './http-digest.js';
 import { HttpSession, type HttpRequestSpec } from './http1.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
-import { isObj, num, rateUnit, toThs, type Obj } from './values.js';
+import { isObj, num, type Obj } from './values.js';
 
 export const ANTMINER_HTTP_PORT = 80;
 export const ANTMINER_DEFAULT_CREDS: DigestCredentials = { username: 'root', password: 'root' };
@@ -126,26 +125,6 @@ export class AntminerWebClient {
     await this.setMinerConf(ctx, confWithMode(conf, mode), session);
   }
 
-  /**
-   * setWorkMode, then summary.cgi's 5 s hashrate on the same keep-alive connection: the read that
-   * confirms a sleep without a second TCP handshake. The hashrate is null when the read fails
-   * (older firmware without summary.cgi, a server that closed): the command itself succeeded and
-   * the caller reads back its own way.
-   */
-  async setWorkModeThenReadHashrate(ctx: CallContext, mode: number): Promise<{ hashrateThs: number | null }> {
-    const session = new HttpSession(this.o.host, this.port, this.o.limits);
-    try {
-      await this.setWorkMode(ctx, mode, session);
-      try {
-        return { hashrateThs: summaryHashrateThs(await this.cgi(ctx, 'summary', undefined, session)) };
-      } catch {
-        return { hashrateThs: null };
-      }
-    } finally {
-      session.close();
-    }
-  }
-
   summary(ctx: CallContext): Promise<Obj> {
     return this.cgi(ctx, 'summary');
   }
@@ -153,14 +132,6 @@ export class AntminerWebClient {
   stats(ctx: CallContext): Promise<Obj> {
     return this.cgi(ctx, 'stats');
   }
-}
-
-/** SUMMARY[0].rate_5s of a summary.cgi body in TH/s (unit from rate_unit, GH/s when absent), null if absent. */
-export function summaryHashrateThs(body: Obj): number | null {
-  const sum = section(body, 'SUMMARY')[0];
-  if (!sum) return null;
-  const rate = num(sum.rate_5s);
-  return rate === null ? null : toThs(rate, rateUnit(sum.rate_unit) ?? 'GH');
 }
 
 /** The work mode in a get_miner_conf body ("miner-mode" or "bitmain-work-mode"), null if absent. */
