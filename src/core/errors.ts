@@ -7,6 +7,7 @@
 export type ErrorCode =
   | 'BAD_INPUT' // the user gave something invalid (flag, file content, config); exit 2
   | 'NOT_FOUND' // a named file, series, row or device does not exist
+  | 'CONFLICT' // the request clashes with the current state (an id reused, a resource held by another process)
   | 'PARSE' // bytes from a file/socket/HTTP did not match the expected format
   | 'IO' // filesystem or database failure
   | 'NETWORK' // connect refused/reset, DNS, socket closed early

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MS_PER_DAY, MS_PER_MINUTE } from '../../core/time.js';
-import { AgentStateStore, type SignalRecord } from './store.js';
+import { AgentStateStore, type CommandRecord, type SignalRecord } from './store.js';
 
 const T0 = Date.UTC(2025, 7, 1, 12, 0, 0);
 const dirs: string[] = [];
@@ -32,6 +32,7 @@ function signal(id: string, over: Partial<SignalRecord> = {}): SignalRecord {
     minersConfirmed: 0,
     minersFailed: 0,
     minersUnreachable: 0,
+    shortfallMW: null,
     supersededBy: null,
     ...over,
   };
@@ -68,29 +69,64 @@ describe('AgentStateStore', () => {
     b.close(); // idempotent
   });
 
-  it('writes 10,000 commands and intents in batches', () => {
+  it('writes 10,000 commands before sending, completes them after, and intents in batches', () => {
     const s = AgentStateStore.open(':memory:', T0);
     const n = 10_000;
-    s.recordCommands(
-      Array.from({ length: n }, (_, i) => ({
-        minerId: `m${i}`,
-        kind: 'sleep' as const,
-        targetW: null,
-        reason: 'curtail',
-        attempt: 1,
-        signalId: 'dr-2',
-        sentAtMs: T0 + i,
-        latencyMs: 3.5,
-        ok: i % 100 !== 0,
-        errorCode: i % 100 === 0 ? 'TIMEOUT' : null,
-        errorFault: i % 100 === 0 ? 'timeout' : null,
-        errorMessage: null,
-      })),
-    );
-    s.saveIntents(Array.from({ length: n }, (_, i) => ({ minerId: `m${i}`, intent: { kind: 'sleep' as const, sentAtMs: T0, attempts: 1, status: 'pending' as const }, powerTargetW: null })));
+    const rows: CommandRecord[] = Array.from({ length: n }, (_, i) => ({
+      minerId: `m${i}`,
+      kind: 'sleep' as const,
+      targetW: null,
+      reason: 'curtail',
+      attempt: 1,
+      signalId: 'dr-2',
+      sentAtMs: T0,
+      latencyMs: 0,
+      ok: false,
+      state: 'sent' as const,
+      errorCode: null,
+      errorFault: null,
+      errorMessage: null,
+    }));
+    const intents = Array.from({ length: n }, (_, i) => ({ minerId: `m${i}`, intent: { kind: 'sleep' as const, sentAtMs: T0, attempts: 1, status: 'pending' as const }, powerTargetW: null }));
+    s.persist(intents, rows, []);
+    expect(s.commands().every((c) => c.state === 'sent')).toBe(true);
+    const done = rows.map((r, i) => ({ ...r, sentAtMs: T0 + i, latencyMs: 3.5, ok: i % 100 !== 0, state: 'done' as const, errorCode: i % 100 === 0 ? 'TIMEOUT' : null, errorFault: i % 100 === 0 ? 'timeout' : null }));
+    s.persist([], [], done);
     expect(s.commands().length).toBe(n);
-    expect(s.commands({ minerId: 'm100' })[0]).toMatchObject({ ok: false, errorCode: 'TIMEOUT', errorFault: 'timeout', latencyMs: 3.5 });
+    expect(s.commands({ minerId: 'm100' })[0]).toMatchObject({ ok: false, state: 'done', errorCode: 'TIMEOUT', errorFault: 'timeout', latencyMs: 3.5, sentAtMs: T0 + 100 });
     expect(s.loadIntents().size).toBe(n);
+    s.close();
+  });
+
+  it('a crash between writing and completing leaves the commands on record; the next open marks them interrupted', () => {
+    const file = tempDb();
+    const a = AgentStateStore.open(file, T0);
+    const row = (minerId: string): CommandRecord => ({ minerId, kind: 'sleep', targetW: null, reason: 'curtail', attempt: 1, signalId: null, sentAtMs: T0, latencyMs: 0, ok: false, state: 'sent', errorCode: null, errorFault: null, errorMessage: null });
+    a.persist([], [row('m1'), row('m2')], []);
+    a.abandon(); // kill -9
+    const b = AgentStateStore.open(file, T0 + 1);
+    expect(b.commands().map((c) => [c.minerId, c.state]).sort()).toEqual([
+      ['m1', 'interrupted'],
+      ['m2', 'interrupted'],
+    ]);
+    // New rows continue the ids after the dead process's rows.
+    b.persist([], [row('m3')], []);
+    expect(b.commands({ minerId: 'm3' })[0]?.id).toBe(3);
+    b.close();
+  });
+
+  it('one agent per database: a second open is refused while the first holds it', () => {
+    const file = tempDb();
+    const a = AgentStateStore.open(file, T0);
+    expect(() => AgentStateStore.open(file, T0)).toThrow(/in use by another process/);
+    a.close();
+    AgentStateStore.open(file, T0).close();
+  });
+
+  it('finds the active signal with an index, not a scan of every signal ever received', () => {
+    const s = AgentStateStore.open(':memory:', T0);
+    const plan = s.explain("SELECT * FROM signals WHERE state = 'active' ORDER BY received_at_ms, id");
+    expect(plan).toMatch(/USING INDEX signals_active/);
     s.close();
   });
 

@@ -31,6 +31,8 @@ export interface IntentRow {
 }
 
 export interface CommandRecord {
+  /** Row id, set when the row is written. */
+  id?: number;
   minerId: string;
   kind: CommandKind;
   targetW: number | null;
@@ -40,13 +42,17 @@ export interface CommandRecord {
   sentAtMs: number;
   latencyMs: number;
   ok: boolean;
+  /** sent: written before the command went out; done: its outcome is known; interrupted: the agent stopped in between. */
+  state: CommandState;
   errorCode: string | null;
   errorFault: string | null;
   errorMessage: string | null;
 }
 
+export type CommandState = 'sent' | 'done' | 'interrupted';
 export type SignalKind = 'curtail' | 'restore';
-export type SignalState = 'active' | 'confirmed' | 'superseded';
+/** active: in progress; confirmed: done and verified; unmet: nothing left to command but the cap not reached; superseded. */
+export type SignalState = 'active' | 'confirmed' | 'unmet' | 'superseded';
 
 /** One curtailment or restore signal, as received and as it played out. */
 export interface SignalRecord {
@@ -67,6 +73,8 @@ export interface SignalRecord {
   minersConfirmed: number;
   minersFailed: number;
   minersUnreachable: number;
+  /** Mining MW above the cap that nothing left could shed when it settled (unmet), else null. */
+  shortfallMW: number | null;
   supersededBy: string | null;
 }
 
@@ -85,6 +93,7 @@ interface SignalRow {
   miners_confirmed: number;
   miners_failed: number;
   miners_unreachable: number;
+  shortfall_mw: number | null;
   superseded_by: string | null;
 }
 
@@ -104,6 +113,7 @@ function signalFromRow(r: SignalRow): SignalRecord {
     minersConfirmed: r.miners_confirmed,
     minersFailed: r.miners_failed,
     minersUnreachable: r.miners_unreachable,
+    shortfallMW: r.shortfall_mw,
     supersededBy: r.superseded_by,
   };
 }
@@ -138,10 +148,17 @@ export class AgentStateStore {
   private readonly minute = new Map<string, MinuteAcc>();
   /** Completed minutes waiting for the next flush. */
   private pendingRows: [string, MinuteAcc][] = [];
+  /** Next command row id (read once from the table; this process is the only writer). */
+  private nextCommandId: number | null = null;
 
   private constructor(private readonly db: Db) {}
 
-  /** Opens (creating and migrating) the agent DB at `file`; ':memory:' for a throw-away one. */
+  /**
+   * Opens (creating and migrating) the agent DB at `file`; ':memory:' for a throw-away one. The
+   * file is locked for this process (SQLite exclusive locking mode, released by the OS if the
+   * process dies): two agents sharing one state database would drive one fleet twice. Command rows
+   * a dead predecessor wrote before sending but never completed are marked 'interrupted'.
+   */
   static open(file: string, nowMs: number): AgentStateStore {
     let db: Db;
     try {
@@ -150,18 +167,36 @@ export class AgentStateStore {
       throw new MulletError('IO', `cannot open agent database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
     }
     try {
+      db.pragma('busy_timeout = 1000');
       if (file !== ':memory:') {
+        db.pragma('locking_mode = EXCLUSIVE');
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
+        // Take the lock now (a read or write would take it later, at a worse moment).
+        db.exec('BEGIN EXCLUSIVE; COMMIT;');
       }
-      db.pragma('busy_timeout = 2000');
       migrateAgentDb(db, nowMs);
     } catch (err) {
       db.close();
       if (err instanceof MulletError) throw err;
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+        throw new MulletError('CONFLICT', 'the agent database is in use by another process (another `mullet agent`?): two agents must never drive one fleet from one state database', { where: file, cause: err, transient: false });
+      }
       throw new MulletError('IO', `cannot initialise agent database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
     }
-    return new AgentStateStore(db);
+    const store = new AgentStateStore(db);
+    store.markInterrupted();
+    return store;
+  }
+
+  /** The query plan SQLite chose for `sql` (tests: hot queries must use their index). */
+  explain(sql: string): string {
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
+  }
+
+  /** Drops the connection without flushing anything: what a killed process leaves (tests of crash recovery). */
+  abandon(): void {
+    if (this.db.open) this.db.close();
   }
 
   private stmt(sql: string): Database.Statement {
@@ -206,13 +241,14 @@ export class AgentStateStore {
 
   /** Every miner's restart memory. */
   loadIntents(): Map<string, IntentRow> {
-    type R = { miner_id: string; kind: CommandKind; target_w: number | null; sent_at_ms: number; attempts: number; status: MinerIntent['status']; failed_at_ms: number | null; last_error: string | null; power_target_w: number | null };
+    type R = { miner_id: string; kind: CommandKind; target_w: number | null; sent_at_ms: number; attempts: number; status: MinerIntent['status']; failed_at_ms: number | null; last_error: string | null; power_target_w: number | null; confirmed_at_ms: number | null };
     const out = new Map<string, IntentRow>();
     for (const r of this.stmt('SELECT * FROM intents').all() as R[]) {
       const intent: MinerIntent = { kind: r.kind, sentAtMs: r.sent_at_ms, attempts: r.attempts, status: r.status };
       if (r.target_w !== null) intent.targetW = r.target_w;
       if (r.failed_at_ms !== null) intent.failedAtMs = r.failed_at_ms;
       if (r.last_error !== null) intent.lastError = r.last_error;
+      if (r.confirmed_at_ms !== null) intent.confirmedAtMs = r.confirmed_at_ms;
       out.set(r.miner_id, { minerId: r.miner_id, intent, powerTargetW: r.power_target_w });
     }
     return out;
@@ -225,30 +261,68 @@ export class AgentStateStore {
     this.chunked(del, (chunk) => this.stmt(`DELETE FROM intents WHERE miner_id IN (${chunk.map(() => '?').join(', ')})`).run(chunk.map((r) => r.minerId)));
     this.chunked(put, (chunk) => {
       const sql =
-        'INSERT OR REPLACE INTO intents (miner_id, kind, target_w, sent_at_ms, attempts, status, failed_at_ms, last_error, power_target_w) VALUES ' +
-        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+        'INSERT OR REPLACE INTO intents (miner_id, kind, target_w, sent_at_ms, attempts, status, failed_at_ms, last_error, power_target_w, confirmed_at_ms) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
       this.stmt(sql).run(
         chunk.flatMap((r) => {
           const i = r.intent;
           // A bare accepted target with no command on record is stored as a confirmed 'target'.
-          return [r.minerId, i?.kind ?? 'target', i?.targetW ?? r.powerTargetW, i?.sentAtMs ?? 0, i?.attempts ?? 0, i?.status ?? 'confirmed', i?.failedAtMs ?? null, i?.lastError ?? null, r.powerTargetW];
+          return [r.minerId, i?.kind ?? 'target', i?.targetW ?? r.powerTargetW, i?.sentAtMs ?? 0, i?.attempts ?? 0, i?.status ?? 'confirmed', i?.failedAtMs ?? null, i?.lastError ?? null, r.powerTargetW, i?.confirmedAtMs ?? null];
         }),
       );
     });
   }
 
+  /**
+   * Writes command rows (ids assigned here: this process holds the database alone, see `open`):
+   * new rows are inserted, rows that already have an id are completed (latency, outcome, state).
+   */
   recordCommands(rows: readonly CommandRecord[]): void {
-    this.chunked(rows, (chunk) => {
+    const fresh = rows.filter((r) => r.id === undefined);
+    const known = rows.filter((r) => r.id !== undefined);
+    if (fresh.length > 0 && this.nextCommandId === null) {
+      this.nextCommandId = ((this.stmt('SELECT MAX(id) AS m FROM commands').get() as { m: number | null }).m ?? 0) + 1;
+    }
+    for (const r of fresh) {
+      r.id = this.nextCommandId as number;
+      this.nextCommandId = r.id + 1;
+    }
+    this.chunked(fresh, (chunk) => {
       const sql =
-        'INSERT INTO commands (miner_id, kind, target_w, reason, attempt, signal_id, sent_at_ms, latency_ms, ok, error_code, error_fault, error_message) VALUES ' +
-        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      this.stmt(sql).run(chunk.flatMap((r) => [r.minerId, r.kind, r.targetW, r.reason, r.attempt, r.signalId, r.sentAtMs, r.latencyMs, r.ok ? 1 : 0, r.errorCode, r.errorFault, r.errorMessage]));
+        'INSERT INTO commands (id, miner_id, kind, target_w, reason, attempt, signal_id, sent_at_ms, latency_ms, ok, state, error_code, error_fault, error_message) VALUES ' +
+        chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      this.stmt(sql).run(chunk.flatMap((r) => [r.id ?? null, r.minerId, r.kind, r.targetW, r.reason, r.attempt, r.signalId, r.sentAtMs, r.latencyMs, r.ok ? 1 : 0, r.state, r.errorCode, r.errorFault, r.errorMessage]));
     });
+    if (known.length === 0) return;
+    const update = this.stmt('UPDATE commands SET sent_at_ms = ?, latency_ms = ?, ok = ?, state = ?, error_code = ?, error_fault = ?, error_message = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const r of known) update.run(r.sentAtMs, r.latencyMs, r.ok ? 1 : 0, r.state, r.errorCode, r.errorFault, r.errorMessage, r.id ?? null);
+    })();
+  }
+
+  /** Intents, commands about to be sent and completed commands, in one transaction (one fsync). */
+  persist(intents: readonly IntentRow[], sending: readonly CommandRecord[], completed: readonly CommandRecord[]): void {
+    if (intents.length === 0 && sending.length === 0 && completed.length === 0) return;
+    this.db.transaction(() => {
+      this.saveIntents(intents);
+      this.recordCommands(sending);
+      this.recordCommands(completed);
+    })();
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Marks rows a previous process wrote before sending but never completed; returns how many. */
+  markInterrupted(): number {
+    return this.stmt("UPDATE commands SET state = 'interrupted' WHERE state = 'sent'").run().changes;
   }
 
   /** Commands of one miner (newest first) or all (for tests and `status`), at most `limit`. */
   commands(opts: { minerId?: string; sinceMs?: number; limit?: number } = {}): CommandRecord[] {
-    type R = { miner_id: string; kind: CommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; error_code: string | null; error_fault: string | null; error_message: string | null };
+    type R = { id: number; miner_id: string; kind: CommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; state: CommandState; error_code: string | null; error_fault: string | null; error_message: string | null };
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (opts.minerId !== undefined) {
@@ -262,6 +336,7 @@ export class AgentStateStore {
     const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     args.push(opts.limit ?? 1_000_000);
     return (this.db.prepare(sql).all(...args) as R[]).map((r) => ({
+      id: r.id,
       minerId: r.miner_id,
       kind: r.kind,
       targetW: r.target_w,
@@ -271,6 +346,7 @@ export class AgentStateStore {
       sentAtMs: r.sent_at_ms,
       latencyMs: r.latency_ms,
       ok: r.ok === 1,
+      state: r.state,
       errorCode: r.error_code,
       errorFault: r.error_fault,
       errorMessage: r.error_message,
@@ -369,9 +445,9 @@ export class AgentStateStore {
 
   putSignal(s: SignalRecord): void {
     this.stmt(
-      'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, superseded_by)' +
-        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.supersededBy);
+      'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, shortfall_mw, superseded_by)' +
+        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.shortfallMW, s.supersededBy);
   }
 
   getKv(key: string): string | undefined {
