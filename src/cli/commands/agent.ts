@@ -34,6 +34,10 @@ const agent: CommandSpec = {
     'confirm-timeout-s': { type: 'number', unit: 's', description: 'a command not seen in effect after this is re-sent', default: AGENT_DEFAULTS.confirmTimeoutS },
     'max-attempts': { type: 'int', description: 'sends per command before a miner is marked failed', default: AGENT_DEFAULTS.maxAttempts },
     'price-stale-s': { type: 'number', unit: 's', description: 'a price older than this is lost (safe mode)', default: AGENT_DEFAULTS.priceStaleS },
+    'min-dwell-s': { type: 'number', unit: 's', description: 'a miner the agent put to sleep is not woken again before this (bounds how often signals can flip machines)', default: AGENT_DEFAULTS.minDwellS },
+    'mqtt-client-id': { type: 'string', value: 'ID', description: 'MQTT client id of the persistent session (default mullet-agent-<site>): the broker keeps QoS 1 signals for it while the agent is down' },
+    'allow-non-loopback': { type: 'boolean', description: 'let --listen bind an address other machines can reach (the API has no authentication yet: logged as a warning)' },
+    'allowed-host': { type: 'string', multiple: true, value: 'NAME', description: 'a host name the API may be reached by (Host header) besides addresses and localhost, e.g. behind a proxy' },
   },
   examples: [
     'mullet agent --site site.yaml --inventory inventory.json',
@@ -56,6 +60,8 @@ const agent: CommandSpec = {
     const meter = opt.str(args, 'meter');
     const mqttUrl = opt.str(args, 'mqtt');
     const mqttTopic = opt.str(args, 'mqtt-topic');
+    const mqttClientId = opt.str(args, 'mqtt-client-id');
+    const allowedHosts = args.options['allowed-host'];
     const running = await startAgent({
       siteFile: need(opt.str(args, 'site'), 'site'),
       inventoryFile: need(opt.str(args, 'inventory'), 'inventory'),
@@ -64,6 +70,10 @@ const agent: CommandSpec = {
       ...(meter !== undefined ? { meter } : {}),
       ...(mqttUrl !== undefined ? { mqttUrl } : {}),
       ...(mqttTopic !== undefined ? { mqttTopic } : {}),
+      ...(mqttClientId !== undefined ? { mqttClientId } : {}),
+      allowNonLoopback: opt.bool(args, 'allow-non-loopback'),
+      allowedHosts: Array.isArray(allowedHosts) ? allowedHosts.map(String) : [],
+      minDwellS: nonNegative('min-dwell-s'),
       listen: opt.str(args, 'listen') ?? AGENT_DEFAULTS.listen,
       dbFile: opt.str(args, 'db') ?? AGENT_DEFAULTS.dbFile,
       tickS: positive('tick-s'),

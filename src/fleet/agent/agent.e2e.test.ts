@@ -97,7 +97,8 @@ describe('agent against the simulator: signals', () => {
 
   it('restore wakes everything in paced batches, most efficient first', async () => {
     const s = await site('127.30.3.0/24', 40);
-    const { agent, store } = s.agent({ decide: { restoreBatchSize: 8, restorePacingMs: 300 } });
+    // No dwell: this test is about batches and order (the dwell has its own test).
+    const { agent, store } = s.agent({ decide: { restoreBatchSize: 8, restorePacingMs: 300, minDwellMs: 0 } });
     running(agent);
     const http = await api(agent);
     const c = await runCapture(['fleet', 'curtail', '--all', '--agent', http.url, '--json']);
@@ -165,10 +166,11 @@ describe('agent against the simulator: faults and safety', () => {
     const truth = await s.truth();
     const badTruth = truth.find((t) => t.ip === bad.host);
     expect(badTruth?.state).toBe('mining');
-    expect(store.commands({ minerId: bad.id }).filter((c) => c.kind === 'sleep')).toHaveLength(3);
+    // Re-sent while still needed (never counted on), and the next machine slept in the same tick.
+    expect(store.commands({ minerId: bad.id }).filter((c) => c.kind === 'sleep').length).toBeGreaterThanOrEqual(2);
     const asleep = truth.filter((t) => t.state === 'sleeping').map((t) => t.ip);
     expect(asleep).toEqual([(order[1] as AgentMiner).host]);
-    expect(agent.metrics.registry.render()).toMatch(/mullet_fleet_miners\{state="failed"\} 1/);
+    expect(agent.events.recent().some((e) => e.kind === 'observed-over-commanded' && e.minerId === bad.id)).toBe(true);
     expect(trueMiningMW(truth)).toBeLessThanOrEqual((done?.capMW ?? 0) * 1.005);
   });
 
@@ -255,6 +257,7 @@ describe('agent against the simulator: faults and safety', () => {
     await a.agent.tick('start');
     a.agent.receiveSignal({ kind: 'curtail', all: true }, 'kill-1', 'test');
     await a.agent.tick('signal');
+    a.store.abandon(); // the process is gone: the OS releases its lock on the database
     const mid = await s.truth();
     const asleepAtKill = mid.filter((t) => t.state === 'sleeping');
     expect(asleepAtKill.length).toBeGreaterThanOrEqual(12);
@@ -268,8 +271,11 @@ describe('agent against the simulator: faults and safety', () => {
     const after = await s.truth();
     expect(after.filter((t) => t.state === 'sleeping')).toHaveLength(40);
     for (const t of asleepAtKill) expect(after.find((x) => x.ip === t.ip)?.writes).toBe(writesAtKill.get(t.ip));
-    const bSleeps = b.store.commands().filter((c) => c.kind === 'sleep');
-    expect(bSleeps).toHaveLength(40 - asleepAtKill.length);
+    // A wrote every command of its burst before sending: the 40 it may have sent are on record as
+    // interrupted (outcome unknown), and B sent only to the miners still awake.
+    const rows = b.store.commands().filter((c) => c.kind === 'sleep');
+    expect(rows.filter((c) => c.state === 'interrupted' && c.signalId === 'kill-1')).toHaveLength(40);
+    expect(rows.filter((c) => c.state === 'done')).toHaveLength(40 - asleepAtKill.length);
   });
 
   it('restart reconciliation with the record: a restarted agent sends nothing to a fleet already where it should be', async () => {
@@ -281,6 +287,7 @@ describe('agent against the simulator: faults and safety', () => {
     const before = await s.truth();
     expect(before.every((t) => t.state === 'sleeping')).toBe(true);
     // Crash: agent A is dropped without close().
+    a.store.abandon();
     const b = s.agent({ db: a.db });
     open.push(b.agent);
     const r = await b.agent.tick('start');
@@ -314,7 +321,7 @@ describe.skipIf(!brokerUp)('agent against the simulator: MQTT (needs Mosquitto o
     const { agent, store } = s.agent();
     running(agent);
     const topic = `mullet-test/${process.pid}-${Date.now()}/dr`;
-    const signals = startMqttSignals(agent, { url: 'mqtt://127.0.0.1:1883', topic, connectTimeoutMs: 2_000 });
+    const signals = startMqttSignals(agent, { url: 'mqtt://127.0.0.1:1883', topic, clientId: `mullet-test-${process.pid}-${Date.now()}`, connectTimeoutMs: 2_000 });
     open.push(signals);
     await signals.ready(5_000);
     const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { connectTimeout: 2_000, reconnectPeriod: 0 });
@@ -343,7 +350,7 @@ describe('mullet agent + mullet fleet curtail/restore (the CLI end to end)', () 
     const s = await site('127.30.10.0/24', 20);
     const ac = new AbortController();
     const io: CliIo & { err: () => string } = { ...captureIo(s.dir), signal: ac.signal };
-    const agentRun = runCapture(['agent', '--site', s.siteFile, '--inventory', s.inventoryFile, '--listen', '127.0.0.1:0', '--db', 'agent.db', '--restore-pacing-s', '0.2', '--restore-batch', '5'], io as never);
+    const agentRun = runCapture(['agent', '--site', s.siteFile, '--inventory', s.inventoryFile, '--listen', '127.0.0.1:0', '--db', 'agent.db', '--restore-pacing-s', '0.2', '--restore-batch', '5', '--min-dwell-s', '0'], io as never);
     let url: string | undefined;
     for (let i = 0; i < 200 && !url; i++) {
       url = /listening on (http:\S+)/.exec(io.err())?.[1];

@@ -10,13 +10,15 @@
 import { performance } from 'node:perf_hooks';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type CommandReadBack } from '../capabilities.js';
+import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import { isMinerError } from '../protocols/errors.js';
 import type { AgentStateStore, CommandRecord, SignalRecord } from '../state/store.js';
-import { classifyIntent, decide, effectiveState, intentInEffect } from './decide.js';
+import { classifyIntent, currentPowerW, decide, effectiveState, intentInEffect } from './decide.js';
 import type { AgentMiner } from './fleet.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
+import { EventHub, type AgentEventInput } from './events.js';
+import { believable, implausibleMeter } from './plausibility.js';
 import { mapBounded } from './pool.js';
 import { SignalBook, type SignalSpec } from './signals.js';
 import type { TargetProvider } from './targets.js';
@@ -55,6 +57,8 @@ export interface AgentOptions {
   hardStop?: AbortSignal;
   /** Progress and problems, one line each (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Between ticks the meter is read this often; a reading above the import limit starts a tick at once, ms (0: never). */
+  meterPollMs?: number;
 }
 
 const DEFAULTS = {
@@ -67,9 +71,10 @@ const DEFAULTS = {
   verifyPollMs: 250,
   snapshotMaxAgeMs: 5_000,
   maxRoundsPerTick: 4,
+  meterPollMs: 1_000,
 };
 
-export type TickTrigger = 'start' | 'timer' | 'signal' | 'pacing' | 'pending';
+export type TickTrigger = 'start' | 'timer' | 'signal' | 'pacing' | 'pending' | 'meter';
 
 export interface TickReport {
   seq: number;
@@ -100,12 +105,8 @@ interface Slot {
   powerTargetW: number | null;
   /** Intent or target changed since the last save. */
   dirty: boolean;
-}
-
-/** What sending one command returned: the power target applied (targets), a read-back made on the way (sleep). */
-interface SentCommand {
-  appliedW: number | null;
-  readBack?: CommandReadBack | undefined;
+  /** Why the last reading was not believed (counted at nameplate instead), or null. */
+  implausible: string | null;
 }
 
 const KV_LAST_SAFE = 'lastSafeMW';
@@ -130,6 +131,9 @@ function errorCode(err: unknown): string {
 
 export class SiteAgent {
   readonly metrics: AgentMetrics = agentMetrics();
+  readonly events = new EventHub();
+  /** Broken promises already reported, by miner and command send time (one event per command). */
+  private readonly reported = new Set<string>();
   readonly signals: SignalBook;
   private readonly slots: Slot[];
   private readonly byId = new Map<string, Slot>();
@@ -139,6 +143,8 @@ export class SiteAgent {
   private lastSafeMW: number | null;
   private lastRestoreBatchAtMs: number | null;
   private lastMeter: MeterInput | null = null;
+  /** Unexplained metered load at the last good meter reading (used, while fresh, when a read fails). */
+  private lastExcess: { mw: number; atMs: number } | null = null;
   private lastMeterError: string | null = null;
   private last: TickReport | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -150,7 +156,8 @@ export class SiteAgent {
   private commanded = new Set<string>();
   private commandedFor: string | null = null;
   private readonly waiters = new Map<string, Set<(r: SignalRecord) => void>>();
-  private commandLog: CommandRecord[] = [];
+  /** Command rows whose outcome is known but not yet written. */
+  private completed: CommandRecord[] = [];
   private lastPruneMs = -Infinity;
   private closed = false;
 
@@ -164,7 +171,7 @@ export class SiteAgent {
     const saved = options.store.loadIntents();
     this.slots = options.miners.map((m) => {
       const s = saved.get(m.id);
-      const slot: Slot = { m, reading: null, readAtMs: -Infinity, readError: 'not read yet', intent: s?.intent ?? null, powerTargetW: s?.powerTargetW ?? null, dirty: false };
+      const slot: Slot = { m, reading: null, readAtMs: -Infinity, readError: 'not read yet', intent: s?.intent ?? null, powerTargetW: s?.powerTargetW ?? null, dirty: false, implausible: null };
       // A bare target record (no command) is stored as a confirmed 'target' with sentAtMs 0.
       if (slot.intent && slot.intent.sentAtMs === 0 && slot.intent.attempts === 0) slot.intent = null;
       this.byId.set(m.id, slot);
@@ -181,12 +188,43 @@ export class SiteAgent {
     this.metrics.importLimitMW.set(options.decide.importLimitMW);
   }
 
+  /** The agent's clock, UTC ms. */
+  nowMs(): number {
+    return this.o.clock.nowMs();
+  }
+
   private get stopped(): boolean {
     return this.o.hardStop?.aborted === true;
   }
 
   private log(line: string): void {
     this.o.log?.(line);
+  }
+
+  /** Publishes an event (and logs it). */
+  event(e: AgentEventInput): void {
+    const ev = { ...e, atMs: this.o.clock.nowMs() };
+    this.events.publish(ev);
+    this.log(`event ${ev.kind}${ev.minerId ? ` ${ev.minerId}` : ''}: ${ev.detail}`);
+  }
+
+  /** One event per command a miner acknowledged and did not keep. */
+  private noteBrokenPromises(d: Decision): void {
+    const note = (ids: readonly string[], kind: 'observed-over-commanded' | 'relapse'): void => {
+      for (const id of ids) {
+        const s = this.byId.get(id) as Slot;
+        const key = `${id}@${s.intent?.sentAtMs ?? 0}@${s.intent?.attempts ?? 0}`;
+        if (this.reported.has(key)) continue;
+        this.reported.add(key);
+        this.metrics.brokenPromises.inc({ kind });
+        const w = Math.round(currentPowerW(this.view(s), effectiveState(this.view(s), this.o.decide), this.o.decide));
+        const what = kind === 'relapse' ? 'was proven asleep, now read drawing' : `still drawing ${Math.round(this.o.clock.nowMs() - (s.intent?.sentAtMs ?? 0))} ms after its sleep was acknowledged`;
+        this.event({ kind, minerId: id, detail: `${s.m.host} ${what}: counted at ${w} W, sleep re-sent (attempt ${(s.intent?.attempts ?? 0) + 1}) and others shed for it` });
+      }
+    };
+    note(d.observedOverCommanded, 'observed-over-commanded');
+    note(d.relapsed, 'relapse');
+    if (this.reported.size > 100_000) this.reported.clear();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -197,6 +235,8 @@ export class SiteAgent {
     const baseline = this.last?.decision.currentMiningMW ?? this.slots.reduce((a, s) => a + (s.m.ratedPowerW * s.m.pue) / 1e6, 0);
     const r = this.signals.receive(spec, id, source, this.o.clock.nowMs(), baseline);
     this.metrics.signals.inc({ kind: spec.kind, source, duplicate: String(r.duplicate) });
+    // Long-polls on the signals this one supersedes end now, not at their timeout.
+    for (const old of r.superseded) this.publishSignal(old);
     if (!r.duplicate) {
       this.signalSeq.set(r.record.id, this.tickSeq);
       this.log(`signal ${r.record.id}: ${spec.kind} ${r.record.request}${r.record.capMW !== null ? ` → mining cap ${r.record.capMW.toFixed(3)} MW` : ''} (${source})`);
@@ -237,22 +277,6 @@ export class SiteAgent {
 
   private callOpts(): CallOptions {
     return { timeoutMs: this.o.callTimeoutMs, ...(this.o.hardStop ? { signal: this.o.hardStop } : {}) };
-  }
-
-  /**
-   * Read-back of a sleep: zero hashrate is the proof, and the hashrate alone is one exchange where a
-   * full status may take more (stock Antminer asks its web UI why the hashrate is zero).
-   */
-  private async readSleepProof(s: Slot): Promise<MinerReading> {
-    const d = s.m.driver;
-    if (!canReadHashrate(d)) return this.readOne(s);
-    return this.sleepProof(s, await d.readHashrateThs(this.callOpts())) ?? this.readOne(s);
-  }
-
-  /** The reading a zero hashrate proves (asleep), or null when the miner is still hashing. */
-  private sleepProof(s: Slot, hashrateThs: number | null): MinerReading | null {
-    if (hashrateThs === null || hashrateThs > this.o.decide.zeroHashFraction * s.m.ratedHashrateThs) return null;
-    return { state: 'sleeping', hashrateThs, powerW: null };
   }
 
   private async readOne(s: Slot): Promise<MinerReading> {
@@ -298,48 +322,79 @@ export class SiteAgent {
     }
   }
 
+  /**
+   * Takes one read into the slot. A reading outside physical bounds (a 10¹² W miner, a negative
+   * hashrate) is not believed: the miner counts as unknown at nameplate and an event is raised once.
+   */
+  private takeReading(s: Slot, atMs: number, reading: MinerReading | null, error?: unknown): void {
+    s.readAtMs = atMs;
+    if (reading === null) {
+      s.reading = null;
+      s.readError = describeError(error);
+      this.metrics.readFailures.inc({ code: errorCode(error) });
+    } else {
+      const b = believable(reading, s.m, this.o.decide);
+      if (b.problem !== null && s.implausible === null) {
+        this.metrics.implausible.inc({ source: 'miner' });
+        this.event({ kind: 'implausible-reading', minerId: s.m.id, detail: `${b.problem}; counted as unknown at nameplate ${Math.round(s.m.ratedPowerW)} W` });
+      }
+      s.implausible = b.problem;
+      s.reading = b.reading;
+      s.readError = null;
+    }
+    if (!this.stopped) this.o.store.addTelemetry(s.m.id, atMs, s.reading);
+  }
+
   /** Reads the slots with bounded concurrency; a failed read leaves the miner unreachable (counted at full power). */
   private async readSlots(slots: readonly Slot[], verifying = false): Promise<{ reads: number; failures: number }> {
-    const read = async (s: Slot): Promise<MinerReading> => {
-      if (verifying && s.intent?.kind === 'sleep') return this.readSleepProof(s);
-      const reading = await this.readOne(s);
-      if (!verifying) await this.warm(s);
-      return reading;
+    const readAt = new Array<number>(slots.length);
+    const read = async (s: Slot, i: number): Promise<MinerReading> => {
+      try {
+        return await this.readOne(s);
+      } finally {
+        readAt[i] = this.o.clock.nowMs();
+        if (!verifying) await this.warm(s);
+      }
     };
     const results = await mapBounded(slots, this.o.concurrency, read, this.o.hardStop);
     const now = this.o.clock.nowMs();
     let failures = 0;
     results.forEach((r, i) => {
       const s = slots[i] as Slot;
-      s.readAtMs = now;
-      if (r.ok) {
-        s.reading = r.value;
-        s.readError = null;
-      } else {
-        failures++;
-        s.reading = null;
-        s.readError = describeError(r.error);
-        this.metrics.readFailures.inc({ code: errorCode(r.error) });
-      }
-      if (!this.stopped) this.o.store.addTelemetry(s.m.id, now, s.reading);
+      if (!r.ok) failures++;
+      this.takeReading(s, readAt[i] ?? now, r.ok ? r.value : null, r.ok ? undefined : r.error);
     });
     return { reads: slots.length, failures };
   }
 
-  private async readMeter(nowMs: number): Promise<MeterInput | null> {
+  /** Everything at full power: the most the site could draw, MW (bounds a plausible meter reading). */
+  private maxSiteMW(): number {
+    const c = this.o.decide;
+    return c.aiMW + c.otherLoadMW + this.slots.reduce((a, s) => a + (s.m.ratedPowerW * s.m.pue) / 1e6, 0);
+  }
+
+  /** Reads the site meter: the fresh, plausible reading, else null (failed, implausible or stale). */
+  private async readMeter(): Promise<MeterInput | null> {
     const meter = this.o.meter;
     if (!meter) return null;
     try {
       const w = await meter.readSitePowerW(this.o.hardStop);
-      if (!Number.isFinite(w) || w < 0) throw new MulletError('PARSE', `meter returned ${w} W`);
+      const problem = implausibleMeter(w / 1e6, this.maxSiteMW(), this.o.decide);
+      if (problem !== null) {
+        if (this.lastMeterError === null || !this.lastMeterError.startsWith('implausible')) {
+          this.metrics.implausible.inc({ source: 'meter' });
+          this.event({ kind: 'implausible-meter', detail: `${problem}; ignored, the estimate stands` });
+        }
+        throw new MulletError('PARSE', `implausible: ${problem}`);
+      }
       this.lastMeter = { siteMW: w / 1e6, atMs: this.o.clock.nowMs() };
       this.lastMeterError = null;
     } catch (err) {
-      this.lastMeterError = describeError(err);
+      this.lastMeterError = err instanceof MulletError && err.message.startsWith('implausible') ? err.message : describeError(err);
       this.metrics.readFailures.inc({ code: `meter:${errorCode(err)}` });
+      return null;
     }
-    const m = this.lastMeter;
-    return m && nowMs - m.atMs <= this.o.meterStaleMs ? m : null;
+    return this.lastMeter;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -356,36 +411,62 @@ export class SiteAgent {
       powerRangeW: canTargetPower(s.m.driver) ? range : null,
       powerTargetW: s.powerTargetW,
       reading: s.reading,
+      readAtMs: s.readAtMs,
       intent: s.intent,
     };
   }
 
-  /** Sends one command; returns the power target applied (targets) and any read-back the driver made on the way. */
-  private async sendOne(s: Slot, c: Command): Promise<SentCommand> {
+  /** Sends one command; returns the power target applied (targets) or null. */
+  private async sendOne(s: Slot, c: Command): Promise<number | null> {
     const d = s.m.driver;
     const opts = this.callOpts();
     switch (c.kind) {
       case 'sleep':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot sleep', { where: s.m.host });
-        return { appliedW: null, readBack: await d.sleep(opts) };
+        await d.sleep(opts);
+        return null;
       case 'wake':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot wake', { where: s.m.host });
         await d.wake(opts);
-        return { appliedW: null };
+        return null;
       case 'target': {
         if (!canTargetPower(d) || c.targetW === undefined) throw new MulletError('UNSUPPORTED', 'cannot take a power target', { where: s.m.host });
-        return { appliedW: (await d.setPowerTargetW(c.targetW, opts)).appliedW };
+        return (await d.setPowerTargetW(c.targetW, opts)).appliedW;
       }
     }
   }
 
-  /** Sends the commands with bounded concurrency and records intents, results and latencies. */
+  /**
+   * Sends the commands with bounded concurrency. The intents and the command rows are written
+   * before the first byte goes out (a crash mid-burst leaves a complete record of what may have
+   * been sent); results and latencies are written after.
+   */
   private async send(commands: readonly Command[], tracked: SignalRecord | undefined): Promise<{ ok: Slot[]; failed: number; readbacks: number }> {
+    const plannedAtMs = this.o.clock.nowMs();
+    const records: CommandRecord[] = commands.map((c) => {
+      const s = this.byId.get(c.minerId) as Slot;
+      const v = this.view(s);
+      // What it was counted at before this command: explains metered load until the meter catches up.
+      const fromW = currentPowerW(v, effectiveState(v, this.o.decide), this.o.decide);
+      const intent: MinerIntent = { kind: c.kind, sentAtMs: plannedAtMs, attempts: c.attempt, status: 'pending', fromW };
+      if (c.targetW !== undefined) intent.targetW = c.targetW;
+      s.intent = intent;
+      s.dirty = true;
+      if (tracked) {
+        if (this.commandedFor !== tracked.id) {
+          this.commandedFor = tracked.id;
+          this.commanded = new Set();
+        }
+        this.commanded.add(c.minerId);
+      }
+      return { minerId: c.minerId, kind: c.kind, targetW: c.targetW ?? null, reason: c.reason, attempt: c.attempt, signalId: tracked?.id ?? null, sentAtMs: plannedAtMs, latencyMs: 0, ok: false, state: 'sent', errorCode: null, errorFault: null, errorMessage: null };
+    });
+    if (!this.stopped) this.persist(records);
     const started = new Array<number>(commands.length);
     const latency = new Array<number>(commands.length);
-    // The first read-back rides in the same slot right after the command: no barrier between the
-    // write and verify phases (a fast device is confirmed while others are still being written).
-    const readback = new Array<{ reading: MinerReading | null; error?: unknown } | undefined>(commands.length);
+    // The first read-back (a full read: never one zero alone) rides in the same slot right after
+    // the command: no barrier between the write and verify phases.
+    const readback = new Array<{ reading: MinerReading | null; atMs: number; error?: unknown } | undefined>(commands.length);
     const results = await mapBounded(
       commands,
       this.o.concurrency,
@@ -393,22 +474,21 @@ export class SiteAgent {
         const s = this.byId.get(c.minerId) as Slot;
         started[i] = this.o.clock.nowMs();
         const t0 = performance.now();
-        let sent: SentCommand;
+        let appliedW: number | null;
         try {
-          sent = await this.sendOne(s, c);
+          appliedW = await this.sendOne(s, c);
         } finally {
           latency[i] = performance.now() - t0;
         }
         if (!this.stopped) {
-          // A zero hashrate the driver read on the command's own connection is the proof already.
-          const proof = c.kind === 'sleep' ? this.sleepProof(s, sent.readBack?.hashrateThs ?? null) : null;
           try {
-            readback[i] = { reading: proof ?? (await (c.kind === 'sleep' ? this.readSleepProof(s) : this.readOne(s))) };
+            const reading = await this.readOne(s);
+            readback[i] = { reading, atMs: this.o.clock.nowMs() };
           } catch (error) {
-            readback[i] = { reading: null, error };
+            readback[i] = { reading: null, atMs: this.o.clock.nowMs(), error };
           }
         }
-        return sent.appliedW;
+        return appliedW;
       },
       this.o.hardStop,
     );
@@ -417,12 +497,17 @@ export class SiteAgent {
     results.forEach((r, i) => {
       const c = commands[i] as Command;
       const s = this.byId.get(c.minerId) as Slot;
-      const sentAtMs = started[i] ?? this.o.clock.nowMs();
+      const rec = records[i] as CommandRecord;
+      const intent = s.intent as MinerIntent;
+      if (started[i] === undefined) {
+        // Never started (hard stop): the record says so; the intent stays pending and the next
+        // agent reconciles by reading.
+        rec.state = 'interrupted';
+        return;
+      }
       const ms = latency[i] ?? 0;
-      if (started[i] === undefined) return; // never started (hard stop)
+      intent.sentAtMs = started[i];
       this.metrics.commandLatency.observe(ms / 1000, { kind: c.kind });
-      const intent: MinerIntent = { kind: c.kind, sentAtMs, attempts: c.attempt, status: 'pending' };
-      if (c.targetW !== undefined) intent.targetW = c.targetW;
       if (r.ok) {
         if (c.kind === 'target') s.powerTargetW = r.value ?? c.targetW ?? null;
         ok.push(s);
@@ -440,40 +525,22 @@ export class SiteAgent {
         this.metrics.commands.inc({ kind: c.kind, result: 'error' });
         this.metrics.failures.inc({ code, op: c.kind });
       }
-      s.intent = intent;
-      s.dirty = true;
       const err = r.ok ? undefined : r.error;
-      this.commandLog.push({
-        minerId: c.minerId,
-        kind: c.kind,
-        targetW: c.targetW ?? null,
-        reason: c.reason,
-        attempt: c.attempt,
-        signalId: tracked?.id ?? null,
-        sentAtMs,
+      Object.assign(rec, {
+        sentAtMs: started[i],
         latencyMs: ms,
         ok: r.ok,
+        state: 'done',
         errorCode: err === undefined ? null : errorCode(err),
         errorFault: err !== undefined && isMinerError(err) ? err.fault : null,
         errorMessage: err === undefined ? null : describeError(err).slice(0, 300),
       });
-      if (tracked) {
-        if (this.commandedFor !== tracked.id) {
-          this.commandedFor = tracked.id;
-          this.commanded = new Set();
-        }
-        this.commanded.add(c.minerId);
-      }
     });
-    const now = this.o.clock.nowMs();
+    this.completed.push(...records.filter((r) => r.state !== 'sent'));
     readback.forEach((rb, i) => {
       if (!rb) return;
       const s = this.byId.get((commands[i] as Command).minerId) as Slot;
-      s.reading = rb.reading;
-      s.readAtMs = now;
-      s.readError = rb.error === undefined ? null : describeError(rb.error);
-      if (rb.error !== undefined) this.metrics.readFailures.inc({ code: errorCode(rb.error) });
-      if (!this.stopped) this.o.store.addTelemetry(s.m.id, now, s.reading);
+      this.takeReading(s, rb.atMs, rb.reading, rb.error);
       this.confirmIfInEffect(s);
     });
     return { ok, failed, readbacks: readback.filter((r) => r !== undefined).length };
@@ -486,11 +553,17 @@ export class SiteAgent {
     const st = effectiveState(this.view(s), this.o.decide);
     if (st === 'unreachable' || !intentInEffect(it, st)) return false;
     if (it.status !== 'confirmed') {
-      s.intent = { ...it, status: 'confirmed' };
+      s.intent = { ...it, status: 'confirmed', confirmedAtMs: s.readAtMs };
       delete s.intent.lastError;
       s.dirty = true;
     }
     return true;
+  }
+
+  /** A read after the grace shows the command undone: waiting longer only keeps the site over. */
+  private observedUndone(s: Slot): boolean {
+    const cls = classifyIntent(this.view(s), this.o.clock.nowMs(), this.o.decide);
+    return cls === 'drifted' || cls === 'exhausted';
   }
 
   /** Reads the commanded miners back until each shows its command in effect or the wait ends. */
@@ -504,20 +577,25 @@ export class SiteAgent {
       const r = await this.readSlots(left, true);
       reads += r.reads;
       failures += r.failures;
-      left = left.filter((s) => !this.confirmIfInEffect(s));
+      // Confirmed, or read back still drawing after its grace (drift: the next round sheds others).
+      left = left.filter((s) => !this.confirmIfInEffect(s) && !this.observedUndone(s));
       if (left.length === 0 || this.o.clock.nowMs() >= deadline) break;
       await this.o.sleep(this.o.verifyPollMs, this.o.hardStop);
     }
     return { reads, failures };
   }
 
-  private persist(): void {
+  /** Writes changed intents, commands about to be sent and the results of sent ones, in one transaction. */
+  private persist(sending: CommandRecord[] = []): void {
     if (this.stopped) return;
     const dirty = this.slots.filter((s) => s.dirty);
-    this.o.store.saveIntents(dirty.map((s) => ({ minerId: s.m.id, intent: s.intent, powerTargetW: s.powerTargetW })));
+    this.o.store.persist(
+      dirty.map((s) => ({ minerId: s.m.id, intent: s.intent, powerTargetW: s.powerTargetW })),
+      sending,
+      this.completed,
+    );
     for (const s of dirty) s.dirty = false;
-    this.o.store.recordCommands(this.commandLog);
-    this.commandLog = [];
+    this.completed = [];
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -534,7 +612,7 @@ export class SiteAgent {
     const seq = ++this.tickSeq;
     const t0 = performance.now();
     const startedAtMs = this.o.clock.nowMs();
-    const early = trigger === 'signal' || trigger === 'pacing' || trigger === 'pending';
+    const early = trigger !== 'start' && trigger !== 'timer';
     const fullRead = !early || startedAtMs - this.lastFullReadMs > this.o.snapshotMaxAgeMs;
     let reads = 0;
     let readFailures = 0;
@@ -549,28 +627,28 @@ export class SiteAgent {
     }
     const ac = new AbortController();
     const target = await this.o.targets.current(this.o.clock.nowMs(), this.o.hardStop ? AbortSignal.any([ac.signal, this.o.hardStop]) : ac.signal);
-    const meter = await this.readMeter(this.o.clock.nowMs());
     const cap = this.signals.capMW();
     const tracked = this.signals.tracking();
     const cfg = this.o.decide;
-    let carriedMeterExcessMW = 0;
     let miningBeforeMW = 0;
     let decision: Decision;
     let rounds = 0;
     let commandsSent = 0;
     let commandsFailed = 0;
     for (;;) {
+      // The meter is read every round, after the last round's writes: metered power above the
+      // limit sheds more within this tick. When a round cannot read it, the last excess stands.
+      const meter = await this.readMeter();
       const nowMs = this.o.clock.nowMs();
+      const carried = this.lastExcess && nowMs - this.lastExcess.atMs <= this.o.meterStaleMs ? this.lastExcess.mw : 0;
       decision = decide(
         this.slots.map((s) => this.view(s)),
-        { nowMs, target, signalCapMW: cap, meter: rounds === 0 ? meter : null, carriedMeterExcessMW, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs },
+        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: carried, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs },
         cfg,
       );
-      // Later rounds have no fresh meter reading: keep the unexplained load found in the first.
-      if (rounds === 0) {
-        carriedMeterExcessMW = decision.meterExcessMW;
-        miningBeforeMW = decision.currentMiningMW;
-      }
+      if (meter) this.lastExcess = { mw: decision.meterExcessMW, atMs: meter.atMs };
+      if (rounds === 0) miningBeforeMW = decision.currentMiningMW;
+      this.noteBrokenPromises(decision);
       for (const id of decision.newlyConfirmed) {
         const s = this.byId.get(id) as Slot;
         this.confirmIfInEffect(s);
@@ -580,7 +658,7 @@ export class SiteAgent {
         if (s.intent) {
           s.intent = { ...s.intent, status: 'failed', failedAtMs: nowMs };
           s.dirty = true;
-          this.log(`miner ${id} (${s.m.host}) failed: ${s.intent.kind} not in effect after ${s.intent.attempts} attempts; counted at ${Math.round(s.reading?.powerW ?? s.m.ratedPowerW)} W`);
+          this.event({ kind: 'miner-failed', minerId: id, detail: `${s.intent.kind} not in effect after ${s.intent.attempts} attempts; counted at ${Math.round(s.reading?.powerW ?? s.m.ratedPowerW)} W and shed by others` });
         }
       }
       if (decision.commands.length === 0 || rounds >= this.o.maxRoundsPerTick || this.stopped) break;
@@ -630,6 +708,8 @@ export class SiteAgent {
   private settleSignal(tracked: SignalRecord, seq: number, d: Decision): void {
     const since = this.signalSeq.get(tracked.id);
     const eligible = since === undefined || seq > since;
+    // Settled: nothing left to send, nothing in flight, nothing waiting for pacing or dwell. With a
+    // shortfall (failed miners nobody else can cover) it is 'unmet', never 'confirmed'.
     const settled = d.commands.length === 0 && d.pending === 0 && d.restoreDeferred === 0;
     if (eligible && settled) {
       const ids = this.commandedFor === tracked.id ? this.commanded : new Set<string>();
@@ -640,13 +720,18 @@ export class SiteAgent {
         if (s.intent?.status === 'confirmed') confirmed++;
         else failed++;
       }
-      tracked.state = 'confirmed';
-      tracked.confirmedAtMs = this.o.clock.nowMs();
+      const nowMs = this.o.clock.nowMs();
+      tracked.state = d.shortfallMW > 0 ? 'unmet' : 'confirmed';
+      tracked.confirmedAtMs = d.shortfallMW > 0 ? null : nowMs;
+      tracked.shortfallMW = d.shortfallMW > 0 ? d.shortfallMW : null;
       tracked.minersConfirmed = confirmed;
       tracked.minersFailed = failed;
       tracked.minersUnreachable = this.slots.filter((s) => s.reading === null).length;
       this.signalSeq.delete(tracked.id);
-      this.log(`signal ${tracked.id} confirmed in ${tracked.confirmedAtMs - tracked.receivedAtMs} ms: ${tracked.commandsSent} commands, ${confirmed} confirmed, ${failed} failed, ${tracked.minersUnreachable} unreachable`);
+      this.log(
+        `signal ${tracked.id} ${tracked.state === 'confirmed' ? 'confirmed' : `UNMET (${d.shortfallMW.toFixed(3)} MW above the cap that nothing left can shed)`} after ${nowMs - tracked.receivedAtMs} ms: ` +
+          `${tracked.commandsSent} commands, ${confirmed} confirmed, ${failed} failed, ${tracked.minersUnreachable} unreachable`,
+      );
     }
     // The record may have been superseded while this tick ran: keep the newer state.
     const current = this.signals.get(tracked.id);
@@ -689,7 +774,7 @@ export class SiteAgent {
     let trigger: TickTrigger = 'start';
     if (this.last) {
       // A tick just ran (start-up read done by the caller): wait for the period or a signal first.
-      trigger = await this.pause(this.o.tickMs, signal) ? 'signal' : 'timer';
+      trigger = (await this.pause(this.o.tickMs, signal)) ?? 'timer';
     }
     while (!signal.aborted && !this.stopped) {
       this.wakeRequested = false;
@@ -710,29 +795,48 @@ export class SiteAgent {
       const d = report?.decision;
       let delay = this.o.tickMs;
       trigger = 'timer';
-      if (d && d.restoreDeferred > 0 && this.lastRestoreBatchAtMs !== null) {
-        delay = Math.max(0, this.lastRestoreBatchAtMs + this.o.decide.restorePacingMs - this.o.clock.nowMs());
-        trigger = 'pacing';
-      } else if (d && (d.pending > 0 || d.commands.length > 0)) {
+      if (d && (d.pending > 0 || d.commands.length > 0)) {
         // Commands in flight, or the round limit cut the tick short: come back soon.
         delay = this.o.pendingTickMs;
         trigger = 'pending';
+      } else if (d && d.nextRestoreAtMs !== null && d.nextRestoreAtMs - this.o.clock.nowMs() < this.o.tickMs) {
+        // Restores wait for their pacing or dwell: come back when the next may go.
+        delay = Math.max(0, d.nextRestoreAtMs - this.o.clock.nowMs());
+        trigger = 'pacing';
       }
-      if (await this.pause(delay, signal)) trigger = 'signal';
+      trigger = (await this.pause(delay, signal)) ?? trigger;
     }
   }
 
-  /** Waits `ms`, or less when a signal arrives or `signal` aborts; true when woken by a signal. */
-  private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  /**
+   * Waits `ms`, or less when a signal arrives, `signal` aborts, or the meter reads above the import
+   * limit (polled every `meterPollMs`); says which woke it, null when the time ran out.
+   */
+  private async pause(ms: number, signal: AbortSignal): Promise<'signal' | 'meter' | null> {
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     this.wake = () => ac.abort();
     if (this.wakeRequested) ac.abort();
-    await this.o.sleep(ms, ac.signal);
+    let why: 'signal' | 'meter' | null = null;
+    const end = this.o.clock.nowMs() + ms;
+    const poll = this.o.meter && this.o.meterPollMs > 0 ? this.o.meterPollMs : Infinity;
+    while (!ac.signal.aborted) {
+      const left = end - this.o.clock.nowMs();
+      if (left <= 0) break;
+      await this.o.sleep(Math.min(left, poll), ac.signal);
+      if (ac.signal.aborted || poll === Infinity || this.o.clock.nowMs() >= end) break;
+      const m = await this.readMeter();
+      if (m && m.siteMW > this.o.decide.importLimitMW) {
+        this.metrics.meterOverLimit.inc();
+        this.event({ kind: 'meter-over-limit', detail: `meter reads ${m.siteMW.toFixed(3)} MW, above the ${this.o.decide.importLimitMW} MW import limit: ticking now` });
+        why = 'meter';
+        break;
+      }
+    }
     this.wake = null;
     signal.removeEventListener('abort', onAbort);
-    return this.wakeRequested;
+    return this.wakeRequested ? 'signal' : why;
   }
 
   summary(r: TickReport): string {
@@ -788,6 +892,9 @@ export class SiteAgent {
               meterExcessMW: r.decision.meterExcessMW,
               shortfallMW: r.decision.shortfallMW,
               restoreDeferred: r.decision.restoreDeferred,
+              dwellDeferred: r.decision.dwellDeferred,
+              nextRestoreAt: r.decision.nextRestoreAtMs === null ? null : new Date(r.decision.nextRestoreAtMs).toISOString(),
+              limits: r.decision.limits.map((l) => ({ ...l, mw: fin(l.mw) })),
               pending: r.decision.pending,
               safeMode: r.decision.safeMode,
               byStateMW: r.decision.byStateMW,
@@ -795,6 +902,8 @@ export class SiteAgent {
           }
         : null,
       minersByState: counts,
+      implausible: this.slots.filter((s) => s.implausible !== null).map((s) => ({ minerId: s.m.id, host: s.m.host, problem: s.implausible })).slice(0, 100),
+      events: this.events.recent(50).map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })),
     };
   }
 

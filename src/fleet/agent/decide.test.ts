@@ -33,6 +33,7 @@ interface MinerOpts {
   powerTargetW?: number | null;
   intent?: MinerIntent | null;
   pue?: number;
+  readAtMs?: number;
 }
 
 let seq = 0;
@@ -56,6 +57,7 @@ function miner(o: MinerOpts = {}): MinerView {
             hashrateThs: o.hashrateThs ?? (state === 'mining' ? ths : 0),
             powerW: o.powerW === undefined ? (state === 'sleeping' ? 50 : rated) : o.powerW,
           },
+    readAtMs: o.readAtMs ?? NOW,
     intent: o.intent ?? null,
   };
 }
@@ -281,8 +283,13 @@ describe('decide: commands in flight, drift and failure', () => {
 
   it('a miner that ignores sleep is retried, then marked failed, its power still counted, and another sleeps instead', () => {
     const m = [miner({ id: 'a', ratedHashrateThs: 100, intent: sent(1, 20_000) }), miner({ id: 'b', ratedHashrateThs: 200 }), miner({ id: 'c', ratedHashrateThs: 200 })];
+    // The retry is sent but not counted on (it failed to obey once): another machine sheds in the same decision.
     const retry = decide(m, inputs({ signalCapMW: 0.0071 }), c);
-    expect(retry.commands).toEqual([{ minerId: 'a', kind: 'sleep', reason: 'retry', attempt: 2 }]);
+    expect(retry.commands).toEqual([
+      { minerId: 'a', kind: 'sleep', reason: 'retry', attempt: 2 },
+      { minerId: 'b', kind: 'sleep', reason: 'curtail', attempt: 1 },
+    ]);
+    expect(retry.projectedMiningMW).toBeCloseTo(0.0035 + 0.0035 * 0.02 + 0.0035, 12);
 
     const m3 = [miner({ id: 'a', ratedHashrateThs: 100, intent: sent(3, 20_000) }), m[1] as MinerView, m[2] as MinerView];
     const failed = decide(m3, inputs({ signalCapMW: 0.0071 }), c);

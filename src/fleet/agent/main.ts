@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { softFdLimit } from '../../core/fd-limit.js';
 import { MulletError, badInput } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/time.js';
 import { parseSite } from '../../site/parse.js';
@@ -15,11 +16,14 @@ import { ModbusMeterReader, parseHostPort } from '../meter/meter-reader.js';
 import { AgentStateStore } from '../state/store.js';
 import { SiteAgent } from './agent.js';
 import { minersFromInventory } from './fleet.js';
-import { startAgentHttp, type AgentHttpServer } from './http.js';
+import { AGENT_HTTP_DEFAULTS, startAgentHttp, type AgentHttpServer } from './http.js';
 import { startMqttSignals, type MqttSignals } from './mqtt.js';
 import { fetchPrice } from './price-feed.js';
 import { NameplateTarget, PlanFileTarget, StrikeRuleTarget, type TargetProvider } from './targets.js';
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type SafeMode } from './types.js';
+
+/** Descriptors kept for the state database, meter, MQTT, stdio and the runtime. */
+const FD_RESERVE_AGENT = 64;
 
 export interface AgentRunConfig {
   siteFile: string;
@@ -36,6 +40,14 @@ export interface AgentRunConfig {
   safeMode: SafeMode;
   mqttUrl?: string;
   mqttTopic?: string;
+  /** Stable client id of the MQTT persistent session (default mullet-agent-<site>). */
+  mqttClientId?: string;
+  /** Permit a non-loopback --listen (the API has no authentication yet). */
+  allowNonLoopback?: boolean;
+  /** Host names the API may be reached by besides addresses and localhost. */
+  allowedHosts?: readonly string[];
+  /** A miner put to sleep is not woken again before this, s. */
+  minDwellS?: number;
   concurrency: number;
   callTimeoutMs: number;
   connectTimeoutMs: number;
@@ -67,6 +79,7 @@ export const AGENT_DEFAULTS = {
   confirmTimeoutS: DEFAULT_DECIDE_CONFIG.confirmTimeoutMs / 1000,
   maxAttempts: DEFAULT_DECIDE_CONFIG.maxAttempts,
   priceStaleS: 20 * 60,
+  minDwellS: DEFAULT_DECIDE_CONFIG.minDwellMs / 1000,
 };
 
 /** AI load the agent never curtails, MW at the meter: every AI load at full IT × PUE. */
@@ -117,6 +130,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     maxAttempts: c.maxAttempts,
     restoreBatchSize: c.restoreBatchSize,
     restorePacingMs: c.restorePacingS * 1000,
+    minDwellMs: (c.minDwellS ?? AGENT_DEFAULTS.minDwellS) * 1000,
   };
   let targets: TargetProvider;
   if (c.planFile !== undefined) {
@@ -140,6 +154,13 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     targets = new NameplateTarget();
   }
   const meter = c.meter ? new ModbusMeterReader({ ...parseHostPort(c.meter, '--meter', 502), timeoutMs: Math.min(c.callTimeoutMs, 2_000) }) : null;
+  // Descriptors: every device call in flight holds a socket, and the API's connections are capped;
+  // keep the rest for the database, meter, MQTT and the runtime, so idle API clients can never
+  // leave the agent blind to its miners.
+  const fdLimit = softFdLimit();
+  const apiConnections = Math.max(8, Math.min(AGENT_HTTP_DEFAULTS.maxConnections, Math.floor(fdLimit / 8)));
+  const concurrency = Math.max(1, Math.min(c.concurrency, fdLimit - apiConnections - FD_RESERVE_AGENT));
+  if (concurrency < c.concurrency) log(`concurrency lowered from ${c.concurrency} to ${concurrency}: ulimit -n is ${fdLimit} (API capped at ${apiConnections} connections, ${FD_RESERVE_AGENT} kept in reserve)`);
   const store = AgentStateStore.open(resolve(c.cwd, c.dbFile), clock.nowMs());
   let agent: SiteAgent;
   let http: AgentHttpServer;
@@ -152,7 +173,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       clock,
       targets,
       meter,
-      concurrency: c.concurrency,
+      concurrency,
       callTimeoutMs: c.callTimeoutMs,
       tickMs: c.tickS * 1000,
       // A signal within one tick period of the last full read decides on it (commanded miners are re-read anyway).
@@ -160,13 +181,13 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       verifyWaitMs: Math.min(decide.confirmTimeoutMs, 10_000),
       log,
     });
-    http = await startAgentHttp(agent, listen);
+    http = await startAgentHttp(agent, listen, { maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, allowedHosts: c.allowedHosts ?? [], log });
   } catch (err) {
     store.close();
     await meter?.close();
     throw err;
   }
-  const mqtt = c.mqttUrl ? startMqttSignals(agent, { url: c.mqttUrl, topic: c.mqttTopic ?? `mullet/${site.name}/dr`, log }) : null;
+  const mqtt = c.mqttUrl ? startMqttSignals(agent, { url: c.mqttUrl, topic: c.mqttTopic ?? `mullet/${site.name}/dr`, clientId: c.mqttClientId ?? `mullet-agent-${site.name}`, log }) : null;
   log(`agent for site '${site.name}': ${miners.length} miners, import limit ${site.interconnect.importLimitMW} MW, AI ${aiMW.toFixed(3)} MW, target ${targets.source}, safe mode ${c.safeMode}; API ${http.url}`);
   let closed = false;
   return {

@@ -159,6 +159,10 @@ export function agentMetrics(): {
   tickDuration: Histogram;
   lastTickSeconds: Gauge;
   signals: Counter;
+  implausible: Counter;
+  brokenPromises: Counter;
+  meterOverLimit: Counter;
+  mqttDropped: Counter;
 } {
   const registry = new MetricsRegistry();
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -177,6 +181,10 @@ export function agentMetrics(): {
     tickDuration: registry.histogram('mullet_agent_tick_duration_seconds', 'Duration of one read-decide-write-verify tick, seconds.', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
     lastTickSeconds: registry.gauge('mullet_agent_last_tick_duration_seconds', 'Duration of the last tick, seconds.'),
     signals: registry.counter('mullet_agent_signals_total', 'Curtailment signals received, by kind, source and whether new.'),
+    implausible: registry.counter('mullet_agent_implausible_readings_total', 'Readings outside physical bounds, not believed, by source (miner, meter).'),
+    brokenPromises: registry.counter('mullet_agent_broken_promises_total', 'Commands a miner acknowledged but was later read not obeying, by kind (observed-over-commanded: still drawing after the grace; relapse: a proven sleep undone).'),
+    meterOverLimit: registry.counter('mullet_agent_meter_over_limit_total', 'Meter readings above the import limit between ticks (each one starts a tick at once).'),
+    mqttDropped: registry.counter('mullet_mqtt_broker_dropped_messages_total', 'Messages the MQTT broker reports it dropped since the agent subscribed ($SYS/broker/publish/messages/dropped).'),
   };
 }
 export type AgentMetrics = ReturnType<typeof agentMetrics>;

@@ -15,33 +15,28 @@ import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
 import type { AgentStateStore, SignalKind, SignalRecord } from '../state/store.js';
 
-const signalId = z
+export const signalId = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@\-/]*$/, 'must be letters, digits and _ . : @ - / (at most 128)');
 
-const curtailFields = {
+export const curtailFields = {
   id: signalId.optional(),
   mw: z.number().positive('must be > 0').optional(),
   pct: z.number().gt(0, 'must be > 0').max(100, 'must be <= 100').optional(),
   all: z.literal(true).optional(),
 };
 
-function exactlyOne(v: { mw?: number | undefined; pct?: number | undefined; all?: true | undefined }): boolean {
+export function exactlyOne(v: { mw?: number | undefined; pct?: number | undefined; all?: true | undefined }): boolean {
   return [v.mw !== undefined, v.pct !== undefined, v.all !== undefined].filter(Boolean).length === 1;
 }
-const ONE_OF = { message: 'give exactly one of mw, pct or all', path: ['mw'] };
+export const ONE_OF = { message: 'give exactly one of mw, pct or all', path: ['mw'] };
 
 /** POST /v1/curtail body. */
 export const curtailRequestSchema = z.strictObject(curtailFields).refine(exactlyOne, ONE_OF);
 /** POST /v1/restore body. */
 export const restoreRequestSchema = z.strictObject({ id: signalId.optional() });
-/** MQTT payload: the same JSON with an `action`. */
-export const mqttSignalSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('curtail'), ...curtailFields }).refine(exactlyOne, ONE_OF),
-  z.strictObject({ action: z.literal('restore'), id: signalId.optional() }),
-]);
 
 export type CurtailRequest = z.infer<typeof curtailRequestSchema>;
 
@@ -105,15 +100,20 @@ export class SignalBook {
    * Records a signal (or returns the first record for a repeated id). `currentMiningMW` is the
    * baseline a fresh curtail chain starts from.
    */
-  receive(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean } {
+  receive(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean; superseded: SignalRecord[] } {
+    return this.store.transaction(() => this.receiveInTx(spec, id, source, nowMs, currentMiningMW));
+  }
+
+  private receiveInTx(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean; superseded: SignalRecord[] } {
     const sid = id ?? `sig-${randomUUID()}`;
     const request = canonicalRequest(spec);
     const existing = this.store.getSignal(sid);
     if (existing) {
       if (existing.kind !== spec.kind || existing.request !== request) throw new SignalConflictError(sid, `${existing.kind} ${existing.request}`, `${spec.kind} ${request}`);
-      return { record: existing, duplicate: true };
+      return { record: existing, duplicate: true, superseded: [] };
     }
-    for (const a of this.store.activeSignals()) this.store.putSignal({ ...a, state: 'superseded', supersededBy: sid });
+    const superseded = this.store.activeSignals().map((a): SignalRecord => ({ ...a, state: 'superseded', supersededBy: sid }));
+    for (const a of superseded) this.store.putSignal(a);
     let capMW: number | null = null;
     let baselineMW: number | null = null;
     if (spec.kind === 'curtail') {
@@ -139,10 +139,11 @@ export class SignalBook {
       minersConfirmed: 0,
       minersFailed: 0,
       minersUnreachable: 0,
+      shortfallMW: null,
       supersededBy: null,
     };
     this.store.putSignal(record);
-    return { record, duplicate: false };
+    return { record, duplicate: false, superseded };
   }
 
   /** The signal still waiting for confirmation (at most one: newer ones supersede older). */
@@ -159,21 +160,36 @@ export class SignalBook {
   }
 }
 
-/** Signal timing as the CLI prints it (ISO at the edge, ms inside). */
-export function signalTiming(r: SignalRecord): {
-  id: string;
-  kind: SignalKind;
-  request: unknown;
-  state: string;
-  capMW: number | null;
-  signalReceivedAt: string;
-  firstCommandAt: string | null;
-  confirmedAt: string | null;
-  elapsedMs: number | null;
-  commandsSent: number;
-  miners: { confirmed: number; failed: number; unreachable: number };
-  supersededBy: string | null;
-} {
+/**
+ * Signal timing as the API returns it and the CLI prints it (ISO at the edge, ms inside): one
+ * schema for both ends of the wire.
+ */
+export const signalTimingSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['curtail', 'restore']),
+  request: z.unknown(),
+  /** active | confirmed | unmet | superseded */
+  state: z.enum(['active', 'confirmed', 'unmet', 'superseded']),
+  capMW: z.number().nullable(),
+  signalReceivedAt: z.string(),
+  firstCommandAt: z.string().nullable(),
+  confirmedAt: z.string().nullable(),
+  elapsedMs: z.number().nullable(),
+  commandsSent: z.number(),
+  miners: z.object({ confirmed: z.number(), failed: z.number(), unreachable: z.number() }),
+  /** Mining MW above the cap that nothing left could shed (state unmet), else null. */
+  shortfallMW: z.number().nullable(),
+  supersededBy: z.string().nullable(),
+});
+export type SignalTiming = z.infer<typeof signalTimingSchema>;
+
+/** Reply of POST /v1/curtail, POST /v1/restore and GET /v1/signals/ID. */
+export const signalReplySchema = z.object({ duplicate: z.boolean().optional(), signal: signalTimingSchema });
+
+/** Error body of every API route. */
+export const apiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), where: z.string().optional() }) });
+
+export function signalTiming(r: SignalRecord): SignalTiming {
   return {
     id: r.id,
     kind: r.kind,
@@ -186,7 +202,7 @@ export function signalTiming(r: SignalRecord): {
     elapsedMs: r.confirmedAtMs === null ? null : r.confirmedAtMs - r.receivedAtMs,
     commandsSent: r.commandsSent,
     miners: { confirmed: r.minersConfirmed, failed: r.minersFailed, unreachable: r.minersUnreachable },
+    shortfallMW: r.shortfallMW,
     supersededBy: r.supersededBy,
   };
 }
-export type SignalTiming = ReturnType<typeof signalTiming>;

@@ -23,6 +23,13 @@ export interface MinerIntent {
   failedAtMs?: number;
   /** Set when the last send itself failed (no need to wait for the confirm window: retry now). */
   lastError?: string;
+  /** When a read first showed it in effect, UTC ms (a later read showing otherwise is a relapse). */
+  confirmedAtMs?: number;
+  /**
+   * Power the miner was counted at when the command was sent, W (device side). Until the meter has
+   * had time to see the change (`meterLagMs`) metered load is explained up to this level.
+   */
+  fromW?: number;
 }
 
 /** One miner's telemetry as the decision needs it (a subset of capabilities.Telemetry). */
@@ -31,6 +38,8 @@ export interface MinerReading {
   hashrateThs: number;
   /** Reported power, W; null when the device reports none. */
   powerW: number | null;
+  /** Set when the device reported something physically impossible: nothing in it is believed. */
+  implausible?: string;
 }
 
 /** What the agent knows about one miner at the start of a decision. */
@@ -50,6 +59,8 @@ export interface MinerView {
   powerTargetW: number | null;
   /** This tick's reading; null when the read failed (unreachable: state unknown). */
   reading: MinerReading | null;
+  /** When `reading` was taken, UTC ms (compared with the intent's send time: observed outranks commanded). */
+  readAtMs: number;
   intent: MinerIntent | null;
 }
 
@@ -95,6 +106,36 @@ export interface DecideConfig {
   sleepPowerFraction: number;
   /** Hashrate at or below this fraction of nameplate counts as not hashing. */
   zeroHashFraction: number;
+  /**
+   * A sleep is believed only while the device reports at most this fraction of nameplate power
+   * (firmware that reports power): 'sleeping' at 60 % of nameplate is a contradiction, counted awake.
+   */
+  standbyPowerFraction: number;
+  /**
+   * A pending sleep is counted at its commanded level only this long after the send, ms; a read
+   * later than that which shows the miner drawing counts at what it draws (observed outranks
+   * commanded), the command is drift and another machine is curtailed in the same tick.
+   */
+  commandGraceMs: number;
+  /** A sleep seen undone within this long of its confirmation is a relapse (drift), not a fresh start, ms. */
+  relapseWindowMs: number;
+  /**
+   * A machine the agent put to sleep is not woken again before this long has passed, ms (bounds
+   * how often signals can flip the same machines; restores wait for it). Curtailment for the import
+   * limit is never delayed by it: recently woken machines are only curtailed last.
+   */
+  minDwellMs: number;
+  /** After a command takes effect the meter may still show the old level for this long, ms. */
+  meterLagMs: number;
+  /** A device power reading above this multiple of nameplate is implausible (counted at nameplate, never believed). */
+  maxPowerReadingFactor: number;
+  /** A hashrate reading above this multiple of nameplate is implausible. */
+  maxHashrateFactor: number;
+  /**
+   * A site meter reading above this multiple of the most the site could draw (AI + other + every
+   * miner at nameplate, and at least the import limit) is implausible: ignored, an event raised.
+   */
+  maxMeterFactor: number;
 }
 
 export const DEFAULT_DECIDE_CONFIG: Omit<DecideConfig, 'importLimitMW' | 'aiMW'> = {
@@ -112,6 +153,14 @@ export const DEFAULT_DECIDE_CONFIG: Omit<DecideConfig, 'importLimitMW' | 'aiMW'>
   restoreDeadbandMW: 0.005,
   sleepPowerFraction: 0.02,
   zeroHashFraction: 0.01,
+  standbyPowerFraction: 0.1,
+  commandGraceMs: 5_000,
+  relapseWindowMs: 10 * 60_000,
+  minDwellMs: 60_000,
+  meterLagMs: 5_000,
+  maxPowerReadingFactor: 2,
+  maxHashrateFactor: 3,
+  maxMeterFactor: 2,
 };
 
 export interface MeterInput {
@@ -129,14 +178,16 @@ export interface DecideInputs {
   /** Fresh site meter reading, or null (none configured, stale or failed). */
   meter: MeterInput | null;
   /**
-   * Unexplained metered load found earlier in this tick, MW, used when `meter` is null: a reading
-   * taken before this tick's commands would otherwise look like new load once miners sleep.
+   * Unexplained metered load at the last good meter reading, MW: used when `meter` is null, and as
+   * a floor while recent commands may not show on the meter yet.
    */
   carriedMeterExcessMW?: number;
   /** Mining MW verified safe on the last tick with a fresh target; what 'hold' holds. Null before any. */
   lastSafeMW: number | null;
   /** When the last restore batch was sent, UTC ms; null when never. */
   lastRestoreBatchAtMs: number | null;
+  /** More named bounds on mining MW (reserve floors, feeder limits, ...), beside the built-in ones. */
+  limits?: readonly MiningLimit[];
 }
 
 export interface Command {
@@ -150,8 +201,20 @@ export interface Command {
   attempt: number;
 }
 
-/** Which bound set the allowed mining MW. */
-export type LimitedBy = 'target' | 'safe-mode' | 'import-limit' | 'signal';
+/**
+ * A named bound on mining MW at the meter in one tick: the plan/rule `target` (or `safe-mode`), the
+ * `import-limit` headroom, a `signal` cap, and whatever a caller adds (`reserve-floor`, a feeder
+ * limit, ...). `hard` upper bounds (the import limit) win over every lower bound.
+ */
+export interface MiningLimit {
+  name: string;
+  bound: 'upper' | 'lower';
+  mw: number;
+  hard?: boolean;
+}
+
+/** Which bound set the allowed mining MW: a limit's name. */
+export type LimitedBy = string;
 
 /** Per-state MW at the meter, for status and metrics. */
 export type StateMW = Record<MinerState | 'failed' | 'unreachable', number>;
@@ -164,6 +227,8 @@ export interface Decision {
   newlyConfirmed: string[];
   allowedMiningMW: number;
   limitedBy: LimitedBy;
+  /** Every bound this decision considered, the binding one named by `limitedBy`. */
+  limits: MiningLimit[];
   /** The target the plan/rule/safe mode asked for, MW (before the import limit and signal). */
   targetMW: number;
   /** Import limit − AI − other − margin − unexplained metered load, MW. */
@@ -178,8 +243,16 @@ export interface Decision {
   meterExcessMW: number;
   /** MW above the allowed level nothing left can shed (everything curtailable is already curtailed). */
   shortfallMW: number;
-  /** Restores held back by pacing or batch size this decision. */
+  /** Restores held back by pacing, batch size or the minimum dwell this decision. */
   restoreDeferred: number;
+  /** Of those, machines asleep for less than the minimum dwell. */
+  dwellDeferred: number;
+  /** Earliest time a deferred restore may go, UTC ms; null when none is deferred. */
+  nextRestoreAtMs: number | null;
+  /** Miners whose command read back not in effect after its grace: counted at what they draw. */
+  observedOverCommanded: string[];
+  /** Miners whose confirmed sleep was later seen undone (counted awake, retried as drift). */
+  relapsed: string[];
   /** Commands in flight (pending, within their confirm window). */
   pending: number;
   /** Safe mode in force and why, or null. */

@@ -1,4 +1,5 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { softFdLimit } from '../../core/fd-limit.js';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -68,15 +69,7 @@ export const FD_RESERVE = 4096;
 
 /** Listener budget per process from the soft `ulimit -n` (minus FD_RESERVE; at least 256). */
 export function defaultListenersPerProcess(): number {
-  let limit = 1024;
-  try {
-    const out = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 5_000 }).trim();
-    limit = out === 'unlimited' ? 1_048_576 : Number(out);
-  } catch {
-    // Keep the conservative default.
-  }
-  if (!Number.isFinite(limit) || limit <= 0) limit = 1024;
-  return Math.max(256, limit - FD_RESERVE);
+  return Math.max(256, softFdLimit() - FD_RESERVE);
 }
 
 /** Plans the fleet: one spec per miner, in address order. */

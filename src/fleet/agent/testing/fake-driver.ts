@@ -3,7 +3,7 @@
  * changes state instantly on command (or ignores sleep, or fails), counts every call.
  */
 import { MulletError } from '../../../core/errors.js';
-import type { Capability, CommandReadBack, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
+import type { Capability, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
 import type { AgentMiner } from '../fleet.js';
 
 export interface FakeMinerOptions {
@@ -17,8 +17,14 @@ export interface FakeMinerOptions {
   unreachable?: boolean;
   /** Report 'unknown' with zero hashrate while asleep (like Braiins legacy after a restart). */
   ambiguousSleep?: boolean;
-  /** sleep() returns the hashrate read right after it, as drivers that read on the command's connection do. */
-  readBackOnSleep?: boolean;
+  /** Reports this hashrate instead of the truth (negative, absurd: a lying device). */
+  reportHashrateThs?: number;
+  /** Reports this power instead of the truth, W. */
+  reportPowerW?: number;
+  /** Reports 'sleeping' with zero hashrate while really mining (the full read lies too: only the meter can tell). */
+  liesAsleep?: boolean;
+  /** Like liesAsleep, but only once it has been told to sleep (acknowledges, reports asleep, keeps drawing). */
+  liesAfterSleep?: boolean;
 }
 
 export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTargetable {
@@ -45,10 +51,17 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
     this.calls.read++;
     if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
     const mining = this.state === 'mining' || this.state === 'tuning';
-    const state: MinerState = this.state === 'sleeping' && this.o.ambiguousSleep ? 'unknown' : this.state;
+    let state: MinerState = this.state === 'sleeping' && this.o.ambiguousSleep ? 'unknown' : this.state;
+    let hashrateThs = mining ? (this.o.ratedHashrateThs * this.targetW) / this.o.ratedPowerW : 0;
+    let powerW: number | null = mining ? this.targetW : this.state === 'sleeping' ? 30 : this.targetW;
+    if (this.o.liesAsleep || (this.o.liesAfterSleep && this.calls.sleep > 0)) {
+      state = 'sleeping';
+      hashrateThs = 0;
+      powerW = null;
+    }
     return Promise.resolve({
-      hashrateThs: mining ? (this.o.ratedHashrateThs * this.targetW) / this.o.ratedPowerW : 0,
-      powerW: mining ? this.targetW : this.state === 'sleeping' ? 30 : this.targetW,
+      hashrateThs: this.o.reportHashrateThs ?? hashrateThs,
+      powerW: this.o.reportPowerW ?? powerW,
       state,
       tempsC: [],
       fansRpm: [],
@@ -57,11 +70,16 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
     });
   }
 
-  sleep(): Promise<CommandReadBack | undefined> {
+  sleep(): Promise<void> {
     this.calls.sleep++;
     if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
     if (!this.o.ignoreSleep) this.state = 'sleeping';
-    return Promise.resolve(this.o.readBackOnSleep ? { hashrateThs: this.state === 'sleeping' ? 0 : this.o.ratedHashrateThs } : undefined);
+    return Promise.resolve();
+  }
+
+  /** What the miner really draws, W (ground truth for tests). */
+  truePowerW(): number {
+    return this.state === 'mining' || this.state === 'tuning' || this.state === 'waking' ? this.targetW : this.state === 'sleeping' ? 30 : this.o.ratedPowerW;
   }
 
   wake(): Promise<void> {
