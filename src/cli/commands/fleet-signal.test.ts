@@ -42,6 +42,7 @@ function timing(state: string, extra: Record<string, unknown> = {}) {
     elapsedMs: state === 'confirmed' ? 1234 : null,
     commandsSent: 100,
     miners: { confirmed: state === 'confirmed' ? 99 : 0, failed: state === 'confirmed' ? 1 : 0, unreachable: 0 },
+    shortfallMW: null,
     supersededBy: null,
     ...extra,
   };
@@ -96,6 +97,45 @@ describe('mullet fleet curtail / restore', () => {
     const s = await runCapture(['fleet', 'curtail', '--all', '--agent', sup.url]);
     expect(s.code).toBe(1);
     expect(s.err).toMatch(/superseded by dr-2/);
+  });
+
+  it('keeps waiting through an agent restart (connection refused while it is down) until --timeout-s', async () => {
+    // The agent answers the POST, then goes down for ~1.5 s, then comes back with the signal confirmed.
+    let up = true;
+    const server = http.createServer((req, res) => {
+      if (!up) {
+        res.destroy();
+        return;
+      }
+      let n = 0;
+      req.on('data', () => n++);
+      req.on('end', () => {
+        const post = req.method === 'POST';
+        res.writeHead(post ? 202 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(post ? { duplicate: false, signal: timing('active') } : { signal: timing('confirmed') }));
+        if (post) {
+          // Down: new connections refused until it comes back on the same port.
+          up = false;
+          const port = (server.address() as AddressInfo).port;
+          server.closeAllConnections();
+          server.close(() => setTimeout(() => server.listen(port, '127.0.0.1', () => (up = true)), 1_500));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    servers.push(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const r = await runCapture(['fleet', 'curtail', '--all', '--id', 'dr-1', '--agent', url, '--json', '--timeout-s', '20']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ state: 'confirmed' });
+    expect(r.err).toMatch(/asking again in \d+ ms \(same id dr-1\)/);
+  });
+
+  it('an unmet signal (a shortfall nothing could shed) exits 1 and says so', async () => {
+    const agent = await stubAgent(() => ({ status: 200, body: { signal: timing('unmet', { shortfallMW: 0.35, miners: { confirmed: 10, failed: 2, unreachable: 0 } }) } }));
+    const r = await runCapture(['fleet', 'curtail', '--all', '--agent', agent.url]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/UNMET: 0\.350 MW of mining above the cap .*\(2 miners failed/);
   });
 
   it('retries a transient failure with the same id', async () => {

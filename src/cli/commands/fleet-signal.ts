@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { badInput, describeError, MulletError } from '../../core/errors.js';
-import type { SignalTiming } from '../../fleet/agent/signals.js';
+import { apiErrorSchema, signalReplySchema, type SignalTiming } from '../../fleet/agent/signals.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, printJson } from '../output.js';
 
@@ -13,23 +12,6 @@ import { fmt, printJson } from '../output.js';
 const DEFAULT_AGENT = 'http://127.0.0.1:8420';
 /** Longest single long-poll; the loop repeats it until --timeout-s. */
 const POLL_MS = 25_000;
-
-const timingSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['curtail', 'restore']),
-  request: z.unknown(),
-  state: z.string(),
-  capMW: z.number().nullable(),
-  signalReceivedAt: z.string(),
-  firstCommandAt: z.string().nullable(),
-  confirmedAt: z.string().nullable(),
-  elapsedMs: z.number().nullable(),
-  commandsSent: z.number(),
-  miners: z.object({ confirmed: z.number(), failed: z.number(), unreachable: z.number() }),
-  supersededBy: z.string().nullable(),
-});
-const replySchema = z.object({ duplicate: z.boolean().optional(), signal: timingSchema });
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), where: z.string().optional() }) });
 
 async function call(io: CliIo, base: string, path: string, init: { method: 'GET' | 'POST'; body?: unknown }, timeoutMs: number): Promise<{ duplicate: boolean; signal: SignalTiming }> {
   const url = new URL(path, base).toString();
@@ -52,12 +34,12 @@ async function call(io: CliIo, base: string, path: string, init: { method: 'GET'
     throw new MulletError('PARSE', `HTTP ${res.status} with a body that is not JSON (is this a Mullet agent?)`, { where: url, cause: err });
   }
   if (res.status >= 400) {
-    const e = errorSchema.safeParse(body);
+    const e = apiErrorSchema.safeParse(body);
     const msg = e.success ? e.data.error.message : `HTTP ${res.status}`;
     if (res.status === 400 || res.status === 409) throw badInput(msg, e.success && e.data.error.where ? `agent: ${e.data.error.where}` : 'agent');
     throw new MulletError(res.status === 404 ? 'NOT_FOUND' : 'PROTOCOL', msg, { where: url, transient: res.status >= 500 });
   }
-  const r = replySchema.safeParse(body);
+  const r = signalReplySchema.safeParse(body);
   if (!r.success) throw new MulletError('PARSE', 'unexpected reply from the agent', { where: url });
   return { duplicate: r.data.duplicate ?? false, signal: r.data.signal };
 }
@@ -76,27 +58,42 @@ async function sendAndWait(args: ParsedArgs, io: CliIo, path: '/v1/curtail' | '/
   const id = opt.str(args, 'id') ?? `cli-${randomUUID()}`;
   const left = (): number => Math.max(1, deadline - Date.now());
 
-  let sent: { duplicate: boolean; signal: SignalTiming } | undefined;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      sent = await call(io, base, path, { method: 'POST', body: { ...body, id } }, Math.min(10_000, left()));
-      break;
-    } catch (err) {
-      const transient = err instanceof MulletError && err.transient;
-      if (!transient || attempt >= 3 || left() <= 1) throw err;
-      io.stderr(`mullet: ${describeError(err)}; retrying with the same id ${id}\n`);
-      await new Promise((r) => setTimeout(r, 250 * attempt));
+  // Transient failures (agent restarting, connection reset, a 5xx) are retried with the same id
+  // until --timeout-s: the id makes a repeated POST harmless, and a GET never acts.
+  const retrying = async (what: string, fn: (ms: number) => Promise<{ duplicate: boolean; signal: SignalTiming }>): Promise<{ duplicate: boolean; signal: SignalTiming }> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(left());
+      } catch (err) {
+        const transient = err instanceof MulletError && err.transient;
+        if (!transient || left() <= 1) throw err;
+        const backoffMs = Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
+        io.stderr(`mullet: ${describeError(err)}; ${what} again in ${backoffMs} ms (same id ${id})\n`);
+        await new Promise((r) => setTimeout(r, Math.min(backoffMs, left())));
+      }
     }
-  }
+  };
+  const sent = await retrying('sending', (ms) => call(io, base, path, { method: 'POST', body: { ...body, id } }, Math.min(10_000, ms)));
   if (sent.duplicate) io.stderr(`mullet: the agent already had signal ${id}; not sent again\n`);
   let t = sent.signal;
   while (t.state === 'active' && left() > 1) {
-    const wait = Math.min(POLL_MS, left());
-    t = (await call(io, base, `/v1/signals/${encodeURIComponent(id)}?waitMs=${wait}`, { method: 'GET' }, wait + 5_000)).signal;
+    t = (
+      await retrying('asking', (ms) => {
+        const wait = Math.min(POLL_MS, ms);
+        return call(io, base, `/v1/signals/${encodeURIComponent(id)}?waitMs=${wait}`, { method: 'GET' }, wait + 5_000);
+      })
+    ).signal;
   }
   if (opt.bool(args, 'json')) printJson(io, { ...t, duplicate: sent.duplicate });
   if (t.state === 'active') {
     io.stderr(`mullet: signal ${id} not confirmed within ${timeoutS} s (${t.commandsSent} commands so far); the agent keeps working on it\n`);
+    return 1;
+  }
+  if (t.state === 'unmet') {
+    io.stderr(
+      `mullet: signal ${id} settled UNMET: ${fmt(t.shortfallMW ?? 0, 3)} MW of mining above the cap that nothing left can shed ` +
+        `(${t.miners.failed} miners failed, ${t.miners.unreachable} unreachable); the agent keeps the cap and retries failed miners later\n`,
+    );
     return 1;
   }
   if (t.state === 'superseded') {
