@@ -85,12 +85,24 @@ export interface StatusReader {
   readTelemetry(opts?: CallOptions): Promise<Telemetry>;
 }
 
+/**
+ * A status read a driver made on the command's own connection right after it (one TCP handshake
+ * instead of two): the same state logic as `readTelemetry` — work mode and hashrate together, never
+ * one channel's zero on its own — so the agent weighs it like any other read.
+ */
+export interface StatusReadBack {
+  state: MinerState;
+  hashrateThs: number;
+  /** W; null when that channel reports none. */
+  powerW: number | null;
+}
+
 export interface Sleepable {
   /**
-   * Hashboards off; resolves when the device accepted the command (not when it is asleep: verify
-   * with a full status read — one channel's zero hashrate is never proof on its own).
+   * Hashboards off; resolves when the device accepted the command (not when it is asleep: verify by
+   * reading). A driver that could read the full status on the same connection returns it.
    */
-  sleep(opts?: CallOptions): Promise<void>;
+  sleep(opts?: CallOptions): Promise<StatusReadBack | undefined>;
   /** Back to mining at the previous setting; resolves on acceptance (the ramp takes minutes). */
   wake(opts?: CallOptions): Promise<void>;
 }

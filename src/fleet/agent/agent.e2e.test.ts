@@ -174,6 +174,44 @@ describe('agent against the simulator: faults and safety', () => {
     expect(trueMiningMW(truth)).toBeLessThanOrEqual((done?.capMW ?? 0) * 1.005);
   });
 
+  it('a stock Antminer whose summary.cgi says 0 while it keeps hashing is never confirmed asleep: others shed for it', async () => {
+    const s = await site('127.30.13.0/24', 20, { mix: 'antminer-stock:1' });
+    const order = leastEfficientFirst(s.agentMiners());
+    const liar = order[0] as AgentMiner;
+    await s.fleet.addFault(liar.host, { kind: 'lie-summary' });
+    await s.fleet.addFault(liar.host, { kind: 'ignore-sleep', count: 100 });
+    const { agent } = s.agent({ decide: { maxAttempts: 3 } });
+    running(agent);
+    await agent.tick('start');
+    const { record } = agent.receiveSignal({ kind: 'curtail', mw: (liar.ratedPowerW * 0.5) / 1e6 }, 'lie-1', 'test');
+    const done = await agent.waitForSignal(record.id, 30_000);
+    expect(done).toMatchObject({ state: 'confirmed', minersFailed: 1 });
+    const truth = await s.truth();
+    expect(truth.find((t) => t.ip === liar.host)?.state).toBe('mining');
+    expect(trueMiningMW(truth)).toBeLessThanOrEqual((done?.capMW ?? 0) * 1.005);
+  });
+
+  it('a miner that reports asleep in every read while hashing is found by the meter: others shed until the site is under its limit', async () => {
+    const probe = await SimSite.start({ miners: 20, cidr: '127.30.14.0/24' });
+    const ratedMW = probe.inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
+    await probe.close();
+    // Limit: AI + all but ~two machines' worth.
+    const limit = Number((2.5 + ratedMW - 0.006).toFixed(6));
+    const s = await site('127.30.14.0/24', 20, { importLimitMW: limit });
+    const liar = leastEfficientFirst(s.agentMiners())[0] as AgentMiner;
+    await s.fleet.addFault(liar.host, { kind: 'fake-sleep' });
+    const { agent } = s.agent({ meter: s.meterReader(), decide: { meterLagMs: 0 } });
+    running(agent);
+    for (let i = 0; i < 100; i++) {
+      const p = await s.fleet.sitePower();
+      if (p.totalW / 1e6 <= limit) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const p = await s.fleet.sitePower();
+    expect(p.totalW / 1e6).toBeLessThanOrEqual(limit);
+    expect((await s.truth()).find((t) => t.ip === liar.host)?.state).toBe('mining');
+  });
+
   it('a miner that settles above its power target is drift: retried, failed, and others shed instead', async () => {
     // Whatsminer floors are not reported: the driver assumes half of nameplate, the device clamps higher.
     const s = await site('127.30.12.0/24', 30, { mix: 'whatsminer-v2:1,antminer-stock:1', models: 'm60s:1,s19xp:1' });

@@ -67,6 +67,20 @@ describe('SiteAgent tick', () => {
     expect(agent.metrics.registry.render()).toMatch(/mullet_fleet_miners\{state="failed"\} 1/);
   });
 
+  it("a status read on the command's own connection is the read-back; one still hashing is counted and others shed", async () => {
+    const quiet = fakeFleet(3, { readBackOnSleep: true }, 'q');
+    const stubborn = fakeFleet(1, { readBackOnSleep: true, ignoreSleep: true, ratedHashrateThs: 100 }, 's');
+    const { agent } = setup([...quiet, ...stubborn], { decide: { maxAttempts: 2 } });
+    await agent.tick('start');
+    agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-rb', 'test');
+    await agent.tick('signal');
+    // The start-up read only: the read-back rode on the command.
+    for (const m of quiet) expect(fake(m).calls.read).toBe(1);
+    const s = fake(stubborn[0] as AgentMiner);
+    expect(s.calls.sleep).toBe(2);
+    expect(agent.signals.get('dr-rb')).toMatchObject({ state: 'unmet', minersConfirmed: 3, minersFailed: 1 });
+  });
+
   it('an unreachable miner counts at full power and others shed for it', async () => {
     const gone = fakeFleet(1, { unreachable: true, ratedPowerW: 5000 }, 'gone');
     const up = fakeFleet(4, { ratedPowerW: 2000 }, 'up');

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions } from '../capabilities.js';
+import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type StatusReadBack } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import { isMinerError } from '../protocols/errors.js';
 import type { AgentStateStore, CommandRecord, SignalRecord } from '../state/store.js';
@@ -416,22 +416,21 @@ export class SiteAgent {
     };
   }
 
-  /** Sends one command; returns the power target applied (targets) or null. */
-  private async sendOne(s: Slot, c: Command): Promise<number | null> {
+  /** Sends one command; returns the power target applied (targets) and a status read made on the command's connection (sleep). */
+  private async sendOne(s: Slot, c: Command): Promise<{ appliedW: number | null; readBack?: StatusReadBack | undefined }> {
     const d = s.m.driver;
     const opts = this.callOpts();
     switch (c.kind) {
       case 'sleep':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot sleep', { where: s.m.host });
-        await d.sleep(opts);
-        return null;
+        return { appliedW: null, readBack: await d.sleep(opts) };
       case 'wake':
         if (!canSleep(d)) throw new MulletError('UNSUPPORTED', 'cannot wake', { where: s.m.host });
         await d.wake(opts);
-        return null;
+        return { appliedW: null };
       case 'target': {
         if (!canTargetPower(d) || c.targetW === undefined) throw new MulletError('UNSUPPORTED', 'cannot take a power target', { where: s.m.host });
-        return (await d.setPowerTargetW(c.targetW, opts)).appliedW;
+        return { appliedW: (await d.setPowerTargetW(c.targetW, opts)).appliedW };
       }
     }
   }
@@ -474,21 +473,23 @@ export class SiteAgent {
         const s = this.byId.get(c.minerId) as Slot;
         started[i] = this.o.clock.nowMs();
         const t0 = performance.now();
-        let appliedW: number | null;
+        let sent: Awaited<ReturnType<SiteAgent['sendOne']>>;
         try {
-          appliedW = await this.sendOne(s, c);
+          sent = await this.sendOne(s, c);
         } finally {
           latency[i] = performance.now() - t0;
         }
         if (!this.stopped) {
           try {
-            const reading = await this.readOne(s);
+            // A status the driver read on the command's connection is a read like any other
+            // (state, mode and hashrate together, weighed by the same rules); otherwise read now.
+            const reading = sent.readBack ?? (await this.readOne(s));
             readback[i] = { reading, atMs: this.o.clock.nowMs() };
           } catch (error) {
             readback[i] = { reading: null, atMs: this.o.clock.nowMs(), error };
           }
         }
-        return appliedW;
+        return sent.appliedW;
       },
       this.o.hardStop,
     );

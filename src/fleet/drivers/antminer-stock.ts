@@ -1,4 +1,4 @@
-import type { Capability, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
+import type { Capability, StatusReadBack, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, Sleepable, StatusReader, Telemetry } from '../capabilities.js';
 import type { CallOptions } from '../protocols/call.js';
 import { AntminerWebClient, ANTMINER_HTTP_PORT, WORK_MODE, workMode } from '../protocols/antminer-web.js';
 import { cgminerCommand, section, type CgminerReply } from '../protocols/cgminer.js';
@@ -66,7 +66,7 @@ export function parseBmminerStats(body: Obj, where: string): BmminerStats {
  * hashrate → waking (commanded on, not hashing); hashing → mining whatever the mode says, since
  * a machine still hashing still draws power.
  */
-export function antminerState(s: BmminerStats, mode: number | null): MinerState {
+export function antminerState(s: Pick<BmminerStats, 'hashrateThs' | 'mode'>, mode: number | null): MinerState {
   if (s.hashrateThs > 0) return 'mining';
   if (s.mode === MODE_SLEEP_17) return 'sleeping';
   if (mode === WORK_MODE.sleep) return 'sleeping';
@@ -128,12 +128,15 @@ export class AntminerStockDriver extends BaseDriver implements MinerDriver, Hash
   }
 
   /**
-   * Posts sleep mode. Not proof of anything: summary.cgi has been seen reporting 0 TH/s while
-   * cgminer `stats` showed 200 (bmminer restarting under the config write), so the agent proves a
-   * sleep with a full read (stats + work mode).
+   * Posts sleep mode, then reads stats.cgi's hashrate and the stored work mode on the same
+   * keep-alive connection: the state they give together (antminerState, as readTelemetry decides
+   * it) is the read-back. Never summary.cgi's rate alone: it was seen at 0 TH/s while cgminer
+   * `stats` showed 200 (bmminer restarting under the config write).
    */
-  sleep(opts?: CallOptions): Promise<void> {
-    return this.web.setWorkMode(this.call(opts), WORK_MODE.sleep);
+  async sleep(opts?: CallOptions): Promise<StatusReadBack | undefined> {
+    const rb = await this.web.setWorkModeThenReadBack(this.call(opts), WORK_MODE.sleep);
+    if (rb === null) return undefined;
+    return { state: antminerState({ hashrateThs: rb.hashrateThs, mode: null }, rb.mode), hashrateThs: rb.hashrateThs, powerW: null };
   }
 
   wake(opts?: CallOptions): Promise<void> {

@@ -164,7 +164,12 @@ export function runDriverContract(type: string, makeTarget: () => Promise<Contra
 
     test('sleep then wake are accepted (and read back when the target is stateful)', async () => {
       if (!canSleep(driver)) return;
-      await driver.sleep();
+      const readBack = await driver.sleep();
+      // A status read on the command's connection is a real reading: the simulator sleeps at once.
+      if (readBack !== undefined) {
+        expect(Number.isFinite(readBack.hashrateThs) && readBack.hashrateThs >= 0).toBe(true);
+        if (target.stateful) expect(readBack.state).toBe('sleeping');
+      }
       if (target.stateful && canReadStatus(driver)) {
         const t = await readUntil((x) => x.state === 'sleeping');
         expect(t.state).toBe('sleeping');

@@ -79,6 +79,30 @@ describe('sleep over the web CGI', () => {
     expect(s.connections).toBe(1);
   });
 
+  it('the sleep read-back is stats.cgi and the stored work mode on the same connection, never summary.cgi', async () => {
+    const asleepStats = '{"STATUS":{"STATUS":"S","Msg":"stats"},"STATS":[{"rate_5s":0,"rate_unit":"GH/s"}]}';
+    const s = await startHttpReplay({
+      routes: {
+        '/cgi-bin/get_miner_conf.cgi': { body: conf.replace('"bitmain-work-mode":"0"', '"bitmain-work-mode":"1"') },
+        '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"success"}' },
+        '/cgi-bin/stats.cgi': { body: asleepStats },
+      },
+    });
+    servers.push(s);
+    const c = new AntminerWebClient({ host: s.host, port: s.port });
+    expect(await c.setWorkModeThenReadBack(startCall({ timeoutMs: 5_000 }), 1)).toEqual({ hashrateThs: 0, mode: 1 });
+    expect(s.hits.map((h) => `${h.method} ${h.path}`)).toEqual(['GET /cgi-bin/get_miner_conf.cgi', 'POST /cgi-bin/set_miner_conf.cgi', 'GET /cgi-bin/stats.cgi', 'GET /cgi-bin/get_miner_conf.cgi']);
+    expect(s.connections).toBe(1);
+  });
+
+  it('firmware without stats.cgi: the command still succeeds and the read-back is null (the agent reads back its own way)', async () => {
+    const s = await startHttpReplay({ routes: { '/cgi-bin/get_miner_conf.cgi': { body: conf }, '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"success"}' } } });
+    servers.push(s);
+    const c = new AntminerWebClient({ host: s.host, port: s.port });
+    expect(await c.setWorkModeThenReadBack(startCall({ timeoutMs: 5_000 }), 1)).toBeNull();
+    expect(s.hits.some((h) => h.path === '/cgi-bin/set_miner_conf.cgi')).toBe(true);
+  });
+
   it('a refused set_miner_conf fails the command', async () => {
     const s = await startHttpReplay({
       routes: { '/cgi-bin/get_miner_conf.cgi': { body: conf }, '/cgi-bin/set_miner_conf.cgi': { method: 'POST', body: '{"stats":"error","code":"E000","msg":"bad"}' } },

@@ -28,11 +28,12 @@
  */
 import type { Clock } from '../../core/time.js';
 import { hostPort, type CallContext, type ExchangeLimits } from './call.js';
+import { section } from './cgminer.js';
 import { MinerError } from './errors.js';
 import { DigestHttpClient, type DigestCredentials } from './http-digest.js';
 import { HttpSession, type HttpRequestSpec } from './http1.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
-import { isObj, num, type Obj } from './values.js';
+import { isObj, num, rateUnit, toThs, type Obj } from './values.js';
 
 export const ANTMINER_HTTP_PORT = 80;
 export const ANTMINER_DEFAULT_CREDS: DigestCredentials = { username: 'root', password: 'root' };
@@ -125,6 +126,29 @@ export class AntminerWebClient {
     await this.setMinerConf(ctx, confWithMode(conf, mode), session);
   }
 
+  /**
+   * setWorkMode, then stats.cgi (hashrate) and get_miner_conf.cgi (the stored work mode) on the
+   * same keep-alive connection: the evidence of a sleep without another handshake. Not summary.cgi:
+   * it was seen reporting 0 GH/s while bmminer restarted under the config write. Null when the
+   * read-back fails (firmware without stats.cgi, a server that closed): the command itself
+   * succeeded and the caller reads back its own way.
+   */
+  async setWorkModeThenReadBack(ctx: CallContext, mode: number): Promise<{ hashrateThs: number; mode: number | null } | null> {
+    const session = new HttpSession(this.o.host, this.port, this.o.limits);
+    try {
+      await this.setWorkMode(ctx, mode, session);
+      try {
+        const hashrateThs = statsCgiHashrateThs(await this.cgi(ctx, 'stats', undefined, session));
+        if (hashrateThs === null) return null;
+        return { hashrateThs, mode: workMode(await this.getMinerConf(ctx, session)) };
+      } catch {
+        return null;
+      }
+    } finally {
+      session.close();
+    }
+  }
+
   summary(ctx: CallContext): Promise<Obj> {
     return this.cgi(ctx, 'summary');
   }
@@ -132,6 +156,14 @@ export class AntminerWebClient {
   stats(ctx: CallContext): Promise<Obj> {
     return this.cgi(ctx, 'stats');
   }
+}
+
+/** STATS[0].rate_5s of a stats.cgi body in TH/s (unit from rate_unit, GH/s when absent), null if absent. */
+export function statsCgiHashrateThs(body: Obj): number | null {
+  const dev = section(body, 'STATS')[0];
+  if (!dev) return null;
+  const rate = num(dev.rate_5s);
+  return rate === null ? null : toThs(rate, rateUnit(dev.rate_unit) ?? 'GH');
 }
 
 /** The work mode in a get_miner_conf body ("miner-mode" or "bitmain-work-mode"), null if absent. */

@@ -157,3 +157,43 @@ describe('random faults', () => {
     expect(new FaultState(1, 0).takeIgnoreSleep(0)).toBe(false);
   });
 });
+
+describe('lying faults: what the miner reports against what it does', () => {
+  it('lie-summary: summary.cgi says 0 GH/s while cgminer stats shows the miner hashing', async () => {
+    const ip = ips[0] as string;
+    t.host.addFault(ip, { kind: 'lie-summary' });
+    const { reply } = await digestRequest(ip, TEST_HTTP_PORT, 'GET', '/cgi-bin/summary.cgi');
+    expect((first((JSON.parse(reply.body) as Obj).SUMMARY) as { rate_5s: number }).rate_5s).toBe(0);
+    const stats = cgJson(await api(ip, { command: 'stats' }));
+    expect(Number((stats.STATS as Obj[])[1]?.['GHS 5s'])).toBeGreaterThan(100_000);
+    expect(t.host.truth(ip)[0]?.state).toBe('mining');
+    t.host.clearFaults(ip);
+  });
+
+  it('fake-sleep: every read says asleep (work mode, zero hashrate) while the truth is full power', async () => {
+    const ip = ips[1] as string; // LuxOS
+    if (t.host.truth(ip)[0]?.state !== 'mining') {
+      t.host.act(ip, 'wake');
+      t.sim.advance(600_000);
+      await t.host.maintain();
+    }
+    expect(t.host.truth(ip)[0]?.state).toBe('mining');
+    t.host.addFault(ip, { kind: 'fake-sleep' });
+    const cfg = first(cgJson(await api(ip, { command: 'config' })).CONFIG);
+    expect(cfg.CurtailMode).toBe('Sleep');
+    const sum = first(cgJson(await api(ip, { command: 'summary' })).SUMMARY);
+    expect(Number(sum['GHS 5s'])).toBe(0);
+    expect(t.host.truth(ip)[0]).toMatchObject({ state: 'mining' });
+    expect(t.host.truth(ip)[0]?.powerW).toBeGreaterThan(3000);
+    t.host.clearFaults(ip);
+  });
+
+  it('implausible: replies report 10¹² W and a negative hashrate', async () => {
+    const ip = ips[3] as string; // Whatsminer reports Power
+    t.host.addFault(ip, { kind: 'implausible' });
+    const sum = first(cgJson(await api(ip, { cmd: 'summary' })).SUMMARY);
+    expect(Number(sum.Power)).toBe(1e12);
+    expect(Number(sum['MHS 5s'])).toBeLessThan(0);
+    t.host.clearFaults(ip);
+  });
+});

@@ -13,10 +13,18 @@ import { Rng } from './rng.js';
  *                  (also drawn at the random rate for each sleep command)
  *  - auth-expiry:  one-shot: the LuxOS session, every Whatsminer token and every digest nonce
  *                  issued so far become invalid (stale nonce → 401 stale=true)
+ * Lying devices (what the agent believes against what the miner does; until cleared or `durationMs`):
+ *  - lie-summary:  stock Antminer summary.cgi reports 0 GH/s while the miner hashes (bmminer
+ *                  restarting under a config write); cgminer `stats` tells the truth
+ *  - implausible:  every reply reports 10¹² W of power and a negative hashrate
+ *  - fake-sleep:   every read says asleep (zero hashrate, sleep mode, standby power) while the
+ *                  miner hashes at full power: only the site meter can tell
  * Per-request kinds (timeout, truncated, garbage, reboot) apply to the next `count` requests (default
  * 1) or, with `durationMs`, to every request until it passes. Durations are wall-clock ms.
  */
-export const FAULT_KINDS = ['timeout', 'refused', 'truncated', 'garbage', 'reboot', 'ignore-sleep', 'auth-expiry'] as const;
+export const FAULT_KINDS = ['timeout', 'refused', 'truncated', 'garbage', 'reboot', 'ignore-sleep', 'auth-expiry', 'lie-summary', 'implausible', 'fake-sleep'] as const;
+/** Faults that change what the miner reports, not how it answers. */
+export type LyingFault = 'lie-summary' | 'implausible' | 'fake-sleep';
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which listener a per-request fault applies to (stock Antminers have two). */
@@ -134,6 +142,10 @@ export class FaultState {
       case 'garbage':
         return { kind };
       case 'ignore-sleep':
+      case 'lie-summary':
+      case 'implausible':
+      case 'fake-sleep':
+        // Not drawn at random (RANDOM_WEIGHTS has no such entry).
         return { kind: 'timeout' };
     }
   }
@@ -150,6 +162,12 @@ export class FaultState {
       return true;
     }
     return this.rate > 0 && this.rng.next() < this.rate;
+  }
+
+  /** True while a lying fault of this kind is active. */
+  lies(kind: LyingFault, wallMs: number): boolean {
+    this.prune(wallMs);
+    return this.active.some((f) => f.kind === kind);
   }
 
   /** Until when listeners must stay closed for a refused fault (0 when none). */

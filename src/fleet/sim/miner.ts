@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/time.js';
-import { DEFAULT_REFUSED_MS, FaultState, type ActiveFault, type FaultSpec } from './faults.js';
+import { DEFAULT_REFUSED_MS, FaultState, type ActiveFault, type FaultSpec, type LyingFault } from './faults.js';
 import { FIRMWARE_PROFILES, type FirmwareId, type FirmwareProfile } from './firmware.js';
 import type { SimModel } from './models.js';
 import { advance, applyCommand, createPhysics, powerW, telemetry, type MinerPhysics, type MinerState, type PhysicsCommand, type PhysicsEnv, type Telemetry } from './physics.js';
@@ -177,10 +177,28 @@ export class SimMiner {
     return this.settledState().state;
   }
 
-  /** Sensor readings now (advances physics). */
+  /** Sensor readings now, as the firmware reports them (lying faults applied; advances physics). */
   read(): Telemetry {
-    const p = this.current();
-    return telemetry(p, this.env, this.clocks.sim.nowMs());
+    const t = this.readTrue();
+    const wall = this.clocks.wall.nowMs();
+    if (this.faults.lies('fake-sleep', wall)) return { ...t, state: 'sleeping', hashrateThs: 0, powerW: this.model.sleepPowerW };
+    if (this.faults.lies('implausible', wall)) return { ...t, powerW: 1e12, hashrateThs: -Math.max(1, t.hashrateThs) };
+    return t;
+  }
+
+  /** Sensor readings now, as they really are (ground truth). */
+  private readTrue(): Telemetry {
+    return telemetry(this.current(), this.env, this.clocks.sim.nowMs());
+  }
+
+  /** True while a lying fault of this kind is active. */
+  lies(kind: LyingFault): boolean {
+    return this.faults.lies(kind, this.clocks.wall.nowMs());
+  }
+
+  /** What the firmware says it was told: asleep while a fake-sleep fault is active. */
+  reportsSleep(): boolean {
+    return this.sleepCommanded || this.lies('fake-sleep');
   }
 
   /** Device clock for `When`, unix seconds. */
@@ -303,7 +321,7 @@ export class SimMiner {
 
   /** Ground truth now. */
   truth(): MinerTruth {
-    const t = this.read();
+    const t = this.readTrue();
     const wall = this.clocks.wall.nowMs();
     return {
       index: this.index,

@@ -3,7 +3,7 @@
  * changes state instantly on command (or ignores sleep, or fails), counts every call.
  */
 import { MulletError } from '../../../core/errors.js';
-import type { Capability, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
+import type { Capability, StatusReadBack, MinerDriver, MinerState, PowerRangeW, PowerTargetable, PowerTargetResult, Sleepable, StatusReader, Telemetry } from '../../capabilities.js';
 import type { AgentMiner } from '../fleet.js';
 
 export interface FakeMinerOptions {
@@ -17,6 +17,8 @@ export interface FakeMinerOptions {
   unreachable?: boolean;
   /** Report 'unknown' with zero hashrate while asleep (like Braiins legacy after a restart). */
   ambiguousSleep?: boolean;
+  /** sleep() returns a status read made on the command's connection (as the stock Antminer driver does). */
+  readBackOnSleep?: boolean;
   /** Reports this hashrate instead of the truth (negative, absurd: a lying device). */
   reportHashrateThs?: number;
   /** Reports this power instead of the truth, W. */
@@ -70,11 +72,14 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
     });
   }
 
-  sleep(): Promise<void> {
+  async sleep(): Promise<StatusReadBack | undefined> {
     this.calls.sleep++;
-    if (this.o.unreachable) return Promise.reject(new MulletError('TIMEOUT', 'no answer', { where: this.host }));
+    if (this.o.unreachable) throw new MulletError('TIMEOUT', 'no answer', { where: this.host });
     if (!this.o.ignoreSleep) this.state = 'sleeping';
-    return Promise.resolve();
+    if (!this.o.readBackOnSleep) return undefined;
+    const t = await this.readTelemetry();
+    this.calls.read--; // same connection: not a separate read
+    return { state: t.state, hashrateThs: t.hashrateThs, powerW: t.powerW };
   }
 
   /** What the miner really draws, W (ground truth for tests). */

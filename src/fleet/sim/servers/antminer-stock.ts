@@ -316,7 +316,7 @@ function digestPolicy(m: SimMiner): DigestPolicy {
 }
 
 function workMode(m: SimMiner): '0' | '1' | '3' {
-  if (m.sleepCommanded) return '1';
+  if (m.reportsSleep()) return '1';
   return m.current().targetPowerW < m.model.ratedPowerW * 0.95 ? '3' : '0';
 }
 
@@ -345,7 +345,9 @@ function minerConfBody(m: SimMiner): string {
 }
 
 function summaryCgi(m: SimMiner): Record<string, Wire> {
-  const s = snapshot(m);
+  const real = snapshot(m);
+  // lie-summary: bmminer restarting under a config write reports nothing hashed on this channel.
+  const s = m.lies('lie-summary') ? { ...real, ghs5s: 0 } : real;
   const c = shareCounters(m, s.tel, s.elapsedS, s.mining);
   const b = build(m);
   const st = (type: string): Record<string, Wire> => ({ type, status: 's', code: 0, msg: '' });

@@ -128,7 +128,7 @@ function summary(m: SimMiner): Record<string, Wire> {
 function config(m: SimMiner): Record<string, Wire> {
   const p = m.current();
   const prof = currentProfile(m);
-  const asleep = m.sleepCommanded;
+  const asleep = m.reportsSleep();
   return reply(m, 33, 'LUXminer config', {
     CONFIG: [
       {

@@ -197,7 +197,7 @@ function pools(m: SimMiner): Record<string, Wire> {
 }
 
 function statusReply(m: SimMiner): Record<string, Wire> {
-  const off = m.sleepCommanded;
+  const off = m.reportsSleep();
   return plainStatus(m, 'S', 131, {
     mineroff: off ? 'true' : 'false',
     mineroff_reason: off ? 'api power off' : '',
