@@ -120,7 +120,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
       store,
       clock: systemClock,
       targets: new NameplateTarget(),
-      decide: { ...DEFAULT_DECIDE_CONFIG, importLimitMW: site.interconnect.importLimitMW, aiMW: 0, restoreBatchSize: restoreBatch, restorePacingMs: restorePacingS * 1000, confirmTimeoutMs: 10_000 },
+      decide: { ...DEFAULT_DECIDE_CONFIG, importLimitMW: site.interconnect.importLimitMW, aiMW: 0, restoreBatchSize: restoreBatch, restorePacingMs: restorePacingS * 1000, confirmTimeoutMs: 10_000, minDwellMs: 0 },
       concurrency,
       callTimeoutMs: 10_000,
       // As `mullet agent --tick-s 60` configures it: a snapshot is trusted for one tick period.

@@ -20,6 +20,10 @@ const BENCHES: Record<string, Bench> = {
     const { benchFleet, benchFleetArgs } = await import('./fleet.js');
     return benchFleet(benchFleetArgs(args));
   },
+  soak: async ({ args }) => {
+    const { benchSoak, soakArgs } = await import('./soak.js');
+    return benchSoak(soakArgs(args));
+  },
 };
 
 const CHILD_FLAG = '--child';

@@ -908,6 +908,11 @@ export class SiteAgent {
     };
   }
 
+  /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
+  minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
+    return this.slots.map((s) => ({ id: s.m.id, host: s.m.host, state: effectiveState(this.view(s), this.o.decide), reading: s.reading, readAtMs: s.readAtMs, intent: s.intent ? { ...s.intent } : null, implausible: s.implausible }));
+  }
+
   /** Closes driver sessions (bounded concurrency, short deadline), flushes and closes the DB; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
