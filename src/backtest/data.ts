@@ -112,7 +112,11 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
   if (site.transmission?.coincidentPeak) {
     // Whole months around the window (the peak is the month's), plus 31 days for the alert forecast.
     const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
-    // 4CP is settled on hourly demand: average finer load data to clock hours.
+    // ERCOT's official settlement intervals where posted; elsewhere the 4CP window is estimated from
+    // the hour of peak load, so finer load data is averaged to clock hours.
+    series.officialFourCp = store
+      .fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
+      .map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
     const byHour = new Map<number, { sum: number; count: number }>();
     for (const l of loads) {
       const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;

@@ -7,7 +7,7 @@ import { parseHashpriceCsv, type HashpriceSource } from '../../backtest/hashpric
 import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
-import type { PolicySummary } from '../../backtest/summary.js';
+import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
 import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
@@ -60,7 +60,11 @@ function humanSummary(out: BacktestOutcome): string {
   const lines = [
     `${d.site} at ${d.settlementPoint}, ${d.window.from}..${d.window.to} (CPT): ${fmt(d.intervals, 0)} of ${fmt(d.expectedIntervals, 0)} intervals settled${d.gaps.missingIntervals ? ` (${fmt(d.gaps.missingIntervals, 0)} skipped: gaps)` : ''}; hashprice ${fmt(d.hashprice.meanUsdPerPhDay)} USD/PH/day mean (${d.hashprice.source})`,
   ];
-  if (d.fourCpPeaks.length) lines.push(`4CP peak hours: ${d.fourCpPeaks.map((p) => `${p.month} ${p.hourStartLocal}`).join(', ')}`);
+  if (d.fourCpPeaks.length) {
+    const when = (p: BacktestDocument['fourCpPeaks'][number]) =>
+      p.basis === 'official' ? `${p.month} ${(p.intervalStartLocal ?? '').slice(0, 16).replace('T', ' ')} (official)` : `${p.month} worst of ${p.candidateIntervals} intervals from ${p.candidatesFromUtc.slice(0, 16).replace('T', ' ')} UTC (estimated)`;
+    lines.push(`4CP settlement intervals (CPT, 15-minute starts): ${d.fourCpPeaks.map(when).join(', ')}`);
+  }
   lines.push('');
   const s = out.runs.map((r) => r.summary);
   const regret = s.some((x) => x.regretVsOptimalUsd !== undefined);
