@@ -9,6 +9,7 @@ import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
 import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -52,7 +53,10 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
     return { kind: 'constant', usdPerPhDay: constant };
   }
   if (csv !== undefined && csvText !== undefined) return { kind: 'csv', file: csv, byDay: parseHashpriceCsv(csvText, csv) };
-  return { kind: 'store' };
+  const share = opt.num(args, 'fee-share-of-subsidy-pct');
+  if (share !== undefined && (share < 0 || share > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${share}`, '--fee-share-of-subsidy-pct');
+  if (share !== undefined && (constant !== undefined || csv !== undefined)) throw badInput('applies to the store hashprice only; drop it or --hashprice-*', '--fee-share-of-subsidy-pct');
+  return { kind: 'store', feeShareOfSubsidyPct: share ?? DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: share === undefined };
 }
 
 function humanSummary(out: BacktestOutcome): string {
@@ -111,6 +115,12 @@ const backtest: CommandSpec = {
     db: DB_OPTION,
     'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'constant hashprice instead of the store (what-if)' },
     'hashprice-csv': { type: 'string', value: 'FILE', description: 'daily hashprice series: header, then YYYY-MM-DD,USD per PH/s per day' },
+    'fee-share-of-subsidy-pct': {
+      type: 'number',
+      value: 'PCT',
+      unit: '% of subsidy',
+      description: `fees per block assumed on days the store has no fee data (before 2022-12-30 in the shared data), labelled in the notes (default ${DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT})`,
+    },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (charts inline)' },
     ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of the primary policy' },
     'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },

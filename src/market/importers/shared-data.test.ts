@@ -11,7 +11,9 @@ import { runCli } from '../../cli/run.js';
 import type { ImportReport, MarketStore } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { SKIP_REASON, sharedDataDir, sharedFile, skipWithoutSharedData } from '../../testing/data.js';
+import { hashpriceUsdPerPhDay } from '../../bitcoin/hashprice.js';
 import { coincidentPeaks } from '../../dispatch/fourcp.js';
+import { hashpriceInputsForDate } from '../hashprice-inputs.js';
 import { parseDataFile } from './registry.js';
 
 const SLOW = 300_000;
@@ -165,6 +167,18 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
     const epochs = store.epochs();
     expect(epochs).toHaveLength(133);
     expect(epochs.find((e) => e.startDateUtc === '2024-04-11')?.difficulty).toBeCloseTo(86.389e12, -9);
+  });
+
+  it('has a hashprice on all 116 days of the 2025-04-17..2025-08-10 height gap, the height rebuilt from block counts', () => {
+    const days: string[] = [];
+    for (let t = Date.parse('2025-04-17T00:00:00Z'); t <= Date.parse('2025-08-10T00:00:00Z'); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+    expect(days).toHaveLength(116);
+    const inputs = days.map((d) => hashpriceInputsForDate(store, d));
+    expect(inputs.every((i) => i.derived.some((d) => d.input === 'height') && i.subsidyBtc === 3.125 && hashpriceUsdPerPhDay(i) > 0)).toBe(true);
+    // Counted back from getblockstats' first height of 2025-08-11 (909,482): consensus-exact.
+    expect(inputs[115]?.height).toBe(909_481);
+    // Counted forward from the blocks-per-day file (2025-04-16: 892,756), which runs a few blocks high.
+    expect(inputs[0]?.height).toBe(892_756 + (store.btcDays('2025-04-17', '2025-04-17')[0]?.blocks ?? NaN));
   });
 
   it('has the hourly load and its July 2023 peak (82,939 MW)', () => {
