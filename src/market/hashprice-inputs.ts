@@ -55,7 +55,7 @@ const fmtInt = (v: number) => Math.round(v).toLocaleString('en-US');
  * The end-of-day height of `date` rebuilt from daily block counts and the nearest day with a known
  * height (before: + blocks after it; after: − blocks up to it), or undefined when a count is missing.
  */
-function rebuildHeight(rows: readonly BtcDay[], date: string): { height: number; how: string } | undefined {
+export function rebuildHeight(rows: readonly BtcDay[], date: string): { height: number; how: string } | undefined {
   const i = rows.findIndex((r) => r.dateUtc === date);
   if (i < 0) return undefined;
   const consecutive = (a: BtcDay, b: BtcDay) => parseUtcDate(b.dateUtc) - parseUtcDate(a.dateUtc) === MS_PER_DAY;
