@@ -11,6 +11,7 @@ import { blockSubsidyBtc } from '../bitcoin/subsidy.js';
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../core/time.js';
 import { rebuildHeight } from './hashprice-inputs.js';
+import { latestDifficulty } from './scenario/calibrate.js';
 import type { BtcDay, DifficultyEpoch } from './types.js';
 
 /** Days of blocks × difficulty the hashrate is measured over. */
@@ -45,19 +46,11 @@ export interface MeasuredNetworkState {
   warnings: string[];
 }
 
-/** The difficulty in force at 00:00 of `date`: the latest epoch started by then, or the latest non-blend daily value. */
-function difficultyAt(epochs: readonly DifficultyEpoch[], rows: readonly BtcDay[], date: string): { difficulty: number; dateUtc: string } | undefined {
-  const epoch = epochs.filter((e) => e.startDateUtc <= date).pop();
-  let daily: { difficulty: number; dateUtc: string } | undefined;
-  for (let i = rows.length - 1; i > 0 && !daily; i--) {
-    const b = rows[i] as BtcDay;
-    const a = (rows[i - 1] as BtcDay).difficulty;
-    // A retarget day's daily mean blends two difficulties: only a value equal to the day before is one in force.
-    if (b.dateUtc < date && a !== undefined && b.difficulty !== undefined && Math.abs(b.difficulty / a - 1) < 1e-6) daily = { difficulty: b.difficulty, dateUtc: b.dateUtc };
-  }
-  if (epoch && (!daily || epoch.startDateUtc >= daily.dateUtc)) return { difficulty: epoch.difficulty, dateUtc: epoch.startDateUtc };
-  return daily;
-}
+/**
+ * The difficulty in force at 00:00 of `date`: the latest epoch started by then, or the latest daily
+ * value equal to the day before's (a retarget day's daily mean blends two difficulties).
+ */
+const difficultyAt = latestDifficulty;
 
 /** End-of-day heights: measured ones, and the days after them filled forward with daily block counts. */
 function heightsByDay(rows: readonly BtcDay[]): Map<string, number> {

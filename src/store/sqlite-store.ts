@@ -487,6 +487,17 @@ class SqliteMarketStore implements MarketStore {
       .map((k) => ({ ...(days.get(k) as BtcDay), sources: chosen.get(k) ?? {} }));
   }
 
+  /** One row per key: the highest-precedence source's, in first-seen key order. */
+  private bestBySource<R extends { source_id: number }, K>(rows: readonly R[], key: (r: R) => K, order: readonly string[]): R[] {
+    const cmp = bySourcePrecedence(order);
+    const best = new Map<K, R>();
+    for (const r of rows) {
+      const cur = best.get(key(r));
+      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(key(r), r);
+    }
+    return [...best.values()];
+  }
+
   epochs(): DifficultyEpoch[] {
     const rows = this.stmt('SELECT start_day_ms, source_id, difficulty, start_height FROM difficulty_epochs ORDER BY start_day_ms').all() as {
       start_day_ms: number;
@@ -494,13 +505,7 @@ class SqliteMarketStore implements MarketStore {
       difficulty: number;
       start_height: number | null;
     }[];
-    const cmp = bySourcePrecedence(EPOCH_SOURCES);
-    const best = new Map<number, (typeof rows)[number]>();
-    for (const r of rows) {
-      const cur = best.get(r.start_day_ms);
-      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(r.start_day_ms, r);
-    }
-    return [...best.values()].map((r) => ({
+    return this.bestBySource(rows, (r) => r.start_day_ms, EPOCH_SOURCES).map((r) => ({
       startDateUtc: utcDate(r.start_day_ms),
       difficulty: r.difficulty,
       ...(r.start_height === null ? {} : { startHeight: r.start_height }),
@@ -512,13 +517,7 @@ class SqliteMarketStore implements MarketStore {
     const rows = this.stmt(
       'SELECT month, source_id, start_ms, interval_minutes, system_load_mw FROM fourcp_intervals WHERE market = ? AND month >= ? AND month <= ? ORDER BY month',
     ).all(q.market, q.fromMonth ?? '0000-00', q.toMonth ?? '9999-99') as { month: string; source_id: number; start_ms: number; interval_minutes: number; system_load_mw: number | null }[];
-    const cmp = bySourcePrecedence(FOURCP_SOURCES);
-    const best = new Map<string, (typeof rows)[number]>();
-    for (const r of rows) {
-      const cur = best.get(r.month);
-      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(r.month, r);
-    }
-    return [...best.values()].map((r) => ({
+    return this.bestBySource(rows, (r) => r.month, FOURCP_SOURCES).map((r) => ({
       market: q.market,
       month: r.month,
       intervalStartMs: r.start_ms,
