@@ -9,6 +9,7 @@ import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
+import { formatCpt } from '../../market/ercot-time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
 import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
@@ -65,8 +66,11 @@ function humanSummary(out: BacktestOutcome): string {
     `${d.site} at ${d.settlementPoint}, ${d.window.from}..${d.window.to} (CPT): ${fmt(d.intervals, 0)} of ${fmt(d.expectedIntervals, 0)} intervals settled${d.gaps.missingIntervals ? ` (${fmt(d.gaps.missingIntervals, 0)} skipped: gaps)` : ''}; hashprice ${fmt(d.hashprice.meanUsdPerPhDay)} USD/PH/day mean (${d.hashprice.source})`,
   ];
   if (d.fourCpPeaks.length) {
+    const local = (iso: string) => formatCpt(Date.parse(iso)).slice(0, 16).replace('T', ' ');
     const when = (p: BacktestDocument['fourCpPeaks'][number]) =>
-      p.basis === 'official' ? `${p.month} ${(p.intervalStartLocal ?? '').slice(0, 16).replace('T', ' ')} (official)` : `${p.month} worst of ${p.candidateIntervals} intervals from ${p.candidatesFromUtc.slice(0, 16).replace('T', ' ')} UTC (estimated)`;
+      p.basis === 'official'
+        ? `${p.month} ${(p.intervalStartLocal ?? '').slice(0, 16).replace('T', ' ')} (official)`
+        : `${p.month} worst of ${local(p.candidatesFromUtc)}–${local(p.candidatesToUtc).slice(11)} (estimated)`;
     lines.push(`4CP settlement intervals (CPT, 15-minute starts): ${d.fourCpPeaks.map(when).join(', ')}`);
   }
   lines.push('');
