@@ -6,6 +6,8 @@ import { loadBacktestData } from './data.js';
 import { parseHashpriceCsv } from './hashprice.js';
 import { cptWindow, runBacktest } from './run.js';
 
+const STORE_HP = { kind: 'store', feeShareOfSubsidyPct: 3, feeShareIsDefault: true } as const;
+
 const SITE = parseSite(`name: t
 market: { iso: ERCOT, settlementPoint: HB_WEST }
 interconnect: { importLimitMW: 50 }
@@ -45,7 +47,7 @@ describe('back-test data', () => {
     // The CPT day starts at 05:00 UTC: the first 76 intervals are on UTC 2023-08-01 (with a hashprice).
     expect(d.series.startMs.length).toBe(76);
     expect(d.gaps[0]).toMatchObject({ intervals: 116, reason: 'no hashprice' });
-    expect(() => loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, { kind: 'store' })).toThrow(/no hashprice .* --hashprice-usd-per-ph-day/);
+    expect(() => loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, STORE_HP)).toThrow(/no hashprice .* --hashprice-usd-per-ph-day/);
     store.close();
   });
 
@@ -56,6 +58,37 @@ describe('back-test data', () => {
     // mining-only: 48 × (50 − 20) + 48 × (50 − 100) at 10 MW × 0.25 h.
     expect(out.runs[1]?.summary.netUsd).toBeCloseTo((48 * 30 - 48 * 50) * 10 * 0.25, 6);
     expect(out.doc.gaps.missingIntervals).toBe(0);
+    store.close();
+  });
+});
+
+describe('a back-test before the fee data starts (summer 2022)', () => {
+  // Two CPT days of July 2022; the store has price, difficulty, blocks and heights but no fees
+  // (as the shared data before 2022-12-30): the run goes ahead with a labelled fee assumption.
+  const { fromMs } = cptWindow('2022-07-11', '2022-07-12');
+  const q = 15 * 60_000;
+  const days = ['2022-07-11', '2022-07-12', '2022-07-13'];
+  const btc = days.map((d, i) => ({ dateUtc: d, priceUsd: 20_000 + 100 * i, difficulty: 27.69e12, blocks: 144, heightEndOfDay: 744_000 + 144 * i }));
+
+  it('runs with the default fee share, names it in the notes and the source, and prices each day by the formula', async () => {
+    const store = storeWith(Array.from({ length: 192 }, (_, i): [number, number] => [fromMs + i * q, 30]));
+    store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
+    const out = await runBacktest({ site: SITE, from: '2022-07-11', to: '2022-07-12', policies: ['mining-only'], store, hashprice: STORE_HP, nowMs: () => 0 });
+    expect(out.data.assumedFeeDays).toEqual(days);
+    expect(out.doc.notes.join('\n')).toMatch(/FEE ASSUMPTION: the store has no fee data for 3 days, 2022-07-11\.\.2022-07-13; their hashprice assumes fees = 3 % of the block subsidy \(default/);
+    expect(out.doc.hashprice.source).toMatch(/ASSUMED fees of 3 % of the subsidy on 3 day\(s\)/);
+    // The first interval (2022-07-11 05:00 UTC) is on UTC day 2022-07-11: HP = (6.25 × 1.03) × 20,000 × 1e15 × 86,400 / (27.69e12 × 2^32).
+    const hp = (6.25 * 1.03 * 20_000 * 1e15 * 86_400) / (27.69e12 * 2 ** 32);
+    expect(out.input.hashpriceUsdPerPhDay[0]).toBeCloseTo(hp, 9);
+    store.close();
+  });
+
+  it('takes the share the user sets', async () => {
+    const store = storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, 30]));
+    store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
+    const out = await runBacktest({ site: SITE, from: '2022-07-11', to: '2022-07-11', policies: ['mining-only'], store, hashprice: { kind: 'store', feeShareOfSubsidyPct: 9, feeShareIsDefault: false }, nowMs: () => 0 });
+    expect(out.doc.notes.join('\n')).toMatch(/assumes fees = 9 % of the block subsidy \(--fee-share-of-subsidy-pct\)/);
+    expect(out.input.hashpriceUsdPerPhDay[0]).toBeCloseTo((6.25 * 1.09 * 20_000 * 1e15 * 86_400) / (27.69e12 * 2 ** 32), 9);
     store.close();
   });
 });

@@ -4,11 +4,12 @@
  * its day) is left out of the run and reported; no price is ever invented.
  */
 import { MulletError } from '../core/errors.js';
-import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, utcDate } from '../core/time.js';
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, parseUtcDate, utcDate } from '../core/time.js';
 import type { DispatchSeries } from '../dispatch/input.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
-import { dailyHashprice, type HashpriceSource } from './hashprice.js';
+import { HEIGHT_REBUILD_MAX_DAYS } from '../market/hashprice-inputs.js';
+import { dailyHashprice, type HashpriceProvenance, type HashpriceSource } from './hashprice.js';
 
 export const INTERVAL_MINUTES = 15;
 
@@ -27,6 +28,8 @@ export interface BacktestData {
   gaps: GapRange[];
   /** Mean hashprice over the priced intervals, USD/PH/day. */
   meanHashpriceUsdPerPhDay: number;
+  /** Days whose hashprice used an assumed fee (no fee data), and the share of subsidy assumed. */
+  assumedFeeDays: string[];
   /** Intervals that had a day-ahead price (rolling's forecast). */
   daIntervals: number;
   notes: string[];
@@ -57,10 +60,12 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
 
   const days: string[] = [];
   for (let d = Math.floor(fromMs / MS_PER_DAY) * MS_PER_DAY; d < toMs; d += MS_PER_DAY) days.push(utcDate(d));
-  // One read of the Bitcoin days (plus the 30-day difficulty look-back) serves every day's inputs.
-  const btc = store.btcDays(utcDate(fromMs - 31 * MS_PER_DAY), days[days.length - 1] ?? utcDate(fromMs));
+  // One read of the Bitcoin days (plus the look-back / look-ahead heights are rebuilt from) serves every day.
+  const lastDay = days[days.length - 1] ?? utcDate(fromMs);
+  const btc = store.btcDays(utcDate(fromMs - HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY), utcDate(parseUtcDate(lastDay) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
   const btcView = { btcDays: (a: string, b: string) => btc.filter((d) => d.dateUtc >= a && d.dateUtc <= b) };
-  const hp = dailyHashprice(hashprice, days, btcView);
+  const provenance: HashpriceProvenance = { derived: new Map(), warnings: new Map() };
+  const hp = dailyHashprice(hashprice, days, btcView, provenance);
   const hpByDay = new Map<number, number>();
   for (const [day, v] of hp) hpByDay.set(Date.parse(`${day}T00:00:00Z`) / MS_PER_DAY, v);
   if (hp.size === 0) {
@@ -95,6 +100,25 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     if (d !== undefined) daCount++;
   }
   const notes: string[] = [];
+  const assumedFeeDays: string[] = [];
+  const byInput = new Map<string, string[]>();
+  for (const [day, list] of provenance.derived) {
+    for (const d of list) byInput.set(d.input, [...(byInput.get(d.input) ?? []), day]);
+    if (list.some((d) => d.input === 'fees')) assumedFeeDays.push(day);
+  }
+  const span = (ds: readonly string[]) => (ds.length === 1 ? (ds[0] as string) : `${ds.length} days, ${ds[0] ?? ''}..${ds[ds.length - 1] ?? ''}`);
+  if (hashprice.kind === 'store' && assumedFeeDays.length > 0) {
+    notes.push(
+      `FEE ASSUMPTION: the store has no fee data for ${span(assumedFeeDays)}; their hashprice assumes fees = ${hashprice.feeShareOfSubsidyPct} % of the block subsidy` +
+        (hashprice.feeShareIsDefault ? ' (default: the planner\'s fee share; Coin Metrics 2023–2025 shares 5.9 / 5.6 / 1.0 %; set --fee-share-of-subsidy-pct)' : ' (--fee-share-of-subsidy-pct)'),
+    );
+  }
+  const heights = byInput.get('height') ?? [];
+  if (heights.length > 0) notes.push(`hashprice: block height rebuilt from daily block counts on ${span(heights)} (the store has no height for those days)`);
+  const subsidies = byInput.get('subsidy') ?? [];
+  if (subsidies.length > 0) notes.push(`hashprice: subsidy taken from issuance / blocks on ${span(subsidies)}`);
+  const stale = [...provenance.warnings.keys()];
+  if (stale.length > 0) notes.push(`hashprice: ${[...provenance.warnings.values()][0]?.[0] ?? ''}${stale.length > 1 ? ` (and ${stale.length - 1} more day(s) to ${stale[stale.length - 1] ?? ''})` : ''}`);
   const missing = gaps.reduce((s, g) => s + g.intervals, 0);
   if (missing > 0) notes.push(`${missing} of ${expected} intervals skipped (gaps): they are neither dispatched nor settled`);
   if (daCount < starts.length) notes.push(`${starts.length - daCount} intervals without a day-ahead price: rolling forecasts them from older prices`);
@@ -112,7 +136,11 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
   if (site.transmission?.coincidentPeak) {
     // Whole months around the window (the peak is the month's), plus 31 days for the alert forecast.
     const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
-    // 4CP is settled on hourly demand: average finer load data to clock hours.
+    // ERCOT's official settlement intervals where posted; elsewhere the 4CP window is estimated from
+    // the hour of peak load, so finer load data is averaged to clock hours.
+    series.officialFourCp = store
+      .fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
+      .map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
     const byHour = new Map<number, { sum: number; count: number }>();
     for (const l of loads) {
       const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;
@@ -130,6 +158,7 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     expectedIntervals: expected,
     gaps,
     meanHashpriceUsdPerPhDay: hps.length ? hps.reduce((s, v) => s + v, 0) / hps.length : 0,
+    assumedFeeDays,
     daIntervals: daCount,
     notes,
   };

@@ -5,13 +5,20 @@
 import { hashpriceUsdPerPhDay } from '../bitcoin/hashprice.js';
 import { badInput, isMulletError } from '../core/errors.js';
 import { parseUtcDate } from '../core/time.js';
-import { hashpriceInputsForDate } from '../market/hashprice-inputs.js';
+import { hashpriceInputsForDate, type DerivedInput } from '../market/hashprice-inputs.js';
 import type { MarketStore } from '../store/market-store.js';
 
 export type HashpriceSource =
   | { kind: 'constant'; usdPerPhDay: number }
   | { kind: 'csv'; file: string; byDay: ReadonlyMap<string, number> }
-  | { kind: 'store' };
+  /** From the store; days without fee data assume fees = feeShareOfSubsidyPct % of the subsidy. */
+  | { kind: 'store'; feeShareOfSubsidyPct: number; feeShareIsDefault: boolean };
+
+/** What the store path rebuilt or assumed, per day (only days with something to say). */
+export interface HashpriceProvenance {
+  derived: Map<string, DerivedInput[]>;
+  warnings: Map<string, string[]>;
+}
 
 /**
  * Parses a hashprice series: a header row, then `YYYY-MM-DD,USD per PH/s per day` per line
@@ -39,7 +46,7 @@ export function parseHashpriceCsv(text: string, file: string): Map<string, numbe
 }
 
 /** Hashprice per UTC day ('YYYY-MM-DD' → USD/PH/day); days without data are absent. */
-export function dailyHashprice(source: HashpriceSource, days: readonly string[], store?: Pick<MarketStore, 'btcDays'>): Map<string, number> {
+export function dailyHashprice(source: HashpriceSource, days: readonly string[], store?: Pick<MarketStore, 'btcDays'>, provenance?: HashpriceProvenance): Map<string, number> {
   const out = new Map<string, number>();
   for (const day of days) {
     switch (source.kind) {
@@ -54,7 +61,10 @@ export function dailyHashprice(source: HashpriceSource, days: readonly string[],
       case 'store': {
         if (!store) break;
         try {
-          out.set(day, hashpriceUsdPerPhDay(hashpriceInputsForDate(store, day)));
+          const inputs = hashpriceInputsForDate(store, day, { feeShareOfSubsidyPct: source.feeShareOfSubsidyPct });
+          out.set(day, hashpriceUsdPerPhDay(inputs));
+          if (inputs.derived.length > 0) provenance?.derived.set(day, inputs.derived);
+          if (inputs.warnings.length > 0) provenance?.warnings.set(day, inputs.warnings);
         } catch (err) {
           if (!isMulletError(err) || err.code !== 'NO_DATA') throw err;
         }

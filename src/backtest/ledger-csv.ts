@@ -26,7 +26,7 @@ export function ledgerCsv(input: DispatchInput, plan: Plan, ledger: Ledger): str
     'cost_transmission_usd',
     'net_usd',
     'fourcp_alert',
-    'fourcp_peak_share',
+    'fourcp_settlement_candidate',
   ];
   const lines = [header.join(',')];
   for (let t = 0; t < input.startMs.length; t++) {

@@ -148,7 +148,9 @@ export function renderBacktestReport(r: ReportInput): string {
   const data = chartData(r);
   const gaps = doc.gaps.missingIntervals > 0 ? `<p class="warn">${doc.gaps.missingIntervals} of ${doc.expectedIntervals} intervals have no price or hashprice and are left out (${doc.gaps.ranges.length} gap ranges; see the JSON output).</p>` : '';
   const peaks = doc.fourCpPeaks.length
-    ? `<p>4CP peak hours: ${doc.fourCpPeaks.map((p) => `${p.month} at ${esc(p.hourStartLocal)} (${usd(p.systemLoadMW)} MW)`).join('; ')}. Site 4CP tag ${main?.fourCpTagMW.toFixed(2) ?? '0'} MW.</p>`
+    ? `<p>4CP settlement intervals: ${doc.fourCpPeaks
+        .map((p) => (p.basis === 'official' ? `${p.month} at ${esc(p.intervalStartLocal ?? '')} (official${p.systemLoadMW !== null ? `, ${usd(p.systemLoadMW)} MW` : ''})` : `${p.month}: worst of the ${p.candidateIntervals} intervals from ${esc(p.candidatesFromUtc)} (estimated)`))
+        .join('; ')}. Site 4CP tag ${main?.fourCpTagMW.toFixed(2) ?? '0'} MW.</p>`
     : '';
   const notes = [...doc.notes, ...(main?.notes ?? [])].map((n) => `<li>${esc(n)}</li>`).join('');
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
@@ -177,7 +179,7 @@ new Chart(document.getElementById('price'), { type: 'line', data: { labels: D.la
   { label: 'RT price (bucket mean)', data: D.priceMean, borderColor: '#333', borderWidth: 1 },
   { label: 'RT price (bucket max)', data: D.priceMax, borderColor: '#bbb', borderWidth: 1, hidden: D.bucketMinutes <= 15 },
   ...D.breakEven.map((f, i) => ({ label: 'break-even ' + f.name, data: f.data, borderColor: palette[(i + 1) % 10], borderDash: [6, 3], borderWidth: 2 })),
-  { type: 'bar', label: '4CP peak hour', data: D.peaks, backgroundColor: 'rgba(214,39,40,0.6)', barPercentage: 1, categoryPercentage: 1 },
+  { type: 'bar', label: '4CP settlement interval', data: D.peaks, backgroundColor: 'rgba(214,39,40,0.6)', barPercentage: 1, categoryPercentage: 1 },
   { type: 'bar', label: '4CP alert', data: D.alerts, backgroundColor: 'rgba(255,127,14,0.15)', barPercentage: 1, categoryPercentage: 1, hidden: true },
 ] }, options: { ...common, scales: { ...common.scales, y: { max: D.yMax, title: { display: true, text: 'USD/MWh (axis clipped at ' + D.yMax + '; highest ' + D.priceMaxAll + ')' } } } } });
 new Chart(document.getElementById('power'), { type: 'line', data: { labels: D.labels, datasets: [

@@ -65,7 +65,14 @@ export function cptWindow(from: string, to: string): { fromMs: number; toMs: num
   return { fromMs, toMs };
 }
 
-function describeSource(h: HashpriceSource): string {
+function describeSource(h: HashpriceSource, data: BacktestData): string {
+  if (h.kind === 'store' && data.assumedFeeDays.length > 0) {
+    return `market store (daily BTC price, difficulty, fees, height); ASSUMED fees of ${h.feeShareOfSubsidyPct} % of the subsidy on ${data.assumedFeeDays.length} day(s) without fee data`;
+  }
+  return describeHashpriceSource(h);
+}
+
+function describeHashpriceSource(h: HashpriceSource): string {
   switch (h.kind) {
     case 'constant':
       return `constant ${h.usdPerPhDay} USD/PH/day`;
@@ -98,7 +105,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> 
     runs.push({ policy, result, ledger, summary: summarizePolicy(input, result, ledger) });
   }
   addRegret(runs.map((r) => r.summary));
-  const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice), [...data.notes, ...notes]);
+  const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice, data), [...data.notes, ...notes]);
   return { data, input, runs, doc };
 }
 

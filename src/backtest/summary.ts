@@ -8,7 +8,8 @@ import type { BacktestData } from './data.js';
 export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW'> {
   policy: string;
   intervals: number;
-  fourCpDemandsMW: { month: string; peakHourStartUtc: string; peakHourStartLocal: string; demandMW: number }[];
+  /** Per 4CP month: the interval that set the site's demand (official, or the worst estimated candidate). */
+  fourCpDemandsMW: { month: string; basis: 'official' | 'estimated'; intervalStartUtc: string | null; intervalStartLocal: string | null; demandMW: number; usdPerKwYear: number; chargeUsd: number }[];
   solveSeconds: number;
   safeFallbacks: number;
   /** Present in a comparison that includes optimal: optimal net − this net, USD and % of optimal. */
@@ -25,12 +26,33 @@ export interface BacktestDocument {
   intervals: number;
   gaps: { missingIntervals: number; ranges: { fromUtc: string; toUtc: string; intervals: number; reason: string }[] };
   hashprice: { source: string; meanUsdPerPhDay: number };
-  fourCpPeaks: { month: string; hourStartUtc: string; hourStartLocal: string; systemLoadMW: number; monthComplete: boolean }[];
+  /**
+   * Per 4CP month: ERCOT's settlement interval (`intervalStartUtc`, 15-minute start) when `basis` is
+   * 'official'; when 'estimated' it is null and the tag is the worst of the candidate intervals
+   * [candidatesFromUtc, candidatesToUtc). `hourStartUtc`: hour of highest hourly ERCOT load, if known.
+   */
+  fourCpPeaks: {
+    month: string;
+    basis: 'official' | 'estimated';
+    intervalStartUtc: string | null;
+    intervalStartLocal: string | null;
+    candidateIntervals: number;
+    candidatesFromUtc: string;
+    candidatesToUtc: string;
+    systemLoadMW: number | null;
+    hourStartUtc: string | null;
+    hourStartLocal: string | null;
+    monthComplete: boolean;
+    usdPerKwYear: number;
+    rateSource: string;
+  }[];
   notes: string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+/** A formatted instant, or null when there is none (NaN). */
+const opt = (ms: number, f: (ms: number) => string): string | null => (Number.isFinite(ms) ? f(ms) : null);
 
 export function summarizePolicy(input: DispatchInput, result: PolicyResult, ledger: Ledger): PolicySummary {
   const t = ledger.totals;
@@ -44,7 +66,15 @@ export function summarizePolicy(input: DispatchInput, result: PolicyResult, ledg
     curtailedMWh: round(t.curtailedMWh, 3),
     miningUptimePct: round(t.miningUptimePct, 3),
     fourCpTagMW: round(t.fourCpTagMW, 4),
-    fourCpDemandsMW: t.fourCpDemandsMW.map((d) => ({ month: d.month, peakHourStartUtc: iso(d.hourStartMs), peakHourStartLocal: formatCpt(d.hourStartMs), demandMW: round(d.demandMW, 4) })),
+    fourCpDemandsMW: t.fourCpDemandsMW.map((d) => ({
+      month: d.month,
+      basis: d.basis,
+      intervalStartUtc: opt(d.intervalStartMs, iso),
+      intervalStartLocal: opt(d.intervalStartMs, formatCpt),
+      demandMW: round(d.demandMW, 4),
+      usdPerKwYear: d.usdPerKwYear,
+      chargeUsd: round(d.chargeUsd),
+    })),
     resaleMWh: round(t.resaleMWh, 3),
     siteEnergyMWh: round(t.siteEnergyMWh, 3),
     deferrableShortfallMWh: round(t.deferrableShortfallMWh, 3),
@@ -78,7 +108,21 @@ export function backtestDocument(siteName: string, point: string, from: string, 
       ranges: data.gaps.map((g) => ({ fromUtc: iso(g.fromMs), toUtc: iso(g.toMs), intervals: g.intervals, reason: g.reason })),
     },
     hashprice: { source: hashpriceSource, meanUsdPerPhDay: round(data.meanHashpriceUsdPerPhDay, 4) },
-    fourCpPeaks: input.fourCpPeaks.map((p) => ({ month: p.month, hourStartUtc: iso(p.hourStartMs), hourStartLocal: formatCpt(p.hourStartMs), systemLoadMW: p.systemLoadMW, monthComplete: p.monthComplete })),
+    fourCpPeaks: input.fourCpPeaks.map((p) => ({
+      month: p.month,
+      basis: p.basis,
+      intervalStartUtc: opt(p.intervalStartMs, iso),
+      intervalStartLocal: opt(p.intervalStartMs, formatCpt),
+      candidateIntervals: p.candidateStartMs.length,
+      candidatesFromUtc: iso(p.candidateStartMs[0] as number),
+      candidatesToUtc: iso((p.candidateStartMs[p.candidateStartMs.length - 1] as number) + input.intervalMinutes * 60_000),
+      systemLoadMW: Number.isFinite(p.systemLoadMW) ? p.systemLoadMW : null,
+      hourStartUtc: opt(p.hourStartMs, iso),
+      hourStartLocal: opt(p.hourStartMs, formatCpt),
+      monthComplete: p.monthComplete,
+      usdPerKwYear: p.usdPerKwYear,
+      rateSource: p.rateSource,
+    })),
     notes,
   };
 }

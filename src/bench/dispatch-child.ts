@@ -4,6 +4,7 @@
  * Timed end to end: open store → read prices/load/hashprice → policy → ledger.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
 import { runBacktest } from '../backtest/run.js';
 import { isPolicyName } from '../dispatch/policies.js';
 import { parseSite } from '../site/parse.js';
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const site = parseSite(readFileSync(siteFile, 'utf8'), { file: siteFile });
   const store = openMarketStore(db);
   try {
-    const out = await runBacktest({ site, from, to, policies: [policy], store, hashprice: { kind: 'store' }, nowMs: () => performance.now() });
+    const out = await runBacktest({ site, from, to, policies: [policy], store, hashprice: { kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true }, nowMs: () => performance.now() });
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const run = out.runs[0];

@@ -24,6 +24,7 @@ export const BACKTEST_2023_FILES = [
   'btc_network_daily_blockchaincom.csv',
   'btc_fees_daily_coinmetrics_2023_2025.csv',
   'btc_blocks_per_day.csv',
+  'ercot_4cp/official_intervals_2022_2025.csv',
 ];
 
 /** Four fleets (≈ 200 MW), ramp limits that bind within an interval, an interconnect that binds. */

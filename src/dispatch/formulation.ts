@@ -23,6 +23,14 @@ export interface DeferrableGroup {
   exact: boolean;
 }
 
+/** One month's 4CP settlement for the LP: its demand is the site load of the worst of `intervals`. */
+export interface FourCpGroup {
+  /** Problem indices of the candidate settlement intervals (one when ERCOT's official interval is known). */
+  intervals: number[];
+  /** Charge per MW of demand, USD (usdPerKwYear × 1000 × ¼). */
+  usdPerMW: number;
+}
+
 export interface FleetHistory {
   /** MW at the meter in the interval before the problem starts. */
   lastMW: number;
@@ -42,8 +50,13 @@ export interface DispatchLpSpec {
   /** Price used in the objective (realized for optimal, forecast for rolling), USD/MWh. */
   priceUsdPerMWh: Float64Array;
   hashpriceUsdPerPhDay: Float64Array;
-  /** Objective cost per MW of average site load in each period (4CP), USD/MW. */
+  /** Objective cost per MW of site load in each period (4CP alerts in rolling), USD/MW. */
   fourCpUsdPerMW: Float64Array;
+  /**
+   * 4CP months priced on their worst candidate interval (optimal): a column z ≥ site load at each
+   * candidate, costed usdPerMW. Exact for a max: z sits at the highest candidate load at the optimum.
+   */
+  fourCpGroups?: FourCpGroup[];
   /** Per site.ai index: day groups for deferrable loads (ignored for other kinds). */
   deferrableGroups: DeferrableGroup[][];
   /** Per site.ai index: reduction budget for capped loads, IT MWh (ignored for other kinds). */
@@ -140,14 +153,14 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
   }
 
   /** Adds sign × (dispatchable site load at t) to a row. */
-  const addLoad = (row: number, t: number) => {
+  const addLoad = (row: number, t: number, sign = 1) => {
     models.forEach((_, f) => {
-      for (const base of layout.seg[f] as number[]) b.coef(row, base + t, layout.scale[f] as number);
+      for (const base of layout.seg[f] as number[]) b.coef(row, base + t, sign * (layout.scale[f] as number));
     });
     site.ai.forEach((a, k) => {
       const base = layout.ai[k] as number;
-      if (a.kind === 'deferrable') b.coef(row, base + t, a.pue);
-      else if (a.kind === 'capped') b.coef(row, base + t, -a.pue);
+      if (a.kind === 'deferrable') b.coef(row, base + t, sign * a.pue);
+      else if (a.kind === 'capped') b.coef(row, base + t, -sign * a.pue);
     });
   };
 
@@ -160,6 +173,16 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
       const row = b.row(-Infinity, ppa.blockMW - fixedMW);
       addLoad(row, t);
       b.coef(row, layout.extra + t, -1);
+    }
+  }
+
+  // 4CP on the worst candidate: z ≥ fixed + dispatchable load at each candidate interval.
+  for (const g of spec.fourCpGroups ?? []) {
+    const z = b.col(-g.usdPerMW, 0, Infinity);
+    for (const t of g.intervals) {
+      const row = b.row(fixedMW, Infinity);
+      b.coef(row, z, 1);
+      addLoad(row, t, -1);
     }
   }
 

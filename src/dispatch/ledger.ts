@@ -5,6 +5,7 @@
  */
 import type { Site } from '../site/types.js';
 import { fleetHashrateThs, fleetModel, type FleetModel } from './fleet-model.js';
+import { candidateIndices } from './fourcp.js';
 import type { DispatchInput, Plan } from './types.js';
 
 export interface RevenueUsd {
@@ -38,9 +39,9 @@ export interface LedgerTotals {
   curtailedMWh: number;
   /** Fleet energy / nameplate fleet energy over priced intervals, percent. */
   miningUptimePct: number;
-  /** ¼ × Σ monthly coincident-peak demands (MW): the charge is usdPerKwYear × 1000 × this. */
+  /** ¼ × Σ monthly 4CP demands (MW): the charge is usdPerKwYear × 1000 × this (per month's rate). */
   fourCpTagMW: number;
-  fourCpDemandsMW: { month: string; hourStartMs: number; demandMW: number }[];
+  fourCpDemandsMW: FourCpDemand[];
   siteEnergyMWh: number;
   resaleMWh: number;
   /** IT energy owed to deferrable AI but not delivered within its day, MWh. */
@@ -48,6 +49,19 @@ export interface LedgerTotals {
   /** Intervals whose planned site load exceeded the interconnect (must be 0). */
   importLimitViolations: number;
   fleets: FleetTotals[];
+}
+
+/** A site's demand in one month's 4CP settlement and what it costs. */
+export interface FourCpDemand {
+  month: string;
+  basis: 'official' | 'estimated';
+  /** The interval that set the demand (the official one, or the worst estimated candidate); NaN when none was settled. */
+  intervalStartMs: number;
+  /** Site load in that interval, MW (0 when no candidate interval is in the settled intervals). */
+  demandMW: number;
+  usdPerKwYear: number;
+  /** usdPerKwYear × 1000 × ¼ × demandMW. */
+  chargeUsd: number;
 }
 
 export interface Ledger {
@@ -117,8 +131,6 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
   });
 
   const ppa = site.ppa;
-  const cp = site.transmission?.coincidentPeak;
-  const usdPerMWPeak = cp ? cp.usdPerKwYear * 1000 * 0.25 : 0;
   let resaleMWh = 0;
   let siteEnergy = 0;
   let violations = 0;
@@ -139,20 +151,18 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
     } else {
       cost.energy[t] = l * price * dt;
     }
-    cost.transmission[t] = usdPerMWPeak * (input.fourCpPeakWeight[t] as number) * l;
   }
 
-  const demands = input.fourCpPeaks.map((p) => {
-    let sum = 0;
-    let count = 0;
-    for (let t = 0; t < n; t++) {
-      const s = input.startMs[t] as number;
-      if (s >= p.hourStartMs && s < p.hourStartMs + 3_600_000) {
-        sum += load[t] as number;
-        count++;
-      }
-    }
-    return { month: p.month, hourStartMs: p.hourStartMs, demandMW: count > 0 ? sum / count : 0 };
+  // 4CP: a month's demand is the site load in its settlement interval (official), or the worst of
+  // the candidate intervals (estimated); the month's charge is booked in that interval.
+  const candidates = candidateIndices(input.startMs, input.fourCpPeaks);
+  const demands: FourCpDemand[] = input.fourCpPeaks.map((p, k) => {
+    let at = -1;
+    for (const t of candidates[k] as number[]) if (at < 0 || (load[t] as number) > (load[at] as number) + 1e-9) at = t;
+    const demandMW = at >= 0 ? (load[at] as number) : 0;
+    const chargeUsd = p.usdPerKwYear * 1000 * 0.25 * demandMW;
+    if (at >= 0) cost.transmission[at] = (cost.transmission[at] as number) + chargeUsd;
+    return { month: p.month, basis: p.basis, intervalStartMs: at >= 0 ? (input.startMs[at] as number) : NaN, demandMW, usdPerKwYear: p.usdPerKwYear, chargeUsd };
   });
 
   let shortfall = 0;

@@ -154,28 +154,43 @@ describe('optimal: PPA and AI', () => {
 });
 
 describe('optimal: 4CP', () => {
-  it('sleeps the fleet through the coincident-peak hour and charges firm AI demand', () => {
-    const hours = 48;
-    const load = { startMs: Float64Array.from({ length: hours }, (_, h) => T0 + h * 3_600_000), loadMW: Float64Array.from({ length: hours }, (_, h) => (h === 17 ? 80_000 : 60_000)) };
-    const s = site({
-      transmission: { coincidentPeak: { months: [8], usdPerKwYear: 60, alerts: { localHours: [14, 19], riskPct: 95 } } },
-      ai: [{ kind: 'firm', name: 'tenant', itMW: 5, pue: 1, usdPerKwMonth: 0 }],
-      fleets: [fleet('a', 10, 50)],
-    });
-    const prices = new Array<number>(96).fill(20);
+  const hours = 48;
+  const load = { startMs: Float64Array.from({ length: hours }, (_, h) => T0 + h * 3_600_000), loadMW: Float64Array.from({ length: hours }, (_, h) => (h === 17 ? 80_000 : 60_000)) };
+  const s = site({
+    transmission: { coincidentPeak: { months: [8], usdPerKwYear: 60, alerts: { localHours: [14, 19], riskPct: 95 } } },
+    ai: [{ kind: 'firm', name: 'tenant', itMW: 5, pue: 1, usdPerKwMonth: 0 }],
+    fleets: [fleet('a', 10, 50)],
+  });
+  const prices = new Array<number>(96).fill(20);
+
+  it('without an official interval, sleeps the fleet through every candidate (the peak hour and the hour before) and charges firm AI demand', () => {
     const inp = input(s, prices, { load });
     expect(inp.fourCpPeaks).toHaveLength(1);
-    expect(inp.fourCpPeaks[0]?.hourStartMs).toBe(T0 + 17 * 3_600_000);
+    expect(inp.fourCpPeaks[0]).toMatchObject({ basis: 'estimated', hourStartMs: T0 + 17 * 3_600_000 });
     const r = optimalPolicy(inp, { solver });
     const m = r.plan.fleetMW[0] as Float64Array;
-    for (let t = 0; t < 96; t++) expect(m[t]).toBeCloseTo(t >= 68 && t < 72 ? 0 : 10, 6);
-    expect((r.plan.reason[0] as Uint8Array)[68]).toBe(Reason.fourCp);
+    for (let t = 0; t < 96; t++) expect(m[t]).toBeCloseTo(t >= 64 && t < 72 ? 0 : 10, 6);
+    expect((r.plan.reason[0] as Uint8Array)[64]).toBe(Reason.fourCp);
     const t = settle(inp, r.plan).totals;
     // Tag = ¼ × 5 MW; charge = 60 USD/kW-yr × 1000 × 1.25 MW.
     expect(t.fourCpTagMW).toBeCloseTo(1.25, 9);
     expect(t.costUsd.transmission).toBeCloseTo(75_000, 6);
     const always = strikePolicy({ ...inp, fourCpAlert: new Uint8Array(96) });
     expect(settle(inp, always.plan).totals.costUsd.transmission).toBeCloseTo(60 * 1000 * 0.25 * 15, 6);
+  });
+
+  it("with ERCOT's official interval, sleeps through that one interval only", () => {
+    const official = [{ month: '2023-08', intervalStartMs: T0 + 16 * 3_600_000 + 45 * 60_000, intervalMinutes: 15 }];
+    const inp = input(s, prices, { load, official });
+    const r = optimalPolicy(inp, { solver });
+    const m = r.plan.fleetMW[0] as Float64Array;
+    for (let t = 0; t < 96; t++) expect(m[t]).toBeCloseTo(t === 67 ? 0 : 10, 6);
+    expect((r.plan.reason[0] as Uint8Array)[67]).toBe(Reason.fourCp);
+    const t = settle(inp, r.plan).totals;
+    expect(t.fourCpDemandsMW[0]).toMatchObject({ basis: 'official', intervalStartMs: T0 + 67 * Q, demandMW: 5 });
+    expect(t.costUsd.transmission).toBeCloseTo(75_000, 6);
+    // Objective = ledger net (z sits at the demand): 95 intervals × 10 MW × (50 − 20) × 0.25 h − firm AI energy − 4CP.
+    expect(t.netUsd).toBeCloseTo(95 * 10 * 30 * 0.25 - 96 * 5 * 20 * 0.25 - 75_000, 4);
   });
 });
 

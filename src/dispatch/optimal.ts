@@ -1,11 +1,12 @@
 /**
  * `optimal`: perfect foresight over the whole window as one LP (a MIP when a fleet dispatches
- * whole machines), solved with the injected solver. Realized prices, the realized 4CP hours and
+ * whole machines), solved with the injected solver. Realized prices, the 4CP settlement intervals and
  * the day's hashprice are known in advance: the upper bound any causal policy can reach.
  * A failed, infeasible or timed-out solve (or a solution that breaks a limit) falls back to the
  * strike rule at break-even, capped by the interconnect, and is counted in safeFallbacks.
  */
-import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec } from './formulation.js';
+import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FourCpGroup } from './formulation.js';
+import { candidateIndices } from './fourcp.js';
 import { fleetModel, type FleetModel } from './fleet-model.js';
 import { deferrableRequirementMWh } from './ledger.js';
 import type { LpSolver } from './lp/solver.js';
@@ -19,14 +20,14 @@ export interface LpPolicyOptions extends PolicyOptions {
   timeLimitSeconds?: number;
 }
 
-/** 4CP cost per MW of site load in an interval: its share of the peak-hour average × the charge. */
-export function fourCpUsdPerMW(input: DispatchInput): Float64Array {
-  const cp = input.site.transmission?.coincidentPeak;
-  const out = new Float64Array(input.startMs.length);
-  if (!cp) return out;
-  const perMW = cp.usdPerKwYear * 1000 * 0.25;
-  for (let t = 0; t < out.length; t++) out[t] = perMW * (input.fourCpPeakWeight[t] as number);
-  return out;
+/**
+ * 4CP for perfect foresight: per month, the priced candidate intervals of its settlement and the
+ * charge per MW of the site's demand (usdPerKwYear × 1000 × ¼). The LP pays it on the worst candidate.
+ */
+export function fourCpGroups(input: DispatchInput): FourCpGroup[] {
+  if (!input.site.transmission?.coincidentPeak) return [];
+  const idx = candidateIndices(input.startMs, input.fourCpPeaks);
+  return input.fourCpPeaks.map((p, k) => ({ intervals: idx[k] as number[], usdPerMW: p.usdPerKwYear * 1000 * 0.25 })).filter((g) => g.intervals.length > 0);
 }
 
 /** Deferrable day groups for the whole window: each local day's prorated energy, exactly. */
@@ -60,7 +61,8 @@ export function optimalSpec(input: DispatchInput, models: FleetModel[]): Dispatc
     startMs: input.startMs,
     priceUsdPerMWh: input.rtPriceUsdPerMWh,
     hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay,
-    fourCpUsdPerMW: fourCpUsdPerMW(input),
+    fourCpUsdPerMW: new Float64Array(input.startMs.length),
+    fourCpGroups: fourCpGroups(input),
     deferrableGroups: windowDeferrableGroups(input),
     cappedBudgetMWh: cappedBudgetMWh(input, hours),
   };

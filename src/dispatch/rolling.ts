@@ -14,6 +14,7 @@ import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './b
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
 import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FleetHistory } from './formulation.js';
 import { fleetModel } from './fleet-model.js';
+import { fourCpRate } from './fourcp.js';
 import { deferrableRequirementMWh } from './ledger.js';
 import type { LpPolicyOptions } from './optimal.js';
 import { findViolation, readSolution } from './solution.js';
@@ -93,7 +94,8 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
   const indexOf = new Map<number, number>();
   input.startMs.forEach((ms, i) => indexOf.set(ms, i));
   const cp = site.transmission?.coincidentPeak;
-  const alertUsdPerMW = cp ? (cp.usdPerKwYear * 1000 * 0.25 * input.intervalMinutes) / 60 : 0;
+  // Any alert interval may be the month's 15-minute settlement interval: each is charged as if it were.
+  const alertUsdPerMW = (ms: number) => (cp ? fourCpRate(cp, cptMonth(ms)).usdPerKwYear * 1000 * 0.25 : 0);
   const deferrableReq = site.ai.map((a) => (a.kind === 'deferrable' ? deferrableRequirementMWh(input, a.dailyEnergyMWh) : new Map<number, number>()));
   const lastIndexOfDay = new Map<number, number>();
   input.localDay.forEach((d, i) => lastIndexOfDay.set(d, i));
@@ -214,7 +216,8 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
           const h = cptHour(ms);
           alert = cp.months.includes(Number(cptMonth(ms).slice(5, 7))) && h >= cp.alerts.localHours[0] && h < cp.alerts.localHours[1];
         }
-        if (alert) fourCp[p] = (fourCp[p] as number) + alertUsdPerMW;
+        // A period's load is one level, so its demand in any one of its intervals is that level: charge it once.
+        if (alert) fourCp[p] = Math.max(fourCp[p] as number, alertUsdPerMW(ms));
       }
       periodPrice[p] = sum / (b - a);
     }

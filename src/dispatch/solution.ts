@@ -40,6 +40,7 @@ export function readSolution(spec: DispatchLpSpec, layout: DispatchLpLayout, x: 
   });
   const limit = spec.site.interconnect.importLimitMW;
   const ppa = spec.site.ppa;
+  const fourCpCandidate = new Set((spec.fourCpGroups ?? []).flatMap((g) => (g.usdPerMW > 0 ? g.intervals : [])));
   const reason = spec.models.map((m, f) => {
     const out = new Uint8Array(n);
     const mw = fleetMW[f] as Float64Array;
@@ -53,7 +54,7 @@ export function readSolution(spec: DispatchLpSpec, layout: DispatchLpLayout, x: 
       const marginal = ppa && !ppa.resale && (load[t] as number) < ppa.blockMW - 1e-6 ? 0 : price;
       const value = usdPerMWhForDensity(spec.hashpriceUsdPerPhDay[t] as number, best, m.fleet.poolFeePct);
       let why: ReasonCode = Reason.price;
-      if ((spec.fourCpUsdPerMW[t] as number) > 0) why = Reason.fourCp;
+      if ((spec.fourCpUsdPerMW[t] as number) > 0 || fourCpCandidate.has(t)) why = Reason.fourCp;
       else if ((load[t] as number) >= limit - 1e-6) why = Reason.importLimit;
       else if (ramp !== undefined && t > 0 && Math.abs(p - (mw[t - 1] as number)) >= ramp * spec.intervalMinutes - 1e-6) why = Reason.ramp;
       else if (m.fleet.minOffMinutes > 0 && value > marginal) why = Reason.minOff;

@@ -10,7 +10,7 @@ export const Reason = {
   none: 0,
   /** Power (or resale) was worth more than hashing. */
   price: 1,
-  /** A coincident-peak hour (optimal) or a 4CP alert (strike, rolling). */
+  /** A 4CP settlement candidate interval (optimal) or a 4CP alert (strike, rolling). */
   fourCp: 2,
   /** The interconnect was full. */
   importLimit: 3,
@@ -22,14 +22,28 @@ export const Reason = {
 export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES: readonly string[] = ['', 'price', '4cp', 'import-limit', 'ramp', 'min-off'];
 
-/** The realized coincident peak of one month (from ERCOT TOTAL load). */
+/**
+ * One month's 4CP settlement: ERCOT's official 15-minute interval, or (estimated) the candidate
+ * intervals it may be (the hour of highest hourly ERCOT load and the hour before it).
+ */
 export interface FourCpPeak {
   /** 'YYYY-MM' (CPT calendar month). */
   month: string;
+  basis: 'official' | 'estimated';
+  /** Official settlement interval start, UTC ms; NaN when estimated. */
+  intervalStartMs: number;
+  /** 15-minute interval starts (UTC ms) that can set the tag: the official one alone, or 8 estimated ones. */
+  candidateStartMs: number[];
+  /** Hour of highest hourly ERCOT TOTAL load in the month, UTC ms (NaN without load data). */
   hourStartMs: number;
+  /** ERCOT's 4CP demand in the official interval, or the hourly peak when estimated, MW (NaN if unknown). */
   systemLoadMW: number;
-  /** False when the store lacks some hours of that month: the peak may be wrong. */
+  /** False when an estimate rests on a month of load with missing hours: the peak hour may be wrong. */
   monthComplete: boolean;
+  /** Rate that prices this month's tag, USD/kW-year: the site's, else ERCOT's rate of the billing year (Y + 1). */
+  usdPerKwYear: number;
+  /** Where the rate came from ('site', 'ERCOT postage stamp 2024', ...). */
+  rateSource: string;
 }
 
 export interface DispatchInput {
@@ -44,11 +58,11 @@ export interface DispatchInput {
   hashpriceUsdPerPhDay: Float64Array;
   /** Day-ahead price of the interval's hour; NaN where unknown. Rolling uses it as a forecast. */
   daPriceUsdPerMWh: Float64Array;
-  /** Share of each interval in its month's coincident-peak hour average (1/n in that hour, else 0). */
+  /** 1 where the interval is (official) or may be (estimated) its month's 4CP settlement interval, else 0. */
   fourCpPeakWeight: Float64Array;
   /** 1 when a 4CP alert is in force (known before the interval; strike and rolling use it). */
   fourCpAlert: Uint8Array;
-  /** Realized peaks of the listed months that fall in the window. */
+  /** 4CP settlement of the listed months that overlap the window (official or estimated). */
   fourCpPeaks: FourCpPeak[];
   /** CPT calendar day of each interval (days since 1970-01-01 of the local date). */
   localDay: Int32Array;

@@ -60,6 +60,23 @@ export interface DifficultyEpoch {
   source?: string;
 }
 
+/**
+ * An official coincident-peak (4CP) settlement interval: the 15-minute interval ERCOT used for one
+ * month's transmission demand (NP9-83-M, PROVENANCE §10). The month is the CPT calendar month.
+ */
+export interface FourCpInterval {
+  market: string; // 'ERCOT'
+  /** 'YYYY-MM' (CPT calendar month of the interval). */
+  month: string;
+  /** Start of the settlement interval, UTC ms (ERCOT prints the interval *ending*, local time). */
+  intervalStartMs: number;
+  intervalMinutes: number;
+  /** ERCOT's total 4CP demand in that interval, MW, when published. */
+  systemLoadMW?: number;
+  /** Who published it ('ercot'); defaults to the batch's provider. */
+  source?: string;
+}
+
 /** What a parsed source file yields; `source` names the file format recognised. */
 export interface ParsedBatch {
   source: string;
@@ -69,6 +86,8 @@ export interface ParsedBatch {
   loads: LoadPoint[];
   btcDays: BtcDay[];
   epochs: DifficultyEpoch[];
+  /** Official 4CP settlement intervals (only the 4CP interval files carry them). */
+  fourCpIntervals?: FourCpInterval[];
   /** Non-fatal observations (e.g. a DST repeated hour) for the import report. */
   notes: string[];
 }

@@ -88,6 +88,8 @@ export function simulateMarket(model: PlanModel, seed: number, pathIndex: number
       const dt = days / 365;
       logret = (b.driftPerYear - (b.volPerYear * b.volPerYear) / 2) * dt + b.volPerYear * Math.sqrt(dt) * rng.normal();
     }
+    // A drift shock moves every month's log return by the same amount (same draws: common random numbers).
+    logret += model.shocks.btcDriftPerYear * (days / 365);
     const next = price * Math.exp(logret);
     const mid = Math.sqrt(price * next);
     // Blocks this month at this month's hashrate.

@@ -19,6 +19,35 @@ const ZERO_VOL = {
   tenants: { defaultPctPerYear: 0, renewalPct: 100 },
 };
 
+describe('BTC price process', () => {
+  const bare = { name: 'p', finance: { startDate: '2026-01-01', horizonYears: 8, discountRatePct: 10 }, scenarios: { power: { poolYears: 1 } }, sites: [miningSite(false)] };
+
+  it('defaults to the calibrated drift (not zero) and says where it and the volatility came from', () => {
+    const m = model(bare);
+    const d = DEFAULT_SCENARIO_PARAMS.btc;
+    expect(m.scenario.btc.driftPerYear).toBe(d.priceDriftPerYear);
+    expect(m.btcPriceProcess).toMatchObject({ model: 'gbm', driftSource: 'calibrated, the built-in defaults 2022-01-01..2025-12-29' });
+    expect(m.btcPriceProcess.volPctPerYear).toBeCloseTo(51.8, 9);
+    // The median path grows at μ − σ²/2 (16.1 %/yr), not shrinks as with μ = 0 (−13.4 %/yr: 34 % of the price after 8 years).
+    expect(m.btcPriceProcess.medianGrowthPctPerYear).toBeCloseTo(100 * (0.295 - 0.518 ** 2 / 2), 9);
+    expect(Math.exp(8 * (0.295 - 0.518 ** 2 / 2))).toBeGreaterThan(3.5);
+    expect(m.notes.join('\n')).toMatch(/btc drift: 29\.5 %\/yr \(calibrated, the built-in defaults 2022-01-01\.\.2025-12-29; the median path grows 16\.1 %\/yr; s\.e\. ±25\.9 %\/yr/);
+    const own = model({ ...bare, scenarios: { ...bare.scenarios, btc: { driftPctPerYear: 0 } } });
+    expect(own.btcPriceProcess.driftSource).toBe('portfolio (scenarios.btc.driftPctPerYear)');
+  });
+
+  it('the tornado moves the drift by ± one standard error, on the same paths', async () => {
+    const r = await runPlan(model(bare), { paths: 60, seed: 3, searchPaths: 60 });
+    const bar = r.sensitivity.bars.find((b) => b.factor === 'btcDrift');
+    expect(bar?.label).toBe('BTC drift (+29.5 %/yr ± 1 s.e.)');
+    expect([bar?.lowLabel, bar?.highLabel]).toEqual(['+3.6 %/yr', '+55.4 %/yr']);
+    // A miner is worth more when BTC drifts up.
+    expect(bar?.highNpvUsd).toBeGreaterThan(r.sensitivity.baseNpvUsd);
+    expect(bar?.lowNpvUsd).toBeLessThan(r.sensitivity.baseNpvUsd);
+    expect(r.btcPriceProcess.driftPctPerYear).toBeCloseTo(29.5, 9);
+  });
+});
+
 function model(raw: unknown, seed = 1): PlanModel {
   return resolvePortfolio(PortfolioSchema.parse(raw), { paramsFor: () => DEFAULT_SCENARIO_PARAMS, seed });
 }

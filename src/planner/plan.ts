@@ -8,7 +8,7 @@ import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
 import { slotMean, type Accumulator } from './accumulate.js';
 import { slot, type Layout } from './evaluate.js';
 import { runMonteCarlo, type ChunkRunner } from './montecarlo.js';
-import type { PlanModel } from './resolve.js';
+import type { BtcPriceProcess, PlanModel } from './resolve.js';
 import { displacedMw, NO_CONVERSION, type Schedule } from './schedule.js';
 import { searchSchedules } from './search.js';
 import { sensitivity, type Sensitivity } from './sensitivity.js';
@@ -92,6 +92,8 @@ export interface PlanResult extends ScheduleOutcome {
   halving: { height: number; dateP5: string | null; dateP50: string | null; dateP95: string | null; pathsWithHalvingPct: number };
   search: { paths: number; candidatesPerSite: number[]; bestMeanUsd: number; bestCvar5Usd: number; riskAverseMeanUsd: number; riskAverseCvar5Usd: number };
   sensitivity: Sensitivity;
+  /** The BTC price process (drift, volatility, their calibration window and method). */
+  btcPriceProcess: BtcPriceProcess;
   powerPrices: { synthetic: true; label: typeof SYNTHETIC_LABEL };
   notes: string[];
 }
@@ -251,6 +253,7 @@ export async function runPlan(model: PlanModel, opts: PlanOptions): Promise<Plan
       riskAverseCvar5Usd: search.riskAverseCvar5Usd,
     },
     sensitivity: sens,
+    btcPriceProcess: model.btcPriceProcess,
     powerPrices: { synthetic: true, label: SYNTHETIC_LABEL },
     notes: model.notes,
   };

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { valueContract } from '../compute/contract.js';
+import { dealMetrics } from '../compute/deals.js';
+import { PUBLISHED_DEALS } from '../compute/deals-data.js';
 import { parseDataText } from '../catalog/data-file.js';
 import { isMulletError } from '../core/errors.js';
 import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
@@ -42,6 +45,22 @@ describe('portfolio file', () => {
     const m = resolvePortfolio({ ...p, scenarios: { ...p.scenarios, power: { ...p.scenarios.power, poolYears: 1 } } }, { paramsFor: () => DEFAULT_SCENARIO_PARAMS, seed: 1 });
     expect(m.sites[0]?.fleets[0]?.model).toBe('Antminer S19 XP'); // least efficient first
     expect(m.sites[0]?.ai?.contracts.map((c) => c.name)).toEqual(['hyperscaler-lease', 'gpu-cloud-h100']);
+  });
+
+  it("the example's leases level within the published lease deals (mullet deals), not above them", () => {
+    const file = path.join(REPO_ROOT, 'examples', 'portfolio-two-texas-sites.yaml');
+    const p = parseDataText(readFileSync(file, 'utf8'), file, PortfolioSchema);
+    const published = PUBLISHED_DEALS.filter((d) => d.kind === 'lease').map((d) => dealMetrics(d).usdPerKwMonth);
+    const [lo, hi] = [Math.min(...published), Math.max(...published)];
+    expect([Math.round(lo), Math.round(hi)]).toEqual([121, 159]);
+    const leases = p.sites.flatMap((s) => s.ai?.contracts ?? []).filter((c) => c.kind === 'lease');
+    expect(leases).toHaveLength(2);
+    for (const c of leases) {
+      if (c.kind !== 'lease') continue;
+      const level = valueContract({ itMW: 1, termYears: c.termYears, usdPerKwMonth: c.usdPerKwMonth, escalatorPct: c.escalatorPct }).usdPerKwMonth;
+      expect(level).toBeGreaterThanOrEqual(lo - 1e-9);
+      expect(level).toBeLessThanOrEqual(hi + 1e-9);
+    }
   });
 
   it('schema errors name the file line and the data path', () => {

@@ -98,6 +98,8 @@ ${scheduleTable(r.riskAverse.schedule, r.riskAverse.refresh)}
 <table><tr><th>site</th><th>use</th><th>MW</th><th>PV</th><th>PV per MW</th></tr>${vpm}</table>
 <h2>Halving</h2>
 <p>Block ${r.halving.height.toLocaleString('en-US')}: p5 ${r.halving.dateP5 ?? '—'}, p50 ${r.halving.dateP50 ?? '—'}, p95 ${r.halving.dateP95 ?? '—'} (block times from the simulated hashrate and the exact retarget rule).</p>
+<h2>BTC price process</h2>
+<p>${esc(r.btcPriceProcess.model.toUpperCase())}: drift <b>${r.btcPriceProcess.driftPctPerYear.toFixed(1)} %/yr</b> (${esc(r.btcPriceProcess.driftSource)}), so the median path grows ${r.btcPriceProcess.medianGrowthPctPerYear.toFixed(1)} %/yr; volatility <b>${r.btcPriceProcess.volPctPerYear.toFixed(1)} %/yr</b> (${esc(r.btcPriceProcess.volSource)}). The drift is an estimate with a standard error of ±${r.btcPriceProcess.driftStdErrPctPerYear.toFixed(1)} %/yr: the sensitivity shows NPV at ± one standard error. Calibration ${esc(r.btcPriceProcess.calibration.from)}..${esc(r.btcPriceProcess.calibration.to)}: ${esc(r.btcPriceProcess.calibration.method)}.</p>
 <h2>Assumptions and notes</h2>
 <ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>

@@ -80,7 +80,7 @@ export interface ResolvedSite {
 }
 
 export interface ResolvedScenario {
-  btc: { model: 'gbm' | 'bootstrap'; startPriceUsd: number; driftPerYear: number; volPerYear: number; blockDays: number; dailyReturns?: Float64Array };
+  btc: { model: 'gbm' | 'bootstrap'; startPriceUsd: number; driftPerYear: number; volPerYear: number; blockDays: number; dailyReturns?: Float64Array; driftStdErrPerYear: number };
   fees: { meanShare: number; sigmaLog: number; ar1: number; stepAtHalving: number };
   network: {
     startHashrateHs: number;
@@ -102,13 +102,29 @@ export interface ResolvedScenario {
 /** Multipliers and shifts for the sensitivity (tornado) runs; 1 / 0 is the base case. */
 export interface Shocks {
   btcPrice: number;
+  /** Added to the BTC drift, per year (the tornado moves it by ± one standard error of its estimate). */
+  btcDriftPerYear: number;
   hashprice: number;
   leaseRate: number;
   capex: number;
   leadTimeMonths: number;
 }
 
-export const NO_SHOCKS: Shocks = { btcPrice: 1, hashprice: 1, leaseRate: 1, capex: 1, leadTimeMonths: 0 };
+export const NO_SHOCKS: Shocks = { btcPrice: 1, btcDriftPerYear: 0, hashprice: 1, leaseRate: 1, capex: 1, leadTimeMonths: 0 };
+
+/** The BTC price process a plan ran on, and where each number came from (shown in the report). */
+export interface BtcPriceProcess {
+  model: 'gbm' | 'bootstrap';
+  driftPctPerYear: number;
+  /** Growth of the median path, μ − σ²/2, percent per year. */
+  medianGrowthPctPerYear: number;
+  volPctPerYear: number;
+  driftStdErrPctPerYear: number;
+  driftSource: string;
+  volSource: string;
+  /** Window and method of the calibration. */
+  calibration: { from: string; to: string; method: string };
+}
 
 export interface PlanModel {
   name: string;
@@ -119,6 +135,7 @@ export interface PlanModel {
   depreciationMonths: number;
   terminal: 'contracted' | 'none';
   shocks: Shocks;
+  btcPriceProcess: BtcPriceProcess;
   /** Power price multiplier by month from the escalator, (1 + e)^(t/12), over the extended timeline. */
   priceScale: Float64Array;
   notes: string[];
@@ -276,9 +293,28 @@ export function resolvePortfolio(p: Portfolio, inputs: ResolveInputs): PlanModel
   const startHeight = Math.max(0, Math.round(start.heightEndOfDay + 144 * daysAhead));
   if (Math.abs(daysAhead) > 0) notes.push(`network start: height ${start.heightEndOfDay} on ${start.dateUtc} moved ${daysAhead} days at 144 blocks/day to ${startHeight}`);
   const volPerYear = sc.btc.volPctPerYear !== undefined ? sc.btc.volPctPerYear / 100 : first.btc.priceVolPerYear;
-  const driftPerYear = (sc.btc.driftPctPerYear ?? 0) / 100;
-  if (sc.btc.driftPctPerYear === undefined) notes.push('btc drift: 0 %/yr (no view on direction; set scenarios.btc.driftPctPerYear)');
-  if (sc.btc.volPctPerYear === undefined) notes.push(`btc volatility: ${(100 * volPerYear).toFixed(1)} %/yr from ${first.source === 'defaults' ? 'the built-in defaults' : 'the store'}`);
+  const driftPerYear = sc.btc.driftPctPerYear !== undefined ? sc.btc.driftPctPerYear / 100 : first.btc.priceDriftPerYear;
+  const calibratedFrom = first.source === 'defaults' ? 'the built-in defaults' : 'the store';
+  const window = `${first.btc.priceWindow.from}..${first.btc.priceWindow.to}`;
+  const process: BtcPriceProcess = {
+    model: sc.btc.model,
+    driftPctPerYear: 100 * driftPerYear,
+    medianGrowthPctPerYear: 100 * (driftPerYear - (volPerYear * volPerYear) / 2),
+    volPctPerYear: 100 * volPerYear,
+    driftStdErrPctPerYear: 100 * first.btc.priceDriftStdErrPerYear,
+    driftSource: sc.btc.driftPctPerYear !== undefined ? 'portfolio (scenarios.btc.driftPctPerYear)' : `calibrated, ${calibratedFrom} ${window}`,
+    volSource: sc.btc.volPctPerYear !== undefined ? 'portfolio (scenarios.btc.volPctPerYear)' : `calibrated, ${calibratedFrom} ${window}`,
+    calibration: {
+      from: first.btc.priceWindow.from,
+      to: first.btc.priceWindow.to,
+      method: 'one halving cycle of daily log returns (Bitstamp 00:00 UTC): σ = √365 × their standard deviation; the median path grows at their mean × 365; μ = that + σ²/2; s.e. of the drift = σ / √years',
+    },
+  };
+  notes.push(
+    `btc drift: ${process.driftPctPerYear.toFixed(1)} %/yr (${process.driftSource}; the median path grows ${process.medianGrowthPctPerYear.toFixed(1)} %/yr; s.e. ±${process.driftStdErrPctPerYear.toFixed(1)} %/yr, shown in the sensitivity)` +
+      (sc.btc.driftPctPerYear === undefined ? '; set scenarios.btc.driftPctPerYear for your own view' : ''),
+  );
+  notes.push(`btc volatility: ${process.volPctPerYear.toFixed(1)} %/yr (${process.volSource})`);
   let dailyReturns: Float64Array | undefined;
   if (sc.btc.model === 'bootstrap') {
     const hist = inputs.btcDailyLogReturns;
@@ -288,7 +324,15 @@ export function resolvePortfolio(p: Portfolio, inputs: ResolveInputs): PlanModel
   }
   const n = sc.network;
   const scenario: ResolvedScenario = {
-    btc: { model: sc.btc.model, startPriceUsd: sc.btc.startPriceUsd ?? start.priceUsd, driftPerYear, volPerYear, blockDays: sc.btc.bootstrapBlockDays, ...(dailyReturns ? { dailyReturns } : {}) },
+    btc: {
+      model: sc.btc.model,
+      startPriceUsd: sc.btc.startPriceUsd ?? start.priceUsd,
+      driftPerYear,
+      volPerYear,
+      blockDays: sc.btc.bootstrapBlockDays,
+      driftStdErrPerYear: first.btc.priceDriftStdErrPerYear,
+      ...(dailyReturns ? { dailyReturns } : {}),
+    },
     fees: { meanShare: sc.fees.meanShareOfSubsidyPct / 100, sigmaLog: sc.fees.sigmaLog, ar1: sc.fees.ar1Monthly, stepAtHalving: sc.fees.stepAtHalving },
     network: {
       startHashrateHs: n.startHashrateEhs !== undefined ? n.startHashrateEhs * 1e18 : equilibriumHashrateHs(start.difficulty),
@@ -320,6 +364,7 @@ export function resolvePortfolio(p: Portfolio, inputs: ResolveInputs): PlanModel
     depreciationMonths: Math.round(p.finance.depreciationYears * 12),
     terminal: p.finance.terminalValue,
     shocks: NO_SHOCKS,
+    btcPriceProcess: process,
     priceScale: Float64Array.from({ length: timeline.extendedMonths }, (_, t) => Math.pow(1 + scenario.power.escalatorPerYear, t / 12)),
     notes,
   };

@@ -9,7 +9,7 @@ import type { PlanModel, Shocks } from './resolve.js';
 import type { Schedule } from './schedule.js';
 
 export interface TornadoBar {
-  factor: 'btcPrice' | 'hashprice' | 'leaseRate' | 'capex' | 'leadTime';
+  factor: 'btcPrice' | 'btcDrift' | 'hashprice' | 'leaseRate' | 'capex' | 'leadTime';
   label: string;
   lowLabel: string;
   highLabel: string;
@@ -42,10 +42,27 @@ const FACTORS: { factor: TornadoBar['factor']; label: string; low: Partial<Shock
   { factor: 'leadTime', label: 'Lead time', low: { leadTimeMonths: 6 }, high: { leadTimeMonths: -6 }, lowLabel: '+6 months', highLabel: '−6 months' },
 ];
 
+/**
+ * The BTC drift moved by ± one standard error of its calibration (σ / √years of the window): the
+ * default drift is an estimate from one halving cycle, and this bar shows what it is worth.
+ */
+function driftFactor(model: PlanModel): (typeof FACTORS)[number] {
+  const se = model.scenario.btc.driftStdErrPerYear;
+  const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} %/yr`;
+  return {
+    factor: 'btcDrift',
+    label: `BTC drift (${pct(model.scenario.btc.driftPerYear)} ± 1 s.e.)`,
+    low: { btcDriftPerYear: -se },
+    high: { btcDriftPerYear: se },
+    lowLabel: pct(model.scenario.btc.driftPerYear - se),
+    highLabel: pct(model.scenario.btc.driftPerYear + se),
+  };
+}
+
 /** Tornado bars for `schedule` over `paths` paths (low = the unfavourable side where it is known). */
 export function sensitivity(model: PlanModel, seed: number, schedule: Schedule, paths: number): Sensitivity {
   const base = meanNpv(model, seed, schedule, paths);
-  const bars = FACTORS.map((f) => ({
+  const bars = [...FACTORS, driftFactor(model)].map((f) => ({
     factor: f.factor,
     label: f.label,
     lowLabel: f.lowLabel,

@@ -41,6 +41,11 @@ describe('parseSite', () => {
     expect(site.dispatch).toEqual({ strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 }, rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' }, timeLimitSeconds: 60 });
   });
 
+  it('leaves the 4CP rate to the default (ERCOT postage stamp of the billing year) when none is given', () => {
+    const site = parseSite(ISSUE_YAML.replace('usdPerKwYear: 60 ', ''));
+    expect(site.transmission?.coincidentPeak).toEqual({ months: [6, 7, 8, 9], alerts: { localHours: [14, 19], riskPct: 95 } });
+  });
+
   it('takes the power-target curve from the catalog on request', () => {
     const site = parseSite(ISSUE_YAML.replace('minOffMinutes: 30 }', 'minOffMinutes: 30, efficiencyCurve: catalog }'));
     expect(site.fleets[0]?.efficiencyCurve?.length).toBeGreaterThan(2);

@@ -143,7 +143,7 @@ function resolve(s: SiteInput, catalog: Catalog, problems: Problem[]): Site {
         riskPct: cp.alerts.riskPct,
       };
       if (cp.alerts.windows) alerts.windows = cp.alerts.windows.map((w) => ({ fromMs: Date.parse(w.from), toMs: Date.parse(w.to) }));
-      site.transmission.coincidentPeak = { months: [...cp.months].sort((a, b) => a - b), usdPerKwYear: cp.usdPerKwYear, alerts };
+      site.transmission.coincidentPeak = { months: [...cp.months].sort((a, b) => a - b), ...(cp.usdPerKwYear === undefined ? {} : { usdPerKwYear: cp.usdPerKwYear }), alerts };
     }
   }
   if (s.ppa) site.ppa = { ...s.ppa };

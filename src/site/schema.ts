@@ -108,7 +108,7 @@ const CoincidentPeakSchema = z.strictObject({
     .array(num().int('must be a month 1..12').min(1, 'must be a month 1..12').max(12, 'must be a month 1..12'))
     .min(1, 'needs at least one month')
     .refine((m) => new Set(m).size === m.length, 'months must not repeat'),
-  usdPerKwYear: nonNegative(),
+  usdPerKwYear: nonNegative().optional(),
   alerts: AlertsSchema.default({ localHours: [14, 19], riskPct: 95 }),
 });
 

@@ -77,7 +77,8 @@ export interface Fleet {
 export interface CoincidentPeak {
   /** Calendar months (1..12) whose coincident-peak hour sets the transmission charge. */
   months: number[];
-  usdPerKwYear: number;
+  /** Transmission rate, USD/kW-year; absent = ERCOT's postage-stamp rate of the billing year (dispatch/fourcp.ts). */
+  usdPerKwYear?: number;
   alerts: FourCpAlertConfig;
 }
 

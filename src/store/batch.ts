@@ -33,6 +33,7 @@ export interface BatchGroups {
   points: Group<PointSeriesId>[];
   btc: Group<BtcField>[];
   epochs: { startDayMs: number; source: string; difficulty: number; startHeight: number | null }[];
+  fourCp: { market: string; month: string; startMs: number; intervalMinutes: number; systemLoadMW: number | null; source: string }[];
 }
 
 export const PRICE_UNIT = 'USD/MWh';
@@ -224,7 +225,17 @@ export function groupBatch(file: string, batch: ParsedBatch): BatchGroups {
     };
   });
 
-  return { points: points.finish(), btc: btc.finish(), epochs };
+  const fourCp = (batch.fourCpIntervals ?? []).map((c, i) => {
+    const where = `${file}: fourCpIntervals[${i}]`;
+    const market = checkName(c.market, 'market', where);
+    if (typeof c.month !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(c.month)) throw badInput(`month must be YYYY-MM, got ${JSON.stringify(c.month)}`, where);
+    const intervalMinutes = checkInterval(c.intervalMinutes, where);
+    const startMs = checkStart(c.intervalStartMs, intervalMinutes, where);
+    const mw = c.systemLoadMW === undefined ? null : checkFinite(c.systemLoadMW, 'systemLoadMW', where);
+    return { market, month: c.month, startMs, intervalMinutes, systemLoadMW: mw, source: c.source === undefined ? defaultSource : checkName(c.source, 'source', where) };
+  });
+
+  return { points: points.finish(), btc: btc.finish(), epochs, fourCp };
 }
 
 function utcDay(date: unknown, where: string): number {

@@ -56,7 +56,7 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       const batch = priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]);
       store.ingest('a.csv', batch);
       const again = store.ingest('a.csv', batch);
-      expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0 });
+      expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 });
       expect(again.unchanged).toBe(2);
       expect(again.changed).toBe(0);
       expect(westRt()).toHaveLength(2);
@@ -199,6 +199,38 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       ]);
     });
 
+    it('stores official 4CP intervals once per month and source, ERCOT before a user file', () => {
+      const jul = Date.parse('2023-07-31T21:45:00Z');
+      const batch: ParsedBatch = {
+        ...emptyBatch('4cp'),
+        provider: 'ercot',
+        fourCpIntervals: [
+          { market: 'ERCOT', month: '2023-07', intervalStartMs: jul, intervalMinutes: 15, systemLoadMW: 83_032.6 },
+          { market: 'ERCOT', month: '2023-06', intervalStartMs: Date.parse('2023-06-27T21:45:00Z'), intervalMinutes: 15 },
+        ],
+      };
+      expect(store.ingest('4cp.csv', batch).inserted.fourCpIntervals).toBe(2);
+      const again = store.ingest('4cp.csv', batch);
+      expect([again.inserted.fourCpIntervals, again.unchanged]).toEqual([0, 2]);
+      // A user's file for the same month ranks after ERCOT's posting; a month only it has is used.
+      store.ingest('mine.csv', {
+        ...emptyBatch('4cp'),
+        provider: 'user',
+        fourCpIntervals: [
+          { market: 'ERCOT', month: '2023-07', intervalStartMs: jul + Q, intervalMinutes: 15 },
+          { market: 'ERCOT', month: '2021-08', intervalStartMs: Date.parse('2021-08-31T21:30:00Z'), intervalMinutes: 15 },
+        ],
+      });
+      expect(store.fourCpIntervals({ market: 'ERCOT' }).map((c) => [c.month, c.intervalStartMs, c.systemLoadMW ?? null, c.source])).toEqual([
+        ['2021-08', Date.parse('2021-08-31T21:30:00Z'), null, 'user'],
+        ['2023-06', Date.parse('2023-06-27T21:45:00Z'), null, 'ercot'],
+        ['2023-07', jul, 83_032.6, 'ercot'],
+      ]);
+      expect(store.fourCpIntervals({ market: 'ERCOT', fromMonth: '2023-07', toMonth: '2023-09' }).map((c) => c.month)).toEqual(['2023-07']);
+      expect(() => store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-13', intervalStartMs: jul, intervalMinutes: 15 }] })).toThrow(/month must be YYYY-MM/);
+      expect(() => store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-07', intervalStartMs: jul + 60_000, intervalMinutes: 15 }] })).toThrow(/15-minute UTC grid/);
+    });
+
     it('reports coverage per series with the largest gaps', () => {
       const present = [0, 1, 2, 5, 6, 20, 21];
       store.ingest('c.csv', priceBatch(present.map((i) => rt('HB_NORTH', T0 + i * Q, i))));
@@ -224,6 +256,7 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
     it('has empty coverage when empty', () => {
       expect(store.coverage()).toEqual([]);
       expect(store.epochs()).toEqual([]);
+      expect(store.fourCpIntervals({ market: 'ERCOT' })).toEqual([]);
     });
   });
 }

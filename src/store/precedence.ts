@@ -14,6 +14,9 @@ export const LOAD_SOURCES: readonly string[] = ['ercot', 'eia'];
 /** Difficulty epochs: only one derivation exists so far. */
 export const EPOCH_SOURCES: readonly string[] = ['blockchain.com'];
 
+/** Official 4CP intervals: ERCOT's posting, then a user's own file with the same columns. */
+export const FOURCP_SOURCES: readonly string[] = ['ercot', 'user'];
+
 /** Per Bitcoin field, best first. */
 export const BTC_SOURCES: Readonly<Record<BtcField, readonly string[]>> = {
   // One continuous 2011→2026 series beats switching sources mid-back-test; Bitstamp at 00:00 UTC of

@@ -67,6 +67,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'fourcp_intervals: official 4CP settlement intervals',
+    sql: `
+      -- One row per (market, CPT month, source): the 15-minute interval that set that month's 4CP.
+      CREATE TABLE fourcp_intervals (
+        market           TEXT NOT NULL,
+        month            TEXT NOT NULL,      -- 'YYYY-MM', CPT calendar month
+        source_id        INTEGER NOT NULL,
+        start_ms         INTEGER NOT NULL,   -- interval start, UTC ms
+        interval_minutes INTEGER NOT NULL CHECK (interval_minutes > 0),
+        system_load_mw   REAL,               -- ERCOT's 4CP demand in the interval, when published
+        PRIMARY KEY (market, month, source_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

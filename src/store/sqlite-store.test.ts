@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/time.js';
 import { emptyBatch } from '../market/types.js';
 import { runMarketStoreContract } from './market-store.contract.js';
-import { SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { openMarketStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mullet-store-'));
@@ -26,12 +26,31 @@ describe('SQLite market store specifics', () => {
     });
     store.close();
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT version, applied_at_ms FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION, applied_at_ms: 1_700_000_000_000 }]);
+    expect(db.prepare('SELECT version, applied_at_ms FROM schema_version').all()).toEqual(
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1, applied_at_ms: 1_700_000_000_000 })),
+    );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     const again = openMarketStore(file);
     expect(again.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Number.MAX_SAFE_INTEGER })).toHaveLength(1);
     again.close();
+  });
+
+  it('upgrades a version-1 database in place (the 4CP interval table is added, data kept)', () => {
+    const file = path.join(dir, 'v1.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)`);
+    db.transaction(() => {
+      db.exec((MIGRATIONS[0] as { sql: string }).sql);
+      db.prepare('INSERT INTO schema_version VALUES (1, ?, 0)').run('v1');
+    })();
+    db.close();
+    const store = openMarketStore(file);
+    expect(store.fourCpIntervals({ market: 'ERCOT' })).toEqual([]);
+    store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({ v: SCHEMA_VERSION });
+    check.close();
   });
 
   it('refuses a database from a newer schema', () => {

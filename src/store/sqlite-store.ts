@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { MulletError, badInput } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_MINUTE, systemClock, utcDate, parseUtcDate, type Clock } from '../core/time.js';
-import { BTC_FIELDS, type BtcDay, type BtcField, type DifficultyEpoch, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
+import { BTC_FIELDS, type BtcDay, type BtcField, type DifficultyEpoch, type FourCpInterval, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
 import {
   BTC_UNITS,
   LOAD_UNIT,
@@ -20,7 +20,7 @@ import {
 } from './batch.js';
 import { expectedIntervals, findGaps, largestGaps } from './gaps.js';
 import type { GapReport, ImportReport, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from './market-store.js';
-import { BTC_SOURCES, EPOCH_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
+import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
 import { migrate } from './schema.js';
 
 type Db = Database.Database;
@@ -139,7 +139,7 @@ class SqliteMarketStore implements MarketStore {
     const report: ImportReport = {
       file,
       source: batch.source,
-      inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0 },
+      inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 },
       changed: 0,
       unchanged: 0,
       duplicatesInFile: 0,
@@ -151,6 +151,7 @@ class SqliteMarketStore implements MarketStore {
       this.ingestPoints(groups.points, report);
       this.ingestBtc(groups.btc, report);
       this.ingestEpochs(groups.epochs, report);
+      this.ingestFourCp(groups.fourCp, report);
     });
     try {
       run();
@@ -283,6 +284,31 @@ class SqliteMarketStore implements MarketStore {
       const written = upsert.run(e.startDayMs, sourceId, e.difficulty, e.startHeight).changes;
       report.inserted.epochs += written;
       if (written > 0 && had) report.changed++;
+      if (written === 0) report.unchanged++;
+    }
+  }
+
+  private ingestFourCp(rows: ReturnType<typeof groupBatch>['fourCp'], report: ImportReport): void {
+    const upsert = this.stmt(
+      `INSERT INTO fourcp_intervals (market, month, source_id, start_ms, interval_minutes, system_load_mw) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (market, month, source_id) DO UPDATE SET start_ms = excluded.start_ms, interval_minutes = excluded.interval_minutes, system_load_mw = excluded.system_load_mw
+       WHERE fourcp_intervals.start_ms IS NOT excluded.start_ms OR fourcp_intervals.interval_minutes IS NOT excluded.interval_minutes
+          OR fourcp_intervals.system_load_mw IS NOT excluded.system_load_mw`,
+    );
+    const existing = this.stmt('SELECT start_ms FROM fourcp_intervals WHERE market = ? AND month = ? AND source_id = ?').pluck(true);
+    const seen = new Set<string>();
+    for (const r of rows) {
+      const sourceId = this.sourceId(r.source);
+      const key = `${r.market}/${r.month}/${sourceId}`;
+      if (seen.has(key)) report.duplicatesInFile++;
+      seen.add(key);
+      const had = existing.get(r.market, r.month, sourceId) as number | undefined;
+      const written = upsert.run(r.market, r.month, sourceId, r.startMs, r.intervalMinutes, r.systemLoadMW).changes;
+      report.inserted.fourCpIntervals += written;
+      if (written > 0 && had !== undefined) {
+        report.changed++;
+        if (had !== r.startMs) report.notes.push(`4CP ${r.market} ${r.month} [${r.source}]: interval changed from ${isoMinute(had)} to ${isoMinute(r.startMs)}`);
+      }
       if (written === 0) report.unchanged++;
     }
   }
@@ -461,6 +487,17 @@ class SqliteMarketStore implements MarketStore {
       .map((k) => ({ ...(days.get(k) as BtcDay), sources: chosen.get(k) ?? {} }));
   }
 
+  /** One row per key: the highest-precedence source's, in first-seen key order. */
+  private bestBySource<R extends { source_id: number }, K>(rows: readonly R[], key: (r: R) => K, order: readonly string[]): R[] {
+    const cmp = bySourcePrecedence(order);
+    const best = new Map<K, R>();
+    for (const r of rows) {
+      const cur = best.get(key(r));
+      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(key(r), r);
+    }
+    return [...best.values()];
+  }
+
   epochs(): DifficultyEpoch[] {
     const rows = this.stmt('SELECT start_day_ms, source_id, difficulty, start_height FROM difficulty_epochs ORDER BY start_day_ms').all() as {
       start_day_ms: number;
@@ -468,16 +505,24 @@ class SqliteMarketStore implements MarketStore {
       difficulty: number;
       start_height: number | null;
     }[];
-    const cmp = bySourcePrecedence(EPOCH_SOURCES);
-    const best = new Map<number, (typeof rows)[number]>();
-    for (const r of rows) {
-      const cur = best.get(r.start_day_ms);
-      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(r.start_day_ms, r);
-    }
-    return [...best.values()].map((r) => ({
+    return this.bestBySource(rows, (r) => r.start_day_ms, EPOCH_SOURCES).map((r) => ({
       startDateUtc: utcDate(r.start_day_ms),
       difficulty: r.difficulty,
       ...(r.start_height === null ? {} : { startHeight: r.start_height }),
+      source: this.sourceName(r.source_id),
+    }));
+  }
+
+  fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): FourCpInterval[] {
+    const rows = this.stmt(
+      'SELECT month, source_id, start_ms, interval_minutes, system_load_mw FROM fourcp_intervals WHERE market = ? AND month >= ? AND month <= ? ORDER BY month',
+    ).all(q.market, q.fromMonth ?? '0000-00', q.toMonth ?? '9999-99') as { month: string; source_id: number; start_ms: number; interval_minutes: number; system_load_mw: number | null }[];
+    return this.bestBySource(rows, (r) => r.month, FOURCP_SOURCES).map((r) => ({
+      market: q.market,
+      month: r.month,
+      intervalStartMs: r.start_ms,
+      intervalMinutes: r.interval_minutes,
+      ...(r.system_load_mw === null ? {} : { systemLoadMW: r.system_load_mw }),
       source: this.sourceName(r.source_id),
     }));
   }

@@ -7,8 +7,10 @@ import { parseHashpriceCsv, type HashpriceSource } from '../../backtest/hashpric
 import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
-import type { PolicySummary } from '../../backtest/summary.js';
+import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
+import { formatCpt } from '../../market/ercot-time.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
 import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -52,7 +54,10 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
     return { kind: 'constant', usdPerPhDay: constant };
   }
   if (csv !== undefined && csvText !== undefined) return { kind: 'csv', file: csv, byDay: parseHashpriceCsv(csvText, csv) };
-  return { kind: 'store' };
+  const share = opt.num(args, 'fee-share-of-subsidy-pct');
+  if (share !== undefined && (share < 0 || share > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${share}`, '--fee-share-of-subsidy-pct');
+  if (share !== undefined && (constant !== undefined || csv !== undefined)) throw badInput('applies to the store hashprice only; drop it or --hashprice-*', '--fee-share-of-subsidy-pct');
+  return { kind: 'store', feeShareOfSubsidyPct: share ?? DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: share === undefined };
 }
 
 function humanSummary(out: BacktestOutcome): string {
@@ -60,7 +65,14 @@ function humanSummary(out: BacktestOutcome): string {
   const lines = [
     `${d.site} at ${d.settlementPoint}, ${d.window.from}..${d.window.to} (CPT): ${fmt(d.intervals, 0)} of ${fmt(d.expectedIntervals, 0)} intervals settled${d.gaps.missingIntervals ? ` (${fmt(d.gaps.missingIntervals, 0)} skipped: gaps)` : ''}; hashprice ${fmt(d.hashprice.meanUsdPerPhDay)} USD/PH/day mean (${d.hashprice.source})`,
   ];
-  if (d.fourCpPeaks.length) lines.push(`4CP peak hours: ${d.fourCpPeaks.map((p) => `${p.month} ${p.hourStartLocal}`).join(', ')}`);
+  if (d.fourCpPeaks.length) {
+    const local = (iso: string) => formatCpt(Date.parse(iso)).slice(0, 16).replace('T', ' ');
+    const when = (p: BacktestDocument['fourCpPeaks'][number]) =>
+      p.basis === 'official'
+        ? `${p.month} ${(p.intervalStartLocal ?? '').slice(0, 16).replace('T', ' ')} (official)`
+        : `${p.month} worst of ${local(p.candidatesFromUtc)}–${local(p.candidatesToUtc).slice(11)} (estimated)`;
+    lines.push(`4CP settlement intervals (CPT, 15-minute starts): ${d.fourCpPeaks.map(when).join(', ')}`);
+  }
   lines.push('');
   const s = out.runs.map((r) => r.summary);
   const regret = s.some((x) => x.regretVsOptimalUsd !== undefined);
@@ -107,6 +119,12 @@ const backtest: CommandSpec = {
     db: DB_OPTION,
     'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'constant hashprice instead of the store (what-if)' },
     'hashprice-csv': { type: 'string', value: 'FILE', description: 'daily hashprice series: header, then YYYY-MM-DD,USD per PH/s per day' },
+    'fee-share-of-subsidy-pct': {
+      type: 'number',
+      value: 'PCT',
+      unit: '% of subsidy',
+      description: `fees per block assumed on days the store has no fee data (before 2022-12-30 in the shared data), labelled in the notes (default ${DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT})`,
+    },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (charts inline)' },
     ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of the primary policy' },
     'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },

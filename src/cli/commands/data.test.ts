@@ -21,6 +21,14 @@ tmp.write('in/rt_hubs.csv', csv(EIA, row('2024-01-01T06:00:00Z', '2024-01-01T00:
 tmp.write('in/net.csv', csv('date_utc,difficulty,hashrate_ths,hashrate_ehs', '2024-04-15,86388558925171,605500000,605.500'));
 tmp.write('in/notes.csv', csv('something,else', '1,2'));
 tmp.write('in/README.md', '# not data\n');
+// Subfolders are searched (the shared data keeps its 4CP intervals in ercot_4cp/); hidden ones are not.
+mkdirSync(path.join(tmp.dir, 'in', 'sub'));
+mkdirSync(path.join(tmp.dir, 'in', '.hidden'));
+tmp.write(
+  'in/sub/official_intervals.csv',
+  csv('year,month,interval_ending_local,interval_start_utc,ercot_4cp_mw,average_4cp_mw,source_doclookup_id', '2023,8,2023-08-10T17:00-05:00,2023-08-10T21:45:00Z,85636.9,,961277079'),
+);
+tmp.write('in/.hidden/rt.csv', csv(EIA, row('2024-01-01T06:00:00Z', '2024-01-01T00:00:00-06:00', 'x')));
 tmp.write(
   'bad_da.csv',
   csv(EIA, row('2024-01-01T06:00:00Z', '2024-01-01T00:00:00-06:00', '1'), row('2024-01-01T07:00:00Z', '2024-01-01T01:00:00-06:00', 'x'), row('2024-01-01T08:00:00Z', '2024-01-01T02:00:00-06:00', '3')),
@@ -32,14 +40,17 @@ describe('mullet data import / status', () => {
     const code = await runCli(['data', 'import', 'in', 'bad_da.csv', '--db', 'm.db'], c);
     expect(code).toBe(2);
     expect(c.err()).toMatch(/bad_da\.csv:3:3: column 'hb_busavg': expected a finite number, got 'x'/);
-    expect(c.err()).toMatch(/imported and committed: in\/net\.csv, in\/rt_hubs\.csv/);
-    expect(c.err()).toMatch(/\[1\/4\] in\/net\.csv/);
+    expect(c.err()).toMatch(/imported and committed: in\/net\.csv, in\/rt_hubs\.csv, in\/sub\/official_intervals\.csv/);
+    expect(c.err()).toMatch(/\[1\/5\] in\/net\.csv/);
     expect(c.out()).toMatch(/in\/notes\.csv {2}skipped: header not recognised/);
-    expect(c.out()).toMatch(/2 imported, 1 skipped, 1 failed/);
+    expect(c.out()).toMatch(/in\/sub\/official_intervals\.csv {2}\[ercot-4cp-intervals\].*\n.*4CP intervals 1;/);
+    expect(c.out()).toMatch(/3 imported, 1 skipped, 1 failed/);
+    expect(c.out()).not.toMatch(/hidden/);
     expect(c.out()).toMatch(/ignored \(not \.csv\/\.csv\.gz\/\.zip\): README\.md/);
     const store = openMarketStore(path.join(tmp.dir, 'm.db'));
     expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
     expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
+    expect(store.fourCpIntervals({ market: 'ERCOT' }).map((i) => i.month)).toEqual(['2023-08']);
     store.close();
   });
 
@@ -47,7 +58,7 @@ describe('mullet data import / status', () => {
     const c = io({ MULLET_DB: 'm.db' });
     expect(await runCli(['data', 'import', 'in', '--json'], c)).toBe(0);
     const doc = JSON.parse(c.out()) as { totals: { written: number; unchanged: number }; imported: string[]; skipped: string[] };
-    expect(doc.totals).toEqual({ written: 0, unchanged: 23, duplicates: 0 });
+    expect(doc.totals).toEqual({ written: 0, unchanged: 24, duplicates: 0 });
     expect(doc.skipped).toEqual(['in/notes.csv']);
   });
 
@@ -69,6 +80,7 @@ describe('mullet data import / status', () => {
     expect(text).toMatch(/series +unit +interval \(min\)/);
     expect(text).toMatch(/ERCOT HB_WEST RT 15min +USD\/MWh +15 +eia +2024-01-01 06:00 +2024-01-01 06:45 +3 +4 +1 +2024-01-01 06:30 ×1/);
     expect(text).toMatch(/BTC difficulty daily +difficulty +1440 +blockchain\.com +2024-04-15/);
+    expect(text).toMatch(/official 4CP intervals: 1 months \(2023-08 → 2023-08; sources ercot\)/);
     const j = io();
     expect(await runCli(['data', 'status', '--db', 'm.db', '--json'], j)).toBe(0);
     const doc = JSON.parse(j.out()) as { series: { series: string; missing: number; firstUtc: string }[] };

@@ -10,6 +10,8 @@ import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
 
 const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
+/** Ignored files named in the text summary (all of them are in --json). */
+const IGNORED_SHOWN = 5;
 
 function dbPath(io: CliIo, args: Parameters<CommandSpec['run']>[0]): string {
   const db = opt.str(args, 'db') ?? './mullet.db';
@@ -25,6 +27,17 @@ interface Target {
   fromDirectory: boolean;
 }
 
+/** Files under `dir` (relative `rel`), depth first in name order; hidden entries are skipped. */
+async function walk(dir: string, rel: string, out: { file: string; full: string }[]): Promise<void> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((d) => !d.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const d of entries) {
+    const full = path.join(dir, d.name);
+    // Dirent.isDirectory() is false for a symlink, so a link cannot make the walk loop.
+    if (d.isDirectory()) await walk(full, path.join(rel, d.name), out);
+    else if (d.isFile()) out.push({ file: path.join(rel, d.name), full });
+  }
+}
+
 async function expandTargets(io: CliIo, args: readonly string[]): Promise<{ targets: Target[]; ignored: string[] }> {
   const targets: Target[] = [];
   const ignored: string[] = [];
@@ -36,10 +49,11 @@ async function expandTargets(io: CliIo, args: readonly string[]): Promise<{ targ
       targets.push({ file: arg, fullPath: full, fromDirectory: false });
       continue;
     }
-    const names = (await readdir(full, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name).sort();
-    for (const name of names) {
-      if (DATA_FILE_RE.test(name)) targets.push({ file: path.join(arg, name), fullPath: path.join(full, name), fromDirectory: true });
-      else ignored.push(path.join(arg, name));
+    const files: { file: string; full: string }[] = [];
+    await walk(full, arg, files);
+    for (const f of files) {
+      if (DATA_FILE_RE.test(f.file)) targets.push({ file: f.file, fullPath: f.full, fromDirectory: true });
+      else ignored.push(f.file);
     }
   }
   return { targets, ignored };
@@ -51,7 +65,7 @@ type FileOutcome =
   | { file: string; status: 'failed'; code: string; where?: string; error: string };
 
 function written(r: ImportReport): number {
-  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs;
+  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
 }
 
 function iso(ms: number): string {
@@ -72,7 +86,7 @@ function describeOutcome(o: FileOutcome): string {
       const r = o.report;
       const lines = [
         `${o.file}  [${o.format}]  ${fmt(o.rows, 0)} rows in ${fmt(o.elapsedMs / 1000, 1)} s`,
-        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
+        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}, 4CP intervals ${fmt(r.inserted.fourCpIntervals, 0)}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
         `  ${gapSummary(r.gaps)}`,
       ];
       for (const n of r.notes) lines.push(`  note: ${n}`);
@@ -112,7 +126,8 @@ const importCommand: CommandSpec = {
     'Each file is recognised by its header row and imported in its own transaction: a malformed row',
     'anywhere writes nothing from that file (the error names file:line:column) while the other files',
     'are still imported. Re-importing a file changes nothing. A directory imports every recognised',
-    '.csv / .csv.gz / .zip in it (not recursive). Times are stored as UTC interval starts.',
+    '.csv / .csv.gz / .zip in it and in its subfolders (hidden ones skipped; unrecognised headers are',
+    'skipped with a note). Times are stored as UTC interval starts.',
   ].join('\n'),
   options: {
     db: DB_OPTION,
@@ -163,7 +178,10 @@ const importCommand: CommandSpec = {
         `\n${imported.length} imported, ${names('skipped').length} skipped, ${failed.length} failed in ${fmt(elapsedMs / 1000, 1)} s; ` +
           `${fmt(totals.written, 0)} rows written, ${fmt(totals.unchanged, 0)} unchanged (database ${db})\n`,
       );
-      if (ignored.length > 0) io.stdout(`ignored (not .csv/.csv.gz/.zip): ${ignored.map((f) => path.basename(f)).join(', ')}\n`);
+      if (ignored.length > 0) {
+        const shown = ignored.slice(0, IGNORED_SHOWN).map((f) => path.basename(f));
+        io.stdout(`ignored (not .csv/.csv.gz/.zip): ${shown.join(', ')}${ignored.length > shown.length ? ` and ${fmt(ignored.length - shown.length, 0)} more (--json lists them)` : ''}\n`);
+      }
     }
     io.stderr(`data import: done in ${fmt(elapsedMs / 1000, 1)} s\n`);
     if (failed.length > 0) {
@@ -205,15 +223,17 @@ const statusCommand: CommandSpec = {
       const epochs = store.epochs();
       const firstEpoch = epochs[0];
       const lastEpoch = epochs[epochs.length - 1];
+      const fourCp = store.fourCpIntervals({ market: 'ERCOT' });
       if (opt.bool(args, 'json')) {
         printJson(io, {
           db,
           series: coverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs), gaps: c.gaps.map((g) => ({ ...g, fromUtc: iso(g.fromMs), toUtc: iso(g.toMs) })) })),
           epochs: { count: epochs.length, first: firstEpoch?.startDateUtc ?? null, last: lastEpoch?.startDateUtc ?? null },
+          fourCpIntervals: fourCp.map((c) => ({ month: c.month, intervalStartUtc: iso(c.intervalStartMs), intervalMinutes: c.intervalMinutes, systemLoadMW: c.systemLoadMW ?? null, source: c.source })),
         });
         return;
       }
-      if (coverage.length === 0 && epochs.length === 0) {
+      if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0) {
         io.stdout(`the market database ${db} is empty; run 'mullet data import'\n`);
         return;
       }
@@ -236,6 +256,7 @@ const statusCommand: CommandSpec = {
         ),
       );
       if (firstEpoch && lastEpoch) io.stdout(`\ndifficulty epochs: ${epochs.length} (first full days ${firstEpoch.startDateUtc} → ${lastEpoch.startDateUtc})\n`);
+      if (fourCp.length > 0) io.stdout(`official 4CP intervals: ${fourCp.length} months (${fourCp[0]?.month ?? ''} → ${fourCp[fourCp.length - 1]?.month ?? ''}; sources ${[...new Set(fourCp.map((c) => c.source))].join(', ')})\n`);
       io.stdout(`database: ${db}\n`);
     } finally {
       store.close();

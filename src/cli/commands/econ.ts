@@ -8,6 +8,7 @@ import { usdPerMWhItFromUsdPerKwMonth, usdPerMWhMeterFromUsdPerKwMonth } from '.
 import { badInput } from '../../core/errors.js';
 import { parseUtcDate } from '../../core/time.js';
 import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
+import { FEE_SHARE_OPTION, feeShareOption, readInputs } from './hashprice.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
@@ -38,6 +39,7 @@ const compare: CommandSpec = {
     '--date, or from --hashprice-usd-per-ph-day.',
   options: {
     date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day whose hashprice inputs are read from the store' },
+    'fee-share-of-subsidy-pct': FEE_SHARE_OPTION,
     db: DB_OPTION,
     'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'use this hashprice instead of the store' },
     'pool-fee-pct': { type: 'number', value: 'P', unit: '%', description: 'mining pool fee', default: 2 },
@@ -76,9 +78,12 @@ const compare: CommandSpec = {
       }
       const store = await openExistingStore(path.resolve(io.cwd, need(opt.str(args, 'db'), 'db')));
       try {
-        const i = hashpriceInputsForDate(store, date);
+        const feeShare = feeShareOption(args);
+        const i = readInputs(() => hashpriceInputsForDate(store, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
         hashpriceUsdPerPhDay = hashprice(i).hashpriceUsdPerPhDay;
-        inputs = { btcPriceUsd: i.btcPriceUsd, difficulty: i.difficulty, feesBtcPerBlock: i.feesBtcPerBlock, height: i.height, subsidyBtc: i.subsidyBtc };
+        inputs = { btcPriceUsd: i.btcPriceUsd, difficulty: i.difficulty, feesBtcPerBlock: i.feesBtcPerBlock, height: i.height, subsidyBtc: i.subsidyBtc, derived: i.derived, warnings: i.warnings };
+        for (const d of i.derived) io.stderr(`hashprice ${date}: derived ${d.input}: ${d.how}\n`);
+        for (const w of i.warnings) io.stderr(`warning: ${w}\n`);
       } finally {
         store.close();
       }

@@ -98,6 +98,39 @@ describe('mullet hashprice --date (injected store)', () => {
     expect(io.out()).toContain('hashprice 2025-11-22 $');
   });
 
+  it('rebuilds a missing height from block counts and says so; warns when the difficulty is past the last observation', async () => {
+    const days: BtcDay[] = [
+      { dateUtc: '2025-11-20', difficulty: 152e12, blocks: 144, heightEndOfDay: 924_700 },
+      { dateUtc: '2025-11-21', blocks: 150 },
+      { dateUtc: '2025-11-22', priceUsd: 84_000, feesBtc: 3.5, blocks: 140 },
+    ];
+    const { cmd } = commandWith(days);
+    const io = captureIo('/work/site');
+    await cmd.run(parseArgs(cmd, ['--date', '2025-11-22', '--db', 'm.db'], io.env), io);
+    expect(io.out()).toContain('subsidy 3.125 BTC (height 924990)');
+    expect(io.out()).toContain('derived height: 924,990 = 924,700 at the end of 2025-11-20 + 290 blocks mined since (daily block counts)');
+    expect(io.out()).toContain('derived difficulty: carried from 2025-11-20 (2 days before)');
+    expect(io.err()).toContain("warning: difficulty is STALE: 2025-11-22 is 2 days past the store's last difficulty observation (2025-11-20)");
+    const j = captureIo('/work/site');
+    await cmd.run(parseArgs(cmd, ['--date', '2025-11-22', '--db', 'm.db', '--json'], j.env), j);
+    expect((JSON.parse(j.out()) as { derived: { input: string }[] }).derived.map((d) => d.input)).toEqual(['height', 'difficulty']);
+  });
+
+  it('assumes fees only with --fee-share-of-subsidy-pct, and points to it when fees are missing', async () => {
+    const noFees: BtcDay = { dateUtc: '2021-05-14', priceUsd: 49_948, difficulty: 25.05e12, blocks: 150, heightEndOfDay: 683_658 };
+    const { cmd } = commandWith([noFees]);
+    const io = captureIo();
+    const err = await cmd.run(parseArgs(cmd, ['--date', '2021-05-14', '--db', 'm.db'], io.env), io).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as MulletError).message).toMatch(/total fees \(feesBtc\).*--fee-share-of-subsidy-pct/);
+    const ok = captureIo();
+    await cmd.run(parseArgs(cmd, ['--date', '2021-05-14', '--db', 'm.db', '--fee-share-of-subsidy-pct', '8.8'], ok.env), ok);
+    expect(ok.out()).toContain('fees 0.5500 BTC/block');
+    expect(ok.out()).toContain('derived fees: ASSUMED 8.8 % of the 6.25 BTC subsidy = 0.5500 BTC/block');
+  });
+
   it('fails with NO_DATA (exit 1) naming what is missing, and still closes the store', async () => {
     const { cmd, closed } = commandWith([{ dateUtc: '2025-11-22', priceUsd: 84_000 }]);
     const io = captureIo();

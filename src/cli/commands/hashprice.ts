@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { hashprice, type HashpriceInputs } from '../../bitcoin/hashprice.js';
 import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
-import { badInput } from '../../core/errors.js';
 import { parseUtcDate } from '../../core/time.js';
-import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
+import { badInput, isMulletError, MulletError } from '../../core/errors.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, hashpriceInputsForDate, type DerivedInput } from '../../market/hashprice-inputs.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
@@ -22,6 +22,33 @@ function nonNegative(value: number, flag: string, strictlyPositive = false): num
   return value;
 }
 
+/** Shared by `hashprice` and `econ compare`: fees assumed on days the store has none. */
+export const FEE_SHARE_OPTION = {
+  type: 'number',
+  value: 'PCT',
+  unit: '% of subsidy',
+  description: 'with --date: on a day without fee data (before 2022-12-30 in the shared data), assume fees per block = PCT % of the subsidy, and say so',
+} as const;
+
+export function feeShareOption(args: Parameters<CommandSpec['run']>[0]): number | undefined {
+  const v = opt.num(args, 'fee-share-of-subsidy-pct');
+  if (v !== undefined && (v < 0 || v > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${v}`, '--fee-share-of-subsidy-pct');
+  return v;
+}
+
+/** Runs a store read; a day without fees gets a hint to the assumption flag. */
+export function readInputs<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (isMulletError(err) && err.code === 'NO_DATA' && err.message.includes('(feesBtc)')) {
+      const hint = `; or assume fees with --fee-share-of-subsidy-pct (e.g. ${DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT}, the planner's default)`;
+      throw new MulletError('NO_DATA', err.message + hint, { ...(err.where === undefined ? {} : { where: err.where }), cause: err });
+    }
+    throw err;
+  }
+}
+
 /** The `mullet hashprice` command; `openStore` is replaceable for tests. */
 export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): CommandSpec {
   return {
@@ -37,6 +64,7 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
       'fees-btc-per-block': { type: 'number', value: 'X', unit: 'BTC/block', description: 'average transaction fees per block' },
       height: { type: 'int', value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
       date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day to read all inputs from the market store' },
+      'fee-share-of-subsidy-pct': FEE_SHARE_OPTION,
       db: { ...DB_OPTION, description: 'market store (SQLite) for --date' },
     },
     json: true,
@@ -48,6 +76,8 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
       const date = opt.str(args, 'date');
       let inputs: HashpriceInputs & { height: number };
       let fromStore: Record<string, unknown> = {};
+      let derived: DerivedInput[] = [];
+      let warnings: string[] = [];
       if (date !== undefined) {
         const given = EXPLICIT.filter((f) => args.options[f] !== undefined);
         if (given.length > 0) throw badInput(`use either --date or explicit inputs, not both (also given: ${given.map((f) => `--${f}`).join(', ')})`, '--date');
@@ -57,10 +87,13 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
           throw badInput(err instanceof Error ? err.message : String(err), '--date', err);
         }
         const file = path.resolve(io.cwd, need(opt.str(args, 'db'), 'db'));
+        const feeShare = feeShareOption(args);
         const store = await openStore(file);
         try {
-          const r = hashpriceInputsForDate(store, date);
+          const r = readInputs(() => hashpriceInputsForDate(store, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
           inputs = r;
+          derived = r.derived;
+          warnings = r.warnings;
           fromStore = {
             date: r.dateUtc,
             db: file,
@@ -68,11 +101,14 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
             difficultyDateUtc: r.difficultyDateUtc,
             feesBtc: r.feesBtc,
             blocks: r.blocks,
+            derived: r.derived,
+            warnings: r.warnings,
           };
         } finally {
           store.close();
         }
       } else {
+        if (args.options['fee-share-of-subsidy-pct'] !== undefined) throw badInput('applies to --date only (give --fees-btc-per-block with explicit inputs)', '--fee-share-of-subsidy-pct');
         const missing = EXPLICIT.filter((f) => args.options[f] === undefined);
         if (missing.length > 0) {
           throw badInput(`give --date, or all of --btc-usd, --difficulty, --fees-btc-per-block, --height (missing: ${missing.map((f) => `--${f}`).join(', ')})`, `--${missing[0] ?? 'date'}`);
@@ -105,8 +141,10 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
         io.stdout(
           `${date === undefined ? 'hashprice' : `hashprice ${date}`} $${fmt(hp.hashpriceUsdPerPhDay)}/PH/day (${hp.hashpriceBtcPerPhDay.toPrecision(6)} BTC/PH/day)\n` +
             `  BTC $${fmt(inputs.btcPriceUsd)} · difficulty ${fmt(inputs.difficulty / 1e12)} T · ` +
-            `subsidy ${inputs.subsidyBtc} BTC (height ${inputs.height}) + fees ${fmt(inputs.feesBtcPerBlock, 4)} BTC/block\n`,
+            `subsidy ${inputs.subsidyBtc} BTC (height ${inputs.height}) + fees ${fmt(inputs.feesBtcPerBlock, 4)} BTC/block\n` +
+            derived.map((d) => `  derived ${d.input}: ${d.how}\n`).join(''),
         );
+        for (const w of warnings) io.stderr(`warning: ${w}\n`);
       }
     },
   };

@@ -20,15 +20,15 @@ import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { openExistingStore } from '../store-open.js';
 
-/** Years of real daily BTC returns the bootstrap draws from (the most recent ones in the store). */
-const BOOTSTRAP_YEARS = 6;
-
 /**
  * Scenario parameters from the store: power and load per settlement point over its default window
- * (the two years ending at its last RT price); Bitcoin (volatility, fees, epoch growth, the network
- * and price at the start, the bootstrap returns) over the BOOTSTRAP_YEARS ending the day before the
- * plan starts, or at the store's last BTC price if that is earlier.
+ * (the two years ending at its last RT price); Bitcoin over the six years ending the day before the
+ * plan starts (or at the store's last BTC price if that is earlier): difficulty growth and fees over
+ * all six, BTC drift and volatility over the last halving cycle of them (calibrate.ts), and the
+ * bootstrap draws the daily returns of that same cycle, so its volatility is the GBM's.
  */
+const BTC_HISTORY_YEARS = 6;
+
 function fromStore(store: MarketStore, points: string[], planStart: string): { paramsFor: (sp: string) => ScenarioParams; returns: Float64Array; notes: string[] } {
   const params = new Map<string, ScenarioParams>();
   const notes: string[] = [];
@@ -41,12 +41,13 @@ function fromStore(store: MarketStore, points: string[], planStart: string): { p
   const dayBefore = parseUtcDate(planStart) - MS_PER_DAY;
   const toMs = cov ? Math.min(cov.lastMs, dayBefore) : dayBefore;
   const to = utcDate(toMs);
-  const from = utcDate(toMs - BOOTSTRAP_YEARS * 365 * MS_PER_DAY);
+  const from = utcDate(toMs - BTC_HISTORY_YEARS * 365 * MS_PER_DAY);
   const btc = calibrateBtc(store, { from, to });
   notes.push(...btc.notes);
-  const days = store.btcDays(from, to).filter((d) => d.priceUsd !== undefined) as { dateUtc: string; priceUsd: number }[];
+  const window = btc.btc.priceWindow;
+  const days = store.btcDays(window.from, window.to).filter((d) => d.priceUsd !== undefined) as { dateUtc: string; priceUsd: number }[];
   const returns = Float64Array.from(dailyLogReturns(days));
-  notes.push(`btc bootstrap history: ${returns.length} daily returns ${from}..${to}`);
+  notes.push(`btc bootstrap history: ${returns.length} daily returns ${window.from}..${window.to}`);
   const base = (sp: string) => params.get(sp) ?? { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
   return { paramsFor: (sp) => ({ ...base(sp), btc: btc.btc }), returns, notes };
 }
@@ -62,6 +63,14 @@ function scheduleLines(steps: readonly ScheduleStep[], refresh: PlanResult['refr
     ),
     ...refresh.map((r) => `  ${r.site}: refresh ${r.refresh}`),
   ];
+}
+
+/** The BTC price process in one line: what the whole plan rides on. */
+export function btcProcessLine(b: PlanResult['btcPriceProcess']): string {
+  return (
+    `BTC price: ${b.model.toUpperCase()}, drift ${fmt(b.driftPctPerYear, 1)} %/yr (${b.driftSource}; median path ${fmt(b.medianGrowthPctPerYear, 1)} %/yr, s.e. ±${fmt(b.driftStdErrPctPerYear, 1)}), ` +
+    `volatility ${fmt(b.volPctPerYear, 1)} %/yr (${b.volSource})\n`
+  );
 }
 
 function humanReport(r: PlanResult): string {
@@ -90,6 +99,7 @@ function humanReport(r: PlanResult): string {
       ['site', 'use', 'MW', 'PV (USD M)', 'PV per MW (USD M)'],
       r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), fmt(v.npvUsdPerMw / 1e6, 2)]),
     ),
+    btcProcessLine(r.btcPriceProcess),
     formatTable(
       ['sensitivity', 'low', 'NPV low (USD M)', 'high', 'NPV high (USD M)'],
       r.sensitivity.bars.map((b) => [b.label, b.lowLabel, usdM(b.lowNpvUsd), b.highLabel, usdM(b.highNpvUsd)]),

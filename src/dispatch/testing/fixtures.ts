@@ -1,7 +1,7 @@
 /** Small hand-made sites and inputs for dispatch tests (test-only; excluded from the build). */
 import type { Fleet, Site } from '../../site/types.js';
 import { prepareDispatchInput } from '../input.js';
-import type { HourlyLoad } from '../fourcp.js';
+import type { HourlyLoad, OfficialFourCp } from '../fourcp.js';
 import type { DispatchInput } from '../types.js';
 
 /** 2023-08-01 00:00 CDT. */
@@ -39,7 +39,7 @@ export function site(partial: Partial<Site> = {}): Site {
   };
 }
 
-export function input(s: Site, prices: readonly number[], opts: { hashprice?: number; startMs?: number; load?: HourlyLoad; da?: readonly number[] } = {}): DispatchInput {
+export function input(s: Site, prices: readonly number[], opts: { hashprice?: number; startMs?: number; load?: HourlyLoad; da?: readonly number[]; official?: OfficialFourCp[] } = {}): DispatchInput {
   const start = opts.startMs ?? T0;
   const n = prices.length;
   const startMs = Float64Array.from({ length: n }, (_, i) => start + i * Q);
@@ -53,6 +53,7 @@ export function input(s: Site, prices: readonly number[], opts: { hashprice?: nu
     hashpriceUsdPerPhDay: new Float64Array(n).fill(opts.hashprice ?? 24),
     ...(opts.da ? { daPriceUsdPerMWh: Float64Array.from(opts.da) } : {}),
     ...(opts.load ? { systemLoad: opts.load } : {}),
+    ...(opts.official ? { officialFourCp: opts.official } : {}),
   });
   return inp;
 }

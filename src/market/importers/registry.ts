@@ -10,13 +10,14 @@ import { BTC_FORMATS } from './btc.js';
 import { CsvText } from './csv.js';
 import { ERCOT_REPORT_FORMATS } from './ercot-reports.js';
 import type { FileFormat, ParseOptions } from './format.js';
+import { FOURCP_FORMATS } from './fourcp.js';
 import { HUB_WIDE_FORMATS } from './hub-wide.js';
 import { LOAD_FORMATS } from './load.js';
 import { REFERENCE_FORMATS } from './reference.js';
 
 export type { FileFormat, ParseOptions } from './format.js';
 
-export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...BTC_FORMATS, ...REFERENCE_FORMATS];
+export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...BTC_FORMATS, ...FOURCP_FORMATS, ...REFERENCE_FORMATS];
 
 const BY_HEADER = new Map<string, FileFormat>();
 {

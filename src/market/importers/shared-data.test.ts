@@ -11,6 +11,9 @@ import { runCli } from '../../cli/run.js';
 import type { ImportReport, MarketStore } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { SKIP_REASON, sharedDataDir, sharedFile, skipWithoutSharedData } from '../../testing/data.js';
+import { hashpriceUsdPerPhDay } from '../../bitcoin/hashprice.js';
+import { coincidentPeaks } from '../../dispatch/fourcp.js';
+import { hashpriceInputsForDate } from '../hashprice-inputs.js';
 import { parseDataFile } from './registry.js';
 
 const SLOW = 300_000;
@@ -49,11 +52,49 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('imports the 15 market files and skips the 4 reference files with a reason', () => {
+  it('imports the 15 market files, the 4CP intervals and the 4 ERCOT samples; skips 6 reference files with a reason', () => {
     expect(first.failed).toEqual([]);
-    expect(first.imported).toHaveLength(15);
-    expect(first.skipped.map((f) => path.basename(f)).sort()).toEqual(['asic_miner_specs.csv', 'btc_halvings.csv', 'ercot_monthly_peak_load_2020_2025.csv', 'gpu_datacenter_specs.csv']);
-    expect(first.ignored.map((f) => path.basename(f))).toEqual(['PROVENANCE.md']);
+    // Subfolders are searched: ercot_4cp/ (official intervals) and samples/ercot/ (ERCOT's own postings).
+    expect(first.imported).toHaveLength(20);
+    expect(first.imported.filter((f) => f.includes(`${path.sep}samples${path.sep}`))).toHaveLength(4);
+    expect(first.imported.map((f) => path.basename(f))).toContain('official_intervals_2022_2025.csv');
+    expect(first.skipped.map((f) => path.basename(f)).sort()).toEqual([
+      'ai_deals.csv',
+      'asic_miner_specs.csv',
+      'btc_halvings.csv',
+      'ercot_monthly_peak_load_2020_2025.csv',
+      'gpu_datacenter_specs.csv',
+      'miner_metrics.csv',
+    ]);
+    expect(first.ignored.map((f) => path.basename(f))).toContain('PROVENANCE.md');
+    expect(first.ignored.every((f) => !/\.(csv|csv\.gz|zip)$/i.test(f))).toBe(true);
+  });
+
+  it('has the 16 official 4CP intervals of 2022–2025 (PROVENANCE §10), September 2024 on the 20th at 15:45 CDT', () => {
+    const cp = store.fourCpIntervals({ market: 'ERCOT' });
+    expect(cp.map((c) => c.month)).toEqual(['2022', '2023', '2024', '2025'].flatMap((y) => ['06', '07', '08', '09'].map((m) => `${y}-${m}`)));
+    expect(cp.every((c) => c.source === 'ercot' && c.intervalMinutes === 15)).toBe(true);
+    expect(cp.find((c) => c.month === '2024-09')).toMatchObject({ intervalStartMs: Date.parse('2024-09-20T20:45:00Z'), systemLoadMW: 77_878.8 });
+    expect(reportOf('official_intervals_2022_2025.csv').notes.join('\n')).not.toMatch(/differs from the mean/);
+  });
+
+  it("the estimate window (peak hour and the hour before, from hourly load) holds ERCOT's interval in 14 of 15 months; only 2024-09 misses", () => {
+    const from = Date.parse('2022-06-01T05:00:00Z');
+    const to = Date.parse('2025-10-01T05:00:00Z');
+    const rows = store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: from, toMs: to });
+    const load = { startMs: Float64Array.from(rows, (r) => r.intervalStartMs), loadMW: Float64Array.from(rows, (r) => r.loadMW) };
+    const estimated = coincidentPeaks(load, { months: [6, 7, 8, 9], usdPerKwYear: 0 }, from, to);
+    const official = new Map(store.fourCpIntervals({ market: 'ERCOT' }).map((c) => [c.month, c.intervalStartMs]));
+    const misses = estimated.filter((p) => !p.candidateStartMs.includes(official.get(p.month) ?? NaN)).map((p) => p.month);
+    expect(estimated).toHaveLength(15); // 2025-09 has no hourly load
+    expect(misses).toEqual(['2024-09']);
+    // The hourly peak hour alone (the old rule) holds it in only 8 of the 15: wrong in 5 of the 12 months of 2022–2024.
+    const inHour = estimated.filter((p) => {
+      const o = official.get(p.month) ?? NaN;
+      return o >= p.hourStartMs && o < p.hourStartMs + 3_600_000;
+    });
+    expect(inHour).toHaveLength(8);
+    expect(inHour.filter((p) => p.month < '2025').map((p) => p.month)).toEqual(['2022-06', '2022-07', '2022-08', '2022-09', '2023-07', '2023-09', '2024-06']);
   });
 
   it('finds the 1,579-interval October 2022 RT gap and 1,811 missing intervals per hub in 2022', () => {
@@ -128,6 +169,18 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
     expect(epochs.find((e) => e.startDateUtc === '2024-04-11')?.difficulty).toBeCloseTo(86.389e12, -9);
   });
 
+  it('has a hashprice on all 116 days of the 2025-04-17..2025-08-10 height gap, the height rebuilt from block counts', () => {
+    const days: string[] = [];
+    for (let t = Date.parse('2025-04-17T00:00:00Z'); t <= Date.parse('2025-08-10T00:00:00Z'); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+    expect(days).toHaveLength(116);
+    const inputs = days.map((d) => hashpriceInputsForDate(store, d));
+    expect(inputs.every((i) => i.derived.some((d) => d.input === 'height') && i.subsidyBtc === 3.125 && hashpriceUsdPerPhDay(i) > 0)).toBe(true);
+    // Counted back from getblockstats' first height of 2025-08-11 (909,482): consensus-exact.
+    expect(inputs[115]?.height).toBe(909_481);
+    // Counted forward from the blocks-per-day file (2025-04-16: 892,756), which runs a few blocks high.
+    expect(inputs[0]?.height).toBe(892_756 + (store.btcDays('2025-04-17', '2025-04-17')[0]?.blocks ?? NaN));
+  });
+
   it('has the hourly load and its July 2023 peak (82,939 MW)', () => {
     const total = store.coverage().find((c) => c.series === 'ERCOT load TOTAL 60min');
     expect(total?.count).toBe(48_573);
@@ -141,6 +194,7 @@ describe.skipIf(skipWithoutSharedData)(`every file in the shared data (${SKIP_RE
     expect(await runCli(['data', 'import', sharedDataDir(), '--db', db, '--json'], io)).toBe(0);
     const again = JSON.parse(io.out()) as ImportJson;
     expect(again.totals.written).toBe(0);
-    expect(again.totals.unchanged).toBe(first.totals.written);
+    // ERCOT's sample postings repeat rows of the full files, so some are unchanged the first time already.
+    expect(again.totals.unchanged).toBe(first.totals.written + first.totals.unchanged);
   }, SLOW);
 });

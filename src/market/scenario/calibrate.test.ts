@@ -6,8 +6,9 @@ import { skipWithoutSharedData, sharedFile } from '../../testing/data.js';
 import { parseDataFile } from '../importers/registry.js';
 import { emptyBatch } from '../types.js';
 import { toParsedBatch } from './batch.js';
-import { calibrate } from './calibrate.js';
+import { calibrate, calibrateBtc } from './calibrate.js';
 import { DEFAULT_SCENARIO_PARAMS } from './defaults.js';
+import { fitDayAheadPremium } from './estimate.js';
 import { generateMarket, type SyntheticMarket } from './generate.js';
 import { SYNTHETIC_MARKET, type MonthHourTable } from './params.js';
 import { summarizeMarket } from './summary.js';
@@ -36,6 +37,30 @@ describe('calibrate', () => {
     expect(r.params.notes[0]).toMatch(/built-in defaults/);
     expect(r.params.power).toEqual(DEFAULT_SCENARIO_PARAMS.power);
     expect(r.params.settlementPoint).toBe('HB_WEST');
+  });
+
+  it('estimates BTC drift and volatility over one halving cycle ending at the window end, with the drift\'s standard error', () => {
+    // 6 years of daily prices: +0.1 %/day for the first two, then ±2 % alternating on top of +0.05 %/day.
+    const store = openMarketStore(':memory:');
+    const days = 6 * 365;
+    let p = 10_000;
+    const btcDays = Array.from({ length: days }, (_, i) => {
+      const r = i < 2 * 365 ? 0.001 : 0.0005 + (i % 2 ? 0.02 : -0.02);
+      if (i > 0) p *= Math.exp(r);
+      return { dateUtc: new Date(Date.parse('2020-01-01T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10), priceUsd: p };
+    });
+    store.ingest('btc', { ...emptyBatch('t'), provider: 't', btcDays });
+    const to = btcDays[days - 1]?.dateUtc ?? '';
+    const r = calibrateBtc(store, { from: '2020-01-01', to });
+    store.close();
+    // The window is the last 1,461 days: 1,460 returns; mean 0.0005 (±0.02 alternates, an even count).
+    const g = 0.0005 * 365;
+    const sd = Math.sqrt((1460 * 0.02 ** 2) / 1459);
+    expect(r.btc.priceWindow).toEqual({ from: btcDays[days - 1461]?.dateUtc, to });
+    expect(r.btc.priceVolPerYear).toBeCloseTo(sd * Math.sqrt(365), 9);
+    expect(r.btc.priceDriftPerYear).toBeCloseTo(g + (sd * sd * 365) / 2, 9);
+    expect(r.btc.priceDriftStdErrPerYear).toBeCloseTo((sd * Math.sqrt(365)) / Math.sqrt(1460 / 365), 9);
+    expect(r.notes[0]).toMatch(/btc price: GBM from 1460 daily log returns .* \(one halving cycle\): drift .* \(median path 18\.3 %\/yr/);
   });
 
   it('rejects a malformed or empty window as bad input', () => {
@@ -110,5 +135,32 @@ describe.skipIf(skipWithoutSharedData)('calibrate on the real data', () => {
     expect(r.params.btc.start.dateUtc).toBe('2024-12-31');
     expect(r.params.btc.start.heightEndOfDay).toBeGreaterThan(870_000);
     expect(r.params.btc.start.heightEndOfDay).toBeLessThan(880_000);
+  });
+
+  it('the synthetic day-ahead mean carries the real DA premium over RT (2023–2024: 11.1 %), within 5 % of the real DA mean', async () => {
+    const store = openMarketStore(':memory:');
+    for (const f of ['ercot_rt_15min_hubs_2023.csv', 'ercot_rt_15min_hubs_2024.csv', 'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv']) store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
+    const from = '2023-01-01';
+    const r = calibrate(store, { settlementPoint: 'HB_WEST', from, to: '2024-12-31' });
+    const realDa = store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: parseUtcDate(from), toMs: parseUtcDate('2025-01-01') });
+    store.close();
+    expect(r.params.power.dayAhead.premium).toBeCloseTo(DEFAULT_SCENARIO_PARAMS.power.dayAhead.premium, 3);
+    expect(r.params.notes.join('\n')).toMatch(/day-ahead premium: 11\.1 % \(mean DA \/ mean RT − 1 over 175\d\d hours with both\)/);
+    const realMean = realDa.reduce((a, p) => a + p.priceUsdPerMWh, 0) / realDa.length;
+    const s = summarizeMarket(generateMarket(r.params, { seed: 1, startMs: parseUtcDate(from), days: 731 }));
+    // Without the premium the synthetic DA mean was ~12 % below the real one (it followed RT).
+    expect(Math.abs(s.da.meanUsdPerMWh / realMean - 1)).toBeLessThan(0.05);
+    expect(s.da.meanUsdPerMWh / s.rt.meanUsdPerMWh).toBeGreaterThan(1.05);
+  });
+});
+
+describe('day-ahead premium', () => {
+  it('is Σ DA / Σ hourly-mean RT − 1 over hours with a DA price and all four RT intervals', () => {
+    const h = 3_600_000;
+    const q = 900_000;
+    const rt = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ ms: i * q, value: 10 + (i < 4 ? 0 : 10) }));
+    // Hour 0: RT mean 10, DA 12; hour 1: RT mean 20, DA 21; hour 2 has one RT interval only: skipped.
+    expect(fitDayAheadPremium(rt, [{ ms: 0, value: 12 }, { ms: h, value: 21 }, { ms: 2 * h, value: 99 }], 15)).toEqual({ premium: 33 / 30 - 1, hours: 2 });
+    expect(fitDayAheadPremium(rt, [], 15).premium).toBeNaN();
   });
 });

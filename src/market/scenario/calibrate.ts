@@ -3,12 +3,12 @@
  * estimators are pure, in estimate.ts). Each section falls back to the built-in default, with a note
  * saying so, when the store has too little data for it in the window.
  */
-import { MS_PER_DAY, parseUtcDate } from '../../core/time.js';
+import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { badInput } from '../../core/errors.js';
 import type { BtcDay, DifficultyEpoch } from '../types.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { DEFAULT_SCENARIO_PARAMS, POWER_FIXED } from './defaults.js';
-import { dailyCorrelation, dailyLogReturns, fitEpochGrowth, fitFees, fitGbm, fitLoad, fitLoadCoupling, fitPowerPrices, type TimedValue } from './estimate.js';
+import { dailyCorrelation, dailyLogReturns, fitDayAheadPremium, fitEpochGrowth, fitFees, fitGbm, fitLoad, fitLoadCoupling, fitPowerPrices, type TimedValue } from './estimate.js';
 import type { BtcParams, ScenarioParams } from './params.js';
 
 export interface CalibrateOptions {
@@ -29,6 +29,9 @@ export interface CalibrationResult {
   /** Sample sizes behind each estimate. */
   samples: { priceIntervals: number; priceSource: 'RT' | 'DA' | 'none'; loadHours: number; btcReturns: number; epochs: number; feeDays: number };
 }
+
+/** BTC drift and volatility are estimated over one halving cycle (4 × 365.25 days) ending at the window's end. */
+export const BTC_PRICE_WINDOW_DAYS = 1461;
 
 /** Days of data a section needs before it is calibrated rather than defaulted. */
 const MIN_DAYS = 28;
@@ -93,6 +96,7 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
       ...POWER_FIXED,
       loadCoupling: d.power.spike.loadCoupling,
       dayAheadErrorSigmaLog: d.power.dayAhead.errorSigmaLog,
+      dayAheadPremium: d.power.dayAhead.premium,
     });
     const p = fit.power;
     if (finite(...p.noise.dailySigmaLog, ...p.noise.fastSigmaLog, p.noise.dailyAr1, p.noise.fastAr1)) {
@@ -122,6 +126,15 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
           (priceSource === 'DA' ? '; from day-ahead hourly prices, so RT spikes are understated' : ''),
       );
       if (fit.stats.filledCells > 0) notes.push(`power: ${fit.stats.filledCells} month×hour cells had no data and were filled from other months`);
+      // The DA premium needs both markets over the same hours; RT alone cannot identify it.
+      if (priceSource === 'RT') {
+        const da = store.prices({ market, settlementPoint: sp, kind: 'DA', fromMs, toMs }).filter((x) => inWindow(x.intervalStartMs) && x.intervalMinutes === 60);
+        const prem = fitDayAheadPremium(priceSeries, da.map((x) => ({ ms: x.intervalStartMs, value: x.priceUsdPerMWh })), intervalMinutes);
+        if (Number.isFinite(prem.premium) && prem.hours >= MIN_DAYS * 24) {
+          p.dayAhead.premium = prem.premium;
+          notes.push(`day-ahead premium: ${(100 * prem.premium).toFixed(1)} % (mean DA / mean RT − 1 over ${prem.hours} hours with both)`);
+        } else notes.push(`day-ahead premium: built-in default ${(100 * d.power.dayAhead.premium).toFixed(1)} % (too few hours with both DA and RT prices)`);
+      }
     }
   }
   if (!calibrated.power) notes.push(`power: built-in default (no ${market} ${sp} prices in the window)`);
@@ -163,16 +176,24 @@ export function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opt
   const calibrated = { btcPrice: false, difficulty: false, fees: false };
   const allDays = store.btcDays('2009-01-03', opts.to);
   const windowDays = allDays.filter((x) => inWindow(parseUtcDate(x.dateUtc)));
-  const priced = windowDays.filter((x) => x.priceUsd !== undefined && x.priceUsd > 0) as { dateUtc: string; priceUsd: number }[];
+  // Drift and volatility: one halving cycle (BTC_PRICE_WINDOW_DAYS) ending at `to`, whatever the
+  // other sections' window: a whole cycle averages its boom and bust, so neither end point is a peak.
+  const priceFrom = utcDate(toMs - BTC_PRICE_WINDOW_DAYS * MS_PER_DAY);
+  const priced = allDays.filter((x) => x.dateUtc >= priceFrom && x.priceUsd !== undefined && x.priceUsd > 0) as { dateUtc: string; priceUsd: number }[];
   const returns = dailyLogReturns(priced);
   const btc: BtcParams = structuredClone(DEFAULT_SCENARIO_PARAMS.btc);
-  if (returns.length >= MIN_DAYS * 2) {
+  if (returns.length >= 365) {
     const g = fitGbm(returns);
     btc.priceDriftPerYear = g.driftPerYear;
     btc.priceVolPerYear = g.volPerYear;
+    btc.priceDriftStdErrPerYear = g.volPerYear / Math.sqrt(returns.length / 365);
+    btc.priceWindow = { from: priced[0]?.dateUtc ?? priceFrom, to: priced[priced.length - 1]?.dateUtc ?? opts.to };
     calibrated.btcPrice = true;
-    notes.push(`btc price: GBM from ${returns.length} daily log returns ${opts.from}..${opts.to}`);
-  } else notes.push('btc price: built-in default drift and volatility (too few daily prices in the window)');
+    notes.push(
+      `btc price: GBM from ${returns.length} daily log returns ${btc.priceWindow.from}..${btc.priceWindow.to} (${returns.length >= BTC_PRICE_WINDOW_DAYS - 2 ? 'one halving cycle' : 'LESS than a halving cycle: the drift leans on where the window starts and ends'}): drift ${(100 * g.driftPerYear).toFixed(1)} %/yr ` +
+        `(median path ${(100 * (g.driftPerYear - (g.volPerYear * g.volPerYear) / 2)).toFixed(1)} %/yr, s.e. ${(100 * btc.priceDriftStdErrPerYear).toFixed(1)}), volatility ${(100 * g.volPerYear).toFixed(1)} %/yr`,
+    );
+  } else notes.push(`btc price: built-in default drift and volatility (fewer than 365 daily prices in the ${BTC_PRICE_WINDOW_DAYS} days to ${opts.to})`);
 
   const epochs = store.epochs().filter((e) => inWindow(parseUtcDate(e.startDateUtc)));
   if (epochs.length >= 4) {

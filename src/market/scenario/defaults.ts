@@ -12,7 +12,7 @@ export const DEFAULT_SCENARIO_PARAMS: ScenarioParams = {
   source: 'defaults',
   settlementPoint: 'HB_WEST',
   notes: [
-    `built-in defaults (${SYNTHETIC_LABEL}): power and load calibrated on ERCOT HB_WEST RT and TOTAL load 2023-01-01..2024-12-31; BTC volatility and difficulty growth 2022-01-01..2025-12-29; fees 2025; drift 0 by choice; start state 2025-12-29`,
+    `built-in defaults (${SYNTHETIC_LABEL}): power and load calibrated on ERCOT HB_WEST RT and TOTAL load 2023-01-01..2024-12-31; BTC drift and volatility (one halving cycle) and difficulty growth 2022-01-01..2025-12-29; fees 2025; start state 2025-12-29`,
   ],
   power: {
     // Mean of ordinary RT prices (0..$300/MWh), HB_WEST 2023–2024, [month][hour of UTC−6 day].
@@ -66,7 +66,8 @@ export const DEFAULT_SCENARIO_PARAMS: ScenarioParams = {
       meanDepthUsdPerMWh: 4.29,
       floorUsdPerMWh: POWER_FIXED.floorUsdPerMWh,
     },
-    dayAhead: { errorSigmaLog: 0.15 },
+    // DA premium: mean DA / mean RT − 1 over the 17,544 hours of 2023–2024 with both (HB_WEST).
+    dayAhead: { errorSigmaLog: 0.15, premium: 0.111 },
   },
   load: {
     // Mean ERCOT system load, MW, 2023–2024, [month][hour of UTC−6 day].
@@ -96,8 +97,11 @@ export const DEFAULT_SCENARIO_PARAMS: ScenarioParams = {
   btc: {
     // 2025-12-29: Bitstamp 00:00 UTC price; Coin Metrics implied difficulty; height from getblockstats.
     start: { dateUtc: '2025-12-29', priceUsd: 87835, difficulty: 148_258_433_000_000, heightEndOfDay: 930_088, feesBtcPerBlock: 0.0307 },
-    priceDriftPerYear: 0,
+    // One halving cycle of Bitstamp 00:00 prices: median growth 16.1 %/yr, σ 51.8 %/yr → μ = g + σ²/2.
+    priceDriftPerYear: 0.295,
     priceVolPerYear: 0.518,
+    priceDriftStdErrPerYear: 0.259,
+    priceWindow: { from: '2022-01-01', to: '2025-12-29' },
     difficultyGrowthPerEpoch: { meanLog: 0.0187, sdLog: 0.0412 },
     feesPerBlock: { medianBtc: 0.0307, sigmaLog: 0.405, dailyAr1: 0.72 },
   },

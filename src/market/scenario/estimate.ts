@@ -329,7 +329,7 @@ const LOG_FLOOR_USD_PER_MWH = 1;
 export function fitPowerPrices(
   series: readonly TimedValue[],
   intervalMinutes: number,
-  fixed: { thresholdUsdPerMWh: number; capUsdPerMWh: number; floorUsdPerMWh: number; loadCoupling: number; dayAheadErrorSigmaLog: number },
+  fixed: { thresholdUsdPerMWh: number; capUsdPerMWh: number; floorUsdPerMWh: number; loadCoupling: number; dayAheadErrorSigmaLog: number; dayAheadPremium: number },
 ): {
   power: PowerPriceParams;
   dailyLevel: Map<number, number>;
@@ -371,7 +371,7 @@ export function fitPowerPrices(
         meanDepthUsdPerMWh: negatives.meanDepthUsdPerMWh,
         floorUsdPerMWh: fixed.floorUsdPerMWh,
       },
-      dayAhead: { errorSigmaLog: fixed.dayAheadErrorSigmaLog },
+      dayAhead: { errorSigmaLog: fixed.dayAheadErrorSigmaLog, premium: fixed.dayAheadPremium },
     },
     dailyLevel,
     eventsByDay: spikes.eventsByDay,
@@ -425,6 +425,34 @@ export function fitGbm(logReturns: readonly number[]): { driftPerYear: number; v
   const m = mean(logReturns);
   const s = std(logReturns);
   return { driftPerYear: (m + (s * s) / 2) * 365, volPerYear: s * Math.sqrt(365) };
+}
+
+/**
+ * Day-ahead premium: Σ DA / Σ hourly-mean RT − 1 over the hours that have a DA price and every RT
+ * interval (`rt` at `intervalMinutes`, `da` hourly; both keyed by start ms). NaN with no such hour
+ * or a non-positive RT sum (the ratio would be meaningless).
+ */
+export function fitDayAheadPremium(rt: readonly TimedValue[], da: readonly TimedValue[], intervalMinutes: number): { premium: number; hours: number } {
+  const perHour = 60 / intervalMinutes;
+  const hourly = new Map<number, { sum: number; n: number }>();
+  for (const p of rt) {
+    const h = Math.floor(p.ms / 3_600_000) * 3_600_000;
+    const acc = hourly.get(h) ?? { sum: 0, n: 0 };
+    acc.sum += p.value;
+    acc.n++;
+    hourly.set(h, acc);
+  }
+  let sumDa = 0;
+  let sumRt = 0;
+  let hours = 0;
+  for (const d of da) {
+    const r = hourly.get(d.ms);
+    if (!r || r.n !== perHour) continue;
+    sumDa += d.value;
+    sumRt += r.sum / r.n;
+    hours++;
+  }
+  return { premium: hours > 0 && sumRt > 0 ? sumDa / sumRt - 1 : NaN, hours };
 }
 
 /** Mean and standard deviation of ln(D_next/D) over consecutive epochs. */

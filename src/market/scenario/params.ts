@@ -68,6 +68,11 @@ export interface PowerPriceParams {
   dayAhead: {
     /** Log standard deviation of the day-ahead forecast error around the conditional RT expectation. */
     errorSigmaLog: number;
+    /**
+     * Day-ahead premium over real time: mean DA / mean RT − 1 over the same hours (ERCOT DA clears
+     * above RT on average: buyers pay for the hedge). The DA price is the RT expectation × (1 + this).
+     */
+    premium: number;
   };
 }
 
@@ -85,10 +90,14 @@ export interface LoadParams {
 export interface BtcParams {
   /** Network and market state the generator starts from (its date is informational). */
   start: { dateUtc: string; priceUsd: number; difficulty: number; heightEndOfDay: number; feesBtcPerBlock: number };
-  /** GBM drift μ per year (E[P_t] = P_0·e^{μt}). */
+  /** GBM drift μ per year (E[P_t] = P_0·e^{μt}; the median path grows at μ − σ²/2). */
   priceDriftPerYear: number;
   /** GBM volatility σ per year (√365 × daily log-return standard deviation). */
   priceVolPerYear: number;
+  /** Standard error of the drift estimate, per year (σ / √years of the window): how uncertain μ is. */
+  priceDriftStdErrPerYear: number;
+  /** The calibration window of μ and σ (UTC days, inclusive). */
+  priceWindow: { from: string; to: string };
   /** Difficulty change per 2016-block epoch: mean and standard deviation of ln(D_next / D). */
   difficultyGrowthPerEpoch: { meanLog: number; sdLog: number };
   /** Fees per block: ln(fees) is AR(1) by day around ln(median). */

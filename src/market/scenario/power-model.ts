@@ -104,7 +104,8 @@ export class PriceModel {
 
   /**
    * The day-ahead hourly price: the RT expectation given the day's level (what the market knows the
-   * day before), times a lognormal forecast error. Spikes and negatives enter as expectations.
+   * day before), times a lognormal forecast error, times (1 + the DA premium). Spikes and negatives
+   * enter as expectations.
    */
   dayAhead(s: PriceState, rng: Rng, month: number, hour: number, spikeMultiplier: number): number {
     const n = this.p.noise;
@@ -114,7 +115,8 @@ export class PriceModel {
     const spikeOccupancy = Math.min(1, at(this.spikeRate, month, hour) * spikeMultiplier * this.spikeMeanDuration);
     const e = this.p.dayAhead.errorSigmaLog;
     const error = Math.exp(e * rng.normal() - (e * e) / 2);
-    return (1 - spikeOccupancy) * ((1 - pNeg) * bodyGivenDay * error - pNeg * this.p.negative.meanDepthUsdPerMWh) + spikeOccupancy * this.spikeMeanUsd;
+    const expected = (1 - spikeOccupancy) * ((1 - pNeg) * bodyGivenDay * error - pNeg * this.p.negative.meanDepthUsdPerMWh) + spikeOccupancy * this.spikeMeanUsd;
+    return expected * (1 + this.p.dayAhead.premium);
   }
 }
 
