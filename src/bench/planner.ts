@@ -50,7 +50,7 @@ export interface PlannerBench {
   monteCarloWallS: number;
   monteCarloCpuS: number;
   pathsPerSecond: number;
-  /** Whole plan: search (400 paths), Monte Carlo of 3 schedules, sensitivity (200 paths × 11). */
+  /** Whole plan: search (400 paths), Monte Carlo of 3 schedules plus the start-year / size grid (NPV only), sensitivity (200 paths × 11). */
   planWallS: number;
   planCpuS: number;
   /** Accumulator size (bytes of typed arrays) at 1,000 and 10,000 paths: flat. */
@@ -60,9 +60,9 @@ export interface PlannerBench {
   underFiveSeconds: boolean;
 }
 
-function accumulatorBytes(acc: { sums: Float64Array; counts: Float64Array; hists: ({ counts: Float64Array; sums: Float64Array; totals: Float64Array } | null)[] }): number {
-  let b = acc.sums.byteLength + acc.counts.byteLength;
-  for (const h of acc.hists) if (h) b += h.counts.byteLength + h.sums.byteLength + h.totals.byteLength;
+function accumulatorBytes(acc: { sums: Float64Array; sumSquares: Float64Array; counts: Float64Array; hists: ({ counts: Float64Array; sums: Float64Array; squares: Float64Array; totals: Float64Array } | null)[] }): number {
+  let b = acc.sums.byteLength + acc.sumSquares.byteLength + acc.counts.byteLength;
+  for (const h of acc.hists) if (h) b += h.counts.byteLength + h.sums.byteLength + h.squares.byteLength + h.totals.byteLength;
   return b;
 }
 

@@ -10,7 +10,9 @@ export type Cell = string | number | null | undefined;
 /** Formats a number for human tables: fixed decimals, thousands separators. */
 export function fmt(value: number, decimals = 2): string {
   if (!Number.isFinite(value)) return String(value);
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  // A value that rounds to zero prints as 0, never "-0".
+  const v = Math.abs(value) < 0.5 * 10 ** -decimals ? 0 : value;
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
 /** A plain aligned text table; numbers right-aligned. Headers should carry units. */

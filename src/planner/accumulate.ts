@@ -6,7 +6,7 @@
  */
 import type { Layout } from './evaluate.js';
 import { slot } from './evaluate.js';
-import { addValue, mergeInto, newHistogram, rangeFromPilot, type HistogramState } from './stats.js';
+import { addValue, mergeInto, newHistogram, rangeFromPilot, stdErrFromSums, type HistogramState } from './stats.js';
 
 export interface Ranges {
   lo: Float64Array;
@@ -17,6 +17,8 @@ export interface Ranges {
 export interface Accumulator {
   paths: number;
   sums: Float64Array;
+  /** Sums of squares per slot: the standard error of every mean. */
+  sumSquares: Float64Array;
   /** Finite values per slot (IRR and payback are NaN on some paths). */
   counts: Float64Array;
   hists: (HistogramState | null)[];
@@ -45,6 +47,7 @@ export function newAccumulator(layout: Layout, ranges: Ranges): Accumulator {
   return {
     paths: 0,
     sums: new Float64Array(layout.slots),
+    sumSquares: new Float64Array(layout.slots),
     counts: new Float64Array(layout.slots),
     hists: layout.histogram.map((h, i) => (h ? newHistogram(ranges.lo[i] as number, ranges.hi[i] as number, ranges.bins[i] as number) : null)),
   };
@@ -56,6 +59,7 @@ export function accumulate(acc: Accumulator, values: Float64Array): void {
     const x = values[i] as number;
     if (!Number.isFinite(x)) continue;
     acc.sums[i] = (acc.sums[i] as number) + x;
+    acc.sumSquares[i] = (acc.sumSquares[i] as number) + x * x;
     acc.counts[i] = (acc.counts[i] as number) + 1;
     const h = acc.hists[i];
     if (h) addValue(h, x);
@@ -67,11 +71,17 @@ export function mergeAccumulator(a: Accumulator, b: Accumulator): void {
   a.paths += b.paths;
   for (let i = 0; i < a.sums.length; i++) {
     a.sums[i] = (a.sums[i] as number) + (b.sums[i] as number);
+    a.sumSquares[i] = (a.sumSquares[i] as number) + (b.sumSquares[i] as number);
     a.counts[i] = (a.counts[i] as number) + (b.counts[i] as number);
     const ha = a.hists[i];
     const hb = b.hists[i];
     if (ha && hb) mergeInto(ha, hb);
   }
+}
+
+/** Standard error of slotMean(acc, i) (sample variance over the finite values, n − 1). */
+export function slotStdErr(acc: Accumulator, i: number): number {
+  return stdErrFromSums(acc.counts[i] as number, acc.sums[i] as number, acc.sumSquares[i] as number);
 }
 
 /** Exact mean of the finite values in slot i. */

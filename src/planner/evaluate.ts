@@ -2,7 +2,9 @@
  * Evaluates one path for a list of schedules: simulates the market, the mining economics of every
  * site, assembles each schedule's cash flows and writes the path's scalar results into a flat
  * Float64Array laid out by `Layout` (what the accumulators stream). The last schedule in the list is
- * the comparison base for IRR and payback (normally "no conversion").
+ * the comparison base for IRR and payback (normally "no conversion"). "NPV-only" schedules (the
+ * start-year / size grid) follow the full ones and keep just their NPV and its difference to
+ * schedule 0 on the same path (common random numbers: the paired difference has a small error).
  */
 import { irrAnnual, paybackMonths } from './irr.js';
 import { computeSiteMining, newSiteMining, type SiteMining } from './mining.js';
@@ -16,46 +18,62 @@ const PER_SITE = 3; // mining PV, AI PV, capex PV
 export interface Layout {
   years: number;
   sites: number;
+  /** Full schedules (every slot) then NPV-only ones (NPV and the paired difference). */
   schedules: number;
+  fullSchedules: number;
   perSchedule: number;
+  /** First slot of the NPV-only schedules (2 slots each). */
+  npvOnlyBase: number;
   marketBase: number;
   slots: number;
   /** Slots that get a histogram (quantiles); the rest keep only sums (means). */
   histogram: boolean[];
 }
 
-export function makeLayout(model: PlanModel, schedules: number): Layout {
+const HEAD = 4; // NPV, IRR, payback, NPV − NPV of schedule 0
+
+export function makeLayout(model: PlanModel, fullSchedules: number, npvOnlySchedules = 0): Layout {
   const years = model.timeline.months / 12;
   const sites = model.sites.length;
-  const perSchedule = 3 + years * PER_YEAR + sites * PER_SITE;
-  const marketBase = schedules * perSchedule;
+  const perSchedule = HEAD + years * PER_YEAR + sites * PER_SITE;
+  const npvOnlyBase = fullSchedules * perSchedule;
+  const marketBase = npvOnlyBase + 2 * npvOnlySchedules;
   const slots = marketBase + 1 + years * 3;
   const histogram = new Array<boolean>(slots).fill(true);
-  for (let k = 0; k < schedules; k++) {
+  for (let k = 0; k < fullSchedules; k++) {
     const b = k * perSchedule;
+    histogram[b + 3] = false;
     for (let y = 0; y < years; y++) {
-      histogram[b + 3 + y * PER_YEAR + 3] = false;
-      histogram[b + 3 + y * PER_YEAR + 5] = false;
+      histogram[b + HEAD + y * PER_YEAR + 3] = false;
+      histogram[b + HEAD + y * PER_YEAR + 5] = false;
     }
-    for (let i = 0; i < sites * PER_SITE; i++) histogram[b + 3 + years * PER_YEAR + i] = false;
+    for (let i = 0; i < sites * PER_SITE; i++) histogram[b + HEAD + years * PER_YEAR + i] = false;
   }
-  return { years, sites, schedules, perSchedule, marketBase, slots, histogram };
+  for (let j = 0; j < npvOnlySchedules; j++) histogram[npvOnlyBase + 2 * j + 1] = false;
+  return { years, sites, schedules: fullSchedules + npvOnlySchedules, fullSchedules, perSchedule, npvOnlyBase, marketBase, slots, histogram };
+}
+
+function fullOnly(l: Layout, k: number): number {
+  if (k >= l.fullSchedules) throw new RangeError(`schedule ${k} is NPV-only: it has no slot for this figure`);
+  return k * l.perSchedule;
 }
 
 /** Slot indices, so readers never hard-code offsets. */
 export const slot = {
-  npv: (l: Layout, k: number) => k * l.perSchedule,
-  irr: (l: Layout, k: number) => k * l.perSchedule + 1,
-  paybackYears: (l: Layout, k: number) => k * l.perSchedule + 2,
-  cashFlow: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR,
-  ebitda: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR + 1,
-  revenue: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR + 2,
-  btcRevenue: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR + 3,
-  btcShare: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR + 4,
-  aiRevenue: (l: Layout, k: number, y: number) => k * l.perSchedule + 3 + y * PER_YEAR + 5,
-  miningPv: (l: Layout, k: number, s: number) => k * l.perSchedule + 3 + l.years * PER_YEAR + s * PER_SITE,
-  aiPv: (l: Layout, k: number, s: number) => k * l.perSchedule + 3 + l.years * PER_YEAR + s * PER_SITE + 1,
-  capexPv: (l: Layout, k: number, s: number) => k * l.perSchedule + 3 + l.years * PER_YEAR + s * PER_SITE + 2,
+  npv: (l: Layout, k: number) => (k < l.fullSchedules ? k * l.perSchedule : l.npvOnlyBase + 2 * (k - l.fullSchedules)),
+  /** NPV of schedule k minus NPV of schedule 0 on the same path. */
+  npvDiff: (l: Layout, k: number) => (k < l.fullSchedules ? k * l.perSchedule + 3 : l.npvOnlyBase + 2 * (k - l.fullSchedules) + 1),
+  irr: (l: Layout, k: number) => fullOnly(l, k) + 1,
+  paybackYears: (l: Layout, k: number) => fullOnly(l, k) + 2,
+  cashFlow: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR,
+  ebitda: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR + 1,
+  revenue: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR + 2,
+  btcRevenue: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR + 3,
+  btcShare: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR + 4,
+  aiRevenue: (l: Layout, k: number, y: number) => fullOnly(l, k) + HEAD + y * PER_YEAR + 5,
+  miningPv: (l: Layout, k: number, s: number) => fullOnly(l, k) + HEAD + l.years * PER_YEAR + s * PER_SITE,
+  aiPv: (l: Layout, k: number, s: number) => fullOnly(l, k) + HEAD + l.years * PER_YEAR + s * PER_SITE + 1,
+  capexPv: (l: Layout, k: number, s: number) => fullOnly(l, k) + HEAD + l.years * PER_YEAR + s * PER_SITE + 2,
   halvingMs: (l: Layout) => l.marketBase,
   hashprice: (l: Layout, y: number) => l.marketBase + 1 + y * 3,
   btcPrice: (l: Layout, y: number) => l.marketBase + 1 + y * 3 + 1,
@@ -70,25 +88,35 @@ export class PathEvaluator {
   private readonly flows: PortfolioFlows[];
   private readonly cash: Float64Array[];
   private readonly incremental: Float64Array;
+  /** Full schedules then NPV-only ones. */
+  private readonly all: readonly Schedule[];
   /** alias[k] = the first schedule identical to k (duplicates are assembled once). */
   private readonly alias: number[];
+  /** Months of the horizon's cash series (payback is counted inside the horizon only). */
+  private readonly horizonCash: number;
+  private readonly npv: Float64Array;
 
   constructor(
     readonly model: PlanModel,
     readonly seed: number,
     readonly schedules: readonly Schedule[],
+    readonly npvOnly: readonly Schedule[] = [],
   ) {
-    this.layout = makeLayout(model, schedules.length);
+    this.layout = makeLayout(model, schedules.length, npvOnly.length);
     const T = model.timeline.months;
     const M = model.timeline.extendedMonths;
+    this.all = [...schedules, ...npvOnly];
     this.market = newMarketPath(T);
     this.mining = model.sites.map((s) => newSiteMining(s, T));
     this.ctx = newAssemblyContext(model, seed);
-    this.flows = schedules.map(() => newFlows(M, model.sites.length));
-    this.cash = schedules.map(() => new Float64Array(M + 1));
-    this.incremental = new Float64Array(M + 1);
-    const key = schedules.map((sch) => JSON.stringify(sch));
+    const key = this.all.map((sch) => JSON.stringify(sch));
     this.alias = key.map((k) => key.indexOf(k));
+    // Flows and cash only for the schedules that are assembled (first of their kind).
+    this.flows = this.all.map((_, k) => (this.alias[k] === k ? newFlows(M, model.sites.length) : newFlows(0, 0)));
+    this.cash = this.all.map((_, k) => (this.alias[k] === k ? new Float64Array(M + 1) : new Float64Array(0)));
+    this.incremental = new Float64Array(M + 1);
+    this.horizonCash = T + 1;
+    this.npv = new Float64Array(this.all.length);
   }
 
   /** Path `pathIndex`'s results into `out` (length layout.slots). */
@@ -97,17 +125,24 @@ export class PathEvaluator {
     simulateMarket(model, this.seed, pathIndex, this.market);
     model.sites.forEach((site, i) => computeSiteMining(model, site, this.market, this.mining[i] as SiteMining));
     const base = this.schedules.length - 1;
-    this.schedules.forEach((sch, k) => {
+    const npv = this.npv;
+    this.all.forEach((sch, k) => {
       const a = this.alias[k] as number;
       if (a !== k) {
-        for (let i = 0; i < l.perSchedule; i++) out[k * l.perSchedule + i] = out[a * l.perSchedule + i] as number;
-        (this.cash[k] as Float64Array).set(this.cash[a] as Float64Array);
+        npv[k] = npv[a] as number;
         return;
       }
       const f = this.flows[k] as PortfolioFlows;
       assemble(this.ctx, pathIndex, this.market, this.mining, sch, f);
-      out[slot.npv(l, k)] = npvOf(model, f);
+      npv[k] = npvOf(model, f);
       cashSeries(model, f, this.cash[k] as Float64Array);
+    });
+    this.all.forEach((_, k) => {
+      out[slot.npv(l, k)] = npv[k] as number;
+      out[slot.npvDiff(l, k)] = (npv[k] as number) - (npv[0] as number);
+    });
+    this.schedules.forEach((_, k) => {
+      const f = this.flows[this.alias[k] as number] as PortfolioFlows;
       for (let y = 0; y < l.years; y++) {
         let cf = 0;
         let e = 0;
@@ -135,17 +170,18 @@ export class PathEvaluator {
         out[slot.capexPv(l, k, s)] = f.capexPv[s] as number;
       }
     });
-    const bc = this.cash[base] as Float64Array;
+    const bc = this.cash[this.alias[base] as number] as Float64Array;
     this.schedules.forEach((_, k) => {
       if (k === base) {
         out[slot.irr(l, k)] = NaN;
         out[slot.paybackYears(l, k)] = NaN;
         return;
       }
-      const c = this.cash[k] as Float64Array;
+      const c = this.cash[this.alias[k] as number] as Float64Array;
       for (let j = 0; j < c.length; j++) this.incremental[j] = (c[j] as number) - (bc[j] as number);
       out[slot.irr(l, k)] = 100 * irrAnnual(this.incremental);
-      const pb = paybackMonths(this.incremental);
+      // Payback counts from the program's first cash (its first capex or lost mining), within the horizon.
+      const pb = paybackMonths(this.incremental, this.horizonCash, firstNonZero(this.incremental, this.horizonCash));
       out[slot.paybackYears(l, k)] = Number.isFinite(pb) ? pb / 12 : NaN;
     });
     out[slot.halvingMs(l)] = this.market.halvingMs;
@@ -171,6 +207,12 @@ export class PathEvaluator {
 
   /** Flows of schedule k on the last evaluated path. */
   lastFlows(k: number): PortfolioFlows {
-    return this.flows[k] as PortfolioFlows;
+    return this.flows[this.alias[k] as number] as PortfolioFlows;
   }
+}
+
+/** Index of the first month whose cash is not zero (a cent), or n when there is none. */
+function firstNonZero(c: Float64Array, n: number): number {
+  for (let j = 0; j < n; j++) if (Math.abs(c[j] as number) > 0.01) return j;
+  return n;
 }

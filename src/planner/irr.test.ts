@@ -28,5 +28,8 @@ describe('irr', () => {
     expect(paybackMonths(Float64Array.from([-100, 30, 30, 30, 30, 30]))).toBe(4);
     expect(paybackMonths(Float64Array.from([5, 5]))).toBe(0);
     expect(paybackMonths(Float64Array.from([-5, 1]))).toBe(Infinity);
+    // Counted from the first capex (month 2 here), and only within the first n months.
+    expect(paybackMonths(Float64Array.from([0, 0, -100, 60, 60]), 5, 2)).toBe(2);
+    expect(paybackMonths(Float64Array.from([0, 0, -100, 60, 60]), 4, 2)).toBe(Infinity);
   });
 });

@@ -68,16 +68,17 @@ export function irrAnnual(c: Float64Array, n: number = c.length): number {
 }
 
 /**
- * Months until the cumulative cash is back to >= 0 after first going negative (0 if it never goes
- * negative); Infinity if it never recovers within `n` months.
+ * Months from month `from` (the first cash of the investment) until the cumulative cash is back to
+ * >= 0 after first going negative (0 if it never goes negative); Infinity if it does not recover
+ * within the first `n` months.
  */
-export function paybackMonths(c: Float64Array, n: number = c.length): number {
+export function paybackMonths(c: Float64Array, n: number = c.length, from = 0): number {
   let cum = 0;
   let wentNegative = false;
-  for (let j = 0; j < n; j++) {
+  for (let j = 0; j < Math.min(n, c.length); j++) {
     cum += c[j] as number;
     if (cum < 0) wentNegative = true;
-    else if (wentNegative) return j;
+    else if (wentNegative) return j - Math.min(from, j);
   }
   return wentNegative ? Infinity : 0;
 }

@@ -17,6 +17,8 @@ export interface McJob {
   model: PlanModel;
   seed: number;
   schedules: Schedule[];
+  /** Schedules of which only the NPV (and its difference to schedule 0) is kept. */
+  npvOnly: Schedule[];
   ranges: Ranges;
 }
 
@@ -33,7 +35,7 @@ export interface ChunkRunner {
 
 /** Evaluates paths [from, to) into a fresh accumulator. */
 export function runChunk(job: McJob, from: number, to: number, evaluator?: PathEvaluator): Accumulator {
-  const ev = evaluator ?? new PathEvaluator(job.model, job.seed, job.schedules);
+  const ev = evaluator ?? new PathEvaluator(job.model, job.seed, job.schedules, job.npvOnly);
   const acc = newAccumulator(ev.layout, job.ranges);
   const out = new Float64Array(ev.layout.slots);
   for (let p = from; p < to; p++) {
@@ -45,7 +47,7 @@ export function runChunk(job: McJob, from: number, to: number, evaluator?: PathE
 
 export const inlineRunner: ChunkRunner = {
   run(job, chunks, onChunk) {
-    const ev = new PathEvaluator(job.model, job.seed, job.schedules);
+    const ev = new PathEvaluator(job.model, job.seed, job.schedules, job.npvOnly);
     const out: Accumulator[] = [];
     for (const c of chunks) {
       out.push(runChunk(job, c.from, c.to, ev));
@@ -61,16 +63,20 @@ export interface McResult {
   ranges: Ranges;
 }
 
-/** Runs `paths` paths of `schedules`; the last schedule is the IRR/payback comparison base. */
+/**
+ * Runs `paths` paths of `schedules` (the last one is the IRR/payback comparison base) and of the
+ * `npvOnly` schedules, all on the same paths (common random numbers).
+ */
 export async function runMonteCarlo(
   model: PlanModel,
   seed: number,
   schedules: Schedule[],
   paths: number,
-  opts: { runner?: ChunkRunner; onProgress?: (done: number, total: number) => void } = {},
+  opts: { runner?: ChunkRunner; onProgress?: (done: number, total: number) => void; npvOnly?: Schedule[] } = {},
 ): Promise<McResult> {
-  const layout = makeLayout(model, schedules.length);
-  const ev = new PathEvaluator(model, seed, schedules);
+  const npvOnly = opts.npvOnly ?? [];
+  const layout = makeLayout(model, schedules.length, npvOnly.length);
+  const ev = new PathEvaluator(model, seed, schedules, npvOnly);
   const pilot: Float64Array[] = [];
   for (let p = 0; p < Math.min(PILOT_PATHS, paths); p++) {
     const out = new Float64Array(layout.slots);
@@ -80,7 +86,7 @@ export async function runMonteCarlo(
   const ranges = pilotRanges(layout, pilot);
   const chunks: ChunkSpec[] = [];
   for (let from = 0, i = 0; from < paths; from += CHUNK_PATHS, i++) chunks.push({ index: i, from, to: Math.min(paths, from + CHUNK_PATHS) });
-  const job: McJob = { model, seed, schedules, ranges };
+  const job: McJob = { model, seed, schedules, npvOnly, ranges };
   const parts = await (opts.runner ?? inlineRunner).run(job, chunks, (done) => opts.onProgress?.(Math.min(paths, done * CHUNK_PATHS), paths));
   const acc = newAccumulator(layout, ranges);
   for (const part of parts) mergeAccumulator(acc, part);

@@ -7,8 +7,9 @@ import { runMonteCarlo } from './montecarlo.js';
 import { runPlan } from './plan.js';
 import { PortfolioSchema } from './portfolio.js';
 import { resolvePortfolio, type PlanModel } from './resolve.js';
-import { NO_CONVERSION, type Schedule } from './schedule.js';
-import { candidateValues } from './search.js';
+import { cashSeries, NO_CONVERSION, type Schedule } from './schedule.js';
+import { candidateValues, searchSchedules } from './search.js';
+import { parseScheduleFlag, resolveUserSchedules } from './user-schedules.js';
 
 const ZERO_VOL = {
   btc: { model: 'gbm', volPctPerYear: 0, driftPctPerYear: 5 },
@@ -197,7 +198,7 @@ describe('planner: search and Monte Carlo', () => {
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
     expect(c.npvUsd.mean).not.toBe(a.npvUsd.mean);
     expect(a.powerPrices).toEqual({ synthetic: true, label: SYNTHETIC_LABEL });
-    expect(Object.keys(a.npvUsd)).toEqual(['mean', 'p5', 'p50', 'p95']);
+    expect(Object.keys(a.npvUsd)).toEqual(['mean', 'se', 'p5', 'p50', 'p95']);
     expect(a.years).toHaveLength(4);
     expect(a.years[0]).toMatchObject({ year: 2026 });
     for (const k of ['year', 'revenueUsd', 'btcRevenueSharePct', 'ebitdaUsd']) expect(a.years[0]).toHaveProperty(k);
@@ -208,3 +209,130 @@ describe('planner: search and Monte Carlo', () => {
     expect(a.search.bestMeanUsd).toBeGreaterThanOrEqual(a.search.riskAverseMeanUsd);
   });
 });
+
+describe('planner: answers with their Monte Carlo error (issue 11)', () => {
+  const raw = { name: 'p', finance, scenarios: { power: { poolYears: 2 } }, sites: [miningSite(true), fixedSite] };
+
+  it('reports the standard error of every mean, and the paired difference to the pick on the same paths', async () => {
+    const m = model(raw);
+    const paths = 300;
+    const r = await runPlan(m, { paths, seed: 5, searchPaths: 60 });
+    // The pick's NPV per path, recomputed: its mean and standard error must be what the plan reports.
+    const sched = r.comparison.rows.map((x) => x.kind);
+    expect(sched.slice(0, 3)).toEqual(['pick', 'risk-averse', 'keep-mining']);
+    const ev = new PathEvaluator(m, 5, [r.comparison.rows.length ? searchPick(m, r) : [], m.sites.map(() => NO_CONVERSION)]);
+    const out = new Float64Array(ev.layout.slots);
+    const v: number[] = [];
+    const d: number[] = [];
+    for (let p = 0; p < paths; p++) {
+      ev.evaluate(p, out);
+      v.push(out[slot.npv(ev.layout, 0)] as number);
+      d.push((out[slot.npv(ev.layout, 1)] as number) - (out[slot.npv(ev.layout, 0)] as number));
+    }
+    const meanOf = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    const seOf = (a: number[]) => Math.sqrt(a.reduce((s, x) => s + (x - meanOf(a)) ** 2, 0) / (a.length - 1) / a.length);
+    expect(r.npvUsd.mean).toBeCloseTo(meanOf(v), 0);
+    expect(r.npvUsd.se / seOf(v)).toBeCloseTo(1, 9);
+    const keep = r.comparison.rows.find((x) => x.kind === 'keep-mining');
+    expect(keep?.vsPickUsd.mean).toBeCloseTo(meanOf(d), 0);
+    expect((keep?.vsPickUsd.se ?? 0) / seOf(d)).toBeCloseTo(1, 9);
+    // Common random numbers: the paired difference is far more precise than two independent means.
+    expect(keep?.vsPickUsd.se ?? Infinity).toBeLessThan(Math.hypot(r.npvUsd.se, r.baseline.npvUsd.se));
+    for (const y of r.years) for (const k of ['revenueUsdSe', 'ebitdaUsdSe', 'cashFlowUsdSe'] as const) expect(y[k]).toBeGreaterThanOrEqual(0);
+    expect(r.cvar5UsdSe).toBeGreaterThan(0);
+    expect(r.sensitivity.baseNpvUsdSe).toBeGreaterThan(0);
+    expect(r.sensitivity.basis).toContain(`first ${r.sensitivity.paths} paths`);
+  });
+
+  it('says when two schedules are statistically indistinguishable, and lays out NPV and CVaR by start year and size', async () => {
+    const r = await runPlan(model(raw), { paths: 300, seed: 5, searchPaths: 60 });
+    for (const row of r.comparison.rows) {
+      if (row.verdict === 'pick') continue;
+      const inside = Math.abs(row.vsPickUsd.mean) <= 1.96 * row.vsPickUsd.se;
+      expect(row.verdict).toBe(inside ? 'indistinguishable' : row.vsPickUsd.mean < 0 ? 'worse' : 'better');
+    }
+    // One row per start year for the site that can convert, the pick's own year marked as the pick.
+    const years = r.comparison.rows.filter((x) => x.kind === 'start-year' && x.site === 'West').map((x) => x.startYear);
+    expect(years).toEqual([2026, 2027, 2028, 2029]);
+    const sizes = r.comparison.rows.filter((x) => x.kind === 'size' && x.site === 'West').map((x) => x.itMW);
+    expect(sizes).toEqual([0, 30, 60]);
+    const pickYear = Number(r.schedule.find((s) => s.site === 'West')?.conversionStart.slice(0, 4) ?? NaN);
+    if (Number.isFinite(pickYear)) expect(r.comparison.rows.find((x) => x.kind === 'start-year' && x.startYear === pickYear)?.verdict).toBe('pick');
+    for (const row of r.comparison.rows) expect(Number.isFinite(row.cvar5Usd.value)).toBe(true);
+  });
+
+  it('evaluates the user\'s schedules beside the picks on the same paths', async () => {
+    const m = model(raw);
+    const users = resolveUserSchedules(m, [{ name: 'now', sites: [{ site: 'west', itMW: 30, start: '2026-01', contract: 'lease', refresh: [] }] }]);
+    const r = await runPlan(m, { paths: 200, seed: 5, searchPaths: 40, userSchedules: users });
+    expect(r.userSchedules.map((u) => u.name)).toEqual(['now']);
+    expect(r.userSchedules[0]?.schedule[0]).toMatchObject({ site: 'West', itMW: 30, conversionStart: '2026-01', contract: 'lease' });
+    const row = r.comparison.rows.find((x) => x.kind === 'user');
+    expect(row?.label).toBe('yours: now');
+    expect(row?.npvUsd.mean).toBeCloseTo(r.userSchedules[0]?.npvUsd.mean ?? NaN, 3);
+  });
+
+  it('counts payback from the first capex, inside the horizon, and says when it is not reached', async () => {
+    const m = model({ name: 'zv', finance: { ...finance, horizonYears: 10 }, scenarios: ZERO_VOL, sites: [miningSite(true)] });
+    const at = (startMonth: number): Schedule => [{ itMW: 30, startMonth, contract: 0, refreshMask: 0 }];
+    const mc = await runMonteCarlo(m, 2, [at(24), [NO_CONVERSION]], 20);
+    const pb = (mc.acc.sums[slot.paybackYears(mc.layout, 0)] as number) / (mc.acc.counts[slot.paybackYears(mc.layout, 0)] as number);
+    // From the deterministic flows: first month the incremental cash is non-zero, first month the
+    // cumulative is back to zero after going negative.
+    const c = new Float64Array(m.timeline.extendedMonths + 1);
+    const cb = new Float64Array(m.timeline.extendedMonths + 1);
+    cashSeries(m, deterministicPlan(m, 2, at(24)).flows, c);
+    cashSeries(m, deterministicPlan(m, 2, [NO_CONVERSION]).flows, cb);
+    let first = -1;
+    let cum = 0;
+    let negative = false;
+    let back = -1;
+    for (let j = 0; j <= m.timeline.months && back < 0; j++) {
+      const x = (c[j] as number) - (cb[j] as number);
+      if (first < 0 && Math.abs(x) > 0.01) first = j;
+      cum += x;
+      if (cum < 0) negative = true;
+      else if (negative) back = j;
+    }
+    expect(first).toBe(24);
+    expect(back).toBeGreaterThan(first + 12);
+    expect(pb).toBeCloseTo((back - first) / 12, 9);
+    // Six years are too short for a conversion that starts in year 5: no payback within the horizon.
+    const short = model({ name: 'zv', finance: { ...finance, horizonYears: 6 }, scenarios: ZERO_VOL, sites: [miningSite(true)] });
+    const r = await runPlan(short, { paths: 20, seed: 2, searchPaths: 10, userSchedules: [{ name: 'late', schedule: at(48) }] });
+    expect(r.userSchedules[0]?.paybackYears).toMatchObject({ p50: null, recoveredPathsPct: 0, countedFrom: 'first capex', withinYears: 6 });
+  });
+});
+
+describe('user schedules: resolution and --schedule parsing', () => {
+  const m = () => model({ name: 'p', finance, scenarios: { power: { poolYears: 1 } }, sites: [miningSite(true), fixedSite] });
+
+  it('parses SITE:MW@YYYY-MM[:CONTRACT] lists with an optional name', () => {
+    expect(parseScheduleFlag('now=West:60@2026-01:cloud;North:none', 0)).toEqual({
+      name: 'now',
+      sites: [
+        { site: 'West', itMW: 60, start: '2026-01', contract: 'cloud', refresh: [] },
+        { site: 'North', itMW: 0, refresh: [] },
+      ],
+    });
+    expect(parseScheduleFlag('West:30MW@2027-06', 2).name).toBe('schedule-3');
+    expect(() => parseScheduleFlag('West@2026', 0)).toThrow(/SITE:MW@YYYY-MM/);
+  });
+
+  it('rejects what the portfolio cannot do, naming the path', () => {
+    const bad = (sites: object[]) => () => resolveUserSchedules(m(), [{ name: 'x', sites: sites as never }]);
+    expect(bad([{ site: 'Nowhere', itMW: 10, start: '2026-01', refresh: [] }])).toThrow(/schedules\[0\]\.sites\[0\]\.site.*West, North|no site 'Nowhere'/);
+    expect(bad([{ site: 'West', itMW: 99, start: '2026-01', refresh: [] }])).toThrow(/above the 60 MW/);
+    expect(bad([{ site: 'West', itMW: 30, start: '2031-01', refresh: [] }])).toThrow(/outside the plan/);
+    expect(bad([{ site: 'West', itMW: 30, refresh: [] }])).toThrow(/start/);
+    expect(bad([{ site: 'West', itMW: 30, start: '2026-01', contract: 'nope', refresh: [] }])).toThrow(/no contract 'nope'.*lease, cloud/);
+    expect(bad([{ site: 'North', itMW: 10, start: '2026-01', refresh: [] }])).toThrow(/no convertible MW/);
+    const ok = resolveUserSchedules(m(), [{ name: 'r', sites: [{ site: 'West', itMW: 0, refresh: ['Antminer S21 XP'] }] }]);
+    expect(ok[0]?.schedule[0]).toEqual({ itMW: 0, startMonth: 0, contract: 0, refreshMask: 1 });
+  });
+});
+
+/** The expected-NPV pick as a Schedule, re-derived from the search (same seed and search paths as the plan). */
+function searchPick(m: PlanModel, r: { search: { paths: number }; seed: number }): Schedule {
+  return searchSchedules(m, r.seed, r.search.paths).best;
+}

@@ -179,14 +179,39 @@ export const ScenarioSchema = z
     tenants: { defaultPctPerYear: 1, renewalPct: 75, reletMonths: 12 },
   });
 
+/** One site's part of a schedule the user wants evaluated; sites not listed keep mining. */
+export const UserSiteDecisionSchema = z.strictObject({
+  site: name(),
+  /** MW of critical IT to convert (0 = keep mining; refreshes still apply). */
+  itMW: nonNegative(),
+  /** Month construction starts (mining on the displaced MW stops), YYYY-MM. */
+  start: z
+    .string({ error: 'must be a month YYYY-MM' })
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM')
+    .optional(),
+  /** Contract option by name (default: the site's first). */
+  contract: name().optional(),
+  /** Refresh options to buy, by the new model's name. */
+  refresh: z.array(name()).default([]),
+});
+
+/** A named schedule the user wants evaluated beside the search's picks, on the same paths. */
+export const UserScheduleSchema = z.strictObject({
+  name: name(),
+  sites: z.array(UserSiteDecisionSchema).default([]),
+});
+
 export const PortfolioSchema = z.strictObject({
   name: name(),
   finance: FinanceSchema,
   scenarios: ScenarioSchema,
   sites: z.array(SiteSchema).min(1, 'needs at least one site').max(31, 'at most 31 sites'),
+  /** Schedules to evaluate side by side with the search's picks (same paths). */
+  schedules: z.array(UserScheduleSchema).max(20, 'at most 20 schedules').default([]),
 });
 
 export type Portfolio = z.output<typeof PortfolioSchema>;
 export type PortfolioSite = z.output<typeof SiteSchema>;
 export type ContractOption = z.output<typeof ContractSchema>;
 export type ScenarioSettings = z.output<typeof ScenarioSchema>;
+export type UserSchedule = z.output<typeof UserScheduleSchema>;

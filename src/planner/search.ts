@@ -14,11 +14,26 @@ import { computeSiteMining, newSiteMining, type PerMwSeries } from './mining.js'
 import type { PlanModel, ResolvedSite } from './resolve.js';
 import { capexFactors, conversionCapexPerMw, displacedMw, type Schedule, type SiteDecision } from './schedule.js';
 
+/** One row of the start-year / size grid: the best schedule with one site's decision replaced. */
+export interface GridPoint {
+  site: number;
+  /** 'start-year': the best MW, contract and refresh for that start; 'size': the best start for that MW (0 = keep mining there). */
+  kind: 'start-year' | 'size';
+  decision: SiteDecision;
+  schedule: Schedule;
+}
+
 export interface SearchResult {
   paths: number;
   candidates: SiteDecision[][];
   best: Schedule;
   riskAverse: Schedule;
+  /**
+   * Per site that can convert: the best decision (on the search paths) for every start year and for
+   * every size, the other sites at their best. Re-run on all paths, they answer "when" and "how much"
+   * with standard errors.
+   */
+  grid: GridPoint[];
   /** Over the search paths: mean and CVaR 5 % of portfolio NPV for both schedules, USD. */
   bestMeanUsd: number;
   bestCvar5Usd: number;
@@ -193,11 +208,37 @@ export function searchSchedules(model: PlanModel, seed: number, paths: number): 
   const pick = (choice: number[]): Schedule => choice.map((ci, si) => candidates[si]?.[ci] as SiteDecision);
   const bt = total(best);
   const rt = total(risk);
+  const bestSchedule = pick(best);
+  const grid: GridPoint[] = [];
+  candidates.forEach((cands, si) => {
+    const argmax = (keep: (d: SiteDecision) => boolean): SiteDecision | undefined => {
+      let bv = -Infinity;
+      let bd: SiteDecision | undefined;
+      cands.forEach((d, ci) => {
+        if (!keep(d)) return;
+        const v = colMean(si, ci);
+        if (v > bv + 1e-6) {
+          bv = v;
+          bd = d;
+        }
+      });
+      return bd;
+    };
+    if (!cands.some((d) => d.itMW > 0)) return;
+    const point = (kind: GridPoint['kind'], decision: SiteDecision | undefined) => {
+      if (decision) grid.push({ site: si, kind, decision, schedule: bestSchedule.map((d, k) => (k === si ? decision : d)) });
+    };
+    const starts = [...new Set(cands.filter((d) => d.itMW > 0).map((d) => d.startMonth))].sort((a, b) => a - b);
+    for (const s of starts) point('start-year', argmax((d) => d.itMW > 0 && d.startMonth === s));
+    const sizes = [...new Set(cands.map((d) => d.itMW))].sort((a, b) => a - b);
+    for (const mw of sizes) point('size', argmax((d) => d.itMW === mw));
+  });
   return {
     paths,
     candidates,
-    best: pick(best),
+    best: bestSchedule,
     riskAverse: pick(risk),
+    grid,
     bestMeanUsd: meanOf(bt),
     bestCvar5Usd: cvar5(bt),
     riskAverseMeanUsd: meanOf(rt),

@@ -7,6 +7,7 @@
 import { PathEvaluator, slot } from './evaluate.js';
 import type { PlanModel, Shocks } from './resolve.js';
 import type { Schedule } from './schedule.js';
+import { stdErrFromSums } from './stats.js';
 
 export interface TornadoBar {
   factor: 'btcPrice' | 'btcDrift' | 'hashprice' | 'leaseRate' | 'capex' | 'leadTime';
@@ -15,23 +16,40 @@ export interface TornadoBar {
   highLabel: string;
   lowNpvUsd: number;
   highNpvUsd: number;
+  /** Standard errors of (shocked − base) mean NPV on the same paths, USD. */
+  lowVsBaseUsdSe: number;
+  highVsBaseUsdSe: number;
 }
 
 export interface Sensitivity {
   paths: number;
+  /** Mean NPV of the schedule on these paths (the bars' base: not the headline, which uses all paths). */
   baseNpvUsd: number;
+  baseNpvUsdSe: number;
+  basis: string;
   bars: TornadoBar[];
 }
 
-function meanNpv(model: PlanModel, seed: number, schedule: Schedule, paths: number): number {
+function npvs(model: PlanModel, seed: number, schedule: Schedule, paths: number): Float64Array {
   const ev = new PathEvaluator(model, seed, [schedule]);
   const out = new Float64Array(ev.layout.slots);
-  let sum = 0;
+  const v = new Float64Array(paths);
   for (let p = 0; p < paths; p++) {
     ev.evaluate(p, out);
-    sum += out[slot.npv(ev.layout, 0)] as number;
+    v[p] = out[slot.npv(ev.layout, 0)] as number;
   }
-  return sum / paths;
+  return v;
+}
+
+/** Mean and standard error of the values. */
+function meanSe(v: Float64Array): { mean: number; se: number } {
+  let sum = 0;
+  let sq = 0;
+  for (const x of v) {
+    sum += x;
+    sq += x * x;
+  }
+  return { mean: sum / v.length, se: stdErrFromSums(v.length, sum, sq) };
 }
 
 const FACTORS: { factor: TornadoBar['factor']; label: string; low: Partial<Shocks>; high: Partial<Shocks>; lowLabel: string; highLabel: string }[] = [
@@ -61,15 +79,24 @@ function driftFactor(model: PlanModel): (typeof FACTORS)[number] {
 
 /** Tornado bars for `schedule` over `paths` paths (low = the unfavourable side where it is known). */
 export function sensitivity(model: PlanModel, seed: number, schedule: Schedule, paths: number): Sensitivity {
-  const base = meanNpv(model, seed, schedule, paths);
-  const bars = [...FACTORS, driftFactor(model)].map((f) => ({
-    factor: f.factor,
-    label: f.label,
-    lowLabel: f.lowLabel,
-    highLabel: f.highLabel,
-    lowNpvUsd: meanNpv({ ...model, shocks: { ...model.shocks, ...f.low } }, seed, schedule, paths),
-    highNpvUsd: meanNpv({ ...model, shocks: { ...model.shocks, ...f.high } }, seed, schedule, paths),
-  }));
+  const base = npvs(model, seed, schedule, paths);
+  const shocked = (shock: Partial<Shocks>) => {
+    const v = npvs({ ...model, shocks: { ...model.shocks, ...shock } }, seed, schedule, paths);
+    const d = Float64Array.from(v, (x, i) => x - (base[i] as number));
+    return { mean: meanSe(v).mean, diffSe: meanSe(d).se };
+  };
+  const bars = [...FACTORS, driftFactor(model)].map((f) => {
+    const lo = shocked(f.low);
+    const hi = shocked(f.high);
+    return { factor: f.factor, label: f.label, lowLabel: f.lowLabel, highLabel: f.highLabel, lowNpvUsd: lo.mean, highNpvUsd: hi.mean, lowVsBaseUsdSe: lo.diffSe, highVsBaseUsdSe: hi.diffSe };
+  });
   bars.sort((a, b) => Math.abs(b.highNpvUsd - b.lowNpvUsd) - Math.abs(a.highNpvUsd - a.lowNpvUsd));
-  return { paths, baseNpvUsd: base, bars };
+  const b = meanSe(base);
+  return {
+    paths,
+    baseNpvUsd: b.mean,
+    baseNpvUsdSe: b.se,
+    basis: `mean NPV of the expected-NPV pick on the first ${paths} paths (each bar on the same paths); the headline mean uses all paths`,
+    bars,
+  };
 }

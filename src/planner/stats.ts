@@ -12,7 +12,9 @@ export interface HistogramState {
   bins: number;
   counts: Float64Array;
   sums: Float64Array;
-  /** count, sum, min, max, underCount, underSum, overCount, overSum */
+  /** Sum of squares per bin (the tail's variance, for the standard error of CVaR). */
+  squares: Float64Array;
+  /** count, sum, min, max, underCount, underSum, overCount, overSum, sumSq, underSumSq, overSumSq */
   totals: Float64Array;
 }
 
@@ -24,6 +26,9 @@ const UNDER_N = 4;
 const UNDER_SUM = 5;
 const OVER_N = 6;
 const OVER_SUM = 7;
+const SUM_SQ = 8;
+const UNDER_SQ = 9;
+const OVER_SQ = 10;
 
 /** A range for a histogram from pilot samples: their span, widened by `pad` of the span each side. */
 export function rangeFromPilot(samples: readonly number[], pad = 0.5): { lo: number; hi: number } {
@@ -40,10 +45,10 @@ export function rangeFromPilot(samples: readonly number[], pad = 0.5): { lo: num
 
 export function newHistogram(lo: number, hi: number, bins: number): HistogramState {
   if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) throw new RangeError(`histogram range must be finite with hi > lo, got [${lo}, ${hi}]`);
-  const totals = new Float64Array(8);
+  const totals = new Float64Array(11);
   totals[MIN] = Infinity;
   totals[MAX] = -Infinity;
-  return { lo, hi, bins, counts: new Float64Array(bins), sums: new Float64Array(bins), totals };
+  return { lo, hi, bins, counts: new Float64Array(bins), sums: new Float64Array(bins), squares: new Float64Array(bins), totals };
 }
 
 /** Adds one finite value (non-finite values are ignored: callers count them separately). */
@@ -52,21 +57,25 @@ export function addValue(h: HistogramState, x: number): void {
   const t = h.totals;
   t[COUNT] = (t[COUNT] as number) + 1;
   t[SUM] = (t[SUM] as number) + x;
+  t[SUM_SQ] = (t[SUM_SQ] as number) + x * x;
   if (x < (t[MIN] as number)) t[MIN] = x;
   if (x > (t[MAX] as number)) t[MAX] = x;
   if (x < h.lo) {
     t[UNDER_N] = (t[UNDER_N] as number) + 1;
     t[UNDER_SUM] = (t[UNDER_SUM] as number) + x;
+    t[UNDER_SQ] = (t[UNDER_SQ] as number) + x * x;
     return;
   }
   if (x >= h.hi) {
     t[OVER_N] = (t[OVER_N] as number) + 1;
     t[OVER_SUM] = (t[OVER_SUM] as number) + x;
+    t[OVER_SQ] = (t[OVER_SQ] as number) + x * x;
     return;
   }
   const i = Math.min(h.bins - 1, Math.floor(((x - h.lo) / (h.hi - h.lo)) * h.bins));
   h.counts[i] = (h.counts[i] as number) + 1;
   h.sums[i] = (h.sums[i] as number) + x;
+  h.squares[i] = (h.squares[i] as number) + x * x;
 }
 
 /** Adds `b` into `a` (same edges required). */
@@ -75,10 +84,11 @@ export function mergeInto(a: HistogramState, b: HistogramState): void {
   for (let i = 0; i < a.bins; i++) {
     a.counts[i] = (a.counts[i] as number) + (b.counts[i] as number);
     a.sums[i] = (a.sums[i] as number) + (b.sums[i] as number);
+    a.squares[i] = (a.squares[i] as number) + (b.squares[i] as number);
   }
   const ta = a.totals;
   const tb = b.totals;
-  for (const k of [COUNT, SUM, UNDER_N, UNDER_SUM, OVER_N, OVER_SUM]) ta[k] = (ta[k] as number) + (tb[k] as number);
+  for (const k of [COUNT, SUM, UNDER_N, UNDER_SUM, OVER_N, OVER_SUM, SUM_SQ, UNDER_SQ, OVER_SQ]) ta[k] = (ta[k] as number) + (tb[k] as number);
   ta[MIN] = Math.min(ta[MIN] as number, tb[MIN] as number);
   ta[MAX] = Math.max(ta[MAX] as number, tb[MAX] as number);
 }
@@ -91,6 +101,19 @@ export function count(h: HistogramState): number {
 export function mean(h: HistogramState): number {
   const n = count(h);
   return n > 0 ? (h.totals[SUM] as number) / n : NaN;
+}
+
+/** Standard error of the mean, sqrt(sample variance / n); NaN below 2 values. */
+export function meanStdErr(h: HistogramState): number {
+  return stdErrFromSums(count(h), h.totals[SUM] as number, h.totals[SUM_SQ] as number);
+}
+
+/** Standard error of a mean from count, sum and sum of squares (sample variance, n − 1). */
+export function stdErrFromSums(n: number, sum: number, sumSq: number): number {
+  if (n < 2) return NaN;
+  const m = sum / n;
+  const v = Math.max(0, (sumSq - n * m * m) / (n - 1));
+  return Math.sqrt(v / n);
 }
 
 /**
@@ -147,6 +170,37 @@ export function tailMean(h: HistogramState, alpha: number): number {
     taken += use;
   }
   return sum / taken;
+}
+
+/**
+ * Standard error of tailMean(h, alpha), from the asymptotic variance of the expected-shortfall
+ * estimator: [Var(X | X ≤ VaR) + (1 − alpha)(VaR − CVaR)²] / (alpha · n).
+ */
+export function tailMeanStdErr(h: HistogramState, alpha: number): number {
+  const n = count(h);
+  if (n < 2) return NaN;
+  const k = Math.max(1, alpha * n);
+  let taken = 0;
+  let sum = 0;
+  let sq = 0;
+  const take = (c: number, s: number, s2: number) => {
+    const use = Math.min(c, k - taken);
+    sum += (s / c) * use;
+    sq += (s2 / c) * use;
+    taken += use;
+  };
+  const under = h.totals[UNDER_N] as number;
+  if (under > 0) take(under, h.totals[UNDER_SUM] as number, h.totals[UNDER_SQ] as number);
+  for (let i = 0; i < h.bins && taken < k; i++) {
+    const c = h.counts[i] as number;
+    if (c > 0) take(c, h.sums[i] as number, h.squares[i] as number);
+  }
+  const over = h.totals[OVER_N] as number;
+  if (taken < k && over > 0) take(over, h.totals[OVER_SUM] as number, h.totals[OVER_SQ] as number);
+  const cvar = sum / taken;
+  const tailVar = Math.max(0, sq / taken - cvar * cvar);
+  const q = quantile(h, alpha);
+  return Math.sqrt((tailVar + (1 - alpha) * (q - cvar) ** 2) / (alpha * n));
 }
 
 export interface Summary {

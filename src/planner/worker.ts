@@ -4,7 +4,7 @@ import { PathEvaluator } from './evaluate.js';
 import { runChunk, type ChunkSpec, type McJob } from './montecarlo.js';
 
 const job = workerData as McJob;
-const evaluator = new PathEvaluator(job.model, job.seed, job.schedules);
+const evaluator = new PathEvaluator(job.model, job.seed, job.schedules, job.npvOnly);
 parentPort?.on('message', (c: ChunkSpec) => {
   parentPort?.postMessage({ index: c.index, acc: runChunk(job, c.from, c.to, evaluator) });
 });

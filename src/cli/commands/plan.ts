@@ -9,11 +9,12 @@ import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../market/
 import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
 import { dailyLogReturns } from '../../market/scenario/estimate.js';
 import { SYNTHETIC_LABEL, type ScenarioParams } from '../../market/scenario/params.js';
-import { runPlan, type PlanResult, type ScheduleStep } from '../../planner/plan.js';
+import { runPlan, type ComparisonRow, type PlanResult, type ScheduleOutcome, type ScheduleStep } from '../../planner/plan.js';
 import { workerRunner } from '../../planner/pool.js';
 import { PortfolioSchema } from '../../planner/portfolio.js';
-import { renderPlanReport } from '../../planner/report.js';
+import { paybackText, renderPlanReport } from '../../planner/report.js';
 import { resolvePortfolio } from '../../planner/resolve.js';
+import { parseScheduleFlag, resolveUserSchedules } from '../../planner/user-schedules.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { need, opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -53,6 +54,8 @@ function fromStore(store: MarketStore, points: string[], planStart: string): { p
 }
 
 const usdM = (x: number) => `${fmt(x / 1e6, 1)}`;
+/** "686.3 ± 4.2": a mean and its standard error, USD M. */
+const pmM = (x: { mean: number; se: number }) => `${usdM(x.mean)} ± ${usdM(x.se)}`;
 
 function scheduleLines(steps: readonly ScheduleStep[], refresh: PlanResult['refresh']): string[] {
   if (steps.length === 0 && refresh.length === 0) return ['  no conversion: keep mining everywhere'];
@@ -73,36 +76,75 @@ export function btcProcessLine(b: PlanResult['btcPriceProcess']): string {
   );
 }
 
+function outcomeLines(o: ScheduleOutcome): string[] {
+  const q = o.npvUsd;
+  return [
+    `  NPV (USD M): mean ${pmM(q)} (± = standard error), p5 ${usdM(q.p5)}, p50 ${usdM(q.p50)}, p95 ${usdM(q.p95)}; CVaR 5 % ${pmM({ mean: o.cvar5Usd, se: o.cvar5UsdSe })}`,
+    `  conversion IRR p50 ${fmt(o.irrPct.p50, 1)} %/yr; payback p50 ${paybackText(o.paybackYears)}`,
+  ];
+}
+
+const VERDICT: Record<ComparisonRow['verdict'], string> = { pick: 'the pick', indistinguishable: '≈ pick (not significant)', worse: 'worse', better: 'better' };
+
+function comparisonTable(rows: readonly ComparisonRow[]): string {
+  return formatTable(
+    ['schedule', 'NPV mean (USD M)', '± SE', 'vs pick (USD M)', '± SE', 'CVaR 5 % (USD M)', '± SE', 'verdict'],
+    rows.map((r) => [r.label, usdM(r.npvUsd.mean), usdM(r.npvUsd.se), usdM(r.vsPickUsd.mean), usdM(r.vsPickUsd.se), usdM(r.cvar5Usd.value), usdM(r.cvar5Usd.se), VERDICT[r.verdict]]),
+  );
+}
+
+function gridTable(rows: readonly ComparisonRow[], kind: 'start-year' | 'size'): string {
+  return formatTable(
+    ['site', kind === 'start-year' ? 'start year' : 'IT MW', kind === 'start-year' ? 'IT MW' : 'start', 'contract', 'NPV mean (USD M)', '± SE', 'vs pick (USD M)', '± SE', 'CVaR 5 % (USD M)', 'verdict'],
+    rows.map((r) => {
+      const st = r.schedule.find((x) => x.site === r.site);
+      const a = kind === 'start-year' ? String(r.startYear ?? '') : fmt(r.itMW ?? 0, 0);
+      const b = kind === 'start-year' ? fmt(r.itMW ?? 0, 0) : (st?.conversionStart ?? 'keeps mining');
+      return [r.site ?? '', a, b, r.contract ?? '—', usdM(r.npvUsd.mean), usdM(r.npvUsd.se), usdM(r.vsPickUsd.mean), usdM(r.vsPickUsd.se), usdM(r.cvar5Usd.value), VERDICT[r.verdict]];
+    }),
+  );
+}
+
 function humanReport(r: PlanResult): string {
-  const q = (x: PlanResult['npvUsd']) => `mean ${usdM(x.mean)}, p5 ${usdM(x.p5)}, p50 ${usdM(x.p50)}, p95 ${usdM(x.p95)}`;
+  const q = (x: PlanResult['npvUsd']) => `mean ${pmM(x)}, p5 ${usdM(x.p5)}, p50 ${usdM(x.p50)}, p95 ${usdM(x.p95)}`;
+  const rows = r.comparison.rows;
+  const risk = rows.find((x) => x.kind === 'risk-averse');
+  const byYear = rows.filter((x) => x.kind === 'start-year');
+  const bySize = rows.filter((x) => x.kind === 'size');
   const lines = [
     `${r.portfolio}: ${r.paths} paths, seed ${r.seed}, ${r.horizonYears} years from ${r.startDate}, discount ${r.discountRatePct} %/yr`,
     `power prices: ${SYNTHETIC_LABEL}`,
     '',
-    'Schedule maximizing expected NPV:',
+    `Schedule maximizing expected NPV (searched on the first ${r.search.paths} paths, then run on all ${r.paths}):`,
     ...scheduleLines(r.schedule, r.refresh),
-    `  NPV (USD M): ${q(r.npvUsd)}; CVaR 5 % ${usdM(r.cvar5Usd)}`,
-    `  conversion IRR p50 ${fmt(r.irrPct.p50, 1)} %/yr; payback p50 ${Number.isFinite(r.paybackYears.p50) ? fmt(r.paybackYears.p50, 1) + ' years' : 'n/a'}`,
+    ...outcomeLines(r),
     '',
     'Best risk-averse alternative (max CVaR 5 %):',
     ...scheduleLines(r.riskAverse.schedule, r.riskAverse.refresh),
-    `  NPV (USD M): ${q(r.riskAverse.npvUsd)}; CVaR 5 % ${usdM(r.riskAverse.cvar5Usd)}`,
+    ...outcomeLines(r.riskAverse),
+    ...(risk && risk.verdict !== 'pick' ? [`  vs the pick: ${pmM(risk.vsPickUsd)} M USD on the same paths: ${VERDICT[risk.verdict]}`] : []),
+    ...r.userSchedules.flatMap((u) => ['', `Your schedule "${u.name}":`, ...scheduleLines(u.schedule, u.refresh), ...outcomeLines(u)]),
     '',
-    `Keep mining (no conversion): NPV (USD M) ${q(r.baseline.npvUsd)}`,
+    `Keep mining (no conversion): NPV (USD M) ${q(r.baseline.npvUsd)}; CVaR 5 % ${pmM({ mean: r.baseline.cvar5Usd, se: r.baseline.cvar5UsdSe })}`,
     `Halving at ${r.halving.height}: p5 ${r.halving.dateP5 ?? 'n/a'}, p50 ${r.halving.dateP50 ?? 'n/a'}, p95 ${r.halving.dateP95 ?? 'n/a'}`,
     '',
+    `Schedules compared: ${r.comparison.basis}.`,
+    comparisonTable(rows.filter((x) => x.kind !== 'start-year' && x.kind !== 'size')),
+    ...(byYear.length ? ['By start year (each site varied alone, the others at the pick; MW and contract the best for that year):', gridTable(byYear, 'start-year')] : []),
+    ...(bySize.length ? ['By size (best start and contract for each MW):', gridTable(bySize, 'size')] : []),
     formatTable(
-      ['year', 'revenue (USD M)', 'BTC share (%)', 'EBITDA (USD M)', 'cash flow (USD M)', 'hashprice (USD/PH/day)', 'BTC (USD)'],
-      r.years.map((y) => [y.year, usdM(y.revenueUsd), fmt(y.btcRevenueSharePct, 1), usdM(y.ebitdaUsd), usdM(y.cashFlowUsd), fmt(y.hashpriceUsdPerPhDay, 1), fmt(y.btcPriceUsd, 0)]),
+      ['year', 'revenue (USD M)', 'BTC share (%)', 'EBITDA (USD M)', 'cash flow (USD M)', '± SE', 'hashprice (USD/PH/day)', 'BTC (USD)'],
+      r.years.map((y) => [y.year, usdM(y.revenueUsd), fmt(y.btcRevenueSharePct, 1), usdM(y.ebitdaUsd), usdM(y.cashFlowUsd), usdM(y.cashFlowUsdSe), fmt(y.hashpriceUsdPerPhDay, 1), fmt(y.btcPriceUsd, 0)]),
     ),
     formatTable(
-      ['site', 'use', 'MW', 'PV (USD M)', 'PV per MW (USD M)'],
-      r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), fmt(v.npvUsdPerMw / 1e6, 2)]),
+      ['site', 'use', 'MW', 'PV (USD M)', '± SE', 'PV per MW (USD M)'],
+      r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), usdM(v.npvUsdSe), fmt(v.npvUsdPerMw / 1e6, 2)]),
     ),
     btcProcessLine(r.btcPriceProcess),
+    `Sensitivity: ${r.sensitivity.basis}; base ${pmM({ mean: r.sensitivity.baseNpvUsd, se: r.sensitivity.baseNpvUsdSe })} M USD on those ${r.sensitivity.paths} paths.`,
     formatTable(
-      ['sensitivity', 'low', 'NPV low (USD M)', 'high', 'NPV high (USD M)'],
-      r.sensitivity.bars.map((b) => [b.label, b.lowLabel, usdM(b.lowNpvUsd), b.highLabel, usdM(b.highNpvUsd)]),
+      ['sensitivity', 'low', 'NPV low (USD M)', 'high', 'NPV high (USD M)', 'range (USD M)'],
+      r.sensitivity.bars.map((b) => [b.label, b.lowLabel, usdM(b.lowNpvUsd), b.highLabel, usdM(b.highNpvUsd), usdM(Math.abs(b.highNpvUsd - b.lowNpvUsd))]),
     ),
     'Notes:',
     ...r.notes.map((n) => `  ${n}`),
@@ -127,9 +169,19 @@ const plan: CommandSpec = {
     db: { type: 'string', value: 'FILE', description: 'market database to calibrate power, BTC volatility and the bootstrap from', env: 'MULLET_DB' },
     threads: { type: 'int', value: 'N', description: 'worker threads (default: available cores)' },
     'search-paths': { type: 'int', value: 'N', unit: 'paths', description: 'paths for the schedule search and sensitivity', default: 400 },
+    schedule: {
+      type: 'string',
+      value: '[NAME=]SITE:MW@YYYY-MM[:CONTRACT][;…]',
+      description: "a schedule of yours to evaluate beside the search's picks on the same paths (MW of IT; 'SITE:none' keeps mining); also the portfolio's schedules: list",
+      multiple: true,
+    },
   },
   json: true,
-  examples: ['mullet plan --portfolio examples/portfolio-two-texas-sites.yaml --paths 5000 --report plan.html', 'mullet plan --portfolio p.yaml --db mullet.db --json'],
+  examples: [
+    'mullet plan --portfolio examples/portfolio-two-texas-sites.yaml --paths 5000 --report plan.html',
+    "mullet plan --portfolio examples/portfolio-two-texas-sites.yaml --schedule 'build-now=Pecos:200@2026-01:hyperscaler-lease'",
+    'mullet plan --portfolio p.yaml --db mullet.db --json',
+  ],
   async run(args, io: CliIo) {
     const file = need(opt.str(args, 'portfolio'), 'portfolio');
     const paths = need(opt.num(args, 'paths'), 'paths');
@@ -164,11 +216,16 @@ const plan: CommandSpec = {
       notes.push('no --db: power, BTC volatility and the network start use the built-in defaults (HB_WEST shape for every settlement point)');
     }
     const model = resolvePortfolio(portfolio, { paramsFor, seed, notes, ...(returns ? { btcDailyLogReturns: returns } : {}) });
+    const fromFile = resolveUserSchedules(model, portfolio.schedules, 'schedules');
+    const fromFlags = resolveUserSchedules(model, opt.strs(args, 'schedule').map(parseScheduleFlag), '--schedule');
+    for (const u of fromFlags) if (fromFile.some((f) => f.name === u.name)) throw badInput(`schedule name '${u.name}' is also in the portfolio's schedules:`, '--schedule');
+    const userSchedules = [...fromFile, ...fromFlags];
     const progress = createProgress(io, 'plan');
     const result = await runPlan(model, {
       paths,
       seed,
       searchPaths,
+      userSchedules,
       runner: workerRunner(threads),
       onProgress: (phase, done, total) => {
         if (phase === 'monte-carlo') progress.update(done, total);
