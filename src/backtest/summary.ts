@@ -60,7 +60,7 @@ export function summarizePolicy(input: DispatchInput, result: PolicyResult, ledg
     policy: result.plan.policy,
     intervals: input.startMs.length,
     netUsd: round(t.netUsd),
-    revenueUsd: { ai: round(t.revenueUsd.ai), mining: round(t.revenueUsd.mining), powerResale: round(t.revenueUsd.powerResale), aiFlex: round(t.revenueUsd.aiFlex) },
+    revenueUsd: { ai: round(t.revenueUsd.ai), mining: round(t.revenueUsd.mining), powerResale: round(t.revenueUsd.powerResale), aiFlex: round(t.revenueUsd.aiFlex), aiPassThrough: round(t.revenueUsd.aiPassThrough) },
     costUsd: { energy: round(t.costUsd.energy), ppa: round(t.costUsd.ppa), transmission: round(t.costUsd.transmission) },
     miningEnergyMWh: round(t.miningEnergyMWh, 3),
     curtailedMWh: round(t.curtailedMWh, 3),

@@ -9,6 +9,14 @@
 import { badInput } from '../core/errors.js';
 
 export const HOURS_PER_YEAR = 8760;
+
+/**
+ * Default of a powered-shell / colocation lease's energy terms, the same in the planner
+ * (`contracts[].powerPassThrough`) and the site model (`ai[].powerPassThrough`): true = the tenant
+ * pays the energy its hall draws at cost (and, in the site model, its share of the 4CP transmission
+ * charge), so the landlord's margin is the rent; false = the landlord pays it out of the rent.
+ */
+export const LEASE_POWER_PASS_THROUGH_DEFAULT = true;
 export const MONTHS_PER_YEAR = 12;
 /** Hours in the lease market's standard month: 8760 / 12. */
 export const HOURS_PER_MONTH = HOURS_PER_YEAR / MONTHS_PER_YEAR;

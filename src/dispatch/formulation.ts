@@ -100,9 +100,16 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
   let fixedMW = 0;
   let flexMaxMW = 0;
   let rentUsdPerH = 0;
+  // Meter MW of the fixed (firm + capped at full IT) loads whose tenants pay their energy / 4CP share.
+  let fixedPowerPassMW = 0;
+  let fixedFourCpPassMW = 0;
   for (const a of site.ai) {
     rentUsdPerH += usdPerMWhFromKwMonth(a.usdPerKwMonth) * a.itMW;
-    if (a.kind === 'firm' || a.kind === 'capped') fixedMW += a.itMW * a.pue;
+    if (a.kind === 'firm' || a.kind === 'capped') {
+      fixedMW += a.itMW * a.pue;
+      if (a.powerPassThrough) fixedPowerPassMW += a.itMW * a.pue;
+      if (a.fourCpPassThrough) fixedFourCpPassMW += a.itMW * a.pue;
+    }
     if (a.kind === 'deferrable') flexMaxMW += a.itMW * a.pue;
   }
   for (const m of models) flexMaxMW += m.maxMW;
@@ -142,8 +149,10 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
       const p = effPrice(t);
       const w = spec.fourCpUsdPerMW[t] as number;
       const dt = hours(t);
-      if (a.kind === 'deferrable') b.col(dt * (a.usdPerMWh - a.pue * p) - a.pue * w, 0, a.itMW);
-      else b.col(dt * (a.usdPerMWhReduced + a.pue * p) + a.pue * w, 0, (a.itMW * a.maxReductionPct) / 100);
+      // What the tenant pays back per IT MW it draws (its energy at the RT price, its 4CP share).
+      const back = a.pue * ((a.powerPassThrough ? dt * (spec.priceUsdPerMWh[t] as number) : 0) + (a.fourCpPassThrough ? w : 0));
+      if (a.kind === 'deferrable') b.col(dt * (a.usdPerMWh - a.pue * p) - a.pue * w + back, 0, a.itMW);
+      else b.col(dt * (a.usdPerMWhReduced + a.pue * p) + a.pue * w - back, 0, (a.itMW * a.maxReductionPct) / 100);
     }
   }
   if (noResale) {
@@ -152,12 +161,13 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
     for (let t = 0; t < n; t++) b.col(-hours(t) * Math.max(0, spec.priceUsdPerMWh[t] as number), 0, limit);
   }
 
-  /** Adds sign × (dispatchable site load at t) to a row. */
-  const addLoad = (row: number, t: number, sign = 1) => {
+  /** Adds sign × (dispatchable site load at t) to a row; `siteBorne4cp`: leave out tenants that pay their own 4CP. */
+  const addLoad = (row: number, t: number, sign = 1, siteBorne4cp = false) => {
     models.forEach((_, f) => {
       for (const base of layout.seg[f] as number[]) b.coef(row, base + t, sign * (layout.scale[f] as number));
     });
     site.ai.forEach((a, k) => {
+      if (siteBorne4cp && a.fourCpPassThrough) return;
       const base = layout.ai[k] as number;
       if (a.kind === 'deferrable') b.coef(row, base + t, sign * a.pue);
       else if (a.kind === 'capped') b.coef(row, base + t, -sign * a.pue);
@@ -176,13 +186,15 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
     }
   }
 
-  // 4CP on the worst candidate: z ≥ fixed + dispatchable load at each candidate interval.
+  // 4CP on the worst candidate: z ≥ fixed + dispatchable load at each candidate interval — the part
+  // the site bears: tenants that pay their own 4CP share are left out (exact when their load is the
+  // same in every candidate, as for firm load or a single official interval).
   for (const g of spec.fourCpGroups ?? []) {
     const z = b.col(-g.usdPerMW, 0, Infinity);
     for (const t of g.intervals) {
-      const row = b.row(fixedMW, Infinity);
+      const row = b.row(fixedMW - fixedFourCpPassMW, Infinity);
       b.coef(row, z, 1);
-      addLoad(row, t, -1);
+      addLoad(row, t, -1, true);
     }
   }
 
@@ -277,7 +289,7 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
   for (let t = 0; t < n; t++) {
     const p = spec.priceUsdPerMWh[t] as number;
     const dt = hours(t);
-    offset += rentUsdPerH * dt - (spec.fourCpUsdPerMW[t] as number) * fixedMW;
+    offset += rentUsdPerH * dt - (spec.fourCpUsdPerMW[t] as number) * (fixedMW - fixedFourCpPassMW) + p * fixedPowerPassMW * dt;
     if (!ppa) offset -= p * fixedMW * dt;
     else {
       offset -= ppa.priceUsdPerMWh * ppa.blockMW * dt;

@@ -1,7 +1,9 @@
 /**
  * The one settlement function every policy's Plan goes through, so results are comparable: per
- * interval and in total, revenue by stream (ai, mining, powerResale, aiFlex) and cost by stream
- * (energy, ppa, transmission), all USD, at the realized real-time price.
+ * interval and in total, revenue by stream (ai, mining, powerResale, aiFlex, aiPassThrough) and cost
+ * by stream (energy, ppa, transmission), all USD, at the realized real-time price. The site's costs
+ * are always its whole load's; aiPassThrough is what tenants with powerPassThrough / fourCpPassThrough
+ * pay back: their metered energy at the real-time price and their share of the 4CP charge.
  */
 import type { Site } from '../site/types.js';
 import { fleetHashrateThs, fleetModel, type FleetModel } from './fleet-model.js';
@@ -13,6 +15,8 @@ export interface RevenueUsd {
   mining: number;
   powerResale: number;
   aiFlex: number;
+  /** Energy (at the RT price) and 4CP charges passed through to AI tenants. */
+  aiPassThrough: number;
 }
 
 export interface CostUsd {
@@ -67,7 +71,7 @@ export interface FourCpDemand {
 export interface Ledger {
   policy: string;
   siteLoadMW: Float64Array;
-  revenue: { ai: Float64Array; mining: Float64Array; powerResale: Float64Array; aiFlex: Float64Array };
+  revenue: { ai: Float64Array; mining: Float64Array; powerResale: Float64Array; aiFlex: Float64Array; aiPassThrough: Float64Array };
   cost: { energy: Float64Array; ppa: Float64Array; transmission: Float64Array };
   net: Float64Array;
   totals: LedgerTotals;
@@ -92,7 +96,7 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
   const site: Site = input.site;
   const n = input.startMs.length;
   const dt = input.intervalMinutes / 60;
-  const rev = { ai: new Float64Array(n), mining: new Float64Array(n), powerResale: new Float64Array(n), aiFlex: new Float64Array(n) };
+  const rev = { ai: new Float64Array(n), mining: new Float64Array(n), powerResale: new Float64Array(n), aiFlex: new Float64Array(n), aiPassThrough: new Float64Array(n) };
   const cost = { energy: new Float64Array(n), ppa: new Float64Array(n), transmission: new Float64Array(n) };
   const load = new Float64Array(n);
   const fleets: FleetTotals[] = models.map((m) => ({ name: m.fleet.name, energyMWh: 0, revenueUsd: 0, uptimePct: 0 }));
@@ -131,6 +135,12 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
   });
 
   const ppa = site.ppa;
+  // Tenants that pay their own energy back, at the real-time price (their 4CP share: below).
+  site.ai.forEach((a, k) => {
+    if (!a.powerPassThrough) return;
+    const it = plan.aiItMW[k] as Float64Array;
+    for (let t = 0; t < n; t++) rev.aiPassThrough[t] = (rev.aiPassThrough[t] as number) + (it[t] as number) * a.pue * (input.rtPriceUsdPerMWh[t] as number) * dt;
+  });
   let resaleMWh = 0;
   let siteEnergy = 0;
   let violations = 0;
@@ -161,7 +171,13 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
     for (const t of candidates[k] as number[]) if (at < 0 || (load[t] as number) > (load[at] as number) + 1e-9) at = t;
     const demandMW = at >= 0 ? (load[at] as number) : 0;
     const chargeUsd = p.usdPerKwYear * 1000 * 0.25 * demandMW;
-    if (at >= 0) cost.transmission[at] = (cost.transmission[at] as number) + chargeUsd;
+    if (at >= 0) {
+      cost.transmission[at] = (cost.transmission[at] as number) + chargeUsd;
+      // Tenants that bear their own 4CP pay their load in the interval that set the site's demand.
+      site.ai.forEach((a, j) => {
+        if (a.fourCpPassThrough) rev.aiPassThrough[at] = (rev.aiPassThrough[at] as number) + p.usdPerKwYear * 1000 * 0.25 * ((plan.aiItMW[j] as Float64Array)[at] as number) * a.pue;
+      });
+    }
     return { month: p.month, basis: p.basis, intervalStartMs: at >= 0 ? (input.startMs[at] as number) : NaN, demandMW, usdPerKwYear: p.usdPerKwYear, chargeUsd };
   });
 
@@ -180,12 +196,12 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
   const net = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     net[t] =
-      (rev.ai[t] as number) + (rev.mining[t] as number) + (rev.powerResale[t] as number) + (rev.aiFlex[t] as number) -
+      (rev.ai[t] as number) + (rev.mining[t] as number) + (rev.powerResale[t] as number) + (rev.aiFlex[t] as number) + (rev.aiPassThrough[t] as number) -
       (cost.energy[t] as number) - (cost.ppa[t] as number) - (cost.transmission[t] as number);
   }
   const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
   const nameplate = fleetNameplateMWh.reduce((s, v) => s + v, 0);
-  const revenueUsd = { ai: sum(rev.ai), mining: sum(rev.mining), powerResale: sum(rev.powerResale), aiFlex: sum(rev.aiFlex) };
+  const revenueUsd = { ai: sum(rev.ai), mining: sum(rev.mining), powerResale: sum(rev.powerResale), aiFlex: sum(rev.aiFlex), aiPassThrough: sum(rev.aiPassThrough) };
   const costUsd = { energy: sum(cost.energy), ppa: sum(cost.ppa), transmission: sum(cost.transmission) };
   return {
     policy: plan.policy,

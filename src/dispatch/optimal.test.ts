@@ -7,7 +7,7 @@ import { loadHighsSolver } from '../solver/highs.js';
 import type { LpSolver } from './lp/solver.js';
 import { optimalPolicy, optimalSpec } from './optimal.js';
 import { strikePolicy } from './strike.js';
-import { fleet, input, Q, site, T0 } from './testing/fixtures.js';
+import { fleet, input, Q, site, T0, SITE_PAYS } from './testing/fixtures.js';
 import { Reason } from './types.js';
 
 let solver: LpSolver;
@@ -103,19 +103,27 @@ describe('optimal: PPA and AI', () => {
     expect(t.netUsd).toBeCloseTo(50 * 22 * 0.25 - 20 - 150, 6);
   });
 
-  it('objective equals the ledger net on a full hybrid site', () => {
+  it.each([
+    ['the site pays every AI load\'s energy', SITE_PAYS, SITE_PAYS],
+    ['tenants pay their energy and 4CP share back', { powerPassThrough: true, fourCpPassThrough: true }, { powerPassThrough: true, fourCpPassThrough: false }],
+  ])('objective equals the ledger net on a full hybrid site (%s)', (_, lease, flex) => {
+    const hours = 3;
+    const load = { startMs: Float64Array.from({ length: hours }, (_, h) => T0 + h * 3_600_000), loadMW: Float64Array.from({ length: hours }, (_, h) => (h === 1 ? 80_000 : 60_000)) };
     const s = site({
+      transmission: { coincidentPeak: { months: [8], usdPerKwYear: 60, alerts: { localHours: [14, 19], riskPct: 95 } } },
       interconnect: { importLimitMW: 40 },
       ppa: { blockMW: 15, priceUsdPerMWh: 32, resale: true },
       ai: [
-        { kind: 'firm', name: 'tenant', itMW: 5, pue: 1.2, usdPerKwMonth: 150 },
-        { kind: 'deferrable', name: 'batch', itMW: 4, pue: 1.3, dailyEnergyMWh: 48, usdPerMWh: 300, usdPerKwMonth: 0 },
-        { kind: 'capped', name: 'cloud', itMW: 6, pue: 1.3, usdPerKwMonth: 400, maxReductionPct: 30, maxHoursPerYear: 8760, usdPerMWhReduced: 100 },
+        { kind: 'firm', ...lease, name: 'tenant', itMW: 5, pue: 1.2, usdPerKwMonth: 150 },
+        { kind: 'deferrable', ...flex, name: 'batch', itMW: 4, pue: 1.3, dailyEnergyMWh: 48, usdPerMWh: 300, usdPerKwMonth: 0 },
+        { kind: 'capped', ...lease, name: 'cloud', itMW: 6, pue: 1.3, usdPerKwMonth: 400, maxReductionPct: 30, maxHoursPerYear: 8760, usdPerMWhReduced: 100 },
       ],
       fleets: [fleet('a', 20, 55, { rampMWPerMinute: 0.5 }), fleet('b', 15, 35, { minOffMinutes: 30, startCostUsd: 1 })],
     });
     const prices = [12, 25, 40, 90, 300, 45, 33, 20, 18, 70, 36, 28];
-    const inp = input(s, prices);
+    // ERCOT's official settlement interval: a tenant that bears its own 4CP is billed exactly there.
+    const inp = input(s, prices, { load, official: [{ month: '2023-08', intervalStartMs: T0 + 4 * Q, intervalMinutes: 15 }] });
+    expect(inp.fourCpPeaks).toMatchObject([{ basis: 'official' }]);
     const spec = optimalSpec(inp, s.fleets.map(fleetModel));
     const { model } = buildDispatchLp(spec);
     const sol = solver.solve(model, { timeLimitSeconds: 10 });
@@ -132,10 +140,12 @@ describe('optimal: PPA and AI', () => {
       return (up / fleetModel(s.fleets[1]!).unitMW) * 1;
     })();
     expect(sol.objective! + starts).toBeCloseTo(ledger.totals.netUsd, 4);
+    if (lease.powerPassThrough) expect(ledger.totals.revenueUsd.aiPassThrough).toBeGreaterThan(0);
+    else expect(ledger.totals.revenueUsd.aiPassThrough).toBe(0);
   });
 
   it('schedules deferrable AI into the cheapest intervals of its day', () => {
-    const s = site({ ai: [{ kind: 'deferrable', name: 'batch', itMW: 8, pue: 1, dailyEnergyMWh: 96, usdPerMWh: 200, usdPerKwMonth: 0 }] });
+    const s = site({ ai: [{ kind: 'deferrable', ...SITE_PAYS, name: 'batch', itMW: 8, pue: 1, dailyEnergyMWh: 96, usdPerMWh: 200, usdPerKwMonth: 0 }] });
     // 8 of 96 intervals present → 96 × 8/96 = 8 MWh owed = 4 intervals at 8 MW.
     const prices = [50, 10, 40, 20, 60, 30, 5, 70];
     const inp = input(s, prices);
@@ -145,7 +155,7 @@ describe('optimal: PPA and AI', () => {
 
   it('spends the capped-AI reduction budget in the dearest intervals', () => {
     // Budget: 4380 h/yr × 5 MW × (2 h / 8760 h) = 5 MWh = 4 intervals at the full 5 MW reduction.
-    const s = site({ ai: [{ kind: 'capped', name: 'cloud', itMW: 10, pue: 1, usdPerKwMonth: 0, maxReductionPct: 50, maxHoursPerYear: 4380, usdPerMWhReduced: 0 }] });
+    const s = site({ ai: [{ kind: 'capped', ...SITE_PAYS, name: 'cloud', itMW: 10, pue: 1, usdPerKwMonth: 0, maxReductionPct: 50, maxHoursPerYear: 4380, usdPerMWhReduced: 0 }] });
     const inp = input(s, [10, 90, 20, 80, 30, 70, 40, 60]);
     const r = optimalPolicy(inp, { solver });
     expect(Array.from(r.plan.aiItMW[0] as Float64Array, (v) => Math.round(v * 1e6) / 1e6)).toEqual([10, 5, 10, 5, 10, 5, 10, 5]);
@@ -158,7 +168,7 @@ describe('optimal: 4CP', () => {
   const load = { startMs: Float64Array.from({ length: hours }, (_, h) => T0 + h * 3_600_000), loadMW: Float64Array.from({ length: hours }, (_, h) => (h === 17 ? 80_000 : 60_000)) };
   const s = site({
     transmission: { coincidentPeak: { months: [8], usdPerKwYear: 60, alerts: { localHours: [14, 19], riskPct: 95 } } },
-    ai: [{ kind: 'firm', name: 'tenant', itMW: 5, pue: 1, usdPerKwMonth: 0 }],
+    ai: [{ kind: 'firm', ...SITE_PAYS, name: 'tenant', itMW: 5, pue: 1, usdPerKwMonth: 0 }],
     fleets: [fleet('a', 10, 50)],
   });
   const prices = new Array<number>(96).fill(20);

@@ -5,7 +5,7 @@ import type { LpSolver } from './lp/solver.js';
 import { optimalPolicy } from './optimal.js';
 import { forecastPrices, rollingPolicy } from './rolling.js';
 import { strikePolicy } from './strike.js';
-import { fleet, input, site, T0, Q } from './testing/fixtures.js';
+import { fleet, input, site, T0, Q, SITE_PAYS } from './testing/fixtures.js';
 import type { Site } from '../site/types.js';
 
 let solver: LpSolver;
@@ -21,7 +21,7 @@ function rng(seed: number) {
 const hybrid = (over: Partial<Site> = {}): Site =>
   site({
     interconnect: { importLimitMW: 30 },
-    ai: [{ kind: 'deferrable', name: 'batch', itMW: 4, pue: 1.2, dailyEnergyMWh: 48, usdPerMWh: 200, usdPerKwMonth: 0 }],
+    ai: [{ kind: 'deferrable', ...SITE_PAYS, name: 'batch', itMW: 4, pue: 1.2, dailyEnergyMWh: 48, usdPerMWh: 200, usdPerKwMonth: 0 }],
     fleets: [fleet('a', 15, 55, { rampMWPerMinute: 0.5 }), fleet('b', 15, 38, { minOffMinutes: 30 })],
     dispatch: { strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 }, rolling: { horizonHours: 6, stepMinutes: 60, nearTerm: 'rt-persistence' }, timeLimitSeconds: 10 },
     ...over,

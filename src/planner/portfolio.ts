@@ -6,6 +6,7 @@
  * (`sites[1].ai.contracts[0].usdPerKwMonth: must be > 0`).
  */
 import { z } from 'zod';
+import { LEASE_POWER_PASS_THROUGH_DEFAULT } from '../compute/lease.js';
 
 const num = () => z.number({ error: 'must be a finite number' });
 const positive = () => num().positive('must be > 0');
@@ -50,8 +51,8 @@ export const LeaseContractSchema = z.strictObject({
   ...ContractBase,
   kind: z.literal('lease'),
   usdPerKwMonth: positive(),
-  /** The tenant pays the energy at cost (colocation / powered shell); else the site pays it. */
-  powerPassThrough: z.boolean({ error: 'must be true or false' }).default(true),
+  /** The tenant pays the energy at cost (colocation / powered shell); else the site pays it. Same default and meaning as a site file's ai[].powerPassThrough. */
+  powerPassThrough: z.boolean({ error: 'must be true or false' }).default(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
 export const GpuCloudContractSchema = z.strictObject({

@@ -122,7 +122,7 @@ function resolve(s: SiteInput, catalog: Catalog, problems: Problem[]): Site {
     if (fleet) fleets.push(fleet);
   });
 
-  const ai: AiLoad[] = s.ai.map((a) => ({ ...a }));
+  const ai: AiLoad[] = s.ai.map((a) => ({ ...a, fourCpPassThrough: a.fourCpPassThrough ?? a.powerPassThrough }));
   const site: Site = {
     name: s.name,
     market: { iso: s.market.iso, settlementPoint: s.market.settlementPoint },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { powerFractionsIncrease } from '../catalog/catalog.js';
+import { LEASE_POWER_PASS_THROUGH_DEFAULT } from '../compute/lease.js';
 
 const num = () => z.number({ error: 'must be a finite number' });
 const positive = () => num().positive('must be > 0');
@@ -55,12 +56,22 @@ export const FleetSchema = z
     }
   });
 
+const bool = () => z.boolean({ error: 'must be true or false' });
+
+/**
+ * Who pays the AI load's energy: true = the tenant, at the site's real-time price (a powered-shell /
+ * colocation lease; the planner's contracts[].powerPassThrough, same default); false = the site.
+ * fourCpPassThrough (default: as powerPassThrough): the tenant also pays its share of the 4CP charge.
+ */
+const passThrough = (defaultPower: boolean) => ({ powerPassThrough: bool().default(defaultPower), fourCpPassThrough: bool().optional() });
+
 const FirmSchema = z.strictObject({
   kind: z.literal('firm'),
   name: name(),
   itMW: positive(),
   pue: pue(),
   usdPerKwMonth: nonNegative(),
+  ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
 const DeferrableSchema = z.strictObject({
@@ -71,6 +82,8 @@ const DeferrableSchema = z.strictObject({
   dailyEnergyMWh: nonNegative(),
   usdPerMWh: num(),
   usdPerKwMonth: nonNegative().default(0),
+  // Paid per MWh delivered: an all-in price (like the planner's gpu-cloud), so the site pays the energy by default.
+  ...passThrough(false),
 });
 
 const CappedSchema = z.strictObject({
@@ -82,6 +95,7 @@ const CappedSchema = z.strictObject({
   maxReductionPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100'),
   maxHoursPerYear: num().min(0, 'must be >= 0').max(8784, 'must be <= 8784'),
   usdPerMWhReduced: num(),
+  ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
 export const AiSchema = z.discriminatedUnion('kind', [FirmSchema, DeferrableSchema, CappedSchema], {

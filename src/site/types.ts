@@ -7,7 +7,18 @@ import type { EfficiencyPoint } from '../catalog/types.js';
 
 export type { EfficiencyPoint };
 
-export interface FirmAi {
+/**
+ * Energy terms of an AI load. powerPassThrough: the tenant reimburses its metered energy (IT × PUE)
+ * at the real-time price of the site's settlement point (the planner's contracts[].powerPassThrough,
+ * same default for leases); fourCpPassThrough: it also pays its share of the 4CP transmission charge
+ * (its load in the coincident-peak hour). Either way the site's import, PPA and 4CP tag see the load.
+ */
+export interface EnergyTerms {
+  powerPassThrough: boolean;
+  fourCpPassThrough: boolean;
+}
+
+export interface FirmAi extends EnergyTerms {
   kind: 'firm';
   name: string;
   itMW: number;
@@ -16,7 +27,7 @@ export interface FirmAi {
   usdPerKwMonth: number;
 }
 
-export interface DeferrableAi {
+export interface DeferrableAi extends EnergyTerms {
   kind: 'deferrable';
   name: string;
   /** Maximum IT power, MW. */
@@ -30,7 +41,7 @@ export interface DeferrableAi {
   usdPerKwMonth: number;
 }
 
-export interface CappedAi {
+export interface CappedAi extends EnergyTerms {
   kind: 'capped';
   name: string;
   itMW: number;

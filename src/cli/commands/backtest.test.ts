@@ -29,7 +29,7 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     for (const k of ['policy', 'intervals', 'netUsd', 'revenueUsd', 'costUsd', 'miningEnergyMWh', 'curtailedMWh', 'miningUptimePct', 'fourCpTagMW', 'solveSeconds', 'safeFallbacks']) expect(j).toHaveProperty(k);
     expect(j.policy).toBe('optimal');
     expect(j.intervals).toBe(288);
-    expect(Object.keys(j.revenueUsd as object)).toEqual(['ai', 'mining', 'powerResale', 'aiFlex']);
+    expect(Object.keys(j.revenueUsd as object)).toEqual(['ai', 'mining', 'powerResale', 'aiFlex', 'aiPassThrough']);
     expect(Object.keys(j.costUsd as object)).toEqual(['energy', 'ppa', 'transmission']);
     expect(j.safeFallbacks).toBe(0);
     expect(j.importLimitViolations).toBe(0);

@@ -76,7 +76,7 @@ function humanSummary(out: BacktestOutcome): string {
   lines.push('');
   const s = out.runs.map((r) => r.summary);
   const regret = s.some((x) => x.regretVsOptimalUsd !== undefined);
-  const headers = ['policy', 'net USD', 'AI USD', 'mining USD', 'resale USD', 'AI flex USD', 'energy USD', 'PPA USD', '4CP USD', 'mining MWh', 'uptime %', '4CP tag MW', ...(regret ? ['regret USD', 'regret %'] : []), 'solve s', 'fallbacks'];
+  const headers = ['policy', 'net USD', 'AI USD', 'mining USD', 'resale USD', 'AI flex USD', 'AI pass-through USD', 'energy USD', 'PPA USD', '4CP USD', 'mining MWh', 'uptime %', '4CP tag MW', ...(regret ? ['regret USD', 'regret %'] : []), 'solve s', 'fallbacks'];
   const row = (x: PolicySummary) => [
     x.policy,
     fmt(x.netUsd, 0),
@@ -84,6 +84,7 @@ function humanSummary(out: BacktestOutcome): string {
     fmt(x.revenueUsd.mining, 0),
     fmt(x.revenueUsd.powerResale, 0),
     fmt(x.revenueUsd.aiFlex, 0),
+    fmt(x.revenueUsd.aiPassThrough, 0),
     fmt(x.costUsd.energy, 0),
     fmt(x.costUsd.ppa, 0),
     fmt(x.costUsd.transmission, 0),

@@ -4,6 +4,9 @@ import { prepareDispatchInput } from '../input.js';
 import type { HourlyLoad, OfficialFourCp } from '../fourcp.js';
 import type { DispatchInput } from '../types.js';
 
+/** AI energy terms where the site pays the energy and the 4CP charge (what these tests exercise). */
+export const SITE_PAYS = { powerPassThrough: false, fourCpPassThrough: false } as const;
+
 /** 2023-08-01 00:00 CDT. */
 export const T0 = Date.parse('2023-08-01T05:00:00Z');
 export const Q = 15 * 60_000;
