@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LEASE_POWER_PASS_THROUGH_DEFAULT } from '../compute/lease.js';
+import type { HourlyLoad } from '../dispatch/fourcp.js';
 import { settle } from '../dispatch/ledger.js';
 import { input, Q, site } from '../dispatch/testing/fixtures.js';
 import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
@@ -34,7 +35,7 @@ function plannerMonths(powerPassThrough: boolean | undefined) {
 }
 
 /** Site model: the same lease as a firm tenant, settled over the year at `priceByMonth` (USD/MWh, flat within each month). */
-function siteNet(s: Site, priceByMonth: number[], hours: number[], load?: Parameters<typeof input>[2]['load']) {
+function siteNet(s: Site, priceByMonth: number[], hours: number[], load?: HourlyLoad) {
   const prices: number[] = [];
   hours.forEach((h, m) => {
     for (let i = 0; i < h * 4; i++) prices.push(priceByMonth[m] as number);
