@@ -5,10 +5,14 @@ import { formatCpt } from '../market/ercot-time.js';
 
 const num = (v: number, d: number) => (Number.isFinite(v) ? String(Math.round(v * 10 ** d) / 10 ** d) : '');
 
-/** CSV text (header + one row per settled interval); money USD, power MW, prices USD/MWh. */
-export function ledgerCsv(input: DispatchInput, plan: Plan, ledger: Ledger): string {
+/**
+ * CSV text: a header, then one row per settled interval for each policy (in the order given, a block
+ * per policy, the policy named in the first column); money USD, power MW, prices USD/MWh.
+ */
+export function ledgerCsv(input: DispatchInput, runs: readonly { plan: Plan; ledger: Ledger }[]): string {
   const site = input.site;
   const header = [
+    'policy',
     'interval_start_utc',
     'interval_start_local',
     'rt_price_usd_per_mwh',
@@ -30,9 +34,10 @@ export function ledgerCsv(input: DispatchInput, plan: Plan, ledger: Ledger): str
     'fourcp_settlement_candidate',
   ];
   const lines = [header.join(',')];
-  for (let t = 0; t < input.startMs.length; t++) {
+  for (const { plan, ledger } of runs) for (let t = 0; t < input.startMs.length; t++) {
     const ms = input.startMs[t] as number;
     const row = [
+      plan.policy,
       new Date(ms).toISOString().replace('.000Z', 'Z'),
       formatCpt(ms),
       num(input.rtPriceUsdPerMWh[t] as number, 2),

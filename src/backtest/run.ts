@@ -15,7 +15,8 @@ import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
 import { loadBacktestData, type BacktestData } from './data.js';
 import type { HashpriceSource } from './hashprice.js';
-import { addRegret, backtestDocument, summarizePolicy, type BacktestDocument, type PolicySummary } from './summary.js';
+import { addRegret, backtestDocument, identicalPairs, roundBreakdown, summarizePolicy, type BacktestDocument, type PolicySummary } from './summary.js';
+import { regretByCause } from '../dispatch/compare.js';
 
 export interface PolicyRun {
   policy: PolicyName;
@@ -42,6 +43,8 @@ export interface BacktestOptions {
   nowMs: () => number;
   solver?: LpSolver;
   timeLimitSeconds?: number;
+  /** Reference policy for regret by cause (default: optimal when it ran). */
+  regretVs?: PolicyName;
   /** Progress hooks per policy (the CLI draws bars on stderr). */
   progress?: (policy: PolicyName) => { update(done: number, total: number): void; finish(message?: string): void };
 }
@@ -105,7 +108,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> 
     runs.push({ policy, result, ledger, summary: summarizePolicy(input, result, ledger) });
   }
   addRegret(runs.map((r) => r.summary));
+  const ref = runs.find((r) => r.policy === (o.regretVs ?? 'optimal'));
+  if (ref) {
+    for (const r of runs) if (r !== ref) r.summary.regretByCause = roundBreakdown(regretByCause(input, { plan: r.result.plan, ledger: r.ledger }, { plan: ref.result.plan, ledger: ref.ledger }));
+  }
   const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice, data), [...data.notes, ...notes]);
+  doc.identical = identicalPairs(input, runs);
   return { data, input, runs, doc };
 }
 

@@ -1,7 +1,8 @@
 /** The back-test's result document (the `--json` output) and the policy comparison with regret. */
 import { formatCpt } from '../market/ercot-time.js';
+import { explainIdentical, samePlan, type RegretBreakdown } from '../dispatch/compare.js';
 import type { Ledger, LedgerTotals } from '../dispatch/ledger.js';
-import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
+import type { DispatchInput, Plan, PolicyResult } from '../dispatch/types.js';
 import type { BacktestData } from './data.js';
 
 /** The ledger's totals (4CP peaks with their hours written out), plus what the run itself adds. */
@@ -15,6 +16,8 @@ export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW'> {
   /** Present in a comparison that includes optimal: optimal net − this net, USD and % of optimal. */
   regretVsOptimalUsd?: number;
   regretVsOptimalPct?: number;
+  /** net(reference) − net(this policy) split by cause and by ledger stream (reference: optimal unless --regret-vs). */
+  regretByCause?: RegretBreakdown;
   notes: string[];
 }
 
@@ -46,6 +49,8 @@ export interface BacktestDocument {
     usdPerKwYear: number;
     rateSource: string;
   }[];
+  /** Pairs of policies that dispatched identically, and why. */
+  identical: { policies: [string, string]; why: string }[];
   notes: string[];
 }
 
@@ -123,6 +128,31 @@ export function backtestDocument(siteName: string, point: string, from: string, 
       usdPerKwYear: p.usdPerKwYear,
       rateSource: p.rateSource,
     })),
+    identical: [],
     notes,
   };
+}
+
+/** The breakdown with USD to the cent and MWh to the kWh. */
+export function roundBreakdown(b: RegretBreakdown): RegretBreakdown {
+  const s = b.byStreamUsd;
+  return {
+    ...b,
+    gapUsd: round(b.gapUsd),
+    causes: b.causes.map((c) => ({ ...c, usd: round(c.usd), fleetMWh: round(c.fleetMWh, 3) })),
+    byStreamUsd: { mining: round(s.mining), powerResale: round(s.powerResale), ai: round(s.ai), aiFlex: round(s.aiFlex), aiPassThrough: round(s.aiPassThrough), energy: round(s.energy), ppa: round(s.ppa), transmission: round(s.transmission) },
+  };
+}
+
+/** Every pair of runs whose plans are identical, with the reason. */
+export function identicalPairs(input: DispatchInput, runs: readonly { result: { plan: Plan } }[]): { policies: [string, string]; why: string }[] {
+  const out: { policies: [string, string]; why: string }[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      const a = (runs[i] as { result: { plan: Plan } }).result.plan;
+      const b = (runs[j] as { result: { plan: Plan } }).result.plan;
+      if (samePlan(a, b)) out.push({ policies: [a.policy, b.policy], why: explainIdentical(input, a, b) });
+    }
+  }
+  return out;
 }

@@ -47,15 +47,32 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     const report = path.join(dir, 'r.html');
     const r = await run(['backtest', '--site', 'examples/riot-style-miner.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--compare', 'strike,rolling,mining-only', '--db', db, '--json', '--ledger', ledger, '--report', report]);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { compare: { policy: string; netUsd: number; regretVsOptimalUsd: number; regretVsOptimalPct: number; revenueUsd: { powerResale: number } }[] };
+    const j = JSON.parse(r.out) as {
+      compare: { policy: string; netUsd: number; regretVsOptimalUsd: number; regretVsOptimalPct: number; revenueUsd: { powerResale: number }; regretByCause?: { gapUsd: number; causes: { cause: string; usd: number }[] } }[];
+      identical: { policies: string[]; why: string }[];
+    };
     expect(j.compare.map((c) => c.policy)).toEqual(['strike', 'rolling', 'mining-only', 'optimal']);
+    // Regret by cause adds up to the regret, for every policy but the reference.
+    for (const c of j.compare.slice(0, 3)) {
+      expect(c.regretByCause?.gapUsd).toBeCloseTo(c.regretVsOptimalUsd, 1);
+      expect(c.regretByCause?.causes.reduce((x, k) => x + k.usd, 0)).toBeCloseTo(c.regretVsOptimalUsd, 0);
+    }
+    expect(j.compare[3]?.regretByCause).toBeUndefined();
+    // Nothing binds at this site: rolling dispatches exactly like strike, and the output says why.
+    expect(j.identical.map((i) => i.policies)).toContainEqual(['strike', 'rolling']);
+    expect(j.identical[0]?.why).toContain('exactly the strike rule');
     const opt = j.compare[3];
     expect(opt?.regretVsOptimalUsd).toBe(0);
     for (const c of j.compare) expect(c.regretVsOptimalUsd).toBeGreaterThanOrEqual(-0.01);
     expect(opt?.revenueUsd.powerResale).toBeGreaterThan(0);
-    expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(1 + 192);
+    // The ledger has every compared policy, a block of 192 intervals each.
+    const rows = readFileSync(ledger, 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(1 + 4 * 192);
+    expect(rows[0]?.startsWith('policy,interval_start_utc,')).toBe(true);
+    expect(new Set(rows.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['strike', 'rolling', 'mining-only', 'optimal']));
     const html = readFileSync(report, 'utf8');
-    expect(html).toContain('<canvas id="power">');
+    for (let i = 0; i < 4; i++) expect(html).toContain(`<canvas id="power-${i}">`);
+    expect(html).toContain('<canvas id="net">');
     expect(html).toContain('Policies compared');
     expect(html.length).toBeLessThan(2_000_000);
     expect(r.err).toMatch(/rolling: done in/);
@@ -66,6 +83,14 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/policy\s+net USD/);
     expect(r.out).toMatch(/regret USD\s+regret %/);
+    // --compare all puts the rule peers ship first: it is the primary, not the policy that never curtails.
+    expect(r.out.split('\n').find((l) => /^(strike|rolling|optimal|mining-only)\s/.test(l))).toMatch(/^strike\s/);
+    expect(r.out).toContain('Regret vs optimal by cause (USD');
+    const j = await run(['backtest', '--site', 'examples/ai-lease-campus.yaml', '--from', '2023-08-09', '--to', '2023-08-10', '--compare', 'all', '--db', db, '--hashprice-usd-per-ph-day', '60', '--json']);
+    expect((JSON.parse(j.out) as { policy: string }).policy).toBe('strike');
+    const bad = await run(['backtest', '--site', 'examples/ai-lease-campus.yaml', '--from', '2023-08-09', '--to', '2023-08-10', '--policy', 'strike', '--regret-vs', 'optimal', '--db', db]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--regret-vs: 'optimal' is not among the policies run/);
   });
 
   it('bad site files and flags exit 2 with the place named', async () => {

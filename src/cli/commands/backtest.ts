@@ -8,6 +8,7 @@ import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
+import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../../dispatch/compare.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
 import { formatCpt } from '../../market/ercot-time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
@@ -27,6 +28,12 @@ async function readText(io: CliIo, file: string, flag: string): Promise<string> 
   }
 }
 
+/**
+ * `--compare all` in the order a comparison reads: the rule peers ship first (the primary: its
+ * ledger columns and charts lead), the causal optimizer, the upper bound, the do-nothing baseline.
+ */
+export const COMPARE_ALL: readonly PolicyName[] = ['strike', 'rolling', 'optimal', 'mining-only'];
+
 function policiesFrom(args: ParsedArgs): PolicyName[] {
   const primary = opt.str(args, 'policy');
   const compare = opt.str(args, 'compare');
@@ -34,7 +41,7 @@ function policiesFrom(args: ParsedArgs): PolicyName[] {
   const list: PolicyName[] = [];
   if (primary !== undefined) list.push(primary as PolicyName);
   if (compare !== undefined) {
-    const names = compare === 'all' ? [...POLICY_NAMES] : compare.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const names = compare === 'all' ? [...COMPARE_ALL] : compare.split(',').map((s) => s.trim()).filter((s) => s !== '');
     for (const n of names) {
       if (!isPolicyName(n)) throw badInput(`unknown policy '${n}'; choose from ${POLICY_NAMES.join(', ')} or 'all'`, '--compare');
       if (!list.includes(n)) list.push(n);
@@ -96,6 +103,19 @@ function humanSummary(out: BacktestOutcome): string {
     x.safeFallbacks,
   ];
   lines.push(formatTable(headers, s.map(row)));
+  const withCauses = s.filter((x) => x.regretByCause !== undefined);
+  if (withCauses.length > 0) {
+    const ref = withCauses[0]?.regretByCause?.reference ?? 'optimal';
+    const causes = REGRET_CAUSES.filter((c) => withCauses.some((x) => Math.abs(x.regretByCause?.causes.find((k) => k.cause === c)?.usd ?? 0) >= 0.5));
+    lines.push(`Regret vs ${ref} by cause (USD; what ${ref} earned that the policy did not, interval by interval):`);
+    lines.push(
+      formatTable(
+        ['policy', ...causes.map((c) => REGRET_CAUSE_LABELS[c]), 'total'],
+        withCauses.map((x) => [x.policy, ...causes.map((c) => fmt(x.regretByCause?.causes.find((k) => k.cause === c)?.usd ?? 0, 0)), fmt(x.regretByCause?.gapUsd ?? 0, 0)]),
+      ),
+    );
+  }
+  for (const i of d.identical) lines.push(`same result: ${i.why}`);
   for (const x of s) for (const n of x.notes) lines.push(`${x.policy}: ${n}`);
   for (const n of d.notes) lines.push(`note: ${n}`);
   return lines.join('\n') + '\n';
@@ -127,7 +147,8 @@ const backtest: CommandSpec = {
       description: `fees per block assumed on days the store has no fee data (before 2022-12-30 in the shared data), labelled in the notes (default ${DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT})`,
     },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (charts inline)' },
-    ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of the primary policy' },
+    ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of every policy run (a policy column; one block of rows per policy)' },
+    'regret-vs': { type: 'string', value: 'NAME', description: 'reference policy for regret by cause (default optimal, when it runs)', choices: POLICY_NAMES },
     'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
   },
   json: true,
@@ -144,6 +165,8 @@ const backtest: CommandSpec = {
     const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
     const timeLimit = opt.num(args, 'time-limit');
     if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+    const regretVs = opt.str(args, 'regret-vs') as PolicyName | undefined;
+    if (regretVs !== undefined && !policies.includes(regretVs)) throw badInput(`'${regretVs}' is not among the policies run (${policies.join(', ')})`, '--regret-vs');
     const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
     let out: BacktestOutcome;
     try {
@@ -156,6 +179,7 @@ const backtest: CommandSpec = {
         hashprice,
         nowMs: () => systemClock.nowMs(),
         ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+        ...(regretVs !== undefined ? { regretVs } : {}),
         progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
       });
     } finally {
@@ -165,17 +189,15 @@ const backtest: CommandSpec = {
     if (!primary) throw new MulletError('INTERNAL', 'no policy ran');
     const ledgerFile = opt.str(args, 'ledger');
     if (ledgerFile !== undefined) {
-      await writeFile(path.resolve(io.cwd, ledgerFile), ledgerCsv(out.input, primary.result.plan, primary.ledger));
-      io.stderr(`ledger: ${ledgerFile} (${out.input.startMs.length} intervals, policy ${primary.policy})\n`);
+      await writeFile(path.resolve(io.cwd, ledgerFile), ledgerCsv(out.input, out.runs.map((r) => ({ plan: r.result.plan, ledger: r.ledger }))));
+      io.stderr(`ledger: ${ledgerFile} (${out.input.startMs.length} intervals × ${out.runs.length} polic${out.runs.length === 1 ? 'y' : 'ies'}: ${out.runs.map((r) => r.policy).join(', ')})\n`);
     }
     const reportFile = opt.str(args, 'report');
     if (reportFile !== undefined) {
       const html = renderBacktestReport({
         doc: out.doc,
         input: out.input,
-        plan: primary.result.plan,
-        ledger: primary.ledger,
-        summaries: out.runs.map((r) => r.summary),
+        runs: out.runs.map((r) => ({ plan: r.result.plan, ledger: r.ledger, summary: r.summary })),
         chartJsSource: await readChartJsSource(),
       });
       await writeFile(path.resolve(io.cwd, reportFile), html);
