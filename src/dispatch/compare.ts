@@ -215,7 +215,7 @@ export function explainIdentical(input: DispatchInput, a: Plan, b: Plan): string
   let why = `${names[0]} and ${names[1]} dispatched identically in all ${n.toLocaleString('en-US')} intervals: ${facts.join(', ')}`;
   if (names[0] === 'rolling' && names[1] === 'strike' && site.fleets.length > 0) {
     const s = site.dispatch.strike;
-    const ruleMatches = s.sleepAfterIntervals === 1 && s.wakeAfterIntervals === 2 && site.fleets.every((f) => f.strikeUsdPerMWh === undefined);
+    const ruleMatches = s.sleepAfterIntervals === 1 && s.wakeAfterIntervals === 2 && (s.offsetUsdPerMWh ?? 0) === 0 && site.fleets.every((f) => f.strikeUsdPerMWh === undefined);
     why +=
       '. With nothing coupling the intervals, rolling decides each one alone — run a fleet when its hashprice value beats the price nowcast ' +
       '(the higher of the last two real-time prices) — and sleeps in the same 4CP alert windows' +

@@ -69,7 +69,7 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
   let left = Math.max(0, obs.headroomMW);
   for (const f of order) {
     const m = models[f] as FleetModel;
-    const strike = strikeUsdPerMWh(m, obs.hashpriceUsdPerPhDay);
+    const strike = strikeUsdPerMWh(m, obs.hashpriceUsdPerPhDay) + (cfg.offsetUsdPerMWh ?? 0);
     const p = obs.lastPriceUsdPerMWh;
     if (p !== undefined) {
       if (p > strike) {

@@ -131,8 +131,10 @@ const DispatchSchema = z.strictObject({
     .strictObject({
       sleepAfterIntervals: num().int().min(1, 'must be >= 1').default(1),
       wakeAfterIntervals: num().int().min(1, 'must be >= 1').default(2),
+      /** Added to every fleet's strike (break-even or strikeUsdPerMWh), USD/MWh: > 0 mines into dearer power. */
+      offsetUsdPerMWh: num().min(-1000, 'must be >= -1000').max(1000, 'must be <= 1000').default(0),
     })
-    .default({ sleepAfterIntervals: 1, wakeAfterIntervals: 2 }),
+    .default({ sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 }),
   rolling: z
     .strictObject({
       horizonHours: num().min(1, 'must be >= 1').max(168, 'must be <= 168').default(36),
@@ -164,7 +166,7 @@ export const SiteSchema = z.strictObject({
   ai: z.array(AiSchema, { error: 'must be a list' }).default([]),
   fleets: z.array(FleetSchema, { error: 'must be a list' }).default([]),
   dispatch: DispatchSchema.default({
-    strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 },
+    strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 },
     rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' },
     timeLimitSeconds: 60,
   }),

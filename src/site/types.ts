@@ -114,6 +114,8 @@ export interface StrikeConfig {
   sleepAfterIntervals: number;
   /** Wake after the price is at or below the strike for this many consecutive intervals. */
   wakeAfterIntervals: number;
+  /** Added to every fleet's strike, USD/MWh (default 0; `backtest --sweep strike-offset=…` varies it). */
+  offsetUsdPerMWh?: number;
 }
 
 export interface RollingConfig {

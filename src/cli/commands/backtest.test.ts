@@ -93,6 +93,38 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     expect(bad.err).toMatch(/--regret-vs: 'optimal' is not among the policies run/);
   });
 
+  it('--sweep runs the policy over a grid: net USD per point, the site file\'s own point, the best', async () => {
+    const argv = ['backtest', '--site', 'examples/riot-style-miner.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--db', db];
+    const r = await run([...argv, '--sweep', 'wake-intervals=1,2', '--sweep', 'strike-offset=-10:10:10', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { sweep: { policy: string; points: { params: Record<string, number>; netUsd: number; regretVsOptimalUsd: number }[]; site: { netUsd: number; params: Record<string, number> }; best: { netUsd: number }; optimalNetUsd: number } };
+    expect(j.sweep.policy).toBe('strike');
+    expect(j.sweep.points.map((p) => p.params)).toEqual([
+      { 'wake-intervals': 1, 'strike-offset': -10 },
+      { 'wake-intervals': 1, 'strike-offset': 0 },
+      { 'wake-intervals': 1, 'strike-offset': 10 },
+      { 'wake-intervals': 2, 'strike-offset': -10 },
+      { 'wake-intervals': 2, 'strike-offset': 0 },
+      { 'wake-intervals': 2, 'strike-offset': 10 },
+    ]);
+    // The site file's own settings (wake 2, offset 0) are a grid point and equal a plain strike run.
+    expect(j.sweep.site.params).toEqual({ 'wake-intervals': 2, 'strike-offset': 0 });
+    const plain = JSON.parse((await run([...argv, '--policy', 'strike', '--json'])).out) as { netUsd: number };
+    expect(j.sweep.points[4]?.netUsd).toBeCloseTo(plain.netUsd, 2);
+    expect(j.sweep.site.netUsd).toBeCloseTo(plain.netUsd, 2);
+    expect(j.sweep.best.netUsd).toBe(Math.max(...j.sweep.points.map((p) => p.netUsd)));
+    for (const p of j.sweep.points) expect(p.regretVsOptimalUsd).toBeCloseTo(j.sweep.optimalNetUsd - p.netUsd, 2);
+    const human = await run([...argv, '--sweep', 'risk-pct=90,98']);
+    expect(human.out).toMatch(/risk-pct \(%\)\s+net USD\s+vs site file USD\s+regret vs optimal USD/);
+    expect(human.out).toMatch(/best: risk-pct=\d+ → net [\d,]+ USD/);
+    const wrong = await run([...argv, '--policy', 'rolling', '--sweep', 'strike-offset=0,5']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/--sweep: 'strike-offset' does not change the rolling policy/);
+    const noFourCp = await run(['backtest', '--site', 'examples/west-texas-hybrid.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--db', db, '--sweep', 'risk-pct=90', '--report', 'x.html']);
+    expect(noFourCp.code).toBe(2);
+    expect(noFourCp.err).toMatch(/--report: is not available with --sweep/);
+  });
+
   it('bad site files and flags exit 2 with the place named', async () => {
     const bad = path.join(dir, 'bad.yaml');
     writeFileSync(bad, readFileSync(path.join(REPO_ROOT, 'examples/west-texas-hybrid.yaml'), 'utf8').replace('powerW: 3068', 'powerW: 0'));

@@ -7,6 +7,7 @@ import { parseHashpriceCsv, type HashpriceSource } from '../../backtest/hashpric
 import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
+import { parseSweep, runSweep, SWEEP_PARAMETERS, type SweepPoint, type SweepResult } from '../../backtest/sweep.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../../dispatch/compare.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
@@ -148,16 +149,25 @@ const backtest: CommandSpec = {
     },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (charts inline)' },
     ledger: { type: 'string', value: 'FILE.csv', description: 'write the per-interval ledger of every policy run (a policy column; one block of rows per policy)' },
+    sweep: {
+      type: 'string',
+      value: 'NAME=VALUES',
+      description: `run --policy (default strike) over a grid and report net USD per point; NAME one of ${Object.keys(SWEEP_PARAMETERS).join(', ')}; VALUES v1,v2,… or FROM:TO:STEP (repeat for more axes)`,
+      multiple: true,
+    },
     'regret-vs': { type: 'string', value: 'NAME', description: 'reference policy for regret by cause (default optimal, when it runs)', choices: POLICY_NAMES },
     'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
   },
   json: true,
   examples: [
     'mullet backtest --site examples/riot-style-miner.yaml --from 2023-08-01 --to 2023-08-31 --policy optimal --json',
+    'mullet backtest --site examples/riot-style-miner.yaml --from 2023-06-01 --to 2023-09-30 --sweep risk-pct=90:99:1 --sweep strike-offset=-10,0,10',
     'mullet backtest --site examples/west-texas-hybrid.yaml --from 2023-07-01 --to 2023-09-30 --compare strike,rolling --report bt.html',
   ],
   async run(args, io) {
     const siteFile = need(opt.str(args, 'site'), 'site');
+    const sweeps = opt.strs(args, 'sweep');
+    if (sweeps.length > 0) return runSweepCommand(args, io, siteFile, sweeps);
     const policies = policiesFrom(args);
     const csvFile = opt.str(args, 'hashprice-csv');
     const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
@@ -209,5 +219,59 @@ const backtest: CommandSpec = {
     } else io.stdout(humanSummary(out));
   },
 };
+
+/** `backtest --sweep`: one policy over a grid of its parameters. */
+async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sweeps: string[]): Promise<void> {
+  for (const flag of ['compare', 'report', 'ledger', 'regret-vs'] as const) {
+    if (opt.str(args, flag) !== undefined) throw badInput(`is not available with --sweep (run the best point without --sweep for its report and ledger)`, `--${flag}`);
+  }
+  const policy = (opt.str(args, 'policy') ?? 'strike') as PolicyName;
+  const axes = sweeps.map(parseSweep);
+  const csvFile = opt.str(args, 'hashprice-csv');
+  const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
+  const hashprice = hashpriceFrom(args, csvText);
+  const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
+  const timeLimit = opt.num(args, 'time-limit');
+  if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+  const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
+  const bar = createProgress(io, `sweep ${policy}`, () => systemClock.nowMs());
+  let r: SweepResult;
+  try {
+    r = await runSweep({
+      site,
+      from: need(opt.str(args, 'from'), 'from'),
+      to: need(opt.str(args, 'to'), 'to'),
+      policy,
+      axes,
+      store,
+      hashprice,
+      nowMs: () => systemClock.nowMs(),
+      ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+      onProgress: (d, t) => bar.update(d, t),
+    });
+  } finally {
+    store.close();
+  }
+  bar.finish(`${r.points.length} points`);
+  if (opt.bool(args, 'json')) {
+    printJson(io, { site: site.name, window: { from: opt.str(args, 'from'), to: opt.str(args, 'to') }, sweep: r });
+    return;
+  }
+  const names = r.parameters.map((p) => p.name);
+  const label = (pt: SweepPoint) => names.map((n) => `${n}=${pt.params[n] ?? ''}`).join(', ');
+  io.stdout(
+    [
+      `${site.name}, ${opt.str(args, 'from') ?? ''}..${opt.str(args, 'to') ?? ''} (CPT), ${fmt(r.intervals, 0)} intervals: ${r.policy} over ${r.points.length} points; optimal nets ${fmt(r.optimalNetUsd, 0)} USD`,
+      ...r.parameters.map((p) => `  ${p.name} (${p.unit}): ${p.description}; the site file has ${fmt(p.siteValue, p.unit === 'intervals' ? 0 : 2)}`),
+      '',
+      formatTable(
+        [...names.map((n) => `${n} (${r.parameters.find((p) => p.name === n)?.unit ?? ''})`), 'net USD', 'vs site file USD', 'regret vs optimal USD', ''],
+        r.points.map((pt) => [...names.map((n) => fmt(pt.params[n] ?? NaN, Number.isInteger(pt.params[n]) ? 0 : 2)), fmt(pt.netUsd, 0), fmt(pt.vsSiteUsd, 0), fmt(pt.regretVsOptimalUsd, 0), pt === r.best ? '← best' : '']),
+      ),
+      `best: ${label(r.best)} → net ${fmt(r.best.netUsd, 0)} USD (${r.best.vsSiteUsd >= 0 ? '+' : ''}${fmt(r.best.vsSiteUsd, 0)} vs the site file's ${label(r.site)}; ${fmt(r.best.regretVsOptimalUsd, 0)} short of optimal)`,
+      '',
+    ].join('\n'),
+  );
+}
 
 export const backtestCommands: readonly CommandSpec[] = [backtest];
