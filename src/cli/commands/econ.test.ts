@@ -22,7 +22,23 @@ describe('mullet econ compare', () => {
     const r = await runCapture(['econ', 'compare', '--hashprice-usd-per-ph-day', '50', '--power-price-usd-per-mwh', '40']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('USD/MWh at meter');
-    expect(r.out).toContain('margin USD/MWh @ 40');
+    expect(r.out).toContain('margin USD/MWh @ 40 USD/MWh');
+    expect(r.out).not.toContain('NaN');
+  });
+
+  it('computes margins for AI rows too: a pass-through lease keeps its rent, GPU cloud and a site-paid lease pay the power', async () => {
+    const argv = ['econ', 'compare', '--hashprice-usd-per-ph-day', '50', '--power-price-usd-per-mwh', '40', '--lease-usd-per-kw-month', '150', '--gpu-usd-per-hour', '2', '--json'];
+    const j = JSON.parse((await runCapture(argv)).out) as { rows: { use: string; revenueUsdPerMWh: number; marginUsdPerMWh: number; sitePaysPower: boolean }[]; powerPriceUsdPerMWh: number };
+    expect(j.powerPriceUsdPerMWh).toBe(40);
+    for (const row of j.rows) expect(Number.isFinite(row.marginUsdPerMWh)).toBe(true);
+    const lease = j.rows.find((x) => x.use === 'ai-lease');
+    expect(lease?.sitePaysPower).toBe(false);
+    expect(lease?.marginUsdPerMWh).toBeCloseTo(lease?.revenueUsdPerMWh ?? NaN, 9);
+    const gpu = j.rows.find((x) => x.use === 'gpu-cloud');
+    expect(gpu?.marginUsdPerMWh).toBeCloseTo((gpu?.revenueUsdPerMWh ?? NaN) - 40, 9);
+    const sitePays = JSON.parse((await runCapture([...argv, '--lease-site-pays-power'])).out) as typeof j;
+    const l2 = sitePays.rows.find((x) => x.use === 'ai-lease');
+    expect(l2?.marginUsdPerMWh).toBeCloseTo((l2?.revenueUsdPerMWh ?? NaN) - 40, 9);
   });
 
   it('exits 2 on conflicting or missing inputs, naming the flag', async () => {

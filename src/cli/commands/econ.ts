@@ -4,7 +4,7 @@ import { hashprice } from '../../bitcoin/hashprice.js';
 import { findGpu } from '../../catalog/catalog.js';
 import { loadCatalog } from '../../catalog/load.js';
 import { GPU_CLOUD_DEFAULTS, gpuCloudEconomics } from '../../compute/gpu-cloud.js';
-import { usdPerMWhItFromUsdPerKwMonth, usdPerMWhMeterFromUsdPerKwMonth } from '../../compute/lease.js';
+import { LEASE_POWER_PASS_THROUGH_DEFAULT, usdPerMWhItFromUsdPerKwMonth, usdPerMWhMeterFromUsdPerKwMonth } from '../../compute/lease.js';
 import { badInput } from '../../core/errors.js';
 import { parseUtcDate } from '../../core/time.js';
 import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
@@ -21,7 +21,10 @@ export interface EconRow {
   revenueUsdPerKWh: number;
   efficiencyJPerTh?: number;
   detail: string;
+  /** Revenue minus what the site pays for the MWh at --power-price-usd-per-mwh (0 for a pass-through lease), USD/MWh at the meter. */
   marginUsdPerMWh?: number;
+  /** Whether the site pays this row's power (false: a lease whose tenant pays its energy). */
+  sitePaysPower?: boolean;
 }
 
 const range = (v: number, lo: number, hi: number, flag: string): number => {
@@ -49,7 +52,8 @@ const compare: CommandSpec = {
     'gpu-usd-per-hour': { type: 'number', value: 'X', unit: 'USD/GPU-hour', description: 'GPU cloud price', multiple: true },
     gpu: { type: 'string', value: 'MODEL', description: 'GPU model from the catalog for the cloud rows', default: 'H100 SXM' },
     utilization: { type: 'number', value: 'F', unit: 'fraction 0..1', description: 'share of GPU-hours billed', default: GPU_CLOUD_DEFAULTS.utilization },
-    'power-price-usd-per-mwh': { type: 'number', value: 'X', unit: 'USD/MWh', description: 'power price for a mining margin column' },
+    'power-price-usd-per-mwh': { type: 'number', value: 'X', unit: 'USD/MWh', description: "power price for a margin column: revenue minus what the site pays for the MWh (leases pass energy through unless --lease-site-pays-power)" },
+    'lease-site-pays-power': { type: 'boolean', description: 'AI leases without energy pass-through: the landlord pays the tenant\'s power (planner powerPassThrough: false)' },
     file: { type: 'string', value: 'FILE', description: 'extra catalog file (YAML/JSON) merged with the built-in one' },
   },
   json: true,
@@ -67,6 +71,9 @@ const compare: CommandSpec = {
     for (const v of leases) if (v < 0) throw badInput(`must be >= 0, got ${v}`, '--lease-usd-per-kw-month');
     for (const v of gpuPrices) if (v <= 0) throw badInput(`must be > 0, got ${v}`, '--gpu-usd-per-hour');
     const powerPrice = opt.num(args, 'power-price-usd-per-mwh');
+    // The same default as the planner and the site model: a lease passes its energy through.
+    const leaseSitePays = opt.bool(args, 'lease-site-pays-power') || !LEASE_POWER_PASS_THROUGH_DEFAULT;
+    const margin = (usd: number, sitePays: boolean) => (powerPrice === undefined ? {} : { marginUsdPerMWh: usd - (sitePays ? powerPrice : 0) });
 
     let hashpriceUsdPerPhDay: number;
     let inputs: Record<string, unknown> = {};
@@ -104,12 +111,21 @@ const compare: CommandSpec = {
         revenueUsdPerMWh: usd,
         revenueUsdPerKWh: usd / 1000,
         detail: `${fmt(a.efficiencyJPerTh, 1)} J/TH, PUE ${miningPue}, pool fee ${poolFeePct}%`,
-        ...(powerPrice === undefined ? {} : { marginUsdPerMWh: usd - powerPrice }),
+        sitePaysPower: true,
+        ...margin(usd, true),
       });
     }
     for (const rate of leases.length ? leases : [100, 150, 180]) {
       const usd = usdPerMWhMeterFromUsdPerKwMonth(rate, aiPue);
-      rows.push({ use: 'ai-lease', name: `lease ${rate} USD/kW-month`, revenueUsdPerMWh: usd, revenueUsdPerKWh: usd / 1000, detail: `${fmt(usdPerMWhItFromUsdPerKwMonth(rate))} USD/MWh of IT, PUE ${aiPue}` });
+      rows.push({
+        use: 'ai-lease',
+        name: `lease ${rate} USD/kW-month`,
+        revenueUsdPerMWh: usd,
+        revenueUsdPerKWh: usd / 1000,
+        detail: `${fmt(usdPerMWhItFromUsdPerKwMonth(rate))} USD/MWh of IT, PUE ${aiPue}; ${leaseSitePays ? 'the site pays the power' : 'the tenant pays its power (pass-through)'}`,
+        sitePaysPower: leaseSitePays,
+        ...margin(usd, leaseSitePays),
+      });
     }
     for (const price of gpuPrices.length ? gpuPrices : [2, 3]) {
       const g = gpuCloudEconomics({ usdPerGpuHour: price, gpuCount: 1, gpuPowerW: gpu.powerW, serverOverheadWPerGpu: gpu.serverOverheadWPerGpu, pue: aiPue, utilization });
@@ -118,7 +134,9 @@ const compare: CommandSpec = {
         name: `${gpu.model} at ${price} USD/GPU-h`,
         revenueUsdPerMWh: g.revenueUsdPerMWhAtMeter,
         revenueUsdPerKWh: g.revenueUsdPerMWhAtMeter / 1000,
-        detail: `${fmt(g.kwPerGpuAtMeter, 3)} kW/GPU at meter, ${fmt(utilization * 100, 0)}% billed`,
+        detail: `${fmt(g.kwPerGpuAtMeter, 3)} kW/GPU at meter, ${fmt(utilization * 100, 0)}% billed; the site pays the power`,
+        sitePaysPower: true,
+        ...margin(g.revenueUsdPerMWhAtMeter, true),
       });
     }
     const mining = rows.filter((r) => r.use === 'mining').map((r) => r.revenueUsdPerKWh);
@@ -130,6 +148,7 @@ const compare: CommandSpec = {
       poolFeePct,
       miningPue,
       aiPue,
+      ...(powerPrice === undefined ? {} : { powerPriceUsdPerMWh: powerPrice }),
       rows,
       summary: {
         miningUsdPerKWh: { min: Math.min(...mining), max: Math.max(...mining) },
@@ -142,7 +161,7 @@ const compare: CommandSpec = {
       return;
     }
     io.stdout(`Hashprice ${fmt(hashpriceUsdPerPhDay)} USD/PH/day${date ? ` on ${date} (market store)` : ' (given)'}\n\n`);
-    const headers = ['use', 'what', 'USD/MWh at meter', 'USD/kWh', ...(powerPrice === undefined ? [] : [`margin USD/MWh @ ${powerPrice}`]), 'basis'];
+    const headers = ['use', 'what', 'USD/MWh at meter', 'USD/kWh', ...(powerPrice === undefined ? [] : [`margin USD/MWh @ ${powerPrice} USD/MWh`]), 'basis'];
     io.stdout(
       formatTable(
         headers,
