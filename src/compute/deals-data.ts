@@ -5,6 +5,7 @@ import type { Deal } from './deals.js';
  * Headline figures as announced; "total value" is the base-term contract value the company
  * published (it may include pass-through items and is not revenue recognized). Verified against
  * the press coverage named in `source` (searched 2026; see notes for what stays uncertain).
+ * Backstops as listed in ../shared/data/industry/ai_deals.csv (column `backstop`).
  */
 export const PUBLISHED_DEALS: readonly Deal[] = [
   {
@@ -19,6 +20,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: null,
     escalatorPct: null,
     prepayPct: 20,
+    backstop: null,
     announced: '2025-11',
     source: 'IREN press release 2025-11-03; https://marketchameleon.com/articles/b/2025/11/03/iren-inks-9-7-billion-ai-cloud-deal-with-microsoft-massive-gpu-rollout-set-for-2026',
     notes: 'GPU cloud, not a powered-shell lease: IREN buys the GPUs (~$5.8B from Dell), so $/kW-month is not comparable with shell leases. "5-year average term"; ~$1.94B annualized revenue; phased deployment through 2026.',
@@ -35,6 +37,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: null,
     escalatorPct: 3,
     prepayPct: null,
+    backstop: 'Google: lease payments and pass-through obligations during the 15-year base term',
     announced: '2025-12',
     source: 'Hut 8 press release 2025-12-17; https://www.theenergymag.com/news/2025-12-17/hut-fluidstack-lease-ai',
     notes: 'Triple-net lease, 3 %/yr base-rent escalator; three 5-year renewals could take it to ~$17.7B; first data hall Q2 2027 (ramp not modelled here).',
@@ -51,6 +54,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: null,
     escalatorPct: null,
     prepayPct: null,
+    backstop: 'Google backstops $1.4B of Fluidstack\'s lease obligations',
     announced: '2025-09',
     source: 'Cipher Mining press release 2025-09-25; https://blockworks.co/news/cipher-mining-inks-3b-ai-hosting-deal-with-fluidstack',
     notes: '168 MW critical IT (244 MW gross); two 5-year extensions could take it to ~$7B; delivery by Sep 2026. Escalator not disclosed.',
@@ -67,6 +71,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: null,
     escalatorPct: null,
     prepayPct: null,
+    backstop: null,
     announced: '2024-10',
     source: 'Core Scientific press release 2024-10-22 (SEC exhibit); https://www.sec.gov/Archives/edgar/data/1839341/000162828024043341/corescientifichpcoption3re.htm',
     notes: '"Approximately 500 MW" critical IT and "potential cumulative revenue" up to $8.7B over 12-year contracts, built up from June 2024 (200 MW) through option exercises; two 5-year options each. CoreWeave later agreed to acquire Core Scientific (2025).',
@@ -83,6 +88,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: null,
     escalatorPct: null,
     prepayPct: null,
+    backstop: 'Google backstops $1.8B of Fluidstack\'s lease obligations',
     announced: '2025-08',
     source: 'TeraWulf press release 2025-08-14 (GlobeNewswire); https://blockspace.media/insight/terawulf-signs-10-year-200-mw-hosting-deals-google-takes-8-stake',
     notes: '"More than 200 MW" critical IT; modified gross leases with annual escalators (rate not disclosed, so metrics assume level); extensions could reach ~$8.7B; 40 MW in 1H 2026, full by end-2026. A later 160 MW CB-5 lease is not included.',
@@ -99,6 +105,7 @@ export const PUBLISHED_DEALS: readonly Deal[] = [
     annualUsd: 1.0e9,
     escalatorPct: null,
     prepayPct: null,
+    backstop: null,
     announced: '2025-08',
     source: 'Galaxy press release 2025-08-15; https://www.stocktitan.net/news/GLXY/galaxy-closes-1-4-billion-project-financing-facility-to-accelerate-m1g6nrtnwvpm.html; https://www.commercialsearch.com/news/?p=1004768618',
     notes: 'UNCERTAIN MW: CoreWeave is committed to the full 800 MW of *approved power* at Helios; the critical-IT tranches reported are 133 + 133 (option) + 260 MW = 526 MW, which is used here. Some coverage calls the 800 MW "critical IT load" (that would give ~$104/kW-month instead of ~$158). Value: "over $1B average annual revenue" over 15 years (~$15B), a lower bound.',

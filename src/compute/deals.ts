@@ -28,6 +28,8 @@ export interface Deal {
   escalatorPct: number | null;
   /** Prepaid share of the total, %; null = none disclosed. */
   prepayPct: number | null;
+  /** Who guarantees the tenant's payments (e.g. 'Google backstops $1.4B of the lease obligations'); null = none disclosed. */
+  backstop: string | null;
   /** Announcement month, YYYY-MM. */
   announced: string;
   /** URL or publication name. */
@@ -63,6 +65,29 @@ export function dealMetrics(deal: Deal): DealMetrics {
   };
 }
 
+/**
+ * The level monthly rate with the same present value at `discountRatePerYear` over the same term
+ * (full MW billed, payments at month ends): it takes out the escalator and puts contracts of
+ * different terms on one footing, USD/kW-month.
+ */
+export function pvLevelUsdPerKwMonth(months: readonly { revenueUsd: number }[], itMW: number, discountRatePerYear: number): number {
+  let pv = 0;
+  let annuity = 0;
+  months.forEach((m, i) => {
+    const df = (1 + discountRatePerYear) ** (-(i + 1) / MONTHS_PER_YEAR);
+    pv += m.revenueUsd * df;
+    annuity += df;
+  });
+  return pv / (itMW * 1000 * annuity);
+}
+
+/** pvLevelUsdPerKwMonth of a published deal (no ramp, its disclosed escalator or none). */
+export function dealPvLevelUsdPerKwMonth(deal: Deal, discountRatePerYear: number): number {
+  const total = deal.totalValueUsd ?? (deal.annualUsd as number) * deal.termYears;
+  const v = valueContract({ itMW: deal.itMW, termYears: deal.termYears, totalValueUsd: total, escalatorPct: deal.escalatorPct ?? 0 });
+  return pvLevelUsdPerKwMonth(v.months, deal.itMW, discountRatePerYear);
+}
+
 /** 'IREN', 'Microsoft', '2025-11' → 'iren-microsoft-2025-11'. */
 export function dealId(miner: string, tenant: string, announced: string): string {
   return `${miner}-${tenant}-${announced}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -84,6 +109,7 @@ export const DealInputSchema = z
     annualUsd: positive('annualUsd').optional(),
     escalatorPct: z.number().gt(-100).lt(100).nullable().optional(),
     prepayPct: z.number().min(0).max(100).nullable().optional(),
+    backstop: z.string().trim().min(1, 'backstop must not be empty (omit it or write who guarantees the payments)').nullable().optional(),
     announced: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'announced must be YYYY-MM'),
     source: z.string().trim().min(1, 'source must not be empty (URL or publication name)'),
     notes: z.string().default(''),
@@ -113,6 +139,7 @@ export function dealFromInput(d: DealInput): Deal {
     annualUsd: d.annualUsd ?? null,
     escalatorPct: d.escalatorPct ?? null,
     prepayPct: d.prepayPct ?? null,
+    backstop: d.backstop ?? null,
     announced: d.announced,
     source: d.source,
     notes: d.notes,
@@ -175,10 +202,10 @@ export interface ProposalComparison {
  * Where a proposed contract's level rate (USD/kW-month) stands among deals of the same kind:
  * leases are compared with leases only, since a GPU-cloud price includes the GPUs.
  */
-export function compareProposal(proposalUsdPerKwMonth: number, kind: DealKind, deals: readonly Deal[]): ProposalComparison {
+export function compareProposal(proposalUsdPerKwMonth: number, kind: DealKind, deals: readonly Deal[], rateOf: (d: Deal) => number = (d) => dealMetrics(d).usdPerKwMonth): ProposalComparison {
   const rates = deals
     .filter((d) => d.kind === kind)
-    .map((d) => dealMetrics(d).usdPerKwMonth)
+    .map(rateOf)
     .sort((a, b) => a - b);
   const below = rates.filter((r) => r < proposalUsdPerKwMonth).length;
   const mid = rates.length / 2;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureIo, runCapture, type CapturedIo } from '../../testing/cli.js';
+import { REPO_ROOT } from '../../testing/data.js';
 import { runCli } from '../run.js';
 
 function capture(cwd = process.cwd()): { io: CapturedIo; out: () => string; err: () => string } {
@@ -103,5 +104,37 @@ describe('mullet deals --propose-*', () => {
     const r = await runCapture(['deals', '--propose-mw', '150']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--propose-years');
+    const site = await runCapture(['deals', '--propose-mw', '150', '--propose-years', '10', '--propose-total-usd', '2.6e9', '--portfolio', 'examples/portfolio-two-texas-sites.yaml'], captureIo(REPO_ROOT));
+    expect(site.code).toBe(2);
+    expect(site.err).toMatch(/--portfolio-site: 2 sites have an ai: section \(Pecos, Rockdale\)/);
+  });
+
+  it('gives NPV per MW, the escalator- and term-normalised rate, the landlord IRR on conversion capex, counterparty and backstop, with units', async () => {
+    // 100 MW, 10 years at a level 100 USD/kW-month = 1.2 M USD per MW-year; capex equal to the rent it earns → IRR 0 %.
+    const argv = ['deals', '--propose-mw', '100', '--propose-years', '10', '--propose-usd-per-kw-month', '100', '--propose-capex-usd-per-mw', '12e6', '--propose-lead-time-months', '0',
+      '--propose-opex-usd-per-mw-year', '0', '--propose-discount-rate-pct', '8', '--propose-tenant', 'Acme AI', '--propose-backstop', 'Parent Co., 1 B USD'];
+    const r = await runCapture([...argv, '--json']);
+    expect(r.code).toBe(0);
+    const p = (JSON.parse(r.out) as { proposal: Record<string, unknown> & { conversion: Record<string, unknown>; comparisonNormalised: { peers: number } } }).proposal;
+    expect(p).toMatchObject({ tenant: 'Acme AI', backstop: 'Parent Co., 1 B USD', discountRatePct: 8, levelUsdPerKwMonth: 100 });
+    // No escalator: the PV-level rate is the level rate.
+    expect(p.pvLevelUsdPerKwMonth).toBeCloseTo(100, 9);
+    // Contract NPV per MW: 100,000 USD a month for 120 months at 8 %/yr, month ends.
+    let pv = 0;
+    for (let m = 1; m <= 120; m++) pv += 100_000 * 1.08 ** (-m / 12);
+    expect(p.contractNpvUsdPerMw).toBeCloseTo(pv, 4);
+    expect(p.conversion.landlordIrrPct).toBeCloseTo(0, 6);
+    expect(p.conversion.landlordNpvUsdPerMw).toBeCloseTo(pv - 12e6, 4);
+    expect(p.conversion.source).toBe('flags and defaults');
+    expect(p.comparisonNormalised.peers).toBe(5);
+    const human = await runCapture(argv);
+    expect(human.out).toContain('tenant Acme AI; backstop Parent Co., 1 B USD');
+    expect(human.out).toMatch(/proposal [-+][\d.]+ USD\/kW-month vs median/);
+    expect(human.out).toMatch(/landlord: +IRR 0\.0 %\/yr on the conversion capex; NPV [-+][\d.]+ M USD per MW at 8\.00 %\/yr/);
+    expect(human.out).toContain('Backstops: Hut 8–Fluidstack: Google');
+    // The portfolio's conversion assumptions and discount rate.
+    const pf = await runCapture(['deals', '--propose-mw', '100', '--propose-years', '15', '--propose-usd-per-kw-month', '140', '--portfolio', 'examples/portfolio-two-texas-sites.yaml', '--portfolio-site', 'rockdale', '--json'], captureIo(REPO_ROOT));
+    const c = (JSON.parse(pf.out) as { proposal: { conversion: { capexUsdPerMW: number; leadTimeMonths: number; source: string } } }).proposal.conversion;
+    expect(c).toMatchObject({ capexUsdPerMW: 10_000_000, leadTimeMonths: 24, source: 'examples/portfolio-two-texas-sites.yaml, site Rockdale' });
   });
 });

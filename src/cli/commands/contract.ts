@@ -1,6 +1,9 @@
 import { loadDeals } from '../../catalog/load.js';
 import { valueContract, type ContractInput, type Ramp, type RampStep } from '../../compute/contract.js';
-import { compareProposal, dealMetrics, type Deal, type DealKind } from '../../compute/deals.js';
+import { dealMetrics, type Deal, type DealKind, type ProposalComparison } from '../../compute/deals.js';
+import { readDataFile } from '../../catalog/data-file.js';
+import { PortfolioSchema } from '../../planner/portfolio.js';
+import { DEFAULT_CONVERSION, DEFAULT_DISCOUNT_RATE_PCT, evaluateProposal, type ProposalInput, type ProposalResult } from '../../planner/proposal.js';
 import { badInput, isMulletError } from '../../core/errors.js';
 import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -174,23 +177,34 @@ const deals: CommandSpec = {
     'propose-usd-per-kw-month': { type: 'number', value: 'X', unit: 'USD/kW-month', description: 'or its first-year monthly rate' },
     'propose-escalator-pct': { type: 'number', value: 'P', unit: '%/yr', description: 'the proposal\'s annual escalator', default: 0 },
     'propose-kind': { type: 'string', value: 'KIND', description: 'lease or gpu-cloud (compared with deals of the same kind)', choices: ['lease', 'gpu-cloud'], default: 'lease' },
+    'propose-prepay-pct': { type: 'number', value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
+    'propose-discount-rate-pct': { type: 'number', value: 'R', unit: '%/yr', description: `discount rate for NPV per MW and the PV-level rate (default: the portfolio's, else ${DEFAULT_DISCOUNT_RATE_PCT})` },
+    'propose-capex-usd-per-mw': { type: 'number', value: 'USD', unit: 'USD/MW of IT', description: `conversion capex the landlord pays (default: the portfolio site's, else ${DEFAULT_CONVERSION.capexUsdPerMW.toLocaleString('en-US')})` },
+    'propose-lead-time-months': { type: 'int', value: 'N', unit: 'months', description: `conversion until the rent starts (default: the portfolio site's, else ${DEFAULT_CONVERSION.leadTimeMonths})` },
+    'propose-opex-usd-per-mw-year': { type: 'number', value: 'USD', unit: 'USD/MW-year', description: `landlord opex while the hall runs (default: the portfolio site's, else ${DEFAULT_CONVERSION.opexUsdPerMWYear.toLocaleString('en-US')})` },
+    'propose-tenant': { type: 'string', value: 'NAME', description: 'the counterparty (tenant) of the proposal' },
+    'propose-backstop': { type: 'string', value: 'TEXT', description: "who guarantees the tenant's payments, e.g. 'Google, 1.4 B USD'" },
+    portfolio: { type: 'string', value: 'FILE', description: "take the conversion capex, lead time, opex and discount rate from this portfolio's site (see --portfolio-site)" },
+    'portfolio-site': { type: 'string', value: 'NAME', description: 'the portfolio site whose ai: assumptions apply (default: the only site with an ai: section)' },
   },
   json: true,
   examples: [
     'mullet deals',
     'mullet deals --file my-deals.yaml --json',
     'mullet deals --propose-mw 150 --propose-years 10 --propose-total-usd 2.6e9 --propose-escalator-pct 3',
+    'mullet deals --propose-mw 200 --propose-years 15 --propose-usd-per-kw-month 140 --propose-escalator-pct 3 --portfolio examples/portfolio-two-texas-sites.yaml --portfolio-site Pecos',
   ],
   async run(args, io) {
     const { deals: list, overrides } = await loadDeals({ extraFile: opt.str(args, 'file'), cwd: io.cwd });
     for (const o of overrides) io.stderr(`note: ${o}\n`);
     const withMetrics = list.map((d) => ({ ...d, metrics: dealMetrics(d) }));
-    const proposal = proposalOf(args, list);
+    const proposal = await proposalOf(args, list, io.cwd);
     if (opt.bool(args, 'json')) {
       printJson(io, { deals: withMetrics, overrides, ...(proposal ? { proposal } : {}) });
       return;
     }
     const rows = withMetrics.map((d) => [
+      d.backstop === null ? '' : 'yes',
       d.miner,
       d.tenant,
       d.kind,
@@ -206,24 +220,40 @@ const deals: CommandSpec = {
     ]);
     io.stdout(
       formatTable(
-        ['miner', 'tenant', 'kind', 'IT MW', 'years', 'total USD bn', 'escal %/yr', 'level USD/kW-mo', 'first-yr USD/kW-mo', 'USD/MWh IT', 'USD M/MW-yr', 'announced'],
+        ['backstop', 'miner', 'tenant', 'kind', 'IT MW', 'years', 'total USD bn', 'escal %/yr', 'level USD/kW-mo', 'first-yr USD/kW-mo', 'USD/MWh IT', 'USD M/MW-yr', 'announced'],
         rows,
       ),
     );
-    if (proposal) {
-      const c = proposal.comparison;
-      io.stdout(
-        `\nProposal: ${fmt(proposal.itMW, 0)} MW for ${proposal.termYears} years → level ${fmt(c.usdPerKwMonth)} USD/kW-month ` +
-          `(first year ${fmt(proposal.firstYearUsdPerKwMonth)}), total ${fmt(proposal.totalValueUsd / 1e9, 2)} B USD.\n` +
-          `  above ${c.peersBelow} of ${c.peers} published ${proposal.kind} deals (${fmt(c.percentile, 0)} %); ` +
-          `median ${fmt(c.medianPeerUsdPerKwMonth)} USD/kW-month, proposal ${c.vsMedianUsdPerKwMonth >= 0 ? '+' : ''}${fmt(c.vsMedianUsdPerKwMonth)}\n`,
-      );
-    }
+    const backed = withMetrics.filter((d) => d.backstop !== null);
+    if (backed.length) io.stdout(`\nBackstops: ${backed.map((d) => `${d.miner}–${d.tenant}: ${d.backstop ?? ''}`).join('; ')}\n`);
+    if (proposal) io.stdout(proposalText(proposal));
   },
 };
 
+const signed = (x: number, d = 2) => `${x >= 0 ? '+' : ''}${fmt(x, d)}`;
+
+function placeText(c: ProposalComparison, kind: string): string {
+  if (c.peers === 0) return `no published ${kind} deals to compare with`;
+  return `above ${c.peersBelow} of ${c.peers} published ${kind} deals (${fmt(c.percentile, 0)} %); median ${fmt(c.medianPeerUsdPerKwMonth)} USD/kW-month, proposal ${signed(c.vsMedianUsdPerKwMonth)} USD/kW-month vs median`;
+}
+
+function proposalText(p: ProposalResult): string {
+  const cv = p.conversion;
+  return [
+    '',
+    `Proposal: ${fmt(p.itMW, 0)} MW of critical IT for ${fmt(p.termYears, 0)} years, ${p.kind}; tenant ${p.tenant ?? 'not given'}; backstop ${p.backstop ?? 'none given'}`,
+    `  total value:          ${fmt(p.totalValueUsd / 1e9, 3)} B USD; first-year rate ${fmt(p.firstYearUsdPerKwMonth)} USD/kW-month, escalator ${fmt(p.escalatorPct)} %/yr, prepaid ${fmt(p.prepayPct)} %`,
+    `  level rate:           ${fmt(p.levelUsdPerKwMonth)} USD/kW-month: ${placeText(p.comparison, p.kind)}`,
+    `  PV-level rate:        ${fmt(p.pvLevelUsdPerKwMonth)} USD/kW-month at ${fmt(p.discountRatePct)} %/yr (same present value, level: escalator- and term-normalised): ${placeText(p.comparisonNormalised, p.kind)}`,
+    `  contract NPV:         ${fmt(p.contractNpvUsdPerMw / 1e6, 2)} M USD per MW of IT at ${fmt(p.discountRatePct)} %/yr, at signing (rent from delivery after ${cv.leadTimeMonths} months)`,
+    `  conversion (${cv.source}): capex ${fmt(cv.capexUsdPerMW / 1e6, 2)} M USD per MW of IT over ${cv.leadTimeMonths} months, opex ${fmt(cv.opexUsdPerMWYear, 0)} USD/MW-year, energy passed through`,
+    `  landlord:             IRR ${cv.landlordIrrPct === null ? 'n/a (the cash never turns positive)' : `${fmt(cv.landlordIrrPct, 1)} %/yr`} on the conversion capex; NPV ${signed(cv.landlordNpvUsdPerMw / 1e6)} M USD per MW at ${fmt(p.discountRatePct)} %/yr; payback ${cv.paybackYears === null ? 'not within the term' : `${fmt(cv.paybackYears, 1)} years from first capex`} (no renewal or residual value)`,
+    '',
+  ].join('\n');
+}
+
 /** The proposal given with --propose-* flags, valued and placed among the deals; undefined when absent. */
-function proposalOf(args: ParsedArgs, list: readonly Deal[]) {
+async function proposalOf(args: ParsedArgs, list: readonly Deal[], cwd: string): Promise<ProposalResult | undefined> {
   const mw = opt.num(args, 'propose-mw');
   const years = opt.num(args, 'propose-years');
   const total = opt.num(args, 'propose-total-usd');
@@ -232,22 +262,61 @@ function proposalOf(args: ParsedArgs, list: readonly Deal[]) {
   if (mw === undefined) throw badInput('is required to describe a proposal', '--propose-mw');
   if (years === undefined) throw badInput('is required to describe a proposal', '--propose-years');
   if ((total === undefined) === (rate === undefined)) throw badInput('give exactly one of --propose-total-usd or --propose-usd-per-kw-month', '--propose-total-usd');
+  if (mw <= 0) throw badInput(`must be > 0, got ${mw}`, '--propose-mw');
   const kind = (opt.str(args, 'propose-kind') ?? 'lease') as DealKind;
-  const v = valueContract({
-    itMW: mw,
-    termYears: years,
-    ...(total === undefined ? {} : { totalValueUsd: total }),
-    ...(rate === undefined ? {} : { usdPerKwMonth: rate }),
-    escalatorPct: opt.num(args, 'propose-escalator-pct') ?? 0,
-  });
-  return {
-    kind,
-    itMW: v.itMW,
-    termYears: v.termYears,
-    totalValueUsd: v.totalValueUsd,
-    firstYearUsdPerKwMonth: v.firstYearUsdPerKwMonth,
-    comparison: compareProposal(v.usdPerKwMonth, kind, list),
-  };
+  let conversion: ProposalInput['conversion'] = { ...DEFAULT_CONVERSION, source: 'defaults: ~8–11 M USD/MW midpoint, 18 months, 90,000 USD/MW-year' };
+  let discountRatePct = DEFAULT_DISCOUNT_RATE_PCT;
+  const pfFile = opt.str(args, 'portfolio');
+  if (pfFile !== undefined) {
+    const pf = await readDataFile(pfFile, PortfolioSchema, cwd);
+    const wanted = opt.str(args, 'portfolio-site');
+    const withAi = pf.sites.filter((x) => x.ai !== undefined);
+    const site = wanted === undefined ? (withAi.length === 1 ? withAi[0] : undefined) : pf.sites.find((x) => x.name.toLowerCase() === wanted.toLowerCase());
+    if (!site) throw badInput(wanted === undefined ? `${withAi.length} sites have an ai: section (${withAi.map((x) => x.name).join(', ')}); name one with --portfolio-site` : `no site '${wanted}' in ${pfFile} (sites: ${pf.sites.map((x) => x.name).join(', ')})`, '--portfolio-site');
+    if (!site.ai) throw badInput(`site '${site.name}' has no ai: section (capex, lead time)`, '--portfolio-site');
+    conversion = { capexUsdPerMW: site.ai.capexUsdPerMW, leadTimeMonths: site.ai.leadTimeMonths, opexUsdPerMWYear: site.ai.opexUsdPerMWYear, source: `${pfFile}, site ${site.name}` };
+    discountRatePct = pf.finance.discountRatePct;
+  } else if (opt.str(args, 'portfolio-site') !== undefined) throw badInput('needs --portfolio', '--portfolio-site');
+  const flag = (name: string) => opt.num(args, name);
+  const capex = flag('propose-capex-usd-per-mw');
+  const lead = flag('propose-lead-time-months');
+  const opex = flag('propose-opex-usd-per-mw-year');
+  if (capex !== undefined && capex < 0) throw badInput(`must be >= 0, got ${capex}`, '--propose-capex-usd-per-mw');
+  if (lead !== undefined && (lead < 0 || lead > 120)) throw badInput(`must be within 0..120, got ${lead}`, '--propose-lead-time-months');
+  if (opex !== undefined && opex < 0) throw badInput(`must be >= 0, got ${opex}`, '--propose-opex-usd-per-mw-year');
+  if (capex !== undefined || lead !== undefined || opex !== undefined) {
+    conversion = { capexUsdPerMW: capex ?? conversion.capexUsdPerMW, leadTimeMonths: lead ?? conversion.leadTimeMonths, opexUsdPerMWYear: opex ?? conversion.opexUsdPerMWYear, source: `flags${pfFile === undefined ? ' and defaults' : ` and ${conversion.source}`}` };
+  }
+  const dr = flag('propose-discount-rate-pct');
+  if (dr !== undefined) {
+    if (dr <= -100 || dr >= 100) throw badInput(`is a percent per year within -100..100 (10 = 10 %/yr), got ${dr}`, '--propose-discount-rate-pct');
+    discountRatePct = dr;
+  }
+  const prepay = flag('propose-prepay-pct') ?? 0;
+  if (prepay < 0 || prepay > 100) throw badInput(`must be within 0..100, got ${prepay}`, '--propose-prepay-pct');
+  try {
+    return evaluateProposal(
+      {
+        kind,
+        itMW: mw,
+        termYears: years,
+        ...(total === undefined ? {} : { totalValueUsd: total }),
+        ...(rate === undefined ? {} : { usdPerKwMonth: rate }),
+        escalatorPct: flag('propose-escalator-pct') ?? 0,
+        prepayPct: prepay,
+        discountRatePct,
+        conversion,
+        tenant: opt.str(args, 'propose-tenant') ?? null,
+        backstop: opt.str(args, 'propose-backstop') ?? null,
+      },
+      list,
+    );
+  } catch (err) {
+    if (!isMulletError(err) || err.where === undefined) throw err;
+    const flagFor: Record<string, string> = { itMW: '--propose-mw', termYears: '--propose-years', totalValueUsd: '--propose-total-usd', usdPerKwMonth: '--propose-usd-per-kw-month', escalatorPct: '--propose-escalator-pct' };
+    const f = flagFor[err.where];
+    throw f === undefined ? err : badInput(err.message, f, err);
+  }
 }
 
 export const contractCommands: readonly CommandSpec[] = [value, deals];
