@@ -80,7 +80,7 @@ describe('findAsic', () => {
     expect(() => findAsic('M30S+')).toThrow(/near matches: .*Whatsminer M30S\+\+/);
   });
   it('nearMatches puts prefix matches first', () => {
-    expect(nearMatches('S21', BUILTIN_ASICS.map((a) => a.model)).slice(0, 3)).toEqual(['Antminer S21', 'Antminer S21 XP', 'Antminer S21 Pro']);
+    expect(nearMatches('S21', BUILTIN_ASICS.map((a) => a.model)).slice(0, 3)).toEqual(['Antminer S21', 'Antminer S21+', 'Antminer S21 XP']);
   });
 });
 

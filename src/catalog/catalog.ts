@@ -220,6 +220,30 @@ export function findAsic(name: string, catalog: Catalog = BUILTIN_CATALOG, where
   return find(catalog.asics, name, ASIC_BRANDS, 'ASIC', where);
 }
 
+/**
+ * The catalog ASIC a firmware's model string names, or null. Firmware decorates the model: MicroBT
+ * appends the hardware revision ("M60S_VK40", "M30S++_VH30"), some firmware a variant or version in
+ * parentheses or after a line break ("Antminer S19j Pro (96T)", "Antminer S9\nV1.3.58"), LuxOS and
+ * VNish their own name ("Antminer S21 Pro (VNish)"); all are stripped before the tolerant lookup.
+ */
+export function catalogAsicFor(firmwareModel: string | null, catalog: Catalog = BUILTIN_CATALOG): Asic | null {
+  if (firmwareModel === null) return null;
+  const first = firmwareModel.split('\n')[0]?.trim() ?? '';
+  const candidates = [
+    first,
+    first.replace(/_[A-Z][A-Z0-9]*\d+[A-Z0-9]*$/i, ''), // MicroBT hardware revision
+    first.replace(/\s*\([^)]*\)\s*$/, ''), // "(96T)", "(VNish)"
+    first.replace(/_[A-Z][A-Z0-9]*\d+[A-Z0-9]*$/i, '').replace(/\s*\([^)]*\)\s*$/, ''),
+  ];
+  for (const c of [...new Set(candidates)]) {
+    if (c === '') continue;
+    const key = modelKey(c, ASIC_BRANDS);
+    const hit = catalog.asics.find((a) => modelKey(a.model, ASIC_BRANDS) === key);
+    if (hit) return hit;
+  }
+  return null;
+}
+
 /** Finds a GPU by model, case-insensitively and ignoring vendor words ("NVIDIA H100 SXM" = "h100 sxm"). */
 export function findGpu(name: string, catalog: Catalog = BUILTIN_CATALOG, where = 'model'): Gpu {
   return find(catalog.gpus, name, GPU_BRANDS, 'GPU', where);

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { MulletError } from '../core/errors.js';
+import { badInput, MulletError } from '../core/errors.js';
 import { parseYaml, throwProblems } from '../core/yaml-doc.js';
 
 export { formatDataPath } from '../core/yaml-doc.js';
@@ -17,6 +17,9 @@ type SchemaOrPicker<S extends z.ZodType> = S | ((raw: unknown) => S);
 /** Parses `text` (YAML or JSON) named `file` and validates it; throws BAD_INPUT with file:line and path. */
 export function parseDataText<S extends z.ZodType>(text: string, file: string, schema: SchemaOrPicker<S>): z.output<S> {
   const parsed = parseYaml(text, file);
+  if (typeof parsed.raw === 'string' && /,.*,/.test(parsed.raw)) {
+    throw badInput('looks like a CSV table, not YAML or JSON (ASIC spec tables go to catalog --file as a .csv file)', `${file}:1`);
+  }
   const s = typeof schema === 'function' ? schema(parsed.raw) : schema;
   const result = s.safeParse(parsed.raw);
   if (result.success) return result.data;
@@ -32,15 +35,21 @@ export function parseDataText<S extends z.ZodType>(text: string, file: string, s
   );
 }
 
-/** Reads and validates a data file; `file` is shown as given, resolved against `cwd`. */
-export async function readDataFile<S extends z.ZodType>(file: string, schema: SchemaOrPicker<S>, cwd: string = process.cwd()): Promise<z.output<S>> {
-  let text: string;
+/** Reads a text file; NOT_FOUND / IO errors name it as given. */
+export async function readText(file: string, cwd: string = process.cwd()): Promise<string> {
   try {
-    text = await readFile(path.resolve(cwd, file), 'utf8');
+    return await readFile(path.resolve(cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'file not found', { where: file, cause: err });
     throw new MulletError('IO', `cannot read file: ${(err as Error).message}`, { where: file, cause: err, transient: false });
   }
+}
+
+/** Reads and validates a data file; `file` is shown as given, resolved against `cwd`. */
+export async function readDataFile<S extends z.ZodType>(file: string, schema: SchemaOrPicker<S>, cwd: string = process.cwd()): Promise<z.output<S>> {
+  const text = await readText(file, cwd);
+  // A CSV where YAML/JSON is expected would otherwise fail with a raw schema message.
+  if (/\.csv$/i.test(file)) throw badInput('is a CSV table; this option takes a YAML or JSON file', file);
   return parseDataText(text, file, schema);
 }

@@ -6,6 +6,7 @@ import { PUBLISHED_DEALS } from '../compute/deals-data.js';
 import { BUILTIN_ASICS } from './asics.js';
 import { BUILTIN_CATALOG, findAsic, findGpu } from './catalog.js';
 import { loadCatalog, loadDeals } from './load.js';
+import { SKIP_REASON, sharedFile, skipWithoutSharedData } from '../testing/data.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mullet-catalog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,5 +92,60 @@ describe('loadDeals', () => {
   it('reports problems of a deals: file with their lines', async () => {
     const file = write('bad-deals.yaml', ['deals:', '  - miner: A', '    tenant: B', '    itMW: 10', '    termYears: 5', '    announced: 2026-1', '    source: x', '    totalValueUsd: 1e9'].join('\n'));
     await expect(loadDeals({ extraFile: file, cwd: dir })).rejects.toMatchObject({ code: 'BAD_INPUT', where: 'bad-deals.yaml:6', message: 'deals[0].announced: announced must be YYYY-MM' });
+  });
+});
+
+describe('loadCatalog: ASIC spec tables as CSV (the format of asic_miner_specs.csv)', () => {
+  const header = 'manufacturer,model,hashrate_ths,power_w,efficiency_j_per_th,release_year,release_month,cooling,source';
+
+  it('accepts the format: new models added, variants kept apart, restated built-ins left as they are', async () => {
+    const file = write(
+      'specs.csv',
+      [
+        header,
+        'Bitmain,Antminer S21,200,3500,17.5,2024,,Air,someone',
+        'Bitmain,Antminer L9 Test,16,3360,210,2025,,Air,"a, quoted source"',
+        'Bitmain,Antminer S9,14,1190,85,2017,,Air,x',
+        'Bitmain,Antminer S9,13,1300,100,2016,,Air,x',
+        'Acme,Tank 1,500,5500,,,,Immersion,',
+      ].join('\n') + '\n',
+    );
+    const r = await loadCatalog({ extraFile: file, cwd: dir });
+    const s21 = findAsic('Antminer S21', r.catalog);
+    expect(s21.efficiencyCurve).toBeDefined(); // the built-in entry, curve and all
+    expect(findAsic('L9 Test', r.catalog)).toMatchObject({ hashrateThs: 16, powerW: 3360, cooling: 'air', source: 'a, quoted source', releaseYear: 2025 });
+    expect(findAsic('Antminer S9 (13 TH/s)', r.catalog)).toMatchObject({ powerW: 1300 });
+    expect(findAsic('Tank 1', r.catalog)).toMatchObject({ manufacturer: 'Acme', cooling: 'immersion', efficiencyJPerTh: 11, source: 'specs.csv:6' });
+    expect(r.overrides.join('\n')).toMatch(/restate built-in models.*Antminer S21/);
+    expect(r.overrides.join('\n')).toMatch(/specs\.csv:5: 'Antminer S9' is listed again with 13 TH\/s: kept as 'Antminer S9 \(13 TH\/s\)'/);
+  });
+
+  it('says what is wrong, where, when a file does not fit', async () => {
+    const bad = async (name: string, text: string) => {
+      try {
+        await loadCatalog({ extraFile: write(name, text), cwd: dir });
+      } catch (err) {
+        return `${(err as { where?: string }).where ?? ''}: ${(err as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(await bad('h.csv', 'maker,name,ths\nBitmain,S21,200\n')).toMatch(/^h\.csv:1: not an ASIC spec table: missing columns manufacturer, model, hashrate_ths, power_w\. Expected a header manufacturer,model,hashrate_ths,power_w/);
+    expect(await bad('n.csv', `${header}\nBitmain,X1,abc,3000,,,,Air,\n`)).toMatch(/^n\.csv:2:3: column 'hashrate_ths': expected a finite number, got 'abc'/);
+    expect(await bad('c.csv', `${header}\nBitmain,X1,100,3000,,,,Liquid,\n`)).toMatch(/^c\.csv:2:8: column 'cooling': expected Air, Hydro or Immersion, got 'Liquid'/);
+    expect(await bad('e.csv', `${header}\nBitmain,X1,100,3000,20,,,Air,\n`)).toMatch(/^e\.csv:2:5: column 'efficiency_j_per_th': 20 J\/TH disagrees with powerW \/ hashrateThs = 30\.00 J\/TH/);
+    expect(await bad('w.csv', `${header}\nBitmain,X1,100\n`)).toMatch(/^w\.csv:2:\d+: .*expected 9 fields, got 3/);
+    // A CSV where YAML is expected (a deals file) is named as such, not a raw schema message.
+    const deals = write('deals.csv', 'miner,tenant\nA,B\n');
+    await expect(loadDeals({ extraFile: deals, cwd: dir })).rejects.toThrow(/is a CSV table; this option takes a YAML or JSON file/);
+    const disguised = write('deals.yaml', 'miner,tenant,itMW\nA,B,3\n');
+    await expect(loadDeals({ extraFile: disguised, cwd: dir })).rejects.toThrow(/looks like a CSV table, not YAML or JSON/);
+  });
+});
+
+describe.skipIf(skipWithoutSharedData)(`the shipped asic_miner_specs.csv (${SKIP_REASON})`, () => {
+  it('loads as a catalog file: every row becomes a model, with the new ones findable', async () => {
+    const r = await loadCatalog({ extraFile: sharedFile('asic_miner_specs.csv') });
+    expect(r.catalog.asics.length).toBeGreaterThan(BUILTIN_ASICS.length + 90);
+    expect(findAsic('Antminer S21+ Hyd', r.catalog)).toMatchObject({ hashrateThs: 319, cooling: 'hydro' });
   });
 });

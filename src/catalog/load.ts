@@ -5,7 +5,8 @@
 import { PUBLISHED_DEALS } from '../compute/deals-data.js';
 import { dealFromInput, dealsFileSchema, mergeDeals, type MergedDeals } from '../compute/deals.js';
 import { BUILTIN_CATALOG, CatalogFileSchema, asicFromInput, gpuFromInput, mergeCatalog, type MergeResult } from './catalog.js';
-import { readDataFile } from './data-file.js';
+import { asicsFromCsv, withoutBuiltInRepeats } from './csv.js';
+import { readDataFile, readText } from './data-file.js';
 
 export interface LoadOptions {
   /** A user's YAML or JSON file to merge in. */
@@ -20,6 +21,14 @@ export interface LoadOptions {
  */
 export async function loadCatalog(options: LoadOptions = {}): Promise<MergeResult> {
   if (options.extraFile === undefined) return { catalog: BUILTIN_CATALOG, overrides: [] };
+  if (/\.csv$/i.test(options.extraFile)) {
+    // An ASIC spec table such as ../shared/data/asic_miner_specs.csv.
+    const rows = asicsFromCsv(await readText(options.extraFile, options.cwd), options.extraFile);
+    const { asics, kept } = withoutBuiltInRepeats(rows.asics, BUILTIN_CATALOG.asics);
+    const merged = mergeCatalog(BUILTIN_CATALOG, { asics, gpus: [] });
+    const same = kept.length ? [`${kept.length} row(s) restate built-in models within 3 % (kept the built-in entries, with their sources and curves): ${kept.join(', ')}`] : [];
+    return { catalog: merged.catalog, overrides: [...rows.notes, ...same, ...merged.overrides] };
+  }
   const file = await readDataFile(options.extraFile, CatalogFileSchema, options.cwd);
   const source = `user file ${options.extraFile}`;
   return mergeCatalog(BUILTIN_CATALOG, {

@@ -39,6 +39,8 @@ export const telemetrySchema = z.object({
   model: z.string().nullable(),
   /** Firmware/miner software and version, e.g. 'LUXminer 2025.4.8.220305-57b389c7'. */
   firmware: z.string().nullable(),
+  /** Control board MAC (aa:bb:cc:dd:ee:ff) when the firmware reports it on the path read: the stable inventory id. */
+  macAddress: z.string().nullable().optional(),
 });
 export type Telemetry = z.infer<typeof telemetrySchema>;
 

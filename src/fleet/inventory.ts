@@ -23,14 +23,19 @@ export const MAX_MACHINE_HASHRATE_THS = 5_000;
 const powerW = z.number().finite().min(0).max(MAX_MACHINE_POWER_W, `must be at most ${MAX_MACHINE_POWER_W} W (one machine)`);
 
 export const inventoryMinerSchema = z.object({
-  /** Stable id: `<type>@<host>` unless the operator renames it; unique in the file. */
+  /** Stable id (fleet/identity.ts): `mac:<mac>` when the firmware reports it, else the address; unique in the file. */
   id: z.string().min(1),
   host: z.string().min(1),
   /** Ports that answered: api (cgminer-style, 4028) and http (web UI, 80). */
   ports: z.object({ api: port.optional(), http: port.optional() }),
   /** Driver registry key (e.g. 'antminer-stock', 'luxos'). */
   type: z.string().min(1),
+  /** Model as the firmware names it (e.g. 'M60S_VK40'). */
   model: z.string().nullable(),
+  /** The catalog model that firmware string maps to (e.g. 'Whatsminer M60S'); null when none matches. */
+  catalogModel: z.string().nullable().default(null),
+  /** Control board MAC address when the firmware reports it. */
+  macAddress: z.string().nullable().default(null),
   firmware: z.string().nullable(),
   capabilities: z.array(z.enum(CAPABILITIES)),
   /** Hashrate at scan time, TH/s. */

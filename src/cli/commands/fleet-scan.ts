@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findAsic } from '../../catalog/catalog.js';
+import { catalogAsicFor } from '../../catalog/catalog.js';
 import { badInput } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
 import { defaultDriverRegistry } from '../../fleet/drivers/index.js';
@@ -10,14 +10,9 @@ import { opt, need, type CommandSpec } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
 
-/** Nameplate power from the built-in catalog, W; null for models it does not list. */
+/** Nameplate power of the catalog model a firmware string maps to ('M60S_VK40' → Whatsminer M60S), W; null when none. */
 function catalogPowerW(model: string | null): number | null {
-  if (model === null) return null;
-  try {
-    return findAsic(model).powerW;
-  } catch {
-    return null;
-  }
+  return catalogAsicFor(model)?.powerW ?? null;
 }
 
 const scan: CommandSpec = {
@@ -68,6 +63,7 @@ const scan: CommandSpec = {
       signal: io.signal,
       creds: { username: opt.str(args, 'user') ?? 'root', ...(password === undefined ? {} : { password }) },
       ratedPowerW: catalogPowerW,
+      catalogModel: (model) => catalogAsicFor(model)?.model ?? null,
       onProgress: (d, t) => progress.update(d, t),
     });
     progress.finish(`${report.found} miner(s), ${report.unidentified.length} unidentified, ${report.failed.length} failed`);
@@ -84,8 +80,8 @@ const scan: CommandSpec = {
       printJson(io, inventory);
       return;
     }
-    const rows = inventory.miners.map((m) => [m.host, m.type, m.model ?? '', m.firmware ?? '', m.capabilities.join(','), m.hashrateThs, m.powerW]);
-    io.stdout(formatTable(['host', 'type', 'model', 'firmware', 'capabilities', 'TH/s', 'W'], rows));
+    const rows = inventory.miners.map((m) => [m.id, m.host, m.type, m.model ?? '', m.catalogModel ?? '(not in catalog)', m.firmware ?? '', m.capabilities.join(','), m.hashrateThs, m.powerW, m.ratedPowerW]);
+    io.stdout(formatTable(['id', 'host', 'type', 'model (firmware)', 'catalog model', 'firmware', 'capabilities', 'TH/s', 'W', 'rated W'], rows));
   },
 };
 

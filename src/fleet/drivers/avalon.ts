@@ -1,3 +1,4 @@
+import { normalizeMac } from '../identity.js';
 import type { Capability, DriverConfig, DriverFactory, HashrateReader, MinerDriver, MinerState, PowerReader, StatusReader, Telemetry } from '../capabilities.js';
 import type { CallOptions } from '../protocols/call.js';
 import { cgminerCommand, section } from '../protocols/cgminer.js';
@@ -51,6 +52,7 @@ export function avalonTelemetry(statsBody: Obj, version: Obj | undefined, where:
     fansRpm: fans,
     model: str(version?.PROD) ?? str(version?.MODEL),
     firmware: str(version?.VERSION) ? `Avalon ${str(version?.VERSION)}` : (str(version?.CGMiner) ?? null),
+    macAddress: normalizeMac(str(version?.MAC)),
   };
 }
 

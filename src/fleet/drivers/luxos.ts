@@ -1,3 +1,4 @@
+import { normalizeMac } from '../identity.js';
 import { checkPowerTarget, type Capability, type DriverConfig, type DriverFactory, type HashrateReader, type MinerDriver, type MinerState, type PowerRangeW, type PowerReader, type PowerTargetable, type PowerTargetResult, type Preset, type PresetSelectable, type Sleepable, type StatusReader, type Telemetry } from '../capabilities.js';
 import type { CallOptions } from '../protocols/call.js';
 import { section, type CgminerReply } from '../protocols/cgminer.js';
@@ -50,6 +51,7 @@ export function luxosTelemetry(replies: Map<string, CgminerReply>, where: string
     fansRpm: fans.map((f) => num(f.RPM)).filter((r): r is number => r !== null && r >= 0),
     model: str(config?.Model) ?? str(version?.Type),
     firmware: str(version?.LUXminer) ? `LUXminer ${str(version?.LUXminer)}` : description,
+    macAddress: normalizeMac(str(config?.MACAddr)),
   };
 }
 

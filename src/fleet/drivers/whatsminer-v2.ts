@@ -1,3 +1,4 @@
+import { normalizeMac } from '../identity.js';
 import { checkPowerTarget, type Capability, type DriverConfig, type DriverFactory, type HashrateReader, type MinerDriver, type MinerState, type PowerRangeW, type PowerReader, type PowerTargetable, type PowerTargetResult, type Sleepable, type StatusReader, type Telemetry } from '../capabilities.js';
 import { checkCall, type CallContext, type CallOptions } from '../protocols/call.js';
 import { section, type CgminerReply } from '../protocols/cgminer.js';
@@ -41,6 +42,7 @@ export function whatsminerTelemetry(summaryBody: Obj, statusMsg: unknown, model:
     fansRpm: fans,
     model,
     firmware: fw ? `btminer ${fw}` : null,
+    macAddress: normalizeMac(pickStr(s, 'MAC')),
   };
 }
 

@@ -10,6 +10,7 @@ import { cgminerCommand, section, type CgminerReply } from '../protocols/cgminer
 import { isMinerError, type MinerError } from '../protocols/errors.js';
 import { DigestHttpClient } from '../protocols/http-digest.js';
 import { str, type Obj } from '../protocols/values.js';
+import { minerId, normalizeMac } from '../identity.js';
 import type { InventoryMiner } from '../inventory.js';
 
 export interface ProbeOptions {
@@ -24,6 +25,8 @@ export interface ProbeOptions {
   creds?: DriverCredentials;
   /** Nameplate power for a model, W, from the catalog; null when unknown. */
   ratedPowerW?: (model: string | null, type: string) => number | null;
+  /** The catalog model a firmware model string maps to (e.g. 'M60S_VK40' → 'Whatsminer M60S'); null when none. */
+  catalogModel?: (model: string | null) => string | null;
 }
 
 export type ProbeOutcome =
@@ -86,7 +89,8 @@ function httpOnly(registry: DriverRegistry, type: string): readonly Capability[]
   return registry.get(type).httpCapabilities ?? [];
 }
 
-async function webAnswers(host: string, opts: ProbeOptions): Promise<boolean> {
+/** Whether a web UI answers, and the MAC its system-info page reports (stock Antminer `macaddr`). */
+async function webAnswers(host: string, opts: ProbeOptions): Promise<{ ok: boolean; macAddress: string | null }> {
   const client = new DigestHttpClient({ username: opts.creds?.username ?? 'root', password: opts.creds?.password ?? 'root' });
   try {
     const res = await retryOnce(() =>
@@ -98,11 +102,21 @@ async function webAnswers(host: string, opts: ProbeOptions): Promise<boolean> {
         ...(opts.limits ? { limits: opts.limits } : {}),
       }),
     );
-    return res.status < 500;
+    return { ok: res.status < 500, macAddress: res.status === 200 ? macFromSystemInfo(res.body) : null };
   } catch (err) {
     if (isMinerError(err) && err.code === 'ABORTED') throw err;
     // 401 after retry (wrong password) still proves a web UI is there.
-    return isMinerError(err) && err.code === 'AUTH';
+    return { ok: isMinerError(err) && err.code === 'AUTH', macAddress: null };
+  }
+}
+
+/** `macaddr` of a get_system_info.cgi JSON body, or null. */
+function macFromSystemInfo(body: Buffer | string): string | null {
+  try {
+    const j = JSON.parse(typeof body === 'string' ? body : body.toString('utf8')) as unknown;
+    return typeof j === 'object' && j !== null && 'macaddr' in j ? normalizeMac(String(j.macaddr)) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -143,9 +157,12 @@ export async function probeHost(host: string, opts: ProbeOptions): Promise<Probe
   const factory = opts.registry.get(type);
   let capabilities: Capability[] = [...factory.capabilities];
   let httpPort: number | undefined;
+  let webMac: string | null = null;
   const viaHttp = httpOnly(opts.registry, type);
   if (viaHttp.length > 0) {
-    if (await webAnswers(host, opts)) httpPort = opts.httpPort;
+    const web = await webAnswers(host, opts);
+    webMac = web.macAddress;
+    if (web.ok) httpPort = opts.httpPort;
     else capabilities = capabilities.filter((c) => !viaHttp.includes(c));
   }
 
@@ -168,12 +185,15 @@ export async function probeHost(host: string, opts: ProbeOptions): Promise<Probe
     await driver.close().catch(() => undefined);
   }
   const model = telemetry?.model ?? null;
+  const macAddress = telemetry?.macAddress ?? webMac;
   const miner: InventoryMiner = {
-    id: opts.apiPort === 4028 ? host : `${host}:${opts.apiPort}`,
+    id: minerId({ macAddress, host, apiPort: opts.apiPort }),
     host,
     ports: { api: opts.apiPort, ...(httpPort === undefined ? {} : { http: httpPort }) },
     type,
     model,
+    catalogModel: opts.catalogModel?.(model) ?? null,
+    macAddress,
     firmware: telemetry?.firmware ?? null,
     capabilities,
     hashrateThs: telemetry?.hashrateThs ?? null,

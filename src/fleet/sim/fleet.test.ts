@@ -1,7 +1,11 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/time.js';
+import { catalogAsicFor } from '../../catalog/catalog.js';
+import { defaultDriverRegistry } from '../drivers/index.js';
 import { parseInventory } from '../inventory.js';
+import { scanFleet } from '../scan/scan.js';
+import { parseCidr } from '../scan/targets.js';
 import { ModbusMeterReader } from '../meter/meter-reader.js';
 import { encodeFrame, readRequestPdu } from '../meter/modbus-frame.js';
 import { ControlServer } from './control-api.js';
@@ -141,8 +145,38 @@ describe('in-process fleet with meter and control API', () => {
     const inv = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs()));
     expect(inv.miners).toHaveLength(12);
     const stock = inv.miners.find((m) => m.type === 'antminer-stock');
-    expect(stock).toMatchObject({ ports: { api: 4028, http: TEST_HTTP_PORT }, id: `antminer-stock@${stock?.host ?? ''}` });
+    // Ids by MAC where the firmware reports one, else by address: the scanner's rule.
+    expect(stock).toMatchObject({ ports: { api: 4028, http: TEST_HTTP_PORT }, id: `mac:${stock?.macAddress ?? ''}` });
+    expect(stock?.macAddress).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    const braiins = inv.miners.find((m) => m.type === 'braiins-legacy');
+    expect(braiins).toMatchObject({ macAddress: null, id: braiins?.host });
     expect(inv.miners.find((m) => m.type === 'luxos')?.capabilities).toContain('sleep');
+    for (const m of inv.miners) expect(m.catalogModel).toBe(m.model);
+  });
+
+  it('a scan of the simulator names every miner as the exported inventory does (ids, catalog models, rated power)', async () => {
+    const exported = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs()));
+    const { inventory } = await scanFleet({
+      registry: defaultDriverRegistry(),
+      ranges: [parseCidr('127.123.0.0/28', 'cidr')],
+      concurrency: 16,
+      apiPort: 4028,
+      httpPort: TEST_HTTP_PORT,
+      timeoutMs: 2000,
+      clock: wall,
+      ratedPowerW: (model) => catalogAsicFor(model)?.powerW ?? null,
+      catalogModel: (model) => catalogAsicFor(model)?.model ?? null,
+    });
+    const scanned = new Map(inventory.miners.map((m) => [m.host, m]));
+    expect(inventory.miners).toHaveLength(exported.miners.length);
+    for (const e of exported.miners) {
+      const s = scanned.get(e.host);
+      expect(s?.id, `${e.type} at ${e.host}`).toBe(e.id);
+      // Firmware names (Whatsminer 'M60S_VK40') map to the catalog model and its nameplate.
+      expect(s?.catalogModel, `${e.type} ${s?.model ?? ''}`).toBe(e.catalogModel);
+      expect(s?.ratedPowerW).toBe(catalogAsicFor(e.catalogModel)?.powerW);
+    }
+    expect(inventory.miners.find((m) => m.type === 'whatsminer-v2')?.model).toMatch(/_VK40$/);
   });
 });
 

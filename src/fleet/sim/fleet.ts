@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
+import { normalizeMac } from '../identity.js';
 import { NODE_FLAGS } from '../../core/node-flags.js';
 import { systemClock, type Clock } from '../../core/time.js';
 import { allocateAddresses } from './cidr.js';
@@ -17,6 +18,7 @@ import { assignFleet, type Weighted } from './mix.js';
 import type { SimModel } from './models.js';
 import { MINER_STATES } from './physics.js';
 import { hash32 } from './rng.js';
+import { BEHAVIOURS } from './servers/index.js';
 import { tsLoaderExecArgv } from './ts-loader.js';
 
 /**
@@ -55,6 +57,8 @@ export interface FleetMinerInfo {
   readonly model: string;
   readonly modelName: string;
   readonly ports: { readonly api: number; readonly http?: number };
+  /** The MAC a scan reads from this miner (normalised), or null: the inventory id uses it. */
+  readonly macAddress: string | null;
 }
 
 export interface SitePower {
@@ -342,16 +346,18 @@ export class SimFleet {
     }
     const owners: number[] = [];
     groups.forEach((g, i) => g.forEach(() => owners.push(i)));
-    const miners = specs.map(
-      (s): FleetMinerInfo => ({
+    const miners = specs.map((s): FleetMinerInfo => {
+      const web = FIRMWARE_PROFILES[s.firmware].ports.includes('http');
+      return {
         index: s.index,
         ip: s.ip,
         firmware: s.firmware,
         model: s.model.id,
         modelName: s.model.name,
-        ports: FIRMWARE_PROFILES[s.firmware].ports.includes('http') ? { api: cfg.host.ports.api, http: cfg.host.ports.http } : { api: cfg.host.ports.api },
-      }),
-    );
+        ports: web ? { api: cfg.host.ports.api, http: cfg.host.ports.http } : { api: cfg.host.ports.api },
+        macAddress: normalizeMac(BEHAVIOURS[s.firmware].reportedMac?.(s.seed, web) ?? null),
+      };
+    });
     return new SimFleet(miners, handles, owners, groups.length === 1 ? 0 : groups.length, wall.nowMs() - t0, SimHost.listenerCount(specs), clocks, cfg.aiLoadW);
   }
 

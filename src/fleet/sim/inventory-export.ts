@@ -1,3 +1,4 @@
+import { minerId } from '../identity.js';
 import { INVENTORY_VERSION, type Inventory, type InventoryMiner } from '../inventory.js';
 import { defaultDriverRegistry } from '../drivers/index.js';
 import type { FleetMinerInfo } from './fleet.js';
@@ -7,9 +8,10 @@ import { BEHAVIOURS } from './servers/index.js';
 
 /**
  * The simulated fleet as an inventory file in the scanner's format (fleet/inventory.ts), so
- * `mullet agent --inventory` can run against the simulator without a scan. Driver type = the
- * firmware id; capabilities are what that driver type declares; hashrate and power are the
- * ground truth at export time.
+ * `mullet agent --inventory` can run against the simulator without a scan. Ids follow the scan's
+ * rule (fleet/identity.ts: the MAC the firmware reports, else the address), so an exported inventory
+ * and a scan of the same simulator name every miner alike. Driver type = the firmware id;
+ * capabilities are what that driver type declares; hashrate and power are the ground truth at export.
  */
 export function simInventory(miners: readonly FleetMinerInfo[], truth: readonly MinerTruth[], scannedAtMs: number): Inventory {
   const registry = defaultDriverRegistry();
@@ -21,11 +23,13 @@ export function simInventory(miners: readonly FleetMinerInfo[], truth: readonly 
       const t = byIp.get(m.ip);
       const model = findModel(m.model);
       return {
-        id: `${m.firmware}@${m.ip}`,
+        id: minerId({ macAddress: m.macAddress, host: m.ip, apiPort: m.ports.api }),
         host: m.ip,
         ports: m.ports.http === undefined ? { api: m.ports.api } : { api: m.ports.api, http: m.ports.http },
         type: m.firmware,
         model: m.modelName,
+        catalogModel: model.name,
+        macAddress: m.macAddress,
         firmware: BEHAVIOURS[m.firmware].label(model),
         capabilities: [...registry.get(m.firmware).capabilities],
         hashrateThs: t ? Math.round(t.hashrateThs * 1000) / 1000 : null,

@@ -62,7 +62,7 @@ export const REFERENCE_FORMATS: readonly FileFormat[] = [
     imports: false,
     parse(csv) {
       const batch = emptyBatch('asic-miner-specs');
-      batch.notes.push(`hardware spec table (${csv.countRows()} miners), not market data: nothing to import`);
+      batch.notes.push(`hardware spec table (${csv.countRows()} miners), not market data: nothing to import (load it with mullet catalog --file)`);
       return batch;
     },
   },

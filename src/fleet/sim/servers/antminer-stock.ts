@@ -10,7 +10,7 @@ import {
   chainRatesGhs,
   fanRpm,
   isMiningState,
-  macAddress,
+  macAddress, macAddressFromSeed,
   POOL_DIFF,
   round,
   sensorC,
@@ -519,6 +519,7 @@ function http(m: SimMiner, req: HttpRequestInfo): HttpOutcome {
 }
 
 export const antminerStock: FirmwareBehaviour = {
+  reportedMac: (seed, hasWebPort) => hasWebPort ? macAddressFromSeed(seed, '02') : null,
   id: 'antminer-stock',
   label(model) {
     const b = build({ model });

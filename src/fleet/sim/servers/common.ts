@@ -35,6 +35,12 @@ export interface FirmwareBehaviour {
   /** An error reply in this firmware's shape (invalid JSON: 23, missing command: 24). */
   apiError(miner: SimMiner, code: number, msg: string): ApiOutcome;
   http?(miner: SimMiner, req: HttpRequestInfo): HttpOutcome;
+  /**
+   * The control-board MAC this firmware reports where `mullet fleet scan` reads it (cgminer replies,
+   * or the web system-info page when the miner has a web port); absent or null when none. The
+   * inventory export uses it so simulator ids equal scan ids (fleet/identity.ts).
+   */
+  reportedMac?(seed: number, hasWebPort: boolean): string | null;
 }
 
 /** cgminer command names: a known name outside the allowed group is denied (45), others invalid (14). */
@@ -120,8 +126,13 @@ export function serial(miner: SimMiner, prefix: string, len: number, salt = 0): 
 
 /** Fake but stable MAC address. */
 export function macAddress(miner: SimMiner, first: string): string {
+  return macAddressFromSeed(miner.seed, first);
+}
+
+/** The same MAC from the miner's seed alone (what the inventory export knows). */
+export function macAddressFromSeed(seed: number, first: string): string {
   const parts = [first];
-  for (let i = 0; i < 5; i++) parts.push((hash32(miner.seed, 71, i) & 255).toString(16).padStart(2, '0').toUpperCase());
+  for (let i = 0; i < 5; i++) parts.push((hash32(seed, 71, i) & 255).toString(16).padStart(2, '0').toUpperCase());
   return parts.join(':');
 }
 

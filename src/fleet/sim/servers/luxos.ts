@@ -4,7 +4,7 @@ import type { SimModel } from '../models.js';
 import { powerForHashrateW } from '../physics.js';
 import { toWire, type Wire } from '../wire-json.js';
 import { answerCgminer } from './antminer-stock.js';
-import { CGMINER_COMMANDS, fanRpm, isMiningState, macAddress, round, sensorC, serial, shareCounters, uptimeS, type FirmwareBehaviour } from './common.js';
+import { CGMINER_COMMANDS, fanRpm, isMiningState, macAddress, macAddressFromSeed, round, sensorC, serial, shareCounters, uptimeS, type FirmwareBehaviour } from './common.js';
 
 /**
  * LuxOS (LUXminer) on 4028: cgminer-style, keys in alphabetical order (LUXminer's native order),
@@ -322,6 +322,7 @@ function handle(m: SimMiner, req: ApiRequest, cmd: string): Record<string, Wire>
 }
 
 export const luxos: FirmwareBehaviour = {
+  reportedMac: (seed) => macAddressFromSeed(seed, '62'),
   id: 'luxos',
   label: () => DESCRIPTION,
   api(m, req) {

@@ -3,7 +3,7 @@ import type { SimMiner } from '../miner.js';
 import { fixed, toWire, type Wire } from '../wire-json.js';
 import { whatsminerDecrypt, whatsminerEncrypt, whatsminerSign } from '../wm-crypto.js';
 import { answerCgminer } from './antminer-stock.js';
-import { chainRatesGhs, isMiningState, macAddress, round, sensorC, serial, shareCounters, uptimeS, type ApiOutcome, type FirmwareBehaviour } from './common.js';
+import { chainRatesGhs, isMiningState, macAddress, macAddressFromSeed, round, sensorC, serial, shareCounters, uptimeS, type ApiOutcome, type FirmwareBehaviour } from './common.js';
 
 /**
  * Whatsminer (btminer) API v2 on 4028. Reads take {"cmd":"summary"} (or "command"); summary/devs
@@ -306,6 +306,7 @@ function encrypted(m: SimMiner, req: ApiRequest): ApiOutcome {
 }
 
 export const whatsminerV2: FirmwareBehaviour = {
+  reportedMac: (seed) => macAddressFromSeed(seed, 'C4'),
   id: 'whatsminer-v2',
   label: () => `btminer ${FW_VERSION}`,
   api(m, req) {
