@@ -48,3 +48,50 @@ export function estimateNextHalving(height: number, referenceMs: number, blockTi
     subsidyAfterBtc: blockSubsidyBtc(nextHalvingHeight),
   };
 }
+
+/**
+ * Heights and UTC times (ms) the chain is known to have reached: the genesis block and the four
+ * halvings (block header times; consensus history, cross-checked against ../shared/data/btc_halvings.csv).
+ */
+export const CHAIN_ANCHORS: readonly { height: number; timeMs: number }[] = [
+  { height: 0, timeMs: Date.parse('2009-01-03T18:15:05Z') },
+  { height: 210_000, timeMs: Date.parse('2012-11-28T15:24:38Z') },
+  { height: 420_000, timeMs: Date.parse('2016-07-09T16:46:13Z') },
+  { height: 630_000, timeMs: Date.parse('2020-05-11T19:23:43Z') },
+  { height: 840_000, timeMs: Date.parse('2024-04-20T00:09:27Z') },
+];
+
+export interface ExpectedTip {
+  /** Height the chain is expected at `atMs`: interpolated between anchors, extrapolated at the target block time after the last. */
+  height: number;
+  /** How far a height may sit from it before it is implausible, blocks: 10 % of the blocks since the nearest anchor, at least two weeks' worth (2016). */
+  toleranceBlocks: number;
+  basis: string;
+}
+
+/** The chain tip expected at `atMs` (UTC ms), for telling whether a height fits a time. */
+export function expectedTipHeight(atMs: number): ExpectedTip {
+  if (!Number.isFinite(atMs)) throw new RangeError(`atMs must be finite, got ${atMs}`);
+  const a = CHAIN_ANCHORS;
+  const last = a[a.length - 1] as { height: number; timeMs: number };
+  let height: number;
+  let basis: string;
+  let nearest: number;
+  if (atMs >= last.timeMs) {
+    height = last.height + Math.floor((atMs - last.timeMs) / (TARGET_BLOCK_TIME_S * 1000));
+    basis = `block ${last.height.toLocaleString('en-US')} at ${new Date(last.timeMs).toISOString()} plus one block per ${TARGET_BLOCK_TIME_S} s`;
+    nearest = last.height;
+  } else if (atMs <= (a[0] as { timeMs: number }).timeMs) {
+    height = 0;
+    basis = 'before the genesis block';
+    nearest = 0;
+  } else {
+    const i = a.findIndex((x) => x.timeMs > atMs);
+    const lo = a[i - 1] as { height: number; timeMs: number };
+    const hi = a[i] as { height: number; timeMs: number };
+    height = Math.round(lo.height + ((hi.height - lo.height) * (atMs - lo.timeMs)) / (hi.timeMs - lo.timeMs));
+    basis = `interpolated between blocks ${lo.height.toLocaleString('en-US')} and ${hi.height.toLocaleString('en-US')}`;
+    nearest = height - lo.height < hi.height - height ? lo.height : hi.height;
+  }
+  return { height, toleranceBlocks: Math.max(2016, Math.round(0.1 * Math.abs(height - nearest))), basis };
+}

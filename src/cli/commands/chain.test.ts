@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectedTipHeight } from '../../bitcoin/halving.js';
 import { runCapture } from '../../testing/cli.js';
 
 const run = runCapture;
@@ -74,7 +75,33 @@ describe('mullet chain halving', () => {
       daysLeft: 210000 / 144,
       subsidyNowBtc: 3.125,
       subsidyAfterBtc: 1.5625,
+      expectedTipHeight: 840000,
+      warning: null,
     });
+    expect(r.err).toBe('');
+  });
+
+  it('warns when the height cannot be the tip at the given time (or at the wall clock without --from)', async () => {
+    // Block 840,000 was mined in April 2024: as "the tip" in May 2026 it is ~108,000 blocks behind.
+    const r = await run(['chain', 'halving', '--height', '840000', '--from', '2026-05-01T00:00:00Z', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { warning: string | null; expectedTipHeight: number };
+    expect(j.expectedTipHeight).toBe(840000 + Math.floor((Date.parse('2026-05-01T00:00:00Z') - Date.parse('2024-04-20T00:09:27Z')) / 600_000));
+    expect(j.warning).toMatch(/^height 840000 is [\d,]+ blocks \(~\d+ days\) behind the expected tip at 2026-05-01T00:00:00.000Z/);
+    expect(r.err).toMatch(/^warning: height 840000 is/);
+    const now = await run(['chain', 'halving', '--height', '100000']);
+    expect(now.err).toMatch(/behind the expected tip .*the current time \(no --from\): give the time the chain was at that height with --from/);
+    // Within tolerance (a week off in 2020): no warning.
+    const close = await run(['chain', 'halving', '--height', '630000', '--from', '2020-05-18T00:00:00Z']);
+    expect(close.err).toBe('');
+  });
+
+  it('expected tips follow the halving anchors', () => {
+    expect(expectedTipHeight(Date.parse('2016-07-09T16:46:13Z')).height).toBe(420000);
+    const mid = expectedTipHeight(Date.parse('2018-06-09T00:00:00Z'));
+    expect(mid.height).toBeGreaterThan(520000);
+    expect(mid.height).toBeLessThan(530000);
+    expect(expectedTipHeight(Date.parse('2008-01-01T00:00:00Z')).height).toBe(0);
   });
 
   it('accepts unix seconds and a block time; prints a human line', async () => {

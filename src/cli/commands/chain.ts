@@ -1,6 +1,6 @@
 import { decodeCompact, formatBits, formatTarget, parseBitsHex } from '../../bitcoin/compact.js';
 import { coreGetDifficulty } from '../../bitcoin/difficulty.js';
-import { estimateNextHalving, TARGET_BLOCK_TIME_S } from '../../bitcoin/halving.js';
+import { estimateNextHalving, expectedTipHeight, TARGET_BLOCK_TIME_S } from '../../bitcoin/halving.js';
 import { calculateNextWorkRequired } from '../../bitcoin/retarget.js';
 import { blockSubsidyBtc, blockSubsidySats } from '../../bitcoin/subsidy.js';
 import { badInput } from '../../core/errors.js';
@@ -137,7 +137,7 @@ const halving: CommandSpec = {
       description: 'average block interval assumed for the estimate',
       default: TARGET_BLOCK_TIME_S,
     },
-    from: { type: 'string', value: 'UNIX|ISO', description: 'time at which the chain was at --height (default: now)' },
+    from: { type: 'string', value: 'UNIX|ISO', description: 'time at which the chain was at --height (default: now; a warning says when the height cannot be the tip then)' },
   },
   json: true,
   examples: ['mullet chain halving --height 840000 --from 2024-04-20T00:09:27Z', 'mullet chain halving --height 900000 --block-time-s 590 --json'],
@@ -151,6 +151,15 @@ const halving: CommandSpec = {
     const e = estimateNextHalving(height, fromMs, blockTimeS);
     const daysLeft = (e.estimatedAtMs - fromMs) / MS_PER_DAY;
     const estimatedAtUtc = new Date(e.estimatedAtMs).toISOString();
+    // The estimate takes --height as the tip at --from (the wall clock without it): say when that cannot be.
+    const tip = expectedTipHeight(fromMs);
+    const off = height - tip.height;
+    const warning =
+      Math.abs(off) > tip.toleranceBlocks
+        ? `height ${height} is ${fmt(Math.abs(off), 0)} blocks (~${fmt((Math.abs(off) * TARGET_BLOCK_TIME_S) / 86_400, 0)} days) ${off > 0 ? 'ahead of' : 'behind'} the expected tip at ${new Date(fromMs).toISOString()} (~${fmt(tip.height, 0)}: ${tip.basis}); ` +
+          `the estimate treats --height as the tip at ${fromText === undefined ? 'the current time (no --from)' : '--from'}: give the time the chain was at that height with --from`
+        : null;
+    if (warning !== null) io.stderr(`warning: ${warning}\n`);
     if (opt.bool(args, 'json')) {
       printJson(io, {
         height,
@@ -162,6 +171,8 @@ const halving: CommandSpec = {
         daysLeft,
         subsidyNowBtc: e.subsidyNowBtc,
         subsidyAfterBtc: e.subsidyAfterBtc,
+        expectedTipHeight: tip.height,
+        warning,
       });
     } else {
       io.stdout(
