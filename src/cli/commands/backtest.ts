@@ -169,26 +169,16 @@ const backtest: CommandSpec = {
     const sweeps = opt.strs(args, 'sweep');
     if (sweeps.length > 0) return runSweepCommand(args, io, siteFile, sweeps);
     const policies = policiesFrom(args);
-    const csvFile = opt.str(args, 'hashprice-csv');
-    const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
-    const hashprice = hashpriceFrom(args, csvText);
-    const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
-    const timeLimit = opt.num(args, 'time-limit');
-    if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+    const common = await commonInputs(args, io, siteFile);
     const regretVs = opt.str(args, 'regret-vs') as PolicyName | undefined;
     if (regretVs !== undefined && !policies.includes(regretVs)) throw badInput(`'${regretVs}' is not among the policies run (${policies.join(', ')})`, '--regret-vs');
     const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
     let out: BacktestOutcome;
     try {
       out = await runBacktest({
-        site,
-        from: need(opt.str(args, 'from'), 'from'),
-        to: need(opt.str(args, 'to'), 'to'),
+        ...common.run,
         policies,
         store,
-        hashprice,
-        nowMs: () => systemClock.nowMs(),
-        ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
         ...(regretVs !== undefined ? { regretVs } : {}),
         progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
       });
@@ -220,6 +210,27 @@ const backtest: CommandSpec = {
   },
 };
 
+/** What every back-test run reads from the flags and files: the site, the window, the hashprice source, the solver limit. */
+async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
+  const csvFile = opt.str(args, 'hashprice-csv');
+  const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
+  const hashprice = hashpriceFrom(args, csvText);
+  const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
+  const timeLimit = opt.num(args, 'time-limit');
+  if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+  return {
+    site,
+    run: {
+      site,
+      from: need(opt.str(args, 'from'), 'from'),
+      to: need(opt.str(args, 'to'), 'to'),
+      hashprice,
+      nowMs: () => systemClock.nowMs(),
+      ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+    },
+  };
+}
+
 /** `backtest --sweep`: one policy over a grid of its parameters. */
 async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sweeps: string[]): Promise<void> {
   for (const flag of ['compare', 'report', 'ledger', 'regret-vs'] as const) {
@@ -227,26 +238,17 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sw
   }
   const policy = (opt.str(args, 'policy') ?? 'strike') as PolicyName;
   const axes = sweeps.map(parseSweep);
-  const csvFile = opt.str(args, 'hashprice-csv');
-  const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
-  const hashprice = hashpriceFrom(args, csvText);
-  const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
-  const timeLimit = opt.num(args, 'time-limit');
-  if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
+  const common = await commonInputs(args, io, siteFile);
+  const site = common.site;
   const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
   const bar = createProgress(io, `sweep ${policy}`, () => systemClock.nowMs());
   let r: SweepResult;
   try {
     r = await runSweep({
-      site,
-      from: need(opt.str(args, 'from'), 'from'),
-      to: need(opt.str(args, 'to'), 'to'),
+      ...common.run,
       policy,
       axes,
       store,
-      hashprice,
-      nowMs: () => systemClock.nowMs(),
-      ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
       onProgress: (d, t) => bar.update(d, t),
     });
   } finally {
