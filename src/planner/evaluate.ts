@@ -10,7 +10,7 @@ import { irrAnnual, paybackMonths } from './irr.js';
 import { computeSiteMining, newSiteMining, type SiteMining } from './mining.js';
 import { newMarketPath, simulateMarket, type MarketPath } from './market-path.js';
 import type { PlanModel } from './resolve.js';
-import { assemble, cashSeries, newAssemblyContext, newFlows, npvOf, type AssemblyContext, type PortfolioFlows, type Schedule } from './schedule.js';
+import { assemble, cashSeries, newAssemblyContext, newFlows, npvOf, NO_CONVERSION, sitePv, type AssemblyContext, type PortfolioFlows, type Schedule, type SiteDecision } from './schedule.js';
 
 const PER_YEAR = 6; // cash flow, EBITDA, revenue, BTC revenue, BTC share %, AI revenue
 const PER_SITE = 3; // mining PV, AI PV, capex PV
@@ -95,6 +95,12 @@ export class PathEvaluator {
   /** Months of the horizon's cash series (payback is counted inside the horizon only). */
   private readonly horizonCash: number;
   private readonly npv: Float64Array;
+  /**
+   * For NPV-only schedules that differ from schedule 0 at one site: that site and its decision, so
+   * the path costs one site's assembly (values are additive across sites), not the portfolio's.
+   */
+  private readonly oneSite: ({ site: number; decision: SiteDecision } | null)[];
+  private readonly scratch: PortfolioFlows;
 
   constructor(
     readonly model: PlanModel,
@@ -111,12 +117,22 @@ export class PathEvaluator {
     this.ctx = newAssemblyContext(model, seed);
     const key = this.all.map((sch) => JSON.stringify(sch));
     this.alias = key.map((k) => key.indexOf(k));
-    // Flows and cash only for the schedules that are assembled (first of their kind).
-    this.flows = this.all.map((_, k) => (this.alias[k] === k ? newFlows(M, model.sites.length) : newFlows(0, 0)));
-    this.cash = this.all.map((_, k) => (this.alias[k] === k ? new Float64Array(M + 1) : new Float64Array(0)));
+    const first = schedules[0];
+    this.oneSite = this.all.map((sch, k) => {
+      if (k < schedules.length || !first || this.alias[k] !== k) return null;
+      const differs = model.sites.map((_, si) => JSON.stringify(sch[si] ?? NO_CONVERSION) !== JSON.stringify(first[si] ?? NO_CONVERSION));
+      if (differs.filter(Boolean).length !== 1) return null;
+      const si = differs.indexOf(true);
+      return { site: si, decision: sch[si] ?? NO_CONVERSION };
+    });
+    // Flows and cash only for the schedules assembled in full (first of their kind, no one-site shortcut).
+    const assembled = (k: number) => this.alias[k] === k && this.oneSite[k] === null;
+    this.flows = this.all.map((_, k) => (assembled(k) ? newFlows(M, model.sites.length) : newFlows(0, 0)));
+    this.cash = this.all.map((_, k) => (assembled(k) ? new Float64Array(M + 1) : new Float64Array(0)));
     this.incremental = new Float64Array(M + 1);
     this.horizonCash = T + 1;
     this.npv = new Float64Array(this.all.length);
+    this.scratch = newFlows(M, model.sites.length);
   }
 
   /** Path `pathIndex`'s results into `out` (length layout.slots). */
@@ -126,10 +142,19 @@ export class PathEvaluator {
     model.sites.forEach((site, i) => computeSiteMining(model, site, this.market, this.mining[i] as SiteMining));
     const base = this.schedules.length - 1;
     const npv = this.npv;
+    const f0 = this.flows[0] as PortfolioFlows;
     this.all.forEach((sch, k) => {
       const a = this.alias[k] as number;
       if (a !== k) {
         npv[k] = npv[a] as number;
+        return;
+      }
+      const one = this.oneSite[k];
+      if (one) {
+        // Schedule 0 differs only at one site: swap that site's value.
+        const si = one.site;
+        const before = (f0.miningPv[si] as number) + (f0.aiPv[si] as number) + (f0.capexPv[si] as number);
+        npv[k] = (npv[0] as number) - before + sitePv(this.ctx, pathIndex, this.market, this.mining, si, one.decision, this.scratch);
         return;
       }
       const f = this.flows[k] as PortfolioFlows;

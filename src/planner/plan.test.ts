@@ -244,6 +244,29 @@ describe('planner: answers with their Monte Carlo error (issue 11)', () => {
     expect(r.sensitivity.basis).toContain(`first ${r.sensitivity.paths} paths`);
   });
 
+  it('an NPV-only schedule that differs at one site costs one site\'s assembly and gives the full assembly\'s NPV', () => {
+    const m = model(raw);
+    const pick: Schedule = [{ itMW: 30, startMonth: 12, contract: 0, refreshMask: 1 }, NO_CONVERSION];
+    const variants: Schedule[] = [
+      [{ itMW: 60, startMonth: 24, contract: 1, refreshMask: 0 }, NO_CONVERSION],
+      [pick[0] as Schedule[number], { ...NO_CONVERSION }],
+      [NO_CONVERSION, NO_CONVERSION],
+    ];
+    const fast = new PathEvaluator(m, 9, [pick], variants);
+    const out = new Float64Array(fast.layout.slots);
+    for (let p = 0; p < 3; p++) {
+      fast.evaluate(p, out);
+      variants.forEach((v, j) => {
+        const full = new PathEvaluator(m, 9, [v]);
+        const o = new Float64Array(full.layout.slots);
+        full.evaluate(p, o);
+        const want = o[slot.npv(full.layout, 0)] as number;
+        expect(Math.abs((out[slot.npv(fast.layout, 1 + j)] as number) - want)).toBeLessThan(1e-6 * Math.abs(want));
+        expect(out[slot.npvDiff(fast.layout, 1 + j)]).toBeCloseTo(want - (out[slot.npv(fast.layout, 0)] as number), 0);
+      });
+    }
+  });
+
   it('says when two schedules are statistically indistinguishable, and lays out NPV and CVaR by start year and size', async () => {
     const r = await runPlan(model(raw), { paths: 300, seed: 5, searchPaths: 60 });
     for (const row of r.comparison.rows) {

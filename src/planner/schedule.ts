@@ -124,12 +124,28 @@ export function conversionCapexPerMw(model: PlanModel, site: ResolvedSite, contr
 /** Assembles the portfolio's monthly flows for `schedule` on this path. */
 export function assemble(ctx: AssemblyContext, pathIndex: number, market: MarketPath, mining: SiteMining[], schedule: Schedule, out: PortfolioFlows): void {
   clearFlows(out);
+  for (let si = 0; si < ctx.model.sites.length; si++) assembleSite(ctx, pathIndex, market, mining, si, schedule[si] ?? NO_CONVERSION, out);
+}
+
+/**
+ * After-tax PV of one site under decision `d` on this path: its part of npvOf (values are additive
+ * across sites, see the module comment), so a schedule that differs from another at one site
+ * differs in NPV by exactly this site's change. `scratch` is overwritten.
+ */
+export function sitePv(ctx: AssemblyContext, pathIndex: number, market: MarketPath, mining: SiteMining[], si: number, d: SiteDecision, scratch: PortfolioFlows): number {
+  clearFlows(scratch);
+  assembleSite(ctx, pathIndex, market, mining, si, d, scratch);
+  return (scratch.miningPv[si] as number) + (scratch.aiPv[si] as number) + (scratch.capexPv[si] as number);
+}
+
+/** Adds site `si`'s flows under decision `d` into `out` (which assemble clears first). */
+function assembleSite(ctx: AssemblyContext, pathIndex: number, market: MarketPath, mining: SiteMining[], si: number, d: SiteDecision, out: PortfolioFlows): void {
   const { model } = ctx;
   const tl = model.timeline;
   const T = tl.months;
   const tau = model.taxRate;
-  model.sites.forEach((site, si) => {
-    const d = schedule[si] ?? NO_CONVERSION;
+  const site = model.sites[si] as ResolvedSite;
+  {
     const sm = mining[si] as SiteMining;
     const conv = d.itMW > 0 && site.ai ? d.itMW : 0;
     const displaced = displacedMw(site, conv);
@@ -212,7 +228,7 @@ export function assemble(ctx: AssemblyContext, pathIndex: number, market: Market
     const capex = conv * conversionCapexPerMw(model, site, d.contract);
     if (L === 0) addCapex(ctx, out, si, s, capex);
     else for (let k = 0; k < L; k++) addCapex(ctx, out, si, s + k, capex / L);
-  });
+  }
 }
 
 /** After-tax NPV of assembled flows: Σ dfEnd·(cashEnd − τ(EBITDA − depreciation)) + Σ dfStart·(cashStart − capex). */
