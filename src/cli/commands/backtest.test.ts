@@ -117,6 +117,8 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     const human = await run([...argv, '--sweep', 'risk-pct=90,98']);
     expect(human.out).toMatch(/risk-pct \(%\)\s+net USD\s+vs site file USD\s+regret vs optimal USD/);
     expect(human.out).toMatch(/best: risk-pct=\d+ → net [\d,]+ USD/);
+    // Two values only: the best is always at an edge of the grid, and the output says so.
+    expect(human.out).toMatch(/note: the best risk-pct is at the edge of the values tried \(90\.\.98 %\)/);
     const wrong = await run([...argv, '--policy', 'rolling', '--sweep', 'strike-offset=0,5']);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--sweep: 'strike-offset' does not change the rolling policy/);

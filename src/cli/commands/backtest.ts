@@ -271,6 +271,9 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sw
         r.points.map((pt) => [...names.map((n) => fmt(pt.params[n] ?? NaN, Number.isInteger(pt.params[n]) ? 0 : 2)), fmt(pt.netUsd, 0), fmt(pt.vsSiteUsd, 0), fmt(pt.regretVsOptimalUsd, 0), pt === r.best ? '← best' : '']),
       ),
       `best: ${label(r.best)} → net ${fmt(r.best.netUsd, 0)} USD (${r.best.vsSiteUsd >= 0 ? '+' : ''}${fmt(r.best.vsSiteUsd, 0)} vs the site file's ${label(r.site)}; ${fmt(r.best.regretVsOptimalUsd, 0)} short of optimal)`,
+      ...r.parameters
+        .filter((p) => p.values.length > 1 && (r.best.params[p.name] === Math.min(...p.values) || r.best.params[p.name] === Math.max(...p.values)))
+        .map((p) => `note: the best ${p.name} is at the edge of the values tried (${Math.min(...p.values)}..${Math.max(...p.values)} ${p.unit}): widen the sweep before taking it`),
       '',
     ].join('\n'),
   );
