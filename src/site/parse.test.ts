@@ -38,7 +38,7 @@ describe('parseSite', () => {
     expect(s21?.efficiencyCurve).toBeUndefined();
     expect(old).toMatchObject({ hashrateThs: 104, powerW: 3068, minOffMinutes: 0, startCostUsd: 0, integerMachines: false });
     expect(site.transmission?.coincidentPeak).toMatchObject({ months: [6, 7, 8, 9], usdPerKwYear: 60, alerts: { localHours: [14, 19], riskPct: 95 } });
-    expect(site.dispatch).toEqual({ strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2 }, rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' }, timeLimitSeconds: 60 });
+    expect(site.dispatch).toEqual({ strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 }, rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' }, timeLimitSeconds: 60 });
   });
 
   it('leaves the 4CP rate to the default (ERCOT postage stamp of the billing year) when none is given', () => {

@@ -17,7 +17,7 @@ describe('mullet catalog', () => {
   it('lists ASICs and GPUs with units in the headers', async () => {
     const c = capture();
     expect(await runCli(['catalog'], c.io)).toBe(0);
-    expect(c.out()).toMatch(/ASICs \(19\)/);
+    expect(c.out()).toMatch(/ASICs \(22\)/);
     expect(c.out()).toMatch(/GPUs \(9\)/);
     expect(c.out()).toMatch(/TH\/s +power W +J\/TH/);
     expect(c.out()).toMatch(/Antminer S21 XP Hyd +473\.0 +5,676 +12\.0/);

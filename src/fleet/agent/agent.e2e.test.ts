@@ -198,7 +198,10 @@ describe('agent against the simulator: faults and safety', () => {
     // Limit: AI + all but ~two machines' worth.
     const limit = Number((2.5 + ratedMW - 0.006).toFixed(6));
     const s = await site('127.30.14.0/24', 20, { importLimitMW: limit });
-    const liar = leastEfficientFirst(s.agentMiners())[0] as AgentMiner;
+    // The least efficient stock Antminer: every read it answers (cgminer and web) carries the lie.
+    // Chosen by type, not by its place in the id order (ids follow the MAC or the address).
+    const stock = new Set(s.inventory.miners.filter((m) => m.type === 'antminer-stock').map((m) => m.host));
+    const liar = leastEfficientFirst(s.agentMiners()).find((m) => stock.has(m.host)) as AgentMiner;
     await s.fleet.addFault(liar.host, { kind: 'fake-sleep' });
     const { agent } = s.agent({ meter: s.meterReader(), decide: { meterLagMs: 0 } });
     running(agent);
