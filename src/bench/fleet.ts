@@ -27,7 +27,7 @@ import { DEFAULT_MINER_OPTIONS } from '../fleet/sim/miner.js';
 import { parseFirmwareMix, parseModelMix } from '../fleet/sim/mix.js';
 import { parseSite } from '../site/parse.js';
 import type { Site } from '../site/types.js';
-import { AgentStateStore } from '../fleet/state/store.js';
+import { SqliteAgentStateStore } from '../fleet/state/store.js';
 
 export interface BenchFleetOptions {
   miners: number;
@@ -113,8 +113,8 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
     // Through the site parser, so every default is the site model's own.
     const site: Site = parseSite(['name: bench', 'market: { iso: ERCOT, settlementPoint: HB_WEST }', `interconnect: { importLimitMW: ${Math.ceil(ratedMW * 2)} }`, ''].join('\n'), { file: 'bench-site' });
     const miners = minersFromInventory(inventory, site, { registry: defaultDriverRegistry(), clock: systemClock, callTimeoutMs: 10_000, connectTimeoutMs: 5_000 });
-    const store = AgentStateStore.open(path.join(dir, 'agent.db'), systemClock.nowMs());
-    agent = new SiteAgent({
+    const store = SqliteAgentStateStore.open(path.join(dir, 'agent.db'), systemClock.nowMs());
+    agent = await SiteAgent.create({
       siteName: site.name,
       miners,
       store,
@@ -128,7 +128,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
       verifyWaitMs: 10_000,
       verifyPollMs: 200,
       snapshotMaxAgeMs: 60_000,
-      log: (l) => log(`agent: ${l}`),
+      log: (l: string) => log(`agent: ${l}`),
     });
     const a = agent;
     let peakRss = process.memoryUsage.rss();
@@ -144,25 +144,25 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
 
     // 2. curtail --all: signal → every miner confirmed asleep.
     const tSignal = performance.now();
-    const { record } = a.receiveSignal({ kind: 'curtail', all: true }, 'bench-curtail', 'bench');
+    const { record } = await a.receiveSignal({ kind: 'curtail', all: true }, 'bench-curtail', 'bench');
     const curtailed = await a.waitForSignal(record.id, 600_000);
     const curtailWallMs = performance.now() - tSignal;
     const cpu2 = process.cpuUsage();
     const afterCurtail = await fleet.stateCounts();
     log(`curtail --all: ${Math.round(curtailWallMs)} ms, ${afterCurtail.sleeping}/${n} asleep in the ground truth`);
-    const curtailCmds = store.commands({}).filter((c) => c.signalId === 'bench-curtail');
+    const curtailCmds = (await store.commands({})).filter((c) => c.signalId === 'bench-curtail');
 
     // 3. restore in paced batches.
     let restore: Record<string, unknown> | null = null;
     if (!o.skipRestore) {
       const tRestore = performance.now();
       const cpu3 = process.cpuUsage();
-      const r = a.receiveSignal({ kind: 'restore' }, 'bench-restore', 'bench');
+      const r = await a.receiveSignal({ kind: 'restore' }, 'bench-restore', 'bench');
       const restored = await a.waitForSignal(r.record.id, 1_800_000);
       const restoreWallMs = performance.now() - tRestore;
       const cpu4 = process.cpuUsage();
       const afterRestore = await fleet.stateCounts();
-      const wakes = store.commands({}).filter((c) => c.signalId === 'bench-restore' && c.kind === 'wake');
+      const wakes = (await store.commands({})).filter((c) => c.signalId === 'bench-restore' && c.kind === 'wake');
       const times = wakes.map((c) => c.sentAtMs).sort((x, y) => x - y);
       const batches: number[] = [];
       for (const t of times) if (batches.length === 0 || t - (batches[batches.length - 1] as number) >= restorePacingS * 1000 * 0.5) batches.push(t);

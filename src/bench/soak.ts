@@ -39,7 +39,7 @@ import { ModbusMeterServer } from '../fleet/sim/meter-server.js';
 import { DEFAULT_MINER_OPTIONS } from '../fleet/sim/miner.js';
 import { parseFirmwareMix, parseModelMix } from '../fleet/sim/mix.js';
 import { Rng } from '../fleet/sim/rng.js';
-import { AgentStateStore } from '../fleet/state/store.js';
+import { SqliteAgentStateStore } from '../fleet/state/store.js';
 
 export interface SoakOptions {
   ticks: number;
@@ -99,9 +99,9 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
   const { parseSite } = await import('../site/parse.js');
   const site = parseSite([`name: soak`, 'market: { iso: ERCOT, settlementPoint: HB_WEST }', `interconnect: { importLimitMW: ${importLimitMW.toFixed(6)} }`, 'ai:', `  - { kind: firm, name: gpu, itMW: 2, pue: 1.25, usdPerKwMonth: 150 }`, ''].join('\n'), { file: 'soak-site' });
   const miners = minersFromInventory(inventory, site, { registry: defaultDriverRegistry(), clock: systemClock, callTimeoutMs: 1_000, connectTimeoutMs: 500 });
-  const store = AgentStateStore.open(path.join(dir, 'agent.db'), systemClock.nowMs());
+  const store = SqliteAgentStateStore.open(path.join(dir, 'agent.db'), systemClock.nowMs());
   const events: Record<string, number> = {};
-  const agent = new SiteAgent({
+  const agent = await SiteAgent.create({
     siteName: site.name,
     miners,
     store,
@@ -121,7 +121,9 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
     meterPollMs: 20,
     log: () => undefined,
   });
-  agent.events.subscribe((e) => (events[e.kind] = (events[e.kind] ?? 0) + 1));
+  agent.events.subscribe((e) => {
+    if (e.type === 'alert') events[e.kind] = (events[e.kind] ?? 0) + 1;
+  });
   const ips = fleet.miners.map((m) => m.ip);
   const byHost = new Map(miners.map((m) => [m.host, m.id]));
   /** Active fake-sleep episodes: miner ip → until wall ms (a lie only the meter can see). */
@@ -147,10 +149,10 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
     if (y < 0.5) {
       signals++;
       const id = `soak-${signals}`;
-      if (y < 0.15) agent.receiveSignal({ kind: 'curtail', mw: 0.002 + rng.next() * 0.02 }, id, 'soak');
-      else if (y < 0.25) agent.receiveSignal({ kind: 'curtail', pct: 10 + rng.next() * 60 }, id, 'soak');
-      else if (y < 0.3) agent.receiveSignal({ kind: 'curtail', all: true }, id, 'soak');
-      else agent.receiveSignal({ kind: 'restore' }, id, 'soak');
+      if (y < 0.15) await agent.receiveSignal({ kind: 'curtail', mw: 0.002 + rng.next() * 0.02 }, id, 'soak');
+      else if (y < 0.25) await agent.receiveSignal({ kind: 'curtail', pct: 10 + rng.next() * 60 }, id, 'soak');
+      else if (y < 0.3) await agent.receiveSignal({ kind: 'curtail', all: true }, id, 'soak');
+      else await agent.receiveSignal({ kind: 'restore' }, id, 'soak');
     }
   };
 

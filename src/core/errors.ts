@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'TIMEOUT' // a deadline passed
   | 'ABORTED' // the caller's AbortSignal fired
   | 'PROTOCOL' // the peer answered, but with an error status
-  | 'AUTH' // credentials rejected or session expired
+  | 'AUTH' // credentials missing, rejected or expired (who are you?)
+  | 'FORBIDDEN' // known, but not allowed to do this (or the request came from where it must not)
   | 'UNSUPPORTED' // capability not offered by this device/driver
   | 'SOLVER' // optimizer failed or was infeasible
   | 'NO_DATA' // required market data missing from the store

@@ -64,3 +64,27 @@ export function throwProblems(file: string, parsed: ParsedYaml, problems: readon
   if (rendered.length === 1 && first) throw badInput(first.text, first.at);
   throw badInput(`${rendered.length} problems:\n  ${rendered.map((p) => `${p.at}: ${p.text}`).join('\n  ')}`, file);
 }
+
+/** zod issues as located problems (unknown keys named, missing values "is required"). */
+export function zodProblems(issues: readonly { code: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[]): DataProblem[] {
+  return issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys ?? [];
+      return { path: [...path, keys[0] ?? ''], message: `unknown key${keys.length > 1 ? `s ${keys.join(', ')}` : ''} (check the spelling)` };
+    }
+    if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return { path, message: 'is required' };
+    return { path, message: issue.message };
+  });
+}
+
+/**
+ * Parses a YAML/JSON config file's text with a zod schema; every problem is reported at once with
+ * file:line and its data path (BAD_INPUT).
+ */
+export function parseConfig<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { code: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[] } } }, text: string, file: string): T {
+  const yaml = parseYaml(text, file);
+  const parsed = schema.safeParse(yaml.raw ?? {});
+  if (!parsed.success) throwProblems(file, yaml, zodProblems(parsed.error.issues));
+  return parsed.data;
+}

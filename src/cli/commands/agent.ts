@@ -1,7 +1,11 @@
 import { badInput, describeError } from '../../core/errors.js';
-import { AGENT_DEFAULTS, startAgent } from '../../fleet/agent/main.js';
+import { AGENT_DEFAULTS, resolveAgentConfig, startAgent, type AgentFlags } from '../../app/agent.js';
 import { SAFE_MODES, type SafeMode } from '../../fleet/agent/types.js';
-import { opt, need, type CommandSpec } from '../command.js';
+import { opt, type CommandSpec, type ParsedArgs } from '../command.js';
+
+// Flags carry no `default` here: a flag given on the command line overrides the config file, so the
+// defaults (AGENT_DEFAULTS, shown in each description) are applied after both (app/agent.ts).
+const D = AGENT_DEFAULTS;
 
 const agent: CommandSpec = {
   path: ['agent'],
@@ -12,85 +16,46 @@ const agent: CommandSpec = {
     '(HTTP on --listen, MQTT with --mqtt; `mullet fleet curtail/restore` send them). Least efficient\n' +
     'machines are curtailed first, restores are staggered, every command is verified by reading back.\n' +
     'State (commands, telemetry, signals) is kept in --db; a restart reconciles with the fleet.\n' +
+    'Everything can also come from a YAML file (--config agent.yaml; see src/app/agent-config.ts):\n' +
+    'flags given on the command line override it.\n' +
     'Runs until SIGINT/SIGTERM (the tick in progress finishes; a second Ctrl-C kills at once).',
   options: {
-    site: { type: 'string', value: 'FILE', description: 'site YAML (import limit, AI loads, fleets)', required: true },
-    inventory: { type: 'string', value: 'FILE', description: 'inventory JSON written by `mullet fleet scan` (or `mullet sim`)', required: true },
+    config: { type: 'string', value: 'FILE', description: 'agent config YAML (site, inventory, store, listen, meter, target, signals, safety, devices)' },
+    'site-id': { type: 'string', value: 'ID', description: 'site id in logs, MQTT topic and client id (default: the site file name)' },
+    site: { type: 'string', value: 'FILE', description: 'site YAML (import limit, AI loads, fleets); required here or in --config' },
+    inventory: { type: 'string', value: 'FILE', description: 'inventory JSON written by `mullet fleet scan` (or `mullet sim`); required here or in --config' },
     plan: { type: 'string', value: 'FILE', description: 'dispatch plan JSON to follow (MW per fleet per interval)' },
-    'price-feed': { type: 'string', value: 'URL|none', description: 'live price feed for the strike rule when no plan is given', default: 'none' },
+    'price-feed': { type: 'string', value: 'URL|none', description: 'live price feed for the strike rule when no plan is given (default none)' },
     meter: { type: 'string', value: 'HOST:PORT', description: 'site revenue meter (Modbus TCP); overrides estimates when it shows more' },
-    listen: { type: 'string', value: 'HOST:PORT', description: 'HTTP API and /metrics', default: AGENT_DEFAULTS.listen },
-    db: { type: 'string', value: 'FILE', description: 'SQLite state file', default: AGENT_DEFAULTS.dbFile },
-    'tick-s': { type: 'number', unit: 's', description: 'period of the control tick', default: AGENT_DEFAULTS.tickS },
-    'safe-mode': { type: 'string', choices: SAFE_MODES, description: 'what to do when the plan or price feed is lost', default: AGENT_DEFAULTS.safeMode },
+    listen: { type: 'string', value: 'HOST:PORT', description: `HTTP API and /metrics (default ${D.listen})` },
+    db: { type: 'string', value: 'FILE', description: `SQLite state file (default ${D.dbFile})` },
+    'tick-s': { type: 'number', unit: 's', description: `period of the control tick (default ${D.tickS})` },
+    'safe-mode': { type: 'string', choices: SAFE_MODES, description: `what to do when the plan or price feed is lost (default ${D.safeMode})` },
     mqtt: { type: 'string', value: 'URL', description: 'MQTT broker for demand-response signals, e.g. mqtt://127.0.0.1:1883' },
     'mqtt-topic': { type: 'string', value: 'TOPIC', description: 'MQTT topic for signals (default mullet/<site>/dr)' },
-    concurrency: { type: 'int', description: 'device calls in flight at most', default: AGENT_DEFAULTS.concurrency },
-    'call-timeout-ms': { type: 'int', unit: 'ms', description: 'deadline of one device call', default: AGENT_DEFAULTS.callTimeoutMs },
-    'restore-batch': { type: 'int', description: 'miners woken per restore batch', default: AGENT_DEFAULTS.restoreBatchSize },
-    'restore-pacing-s': { type: 'number', unit: 's', description: 'time between restore batches', default: AGENT_DEFAULTS.restorePacingS },
-    'margin-mw': { type: 'number', unit: 'MW', description: 'kept free below the import limit', default: AGENT_DEFAULTS.safetyMarginMW },
-    'other-load-mw': { type: 'number', unit: 'MW', description: 'other loads the agent cannot curtail (auxiliaries)', default: AGENT_DEFAULTS.otherLoadMW },
-    'confirm-timeout-s': { type: 'number', unit: 's', description: 'a command not seen in effect after this is re-sent', default: AGENT_DEFAULTS.confirmTimeoutS },
-    'max-attempts': { type: 'int', description: 'sends per command before a miner is marked failed', default: AGENT_DEFAULTS.maxAttempts },
-    'price-stale-s': { type: 'number', unit: 's', description: 'a price older than this is lost (safe mode)', default: AGENT_DEFAULTS.priceStaleS },
-    'min-dwell-s': { type: 'number', unit: 's', description: 'a miner the agent put to sleep is not woken again before this (bounds how often signals can flip machines)', default: AGENT_DEFAULTS.minDwellS },
+    concurrency: { type: 'int', description: `device calls in flight at most (default ${D.concurrency})` },
+    'call-timeout-ms': { type: 'int', unit: 'ms', description: `deadline of one device call (default ${D.callTimeoutMs})` },
+    'restore-batch': { type: 'int', description: `miners woken per restore batch (default ${D.restoreBatchSize})` },
+    'restore-pacing-s': { type: 'number', unit: 's', description: `time between restore batches (default ${D.restorePacingS})` },
+    'margin-mw': { type: 'number', unit: 'MW', description: `kept free below the import limit (default ${D.safetyMarginMW})` },
+    'other-load-mw': { type: 'number', unit: 'MW', description: `other loads the agent cannot curtail, auxiliaries (default ${D.otherLoadMW})` },
+    'confirm-timeout-s': { type: 'number', unit: 's', description: `a command not seen in effect after this is re-sent (default ${D.confirmTimeoutS})` },
+    'max-attempts': { type: 'int', description: `sends per command before a miner is marked failed (default ${D.maxAttempts})` },
+    'price-stale-s': { type: 'number', unit: 's', description: `a price older than this is lost: safe mode (default ${D.priceStaleS})` },
+    'min-dwell-s': { type: 'number', unit: 's', description: `a miner the agent put to sleep is not woken again before this; bounds how often signals can flip machines (default ${D.minDwellS})` },
     'mqtt-client-id': { type: 'string', value: 'ID', description: 'MQTT client id of the persistent session (default mullet-agent-<site>): the broker keeps QoS 1 signals for it while the agent is down' },
     'allow-non-loopback': { type: 'boolean', description: 'let --listen bind an address other machines can reach (the API has no authentication yet: logged as a warning)' },
     'allowed-host': { type: 'string', multiple: true, value: 'NAME', description: 'a host name the API may be reached by (Host header) besides addresses and localhost, e.g. behind a proxy' },
   },
   examples: [
+    'mullet agent --config agent.yaml',
     'mullet agent --site site.yaml --inventory inventory.json',
     'mullet agent --site site.yaml --inventory inventory.json --plan plan.json --meter 127.0.0.1:5020 --safe-mode curtail-all',
-    'mullet agent --site site.yaml --inventory inventory.json --price-feed http://127.0.0.1:9000/rt --mqtt mqtt://127.0.0.1:1883',
+    'mullet agent --config agent.yaml --tick-s 30 --mqtt mqtt://127.0.0.1:1883',
   ],
   async run(args, io) {
-    const positive = (name: string): number => {
-      const v = need(opt.num(args, name), name);
-      if (!(v > 0)) throw badInput(`must be > 0, got ${v}`, `--${name}`);
-      return v;
-    };
-    const nonNegative = (name: string): number => {
-      const v = need(opt.num(args, name), name);
-      if (!(v >= 0)) throw badInput(`must be >= 0, got ${v}`, `--${name}`);
-      return v;
-    };
     const log = (line: string): void => io.stderr(`${new Date().toISOString()} ${line}\n`);
-    const planFile = opt.str(args, 'plan');
-    const meter = opt.str(args, 'meter');
-    const mqttUrl = opt.str(args, 'mqtt');
-    const mqttTopic = opt.str(args, 'mqtt-topic');
-    const mqttClientId = opt.str(args, 'mqtt-client-id');
-    const allowedHosts = args.options['allowed-host'];
-    const running = await startAgent({
-      siteFile: need(opt.str(args, 'site'), 'site'),
-      inventoryFile: need(opt.str(args, 'inventory'), 'inventory'),
-      ...(planFile !== undefined ? { planFile } : {}),
-      priceFeed: opt.str(args, 'price-feed') ?? 'none',
-      ...(meter !== undefined ? { meter } : {}),
-      ...(mqttUrl !== undefined ? { mqttUrl } : {}),
-      ...(mqttTopic !== undefined ? { mqttTopic } : {}),
-      ...(mqttClientId !== undefined ? { mqttClientId } : {}),
-      allowNonLoopback: opt.bool(args, 'allow-non-loopback'),
-      allowedHosts: Array.isArray(allowedHosts) ? allowedHosts.map(String) : [],
-      minDwellS: nonNegative('min-dwell-s'),
-      listen: opt.str(args, 'listen') ?? AGENT_DEFAULTS.listen,
-      dbFile: opt.str(args, 'db') ?? AGENT_DEFAULTS.dbFile,
-      tickS: positive('tick-s'),
-      safeMode: (opt.str(args, 'safe-mode') ?? AGENT_DEFAULTS.safeMode) as SafeMode,
-      concurrency: positive('concurrency'),
-      callTimeoutMs: positive('call-timeout-ms'),
-      connectTimeoutMs: Math.min(AGENT_DEFAULTS.connectTimeoutMs, positive('call-timeout-ms')),
-      restoreBatchSize: positive('restore-batch'),
-      restorePacingS: nonNegative('restore-pacing-s'),
-      safetyMarginMW: nonNegative('margin-mw'),
-      otherLoadMW: nonNegative('other-load-mw'),
-      confirmTimeoutS: positive('confirm-timeout-s'),
-      maxAttempts: positive('max-attempts'),
-      priceStaleS: positive('price-stale-s'),
-      cwd: io.cwd,
-      log,
-    });
+    const running = await startAgent({ ...resolveAgentConfig(flagsOf(args), io.cwd), log });
     io.stderr(`mullet agent: listening on ${running.http.url} (Ctrl-C to stop)\n`);
     try {
       await running.run(io.signal);
@@ -103,5 +68,47 @@ const agent: CommandSpec = {
     }
   },
 };
+
+/** The flags actually given (undefined when absent), checked for sign. */
+function flagsOf(args: ParsedArgs): AgentFlags {
+  const num = (name: string, min: 'positive' | 'nonNegative'): number | undefined => {
+    const v = opt.num(args, name);
+    if (v === undefined) return undefined;
+    if (min === 'positive' ? !(v > 0) : !(v >= 0)) throw badInput(`must be ${min === 'positive' ? '> 0' : '>= 0'}, got ${v}`, `--${name}`);
+    return v;
+  };
+  const set = <K extends keyof AgentFlags>(o: AgentFlags, k: K, v: AgentFlags[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  const f: AgentFlags = {};
+  set(f, 'configFile', opt.str(args, 'config'));
+  set(f, 'siteId', opt.str(args, 'site-id'));
+  set(f, 'siteFile', opt.str(args, 'site'));
+  set(f, 'inventoryFile', opt.str(args, 'inventory'));
+  set(f, 'planFile', opt.str(args, 'plan'));
+  set(f, 'priceFeed', opt.str(args, 'price-feed'));
+  set(f, 'meter', opt.str(args, 'meter'));
+  set(f, 'listen', opt.str(args, 'listen'));
+  set(f, 'dbFile', opt.str(args, 'db'));
+  set(f, 'tickS', num('tick-s', 'positive'));
+  set(f, 'safeMode', opt.str(args, 'safe-mode') as SafeMode | undefined);
+  set(f, 'mqttUrl', opt.str(args, 'mqtt'));
+  set(f, 'mqttTopic', opt.str(args, 'mqtt-topic'));
+  set(f, 'mqttClientId', opt.str(args, 'mqtt-client-id'));
+  set(f, 'concurrency', num('concurrency', 'positive'));
+  set(f, 'callTimeoutMs', num('call-timeout-ms', 'positive'));
+  set(f, 'restoreBatchSize', num('restore-batch', 'positive'));
+  set(f, 'restorePacingS', num('restore-pacing-s', 'nonNegative'));
+  set(f, 'safetyMarginMW', num('margin-mw', 'nonNegative'));
+  set(f, 'otherLoadMW', num('other-load-mw', 'nonNegative'));
+  set(f, 'confirmTimeoutS', num('confirm-timeout-s', 'positive'));
+  set(f, 'maxAttempts', num('max-attempts', 'positive'));
+  set(f, 'priceStaleS', num('price-stale-s', 'positive'));
+  set(f, 'minDwellS', num('min-dwell-s', 'nonNegative'));
+  if (opt.bool(args, 'allow-non-loopback')) f.allowNonLoopback = true;
+  const hosts = opt.strs(args, 'allowed-host');
+  if (hosts.length > 0) f.allowedHosts = hosts;
+  return f;
+}
 
 export const agentCommands: readonly CommandSpec[] = [agent];

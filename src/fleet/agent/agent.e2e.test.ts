@@ -11,7 +11,8 @@ import { captureIo, runCapture } from '../../testing/cli.js';
 import { canSleep, type MinerDriver } from '../capabilities.js';
 import type { SiteAgent } from './agent.js';
 import type { AgentMiner } from './fleet.js';
-import { startAgentHttp, type AgentHttpServer } from './http.js';
+import { agentRoutes } from '../../server/agent-routes.js';
+import { serveHttp, type RunningServer } from '../../server/serve.js';
 import { startMqttSignals } from './mqtt.js';
 import { SimSite, trueMiningMW } from './testing/sim-site.js';
 
@@ -38,8 +39,8 @@ function running(agent: SiteAgent): void {
   });
 }
 
-async function api(agent: SiteAgent): Promise<AgentHttpServer> {
-  const h = await startAgentHttp(agent, { host: '127.0.0.1', port: 0 });
+async function api(agent: SiteAgent): Promise<RunningServer> {
+  const h = await serveHttp(agentRoutes(agent), { host: '127.0.0.1', port: 0 });
   open.push(h);
   return h;
 }
@@ -47,9 +48,9 @@ async function api(agent: SiteAgent): Promise<AgentHttpServer> {
 describe('agent against the simulator', () => {
   it('curtail --all: every miner confirmed asleep in the ground truth', async () => {
     const s = await site('127.30.1.0/24', 40);
-    const { agent } = s.agent();
+    const { agent } = await s.agent();
     running(agent);
-    const { record } = agent.receiveSignal({ kind: 'curtail', all: true }, 'all-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', all: true }, 'all-1', 'test');
     const done = await agent.waitForSignal(record.id, 30_000);
     expect(done?.state).toBe('confirmed');
     const truth = await s.truth();
@@ -72,7 +73,7 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 describe('agent against the simulator: signals', () => {
   it('curtail --mw through the CLI: least efficient miners sleep and the true mining load is under the cap', async () => {
     const s = await site('127.30.2.0/24', 40, { mix: 'antminer-stock:1,braiins-legacy:1,luxos:1' });
-    const { agent, store } = s.agent();
+    const { agent, store } = await s.agent();
     running(agent);
     const http = await api(agent);
     await agent.tick('start');
@@ -92,13 +93,13 @@ describe('agent against the simulator: signals', () => {
     const asleep = new Set(truth.filter((t) => t.state === 'sleeping').map((t) => t.ip));
     const order = leastEfficientFirst(s.agentMiners()).map((m) => m.host);
     expect(order.slice(0, asleep.size).every((ip) => asleep.has(ip))).toBe(true);
-    expect(store.commands().filter((c) => c.signalId === 'mw-1')).toHaveLength(out.commandsSent);
+    expect((await store.commands()).filter((c) => c.signalId === 'mw-1')).toHaveLength(out.commandsSent);
   });
 
   it('restore wakes everything in paced batches, most efficient first', async () => {
     const s = await site('127.30.3.0/24', 40);
     // No dwell: this test is about batches and order (the dwell has its own test).
-    const { agent, store } = s.agent({ decide: { restoreBatchSize: 8, restorePacingMs: 300, minDwellMs: 0 } });
+    const { agent, store } = await s.agent({ decide: { restoreBatchSize: 8, restorePacingMs: 300, minDwellMs: 0 } });
     running(agent);
     const http = await api(agent);
     const c = await runCapture(['fleet', 'curtail', '--all', '--agent', http.url, '--json']);
@@ -109,7 +110,7 @@ describe('agent against the simulator: signals', () => {
     expect(out).toMatchObject({ state: 'confirmed', commandsSent: 40, miners: { confirmed: 40 } });
     const truth = await s.truth();
     expect(truth.filter((t) => t.state !== 'waking' && t.state !== 'mining').map((t) => `${t.firmware}:${t.state}`)).toEqual([]);
-    const wakes = store.commands({}).filter((x) => x.kind === 'wake').reverse();
+    const wakes = (await store.commands({})).filter((x) => x.kind === 'wake').reverse();
     expect(wakes).toHaveLength(40);
     // Five batches of 8, each sent only after the one before (a batch is decided after the previous
     // one was sent and read back). The pacing between batches is a clock property, tested with an
@@ -126,21 +127,21 @@ describe('agent against the simulator: signals', () => {
 
   it('the same signal id twice acts once, even across a restart; another request under it is a conflict', async () => {
     const s = await site('127.30.4.0/24', 20);
-    const a = s.agent();
+    const a = await s.agent();
     const http = await api(a.agent);
     await a.agent.tick('start');
     const first = await post(`${http.url}/v1/curtail`, { mw: 0.02, id: 'dr-9' });
     expect(first.status).toBe(202);
     await a.agent.tick('signal');
-    const n = a.store.commands().length;
+    const n = (await a.store.commands()).length;
     const again = await post(`${http.url}/v1/curtail`, { mw: 0.02, id: 'dr-9' });
     expect(again).toMatchObject({ status: 200, body: { duplicate: true } });
     await a.agent.tick('signal');
-    expect(a.store.commands().length).toBe(n);
+    expect((await a.store.commands()).length).toBe(n);
     expect((await post(`${http.url}/v1/curtail`, { all: true, id: 'dr-9' })).status).toBe(409);
     expect((await post(`${http.url}/v1/curtail`, { mw: 1, pct: 5 })).status).toBe(400);
     await a.agent.close();
-    const b = s.agent({ db: a.db });
+    const b = await s.agent({ db: a.db });
     open.push(b.agent);
     const http2 = await api(b.agent);
     expect(await post(`${http2.url}/v1/curtail`, { mw: 0.02, id: 'dr-9' })).toMatchObject({ status: 200, body: { duplicate: true } });
@@ -157,20 +158,20 @@ describe('agent against the simulator: faults and safety', () => {
     const order = leastEfficientFirst(s.agentMiners());
     const bad = order[0] as AgentMiner;
     await s.fleet.addFault(bad.host, { kind: 'ignore-sleep', count: 100 });
-    const { agent, store } = s.agent({ decide: { maxAttempts: 3, confirmTimeoutMs: 500 } });
+    const { agent, store } = await s.agent({ decide: { maxAttempts: 3, confirmTimeoutMs: 500 } });
     running(agent);
     await agent.tick('start');
-    const { record } = agent.receiveSignal({ kind: 'curtail', mw: (bad.ratedPowerW * 0.5) / 1e6 }, 'ign-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', mw: (bad.ratedPowerW * 0.5) / 1e6 }, 'ign-1', 'test');
     const done = await agent.waitForSignal(record.id, 30_000);
     expect(done).toMatchObject({ state: 'confirmed', minersFailed: 1 });
     const truth = await s.truth();
     const badTruth = truth.find((t) => t.ip === bad.host);
     expect(badTruth?.state).toBe('mining');
     // Re-sent while still needed (never counted on), and the next machine slept in the same tick.
-    expect(store.commands({ minerId: bad.id }).filter((c) => c.kind === 'sleep').length).toBeGreaterThanOrEqual(2);
+    expect((await store.commands({ minerId: bad.id })).filter((c) => c.kind === 'sleep').length).toBeGreaterThanOrEqual(2);
     const asleep = truth.filter((t) => t.state === 'sleeping').map((t) => t.ip);
     expect(asleep).toEqual([(order[1] as AgentMiner).host]);
-    expect(agent.events.recent().some((e) => e.kind === 'observed-over-commanded' && e.minerId === bad.id)).toBe(true);
+    expect(agent.events.alerts().some((e) => e.kind === 'observed-over-commanded' && e.minerId === bad.id)).toBe(true);
     expect(trueMiningMW(truth)).toBeLessThanOrEqual((done?.capMW ?? 0) * 1.005);
   });
 
@@ -180,10 +181,10 @@ describe('agent against the simulator: faults and safety', () => {
     const liar = order[0] as AgentMiner;
     await s.fleet.addFault(liar.host, { kind: 'lie-summary' });
     await s.fleet.addFault(liar.host, { kind: 'ignore-sleep', count: 100 });
-    const { agent } = s.agent({ decide: { maxAttempts: 3 } });
+    const { agent } = await s.agent({ decide: { maxAttempts: 3 } });
     running(agent);
     await agent.tick('start');
-    const { record } = agent.receiveSignal({ kind: 'curtail', mw: (liar.ratedPowerW * 0.5) / 1e6 }, 'lie-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', mw: (liar.ratedPowerW * 0.5) / 1e6 }, 'lie-1', 'test');
     const done = await agent.waitForSignal(record.id, 30_000);
     expect(done).toMatchObject({ state: 'confirmed', minersFailed: 1 });
     const truth = await s.truth();
@@ -203,7 +204,7 @@ describe('agent against the simulator: faults and safety', () => {
     const stock = new Set(s.inventory.miners.filter((m) => m.type === 'antminer-stock').map((m) => m.host));
     const liar = leastEfficientFirst(s.agentMiners()).find((m) => stock.has(m.host)) as AgentMiner;
     await s.fleet.addFault(liar.host, { kind: 'fake-sleep' });
-    const { agent } = s.agent({ meter: s.meterReader(), decide: { meterLagMs: 0 } });
+    const { agent } = await s.agent({ meter: s.meterReader(), decide: { meterLagMs: 0 } });
     running(agent);
     for (let i = 0; i < 100; i++) {
       const p = await s.fleet.sitePower();
@@ -218,15 +219,15 @@ describe('agent against the simulator: faults and safety', () => {
   it('a miner that settles above its power target is drift: retried, failed, and others shed instead', async () => {
     // Whatsminer floors are not reported: the driver assumes half of nameplate, the device clamps higher.
     const s = await site('127.30.12.0/24', 30, { mix: 'whatsminer-v2:1,antminer-stock:1', models: 'm60s:1,s19xp:1' });
-    const { agent, store } = s.agent({ decide: { maxAttempts: 2, confirmTimeoutMs: 500 } });
+    const { agent, store } = await s.agent({ decide: { maxAttempts: 2, confirmTimeoutMs: 500 } });
     running(agent);
     await agent.tick('start');
-    const { record } = agent.receiveSignal({ kind: 'curtail', mw: 0.04 }, 'tgt-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', mw: 0.04 }, 'tgt-1', 'test');
     const done = await agent.waitForSignal(record.id, 60_000);
     expect(done?.state).toBe('confirmed');
     const truth = await s.truth();
     expect(trueMiningMW(truth)).toBeLessThanOrEqual((done?.capMW ?? 0) * 1.005);
-    const targets = store.commands().filter((c) => c.kind === 'target');
+    const targets = (await store.commands()).filter((c) => c.kind === 'target');
     for (const t of targets) {
       const ip = t.minerId.split('@')[1] as string;
       const tr = truth.find((x) => x.ip === ip);
@@ -240,11 +241,11 @@ describe('agent against the simulator: faults and safety', () => {
     const order = leastEfficientFirst(s.agentMiners());
     const gone = order[order.length - 1] as AgentMiner; // most efficient: never a curtailment choice
     await s.fleet.addFault(gone.host, { kind: 'refused', durationMs: 120_000 });
-    const { agent } = s.agent({ callTimeoutMs: 1_000 });
+    const { agent } = await s.agent({ callTimeoutMs: 1_000 });
     running(agent);
     const start = await agent.tick('start');
     expect(start.decision.byStateMW.unreachable).toBeCloseTo(gone.ratedPowerW / 1e6, 9);
-    const { record } = agent.receiveSignal({ kind: 'curtail', mw: 0.02 }, 'unk-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', mw: 0.02 }, 'unk-1', 'test');
     const done = await agent.waitForSignal(record.id, 30_000);
     expect(done).toMatchObject({ state: 'confirmed', minersUnreachable: 1 });
     const truth = await s.truth();
@@ -261,11 +262,11 @@ describe('agent against the simulator: faults and safety', () => {
     // The site file says AI 2.5 MW at the meter; the meter sees 60 kW more than that.
     const limit = 2.5 + ratedMW + 0.001;
     const s = await site('127.30.7.0/24', 30, { importLimitMW: Number(limit.toFixed(6)), meterAiW: 2.5e6 + 60_000 });
-    const blind = s.agent();
+    const blind = await s.agent();
     const noMeter = await blind.agent.tick('start');
     expect(noMeter.commandsSent).toBe(0);
     await blind.agent.close();
-    const { agent } = s.agent({ meter: s.meterReader() });
+    const { agent } = await s.agent({ meter: s.meterReader() });
     open.push(agent);
     const r = await agent.tick('start');
     expect(r.decision.meterExcessMW).toBeGreaterThan(0.03);
@@ -294,9 +295,9 @@ describe('agent against the simulator: faults and safety', () => {
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
       });
-    const a = s.agent({ concurrency: 1, hardStop: stop.signal, miners: s.agentMiners().map((m) => ({ ...m, driver: wrap(m.driver) })) });
+    const a = await s.agent({ concurrency: 1, hardStop: stop.signal, miners: s.agentMiners().map((m) => ({ ...m, driver: wrap(m.driver) })) });
     await a.agent.tick('start');
-    a.agent.receiveSignal({ kind: 'curtail', all: true }, 'kill-1', 'test');
+    await a.agent.receiveSignal({ kind: 'curtail', all: true }, 'kill-1', 'test');
     await a.agent.tick('signal');
     a.store.abandon(); // the process is gone: the OS releases its lock on the database
     const mid = await s.truth();
@@ -305,7 +306,7 @@ describe('agent against the simulator: faults and safety', () => {
     expect(asleepAtKill.length).toBeLessThan(40);
     const writesAtKill = new Map(mid.map((t) => [t.ip, t.writes]));
 
-    const b = s.agent({ db: a.db });
+    const b = await s.agent({ db: a.db });
     running(b.agent);
     const done = await b.agent.waitForSignal('kill-1', 30_000);
     expect(done?.state).toBe('confirmed');
@@ -314,22 +315,22 @@ describe('agent against the simulator: faults and safety', () => {
     for (const t of asleepAtKill) expect(after.find((x) => x.ip === t.ip)?.writes).toBe(writesAtKill.get(t.ip));
     // A wrote every command of its burst before sending: the 40 it may have sent are on record as
     // interrupted (outcome unknown), and B sent only to the miners still awake.
-    const rows = b.store.commands().filter((c) => c.kind === 'sleep');
+    const rows = (await b.store.commands()).filter((c) => c.kind === 'sleep');
     expect(rows.filter((c) => c.state === 'interrupted' && c.signalId === 'kill-1')).toHaveLength(40);
     expect(rows.filter((c) => c.state === 'done')).toHaveLength(40 - asleepAtKill.length);
   });
 
   it('restart reconciliation with the record: a restarted agent sends nothing to a fleet already where it should be', async () => {
     const s = await site('127.30.11.0/24', 40);
-    const a = s.agent();
+    const a = await s.agent();
     await a.agent.tick('start');
-    a.agent.receiveSignal({ kind: 'curtail', all: true }, 'crash-2', 'test');
+    await a.agent.receiveSignal({ kind: 'curtail', all: true }, 'crash-2', 'test');
     await a.agent.tick('signal');
     const before = await s.truth();
     expect(before.every((t) => t.state === 'sleeping')).toBe(true);
     // Crash: agent A is dropped without close().
     a.store.abandon();
-    const b = s.agent({ db: a.db });
+    const b = await s.agent({ db: a.db });
     open.push(b.agent);
     const r = await b.agent.tick('start');
     expect(r.commandsSent).toBe(0);
@@ -359,7 +360,7 @@ const brokerUp = await reachable('127.0.0.1', 1883, 500);
 describe.skipIf(!brokerUp)('agent against the simulator: MQTT (needs Mosquitto on 127.0.0.1:1883)', () => {
   it('takes a demand-response signal over MQTT, acks it, and the same id again does nothing', async () => {
     const s = await site('127.30.9.0/24', 20);
-    const { agent, store } = s.agent();
+    const { agent, store } = await s.agent();
     running(agent);
     const topic = `mullet-test/${process.pid}-${Date.now()}/dr`;
     const signals = startMqttSignals(agent, { url: 'mqtt://127.0.0.1:1883', topic, clientId: `mullet-test-${process.pid}-${Date.now()}`, connectTimeoutMs: 2_000 });
@@ -377,10 +378,10 @@ describe.skipIf(!brokerUp)('agent against the simulator: MQTT (needs Mosquitto o
     await client.publishAsync(topic, JSON.stringify({ action: 'curtail', all: true, id: 'mq-1' }), { qos: 1 });
     await waitFor(() => acks.some((a) => a.signal?.id === 'mq-1' && a.signal.state === 'confirmed'), 'the confirmed ack');
     expect((await s.truth()).every((t) => t.state === 'sleeping')).toBe(true);
-    const n = store.commands().length;
+    const n = (await store.commands()).length;
     await client.publishAsync(topic, JSON.stringify({ action: 'curtail', all: true, id: 'mq-1' }), { qos: 1 });
     await waitFor(() => acks.some((a) => a.duplicate === true), 'the duplicate ack');
-    expect(store.commands().length).toBe(n);
+    expect((await store.commands()).length).toBe(n);
     await client.publishAsync(topic, 'not json', { qos: 1 });
     await waitFor(() => acks.some((a) => 'error' in a), 'the error ack');
   });

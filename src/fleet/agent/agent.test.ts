@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/time.js';
-import { AgentStateStore } from '../state/store.js';
+import { SqliteAgentStateStore } from '../state/store.js';
 import type { AgentMiner } from './fleet.js';
 import { SignalConflictError } from './signals.js';
 import type { TargetProvider } from './targets.js';
@@ -15,14 +15,14 @@ const dbFile = (): string => tmp.dbFile();
 describe('SiteAgent tick', () => {
   it('curtails on a signal, verifies by reading back and confirms the signal', async () => {
     const miners = fakeFleet(10);
-    const { agent } = setup(miners);
+    const { agent } = await setup(miners);
     await agent.tick('start');
-    const { record } = agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-1', 'test');
+    const { record } = await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-1', 'test');
     expect(record.capMW).toBe(0);
     const r = await agent.tick('signal');
     expect(r.commandsSent).toBe(10);
     expect(miners.every((m) => fake(m).state === 'sleeping')).toBe(true);
-    const done = agent.signals.get('dr-1');
+    const done = await agent.signals.get('dr-1');
     expect(done).toMatchObject({ state: 'confirmed', commandsSent: 10, minersConfirmed: 10, minersFailed: 0, minersUnreachable: 0 });
     // A second tick sends nothing: the fleet is where the signal wants it.
     expect((await agent.tick('timer')).commandsSent).toBe(0);
@@ -31,36 +31,36 @@ describe('SiteAgent tick', () => {
 
   it('the same signal id twice acts once; a different request under that id is a conflict', async () => {
     const miners = fakeFleet(10);
-    const { agent } = setup(miners);
+    const { agent } = await setup(miners);
     await agent.tick('start');
-    const a = agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'http');
+    const a = await agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'http');
     await agent.tick('signal');
     const sleeps = miners.reduce((s, m) => s + fake(m).calls.sleep, 0);
     expect(sleeps).toBe(4); // 10.5 kW at 3.47 kW shed each
-    const b = agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'mqtt');
+    const b = await agent.receiveSignal({ kind: 'curtail', mw: 0.0105 }, 'dr-7', 'mqtt');
     expect(b.duplicate).toBe(true);
     expect(b.record.capMW).toBe(a.record.capMW);
     await agent.tick('signal');
     expect(miners.reduce((s, m) => s + fake(m).calls.sleep, 0)).toBe(4);
-    expect(() => agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-7', 'http')).toThrow(SignalConflictError);
+    await expect(agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-7', 'http')).rejects.toThrow(SignalConflictError);
   });
 
   it('a miner that ignores sleep is retried, then marked failed; another sleeps instead and its power is still counted', async () => {
     // m000 is the least efficient and ignores sleep.
     const bad = fakeFleet(1, { ratedHashrateThs: 100, ignoreSleep: true }, 'bad');
     const good = fakeFleet(4, {}, 'ok');
-    const { agent } = setup([...bad, ...good], { decide: { maxAttempts: 3 } });
+    const { agent } = await setup([...bad, ...good], { decide: { maxAttempts: 3 } });
     await agent.tick('start');
-    agent.receiveSignal({ kind: 'curtail', mw: 0.0034 }, 'dr-2', 'test');
+    await agent.receiveSignal({ kind: 'curtail', mw: 0.0034 }, 'dr-2', 'test');
     const r = await agent.tick('signal');
     // Read back still hashing: re-sent once (not counted on) and another machine slept in the same tick.
     expect(fake(bad[0] as AgentMiner).calls.sleep).toBe(2);
     expect(good.filter((m) => fake(m).state === 'sleeping')).toHaveLength(1);
     expect(r.decision.byStateMW.mining).toBeCloseTo(0.0035 * 4, 9);
     expect(r.decision.projectedMiningMW).toBeLessThanOrEqual(r.decision.allowedMiningMW + 1e-12);
-    expect(agent.signals.get('dr-2')).toMatchObject({ state: 'confirmed', minersConfirmed: 1, minersFailed: 1 });
+    expect(await agent.signals.get('dr-2')).toMatchObject({ state: 'confirmed', minersConfirmed: 1, minersFailed: 1 });
     // Later curtailments keep re-sending it until its attempts run out: then it is failed and left alone.
-    agent.receiveSignal({ kind: 'curtail', mw: 0.007 }, 'dr-2b', 'test');
+    await agent.receiveSignal({ kind: 'curtail', mw: 0.007 }, 'dr-2b', 'test');
     const r2 = await agent.tick('signal');
     expect(fake(bad[0] as AgentMiner).calls.sleep).toBe(3);
     expect(r2.decision.byStateMW.failed + r.decision.byStateMW.failed).toBeGreaterThan(0);
@@ -70,42 +70,42 @@ describe('SiteAgent tick', () => {
   it("a status read on the command's own connection is the read-back; one still hashing is counted and others shed", async () => {
     const quiet = fakeFleet(3, { readBackOnSleep: true }, 'q');
     const stubborn = fakeFleet(1, { readBackOnSleep: true, ignoreSleep: true, ratedHashrateThs: 100 }, 's');
-    const { agent } = setup([...quiet, ...stubborn], { decide: { maxAttempts: 2 } });
+    const { agent } = await setup([...quiet, ...stubborn], { decide: { maxAttempts: 2 } });
     await agent.tick('start');
-    agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-rb', 'test');
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-rb', 'test');
     await agent.tick('signal');
     // The start-up read only: the read-back rode on the command.
     for (const m of quiet) expect(fake(m).calls.read).toBe(1);
     const s = fake(stubborn[0] as AgentMiner);
     expect(s.calls.sleep).toBe(2);
-    expect(agent.signals.get('dr-rb')).toMatchObject({ state: 'unmet', minersConfirmed: 3, minersFailed: 1 });
+    expect(await agent.signals.get('dr-rb')).toMatchObject({ state: 'unmet', minersConfirmed: 3, minersFailed: 1 });
   });
 
   it('an unreachable miner counts at full power and others shed for it', async () => {
     const gone = fakeFleet(1, { unreachable: true, ratedPowerW: 5000 }, 'gone');
     const up = fakeFleet(4, { ratedPowerW: 2000 }, 'up');
-    const { agent } = setup([...gone, ...up]);
+    const { agent } = await setup([...gone, ...up]);
     const start = await agent.tick('start');
     expect(start.decision.byStateMW.unreachable).toBeCloseTo(0.005, 12);
     expect(start.decision.currentMiningMW).toBeCloseTo(0.013, 12);
     // 5 kW off a 13 kW baseline: the unreachable 5 kW stays counted, so three 2 kW miners sleep.
-    agent.receiveSignal({ kind: 'curtail', mw: 0.005 }, 'dr-5', 'test');
+    await agent.receiveSignal({ kind: 'curtail', mw: 0.005 }, 'dr-5', 'test');
     const r = await agent.tick('signal');
     expect(up.filter((m) => fake(m).state === 'sleeping')).toHaveLength(3);
     expect(fake(gone[0] as AgentMiner).calls.sleep).toBe(0);
     expect(r.decision.projectedMiningMW).toBeLessThanOrEqual(0.008);
-    expect(agent.signals.get('dr-5')).toMatchObject({ state: 'confirmed', minersUnreachable: 1 });
+    expect(await agent.signals.get('dr-5')).toMatchObject({ state: 'confirmed', minersUnreachable: 1 });
   });
 
   it('restores in paced batches, most efficient first', async () => {
     const miners = [...fakeFleet(6, { state: 'sleeping', ratedHashrateThs: 200 }, 'a'), ...fakeFleet(6, { state: 'sleeping', ratedHashrateThs: 100 }, 'b')];
-    const { agent, clock } = setup(miners, { decide: { restoreBatchSize: 4, restorePacingMs: 10_000 } });
-    agent.receiveSignal({ kind: 'restore' }, 'r-1', 'test');
+    const { agent, clock } = await setup(miners, { decide: { restoreBatchSize: 4, restorePacingMs: 10_000 } });
+    await agent.receiveSignal({ kind: 'restore' }, 'r-1', 'test');
     const first = await agent.tick('start');
     expect(first.commandsSent).toBe(4);
     expect(first.decision.restoreDeferred).toBe(8);
     expect(miners.slice(0, 4).every((m) => fake(m).state === 'mining')).toBe(true);
-    expect(agent.signals.get('r-1')?.state).toBe('active');
+    expect((await agent.signals.get('r-1'))?.state).toBe('active');
     expect((await agent.tick('pacing')).commandsSent).toBe(0); // too soon
     clock.advance(10_000);
     expect((await agent.tick('pacing')).commandsSent).toBe(4);
@@ -114,23 +114,23 @@ describe('SiteAgent tick', () => {
     expect(miners.slice(8).every((m) => fake(m).state === 'mining')).toBe(true);
     clock.advance(10_000);
     await agent.tick('pacing');
-    expect(agent.signals.get('r-1')).toMatchObject({ state: 'confirmed', commandsSent: 12, minersConfirmed: 12 });
+    expect(await agent.signals.get('r-1')).toMatchObject({ state: 'confirmed', commandsSent: 12, minersConfirmed: 12 });
   });
 
   it('a restarted agent reconciles: it reads first and does not re-send to miners already asleep', async () => {
     const db = dbFile();
     const miners = fakeFleet(8, { ambiguousSleep: true });
     const clock = new FakeClock(T0);
-    const a = setup(miners, { db, clock });
+    const a = await setup(miners, { db, clock });
     await a.agent.tick('start');
-    a.agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-3', 'test');
+    await a.agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-3', 'test');
     await a.agent.tick('signal');
     expect(miners.every((m) => fake(m).state === 'sleeping')).toBe(true);
     // Crash: no close, no flush of anything beyond what each tick persisted.
     a.store.abandon();
     const writesBefore = miners.map((m) => fake(m).writes);
     clock.advance(60_000);
-    const b = setup(miners, { db, clock });
+    const b = await setup(miners, { db, clock });
     const r = await b.agent.tick('start');
     expect(r.commandsSent).toBe(0);
     expect(miners.map((m) => fake(m).writes)).toEqual(writesBefore);
@@ -143,7 +143,7 @@ describe('SiteAgent tick', () => {
     const miners = fakeFleet(4);
     let target: TargetInput = { source: 'plan', stale: false, targetMW: 0.01 };
     const targets: TargetProvider = { source: 'plan', current: () => Promise.resolve(target), describe: () => ({}) };
-    const { agent } = setup(miners, { targets, decide: { safeMode: 'curtail-all' } });
+    const { agent } = await setup(miners, { targets, decide: { safeMode: 'curtail-all' } });
     const r1 = await agent.tick('start');
     expect(r1.commandsSent).toBe(2); // 14 kW → 10 kW: two sleeps of 3.43 kW each
     target = { source: 'plan', stale: true, reason: 'plan ended' };
@@ -157,7 +157,7 @@ describe('SiteAgent tick', () => {
     const miners = fakeFleet(20);
     const stop = new AbortController();
     const db = dbFile();
-    const { agent, store } = setup(miners, { db, hardStop: stop.signal, concurrency: 1 });
+    const { agent, store } = await setup(miners, { db, hardStop: stop.signal, concurrency: 1 });
     await agent.tick('start');
     let n = 0;
     for (const m of miners) {
@@ -168,15 +168,15 @@ describe('SiteAgent tick', () => {
         return orig();
       };
     }
-    agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-4', 'test');
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-4', 'test');
     await agent.tick('signal');
     expect(miners.filter((m) => fake(m).state === 'sleeping')).toHaveLength(5);
     // The whole batch was written before the first byte went out: an audit after a crash is complete.
-    expect(store.commands()).toHaveLength(20);
-    expect(store.commands().every((c) => c.state === 'sent' && c.kind === 'sleep' && c.signalId === 'dr-4')).toBe(true);
+    expect((await store.commands())).toHaveLength(20);
+    expect((await store.commands()).every((c) => c.state === 'sent' && c.kind === 'sleep' && c.signalId === 'dr-4')).toBe(true);
     store.abandon(); // kill -9
-    const next = AgentStateStore.open(db, T0);
-    expect(next.commands().every((c) => c.state === 'interrupted')).toBe(true);
-    next.close();
+    const next = SqliteAgentStateStore.open(db, T0);
+    expect((await next.commands()).every((c) => c.state === 'interrupted')).toBe(true);
+    await next.close();
   });
 });

@@ -1,40 +1,79 @@
 /**
- * Things the agent wants an operator to see, as typed records: a device that reported the
- * impossible, a command acknowledged and not obeyed, a miner given up on, the meter over the
- * limit. Published to subscribers (logs today; the HTTP edge and NATS later) and kept in a short
- * ring for /v1/status.
+ * The agent's event stream: typed records of what it did and saw, one zod schema for every
+ * consumer (the HTTP edge streams them to browsers, NATS will carry them between sites and the
+ * center). Versioned: a consumer that meets a `v` it does not know refuses it rather than guessing.
+ *  - tick:      one read → decide → write → verify cycle (phases, allowed MW, the binding limit)
+ *  - signal:    a signal changed state (received, superseded, confirmed, unmet)
+ *  - miner:     a miner's state as the agent decides on it changed (mining → sleeping, …)
+ *  - safe-mode: the plan or feed was lost (mode and why) or is back (null)
+ *  - alert:     something an operator must see (a device that reported the impossible, a command
+ *               acknowledged and not obeyed, a miner given up on, the meter over the limit, MQTT)
  */
-export type AgentEventKind =
-  | 'implausible-reading' // a miner reading outside physical bounds: counted at nameplate instead
-  | 'implausible-meter' // a meter reading outside physical bounds: ignored
-  | 'observed-over-commanded' // a sleep read back still drawing after its grace: others shed for it
-  | 'relapse' // a proven sleep later read undone: counted awake, retried, others shed
-  | 'miner-failed' // retries ran out: left alone for a while, still counted at what it draws
-  | 'meter-over-limit' // the meter read above the import limit between ticks
-  | 'mqtt-dropped' // the MQTT broker reports dropped messages
-  | 'mqtt-ignored'; // an MQTT message not taken (retained without a valid expiry, no id, ...)
+import { z } from 'zod';
+import { signalTimingSchema } from './signals.js';
 
-export interface AgentEvent {
-  kind: AgentEventKind;
-  /** UTC ms, from the agent's clock. */
-  atMs: number;
-  minerId?: string;
-  detail: string;
-}
+export const EVENT_VERSION = 1;
 
-export type AgentEventInput = Omit<AgentEvent, 'atMs'>;
+export const ALERT_KINDS = [
+  'implausible-reading', // a miner reading outside physical bounds: counted at nameplate instead
+  'implausible-meter', // a meter reading outside physical bounds: ignored
+  'observed-over-commanded', // a sleep read back still drawing after its grace: others shed for it
+  'relapse', // a proven sleep later read undone: counted awake, retried, others shed
+  'miner-failed', // retries ran out: left alone for a while, still counted at what it draws
+  'meter-over-limit', // the meter read above the import limit between ticks
+  'mqtt-dropped', // the MQTT broker reports dropped messages
+  'mqtt-ignored', // an MQTT message not taken (retained without a valid expiry, no id, expired, ...)
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
-/** Fan-out to subscribers plus the last `keep` events. */
+const base = { v: z.literal(EVENT_VERSION), atMs: z.number() };
+
+export const agentEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...base,
+    type: z.literal('tick'),
+    seq: z.number().int(),
+    trigger: z.string(),
+    durationMs: z.number(),
+    phasesMs: z.object({ read: z.number(), write: z.number(), verify: z.number() }),
+    allowedMiningMW: z.number(),
+    limitedBy: z.string(),
+    miningBeforeMW: z.number(),
+    projectedMiningMW: z.number(),
+    projectedSiteMW: z.number(),
+    commandsSent: z.number().int(),
+    commandsFailed: z.number().int(),
+  }),
+  z.object({ ...base, type: z.literal('signal'), signal: signalTimingSchema }),
+  z.object({ ...base, type: z.literal('miner'), minerId: z.string(), from: z.string(), to: z.string() }),
+  z.object({ ...base, type: z.literal('safe-mode'), mode: z.enum(['hold', 'curtail-all']).nullable(), reason: z.string().nullable() }),
+  z.object({ ...base, type: z.literal('alert'), kind: z.enum(ALERT_KINDS), minerId: z.string().optional(), detail: z.string() }),
+]);
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+
+/** An event without the envelope the hub adds (version and time). */
+export type AgentEventInput = AgentEvent extends infer E ? (E extends AgentEvent ? Omit<E, 'v' | 'atMs'> : never) : never;
+export type AlertEvent = Extract<AgentEvent, { type: 'alert' }>;
+
+/** Fan-out to subscribers plus the last `keep` events (per type, so miner transitions do not flush alerts). */
 export class EventHub {
-  private readonly ring: AgentEvent[] = [];
+  private readonly rings = new Map<AgentEvent['type'], AgentEvent[]>();
   private readonly subs = new Set<(e: AgentEvent) => void>();
 
   constructor(private readonly keep = 200) {}
 
   publish(e: AgentEvent): void {
-    this.ring.push(e);
-    if (this.ring.length > this.keep) this.ring.splice(0, this.ring.length - this.keep);
-    for (const s of this.subs) s(e);
+    const ring = this.rings.get(e.type) ?? [];
+    this.rings.set(e.type, ring);
+    ring.push(e);
+    if (ring.length > this.keep) ring.splice(0, ring.length - this.keep);
+    for (const s of this.subs) {
+      try {
+        s(e);
+      } catch {
+        // A failing subscriber never stops the agent or the other subscribers.
+      }
+    }
   }
 
   /** Subscribes; returns the unsubscribe function. */
@@ -43,7 +82,14 @@ export class EventHub {
     return () => this.subs.delete(fn);
   }
 
-  recent(n = this.keep): AgentEvent[] {
-    return this.ring.slice(-n);
+  /** The last `n` events of a type (all types merged by time when none is given), oldest first. */
+  recent<T extends AgentEvent['type']>(type?: T, n = this.keep): Extract<AgentEvent, { type: T }>[] {
+    const all = type ? (this.rings.get(type) ?? []) : [...this.rings.values()].flat().sort((a, b) => a.atMs - b.atMs);
+    return all.slice(-n) as Extract<AgentEvent, { type: T }>[];
+  }
+
+  /** The last `n` alerts. */
+  alerts(n = this.keep): AlertEvent[] {
+    return this.recent('alert', n);
   }
 }

@@ -88,3 +88,8 @@ export function minersFromInventory(inv: Inventory, site: Site, o: BuildMinersOp
     return { id: m.id, host: m.host, type: m.type, model: m.model, driver, ...plate };
   });
 }
+
+/** AI load the agent never curtails, MW at the meter: every AI load at full IT × PUE. */
+export function siteAiMW(site: Site): number {
+  return site.ai.reduce((a, l) => a + l.itMW * l.pue, 0);
+}

@@ -162,7 +162,7 @@ export function agentMetrics(): {
   implausible: Counter;
   brokenPromises: Counter;
   meterOverLimit: Counter;
-  mqttDropped: Counter;
+  alerts: Counter;
 } {
   const registry = new MetricsRegistry();
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -184,7 +184,7 @@ export function agentMetrics(): {
     implausible: registry.counter('mullet_agent_implausible_readings_total', 'Readings outside physical bounds, not believed, by source (miner, meter).'),
     brokenPromises: registry.counter('mullet_agent_broken_promises_total', 'Commands a miner acknowledged but was later read not obeying, by kind (observed-over-commanded: still drawing after the grace; relapse: a proven sleep undone).'),
     meterOverLimit: registry.counter('mullet_agent_meter_over_limit_total', 'Meter readings above the import limit between ticks (each one starts a tick at once).'),
-    mqttDropped: registry.counter('mullet_mqtt_broker_dropped_messages_total', 'Messages the MQTT broker reports it dropped since the agent subscribed ($SYS/broker/publish/messages/dropped).'),
+    alerts: registry.counter('mullet_agent_alerts_total', 'Alerts raised, by kind (implausible readings, broken promises, failed miners, meter over limit, MQTT drops and refusals).'),
   };
 }
 export type AgentMetrics = ReturnType<typeof agentMetrics>;

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BROKER_DROPPED_TOPIC, startMqttSignals, type MqttSignals } from './mqtt.js';
 import { fakeFleet } from './testing/fake-driver.js';
 import { setup } from './testing/harness.js';
+import type { SiteAgent } from './agent.js';
 
 const BROKER = 'mqtt://127.0.0.1:1883';
 const open: { close(): Promise<void> }[] = [];
@@ -31,9 +32,9 @@ function reachable(host: string, port: number, ms: number): Promise<boolean> {
 }
 const brokerUp = await reachable('127.0.0.1', 1883, 500);
 
-async function until(pred: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!pred()) throw new Error(`timed out waiting for ${what}`);
+async function until(pred: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !(await pred()); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await pred())) throw new Error(`timed out waiting for ${what}`);
 }
 
 function unique(): string {
@@ -46,7 +47,7 @@ async function publisher(): Promise<mqtt.MqttClient> {
   return c;
 }
 
-async function listen(agent: ReturnType<typeof setup>['agent'], topic: string, clientId: string): Promise<MqttSignals> {
+async function listen(agent: SiteAgent, topic: string, clientId: string): Promise<MqttSignals> {
   const s = startMqttSignals(agent, { url: BROKER, topic, clientId, connectTimeoutMs: 2_000 });
   await s.ready(5_000);
   return s;
@@ -56,15 +57,15 @@ describe.skipIf(!brokerUp)('MQTT signals (needs Mosquitto on 127.0.0.1:1883)', (
   it('a QoS 1 signal published while the agent is down arrives once when it comes back (persistent session)', async () => {
     const topic = `mullet-test/${unique()}/dr`;
     const clientId = `mullet-test-${unique()}`;
-    const { agent } = setup(fakeFleet(4));
+    const { agent } = await setup(fakeFleet(4));
     const first = await listen(agent, topic, clientId);
     await first.close(); // the agent goes down; the broker keeps its session
     const pub = await publisher();
     await pub.publishAsync(topic, JSON.stringify({ action: 'curtail', all: true, id: 'while-down-1' }), { qos: 1 });
     const again = await listen(agent, topic, clientId);
     open.push(again);
-    await until(() => agent.signals.get('while-down-1') !== undefined, 'the queued signal');
-    expect(agent.signals.get('while-down-1')).toMatchObject({ kind: 'curtail', source: 'mqtt' });
+    await until(async () => (await agent.signals.get('while-down-1')) !== undefined, 'the queued signal');
+    expect(await agent.signals.get('while-down-1')).toMatchObject({ kind: 'curtail', source: 'mqtt' });
     // Clean up the broker's session for this id.
     await again.close();
     const cleaner = await mqtt.connectAsync(BROKER, { clientId, clean: true, reconnectPeriod: 0 });
@@ -76,9 +77,9 @@ describe.skipIf(!brokerUp)('MQTT signals (needs Mosquitto on 127.0.0.1:1883)', (
     // that restarts): each case publishes first, then starts a listener.
     const topic = `mullet-test/${unique()}/dr`;
     const pub = await publisher();
-    const { agent } = setup(fakeFleet(4));
-    agent.receiveSignal({ kind: 'curtail', all: true }, 'emergency-1', 'http');
-    const ignored = (): number => agent.events.recent().filter((e) => e.kind === 'mqtt-ignored').length;
+    const { agent } = await setup(fakeFleet(4));
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'emergency-1', 'http');
+    const ignored = (): number => agent.events.alerts().filter((e) => e.kind === 'mqtt-ignored').length;
     const restart = async (): Promise<void> => {
       const s = await listen(agent, topic, `mullet-test-${unique()}`);
       await new Promise((r) => setTimeout(r, 150));
@@ -93,12 +94,12 @@ describe.skipIf(!brokerUp)('MQTT signals (needs Mosquitto on 127.0.0.1:1883)', (
     await pub.publishAsync(topic, JSON.stringify({ action: 'curtail', pct: 50, id: 'retained-1' }), { qos: 1, retain: true });
     await restart();
     await until(() => ignored() === 2, 'the retained curtail without an expiry ignored');
-    expect(agent.signals.get('retained-1')).toBeUndefined();
+    expect(await agent.signals.get('retained-1')).toBeUndefined();
 
     const future = new Date(agent.nowMs() + 3_600_000).toISOString();
     await pub.publishAsync(topic, JSON.stringify({ action: 'curtail', pct: 50, id: 'retained-2', expiresAt: future }), { qos: 1, retain: true });
     await restart();
-    await until(() => agent.signals.get('retained-2') !== undefined, 'the retained signal with an expiry');
+    await until(async () => (await agent.signals.get('retained-2')) !== undefined, 'the retained signal with an expiry');
     // Every later restart replays it: the id makes it a duplicate, it never acts again.
     await restart();
     await until(() => agent.metrics.signals.get({ kind: 'curtail', source: 'mqtt', duplicate: 'true' }) === 1, 'the replay counted as a duplicate');
@@ -107,7 +108,7 @@ describe.skipIf(!brokerUp)('MQTT signals (needs Mosquitto on 127.0.0.1:1883)', (
 
   it('an expired signal is not acted on; a message without an id is refused', async () => {
     const topic = `mullet-test/${unique()}/dr`;
-    const { agent } = setup(fakeFleet(4));
+    const { agent } = await setup(fakeFleet(4));
     const s = await listen(agent, topic, `mullet-test-${unique()}`);
     open.push(s);
     const pub = await publisher();
@@ -119,17 +120,19 @@ describe.skipIf(!brokerUp)('MQTT signals (needs Mosquitto on 127.0.0.1:1883)', (
     await until(() => acks.length >= 2, 'two refusals');
     expect(acks.join('\n')).toMatch(/EXPIRED/);
     expect(acks.join('\n')).toMatch(/"where": ?"id"/);
-    expect(agent.signals.get('late-1')).toBeUndefined();
+    expect(await agent.signals.get('late-1')).toBeUndefined();
   });
 
   it("reports the broker's dropped-message count when it grows", async () => {
-    const { agent } = setup(fakeFleet(1));
+    const { agent } = await setup(fakeFleet(1));
     const s = await listen(agent, `mullet-test/${unique()}/dr`, `mullet-test-${unique()}`);
     open.push(s);
     // Mosquitto publishes this counter itself (clients may not write $SYS): feed the handler as the broker would.
     s.client.emit('message', BROKER_DROPPED_TOPIC, Buffer.from('10'), { retain: false } as never);
     s.client.emit('message', BROKER_DROPPED_TOPIC, Buffer.from('930'), { retain: false } as never);
-    expect(agent.events.recent().filter((e) => e.kind === 'mqtt-dropped')).toHaveLength(1);
-    expect(agent.metrics.registry.render()).toMatch(/mullet_mqtt_broker_dropped_messages_total 920/);
+    const dropped = agent.events.alerts().filter((e) => e.kind === 'mqtt-dropped');
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]?.detail).toMatch(/920 more dropped messages/);
+    expect(agent.metrics.alerts.get({ kind: 'mqtt-dropped' })).toBe(1);
   });
 });

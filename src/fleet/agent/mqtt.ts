@@ -24,8 +24,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { describeError } from '../../core/errors.js';
-import type { SiteAgent } from './agent.js';
+import { describeError, isMulletError } from '../../core/errors.js';
+import type { AgentApi } from './api.js';
 import { curtailFields, ONE_OF, exactlyOne, signalId, signalTiming, type SignalSpec } from './signals.js';
 
 const expiresAt = z.iso.datetime({ offset: true }).optional();
@@ -58,7 +58,7 @@ export interface MqttSignals {
   close(): Promise<void>;
 }
 
-export function startMqttSignals(agent: SiteAgent, o: MqttSignalOptions): MqttSignals {
+export function startMqttSignals(agent: AgentApi, o: MqttSignalOptions): MqttSignals {
   const log = o.log ?? (() => undefined);
   const ack = `${o.topic}/ack`;
   const stop = new AbortController();
@@ -75,7 +75,7 @@ export function startMqttSignals(agent: SiteAgent, o: MqttSignalOptions): MqttSi
     if (client.connected) client.publish(ack, JSON.stringify(body), { qos: 1 }, (err) => err && log(`mqtt: ack not published: ${err.message}`));
   };
   const refuse = (code: string, message: string, where?: string): void => {
-    agent.event({ kind: 'mqtt-ignored', detail: `${o.topic}: ${message}` });
+    agent.publish({ type: 'alert', kind: 'mqtt-ignored', detail: `${o.topic}: ${message}` });
     publish({ error: { code, message, ...(where ? { where } : {}) } });
   };
   client.on('connect', (connack) => {
@@ -94,8 +94,7 @@ export function startMqttSignals(agent: SiteAgent, o: MqttSignalOptions): MqttSi
       const n = Number(payload.toString('utf8'));
       if (!Number.isFinite(n)) return;
       if (droppedSeen !== null && n > droppedSeen) {
-        agent.metrics.mqttDropped.inc({}, n - droppedSeen);
-        agent.event({ kind: 'mqtt-dropped', detail: `the broker reports ${n - droppedSeen} more dropped messages (${n} since it started): signals on ${o.topic} may have been lost; check the signal source` });
+        agent.publish({ type: 'alert', kind: 'mqtt-dropped', detail: `the broker reports ${n - droppedSeen} more dropped messages (${n} since it started): signals on ${o.topic} may have been lost; check the signal source` });
       }
       droppedSeen = n;
       return;
@@ -121,17 +120,17 @@ export function startMqttSignals(agent: SiteAgent, o: MqttSignalOptions): MqttSi
       d.action === 'restore'
         ? { kind: 'restore' }
         : { kind: 'curtail', ...(d.mw !== undefined ? { mw: d.mw } : {}), ...(d.pct !== undefined ? { pct: d.pct } : {}), ...(d.all ? { all: true as const } : {}) };
-    try {
-      const r = agent.receiveSignal(spec, d.id, 'mqtt');
-      publish({ duplicate: r.duplicate, signal: signalTiming(r.record) });
-      if (r.record.state === 'active') {
-        void agent.waitForSignal(r.record.id, o.settleWaitMs ?? 600_000, stop.signal).then((done) => {
-          if (done && done.state !== 'active') publish({ duplicate: false, signal: signalTiming(done) });
-        });
-      }
-    } catch (err) {
-      publish({ error: { code: 'BAD_INPUT', message: describeError(err), where: 'id' } });
-    }
+    void agent.receiveSignal(spec, d.id, 'mqtt').then(
+      (r) => {
+        publish({ duplicate: r.duplicate, signal: signalTiming(r.record) });
+        if (r.record.state === 'active') {
+          void agent.waitForSignal(r.record.id, o.settleWaitMs ?? 600_000, stop.signal).then((done) => {
+            if (done && done.state !== 'active') publish({ duplicate: false, signal: signalTiming(done) });
+          });
+        }
+      },
+      (err: unknown) => publish({ error: { code: isMulletError(err) ? err.code : 'INTERNAL', message: describeError(err), where: 'id' } }),
+    );
   });
   return {
     client,

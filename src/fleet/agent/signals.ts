@@ -9,11 +9,11 @@
  * A newer signal supersedes one still in progress. Ids make signals idempotent: the same id again
  * returns the first result and does nothing; the same id with a different request is a conflict.
  * Ids are kept in the state DB, so this holds across restarts (within the retention window).
+ * This file holds the wire schemas and the pure rules; `signal-desk.ts` keeps the signals.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
-import type { AgentStateStore, SignalKind, SignalRecord } from '../state/store.js';
+import type { SignalKind, SignalRecord } from './state-port.js';
 
 export const signalId = z
   .string()
@@ -63,100 +63,10 @@ export function capFor(s: SignalSpec, baselineMW: number): number {
   return 0;
 }
 
-/** The cap in force (kept in kv so a restart keeps enforcing it). */
-interface CapInForce {
-  signalId: string;
-  capMW: number;
-  baselineMW: number;
-}
-
-const CAP_KEY = 'signalCap';
-
 export class SignalConflictError extends MulletError {
   constructor(id: string, existing: string, requested: string) {
-    super('BAD_INPUT', `signal id '${id}' was already used for ${existing}; this request is ${requested} (use a new id)`, { where: 'id' });
+    super('CONFLICT', `signal id '${id}' was already used for ${existing}; this request is ${requested} (use a new id)`, { where: 'id' });
     this.name = 'SignalConflictError';
-  }
-}
-
-export class SignalBook {
-  private cap: CapInForce | null;
-
-  constructor(private readonly store: AgentStateStore) {
-    const raw = store.getKv(CAP_KEY);
-    this.cap = raw ? (JSON.parse(raw) as CapInForce) : null;
-  }
-
-  /** Mining cap in force, MW; null when no curtail is in force. */
-  capMW(): number | null {
-    return this.cap?.capMW ?? null;
-  }
-
-  capSignalId(): string | null {
-    return this.cap?.signalId ?? null;
-  }
-
-  /**
-   * Records a signal (or returns the first record for a repeated id). `currentMiningMW` is the
-   * baseline a fresh curtail chain starts from.
-   */
-  receive(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean; superseded: SignalRecord[] } {
-    return this.store.transaction(() => this.receiveInTx(spec, id, source, nowMs, currentMiningMW));
-  }
-
-  private receiveInTx(spec: SignalSpec, id: string | undefined, source: string, nowMs: number, currentMiningMW: number): { record: SignalRecord; duplicate: boolean; superseded: SignalRecord[] } {
-    const sid = id ?? `sig-${randomUUID()}`;
-    const request = canonicalRequest(spec);
-    const existing = this.store.getSignal(sid);
-    if (existing) {
-      if (existing.kind !== spec.kind || existing.request !== request) throw new SignalConflictError(sid, `${existing.kind} ${existing.request}`, `${spec.kind} ${request}`);
-      return { record: existing, duplicate: true, superseded: [] };
-    }
-    const superseded = this.store.activeSignals().map((a): SignalRecord => ({ ...a, state: 'superseded', supersededBy: sid }));
-    for (const a of superseded) this.store.putSignal(a);
-    let capMW: number | null = null;
-    let baselineMW: number | null = null;
-    if (spec.kind === 'curtail') {
-      baselineMW = this.cap?.baselineMW ?? currentMiningMW;
-      capMW = capFor(spec, baselineMW);
-      this.cap = { signalId: sid, capMW, baselineMW };
-    } else {
-      this.cap = null;
-    }
-    this.store.setKv(CAP_KEY, this.cap ? JSON.stringify(this.cap) : null);
-    const record: SignalRecord = {
-      id: sid,
-      kind: spec.kind,
-      request,
-      source,
-      receivedAtMs: nowMs,
-      capMW,
-      baselineMW,
-      state: 'active',
-      commandsSent: 0,
-      firstCommandAtMs: null,
-      confirmedAtMs: null,
-      minersConfirmed: 0,
-      minersFailed: 0,
-      minersUnreachable: 0,
-      shortfallMW: null,
-      supersededBy: null,
-    };
-    this.store.putSignal(record);
-    return { record, duplicate: false, superseded };
-  }
-
-  /** The signal still waiting for confirmation (at most one: newer ones supersede older). */
-  tracking(): SignalRecord | undefined {
-    return this.store.activeSignals().at(-1);
-  }
-
-  get(id: string): SignalRecord | undefined {
-    return this.store.getSignal(id);
-  }
-
-  update(record: SignalRecord): void {
-    this.store.putSignal(record);
   }
 }
 

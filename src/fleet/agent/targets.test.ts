@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSite } from '../../site/parse.js';
-import { AgentStateStore } from '../state/store.js';
+import { MemoryAgentStateStore } from '../state/memory-store.js';
+import { agentMetrics } from './metrics.js';
+import { SignalDesk } from './signal-desk.js';
 import { loadPlan, planFileFromPlan, planFileSchema, planTargetAt, type PlanFile } from './plan-file.js';
 import { fetchPrice, type PriceSample } from './price-feed.js';
-import { capFor, SignalBook, SignalConflictError } from './signals.js';
+import { capFor, SignalConflictError } from './signals.js';
 import { PlanFileTarget, StrikeRuleTarget } from './targets.js';
 
 const T0 = Date.UTC(2025, 7, 1, 18, 0, 0);
@@ -172,24 +174,33 @@ describe('signals: caps and idempotency', () => {
     expect(capFor(spec, 20)).toBe(cap);
   });
 
-  it('a chain of curtails keeps the first baseline; restore clears it; ids are idempotent', () => {
-    const store = AgentStateStore.open(':memory:', T0);
-    const book = new SignalBook(store);
-    const a = book.receive({ kind: 'curtail', mw: 5 }, 'a', 'http', T0, 20);
+  it('a chain of curtails keeps the first baseline; restore clears it; ids are idempotent', async () => {
+    const store = new MemoryAgentStateStore();
+    const deps = { store, metrics: agentMetrics(), event: () => undefined, log: () => undefined, writable: () => true };
+    const desk = await SignalDesk.create(deps);
+    const a = await desk.receive({ kind: 'curtail', mw: 5 }, 'a', 'http', T0, 20, 0);
     expect(a.record.capMW).toBe(15);
-    const b = book.receive({ kind: 'curtail', mw: 10 }, 'b', 'http', T0 + 1, 15);
+    const b = await desk.receive({ kind: 'curtail', mw: 10 }, 'b', 'http', T0 + 1, 15, 0);
     expect(b.record).toMatchObject({ capMW: 10, baselineMW: 20 });
-    expect(book.get('a')).toMatchObject({ state: 'superseded', supersededBy: 'b' });
-    expect(book.receive({ kind: 'curtail', mw: 5 }, 'a', 'mqtt', T0 + 2, 99)).toMatchObject({ duplicate: true, record: { capMW: 15 } });
-    expect(book.capMW()).toBe(10);
-    expect(() => book.receive({ kind: 'curtail', pct: 5 }, 'b', 'http', T0, 1)).toThrow(SignalConflictError);
-    book.receive({ kind: 'restore' }, 'c', 'http', T0 + 3, 10);
-    expect(book.capMW()).toBeNull();
-    const d = book.receive({ kind: 'curtail', pct: 50 }, undefined, 'http', T0 + 4, 8);
+    expect(await desk.get('a')).toMatchObject({ state: 'superseded', supersededBy: 'b' });
+    expect(await desk.receive({ kind: 'curtail', mw: 5 }, 'a', 'mqtt', T0 + 2, 99, 0)).toMatchObject({ duplicate: true, record: { capMW: 15 } });
+    expect(desk.capMW()).toBe(10);
+    await expect(desk.receive({ kind: 'curtail', pct: 5 }, 'b', 'http', T0, 1, 0)).rejects.toThrow(SignalConflictError);
+    await desk.receive({ kind: 'restore' }, 'c', 'http', T0 + 3, 10, 0);
+    expect(desk.capMW()).toBeNull();
+    const d = await desk.receive({ kind: 'curtail', pct: 50 }, undefined, 'http', T0 + 4, 8, 0);
     expect(d.record.id).toMatch(/^sig-/);
     expect(d.record.capMW).toBe(4);
-    // The cap survives a restart of the book (kept in the state DB).
-    expect(new SignalBook(store).capMW()).toBe(4);
-    store.close();
+    // The cap and the signal in progress survive a restart (kept in the state store).
+    const again = await SignalDesk.create(deps);
+    expect(again.capMW()).toBe(4);
+    expect(again.tracking()?.id).toBe(d.record.id);
+  });
+
+  it('two signals arriving together are taken one at a time: exactly one supersedes the other', async () => {
+    const desk = await SignalDesk.create({ store: new MemoryAgentStateStore(), metrics: agentMetrics(), event: () => undefined, log: () => undefined, writable: () => true });
+    await Promise.all([desk.receive({ kind: 'curtail', mw: 1 }, 'x', 'http', T0, 10, 0), desk.receive({ kind: 'curtail', mw: 2 }, 'y', 'mqtt', T0, 10, 0)]);
+    expect(await desk.get('x')).toMatchObject({ state: 'superseded', supersededBy: 'y' });
+    expect(await desk.get('y')).toMatchObject({ state: 'active', capMW: 8 });
   });
 });

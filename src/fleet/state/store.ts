@@ -1,82 +1,20 @@
 /**
- * The site agent's embedded state (SQLite via better-sqlite3): the inventory it runs, the last
- * command per miner (what a restarted agent reconciles against), every command with its result and
- * latency, telemetry downsampled to per-minute means with retention, and signals by id so their
- * idempotency survives a restart. Writes are batched into one transaction per call so a
- * 10,000-miner tick costs a few statements, not 10,000 fsyncs.
+ * The site agent's state on SQLite (better-sqlite3), implementing the agent's storage port
+ * (`../agent/state-port.ts`): the inventory it runs, the last command per miner (what a restarted
+ * agent reconciles against), every command with its result and latency, per-minute telemetry with
+ * retention, and signals by id so their idempotency survives a restart. Writes are batched into
+ * one transaction per call so a 10,000-miner tick costs a few statements, not 10,000 fsyncs.
+ * better-sqlite3 is synchronous: the async methods resolve at once (the port is async for stores
+ * across a network).
  */
 import Database from 'better-sqlite3';
 import { MulletError } from '../../core/errors.js';
-import { MS_PER_DAY, MS_PER_MINUTE } from '../../core/time.js';
-import type { CommandKind, MinerIntent, MinerReading } from '../agent/types.js';
+import { MS_PER_DAY } from '../../core/time.js';
+import { DEFAULT_RETENTION, type AgentStateStore, type CommandRecord, type CommandState, type IntentRow, type InventoryRow, type RetentionPolicy, type SignalKind, type SignalRecord, type SignalState, type TelemetryMinute } from '../agent/state-port.js';
+import type { CommandKind, MinerIntent } from '../agent/types.js';
 import { migrateAgentDb } from './schema.js';
 
 type Db = Database.Database;
-
-export interface InventoryRow {
-  id: string;
-  host: string;
-  driver: string;
-  model: string | null;
-  ratedPowerW: number;
-  ratedHashrateThs: number;
-}
-
-/** A miner's restart memory: its last command and the power target it accepted. */
-export interface IntentRow {
-  minerId: string;
-  intent: MinerIntent | null;
-  /** Accepted power target, W; null = nameplate. */
-  powerTargetW: number | null;
-}
-
-export interface CommandRecord {
-  /** Row id, set when the row is written. */
-  id?: number;
-  minerId: string;
-  kind: CommandKind;
-  targetW: number | null;
-  reason: string;
-  attempt: number;
-  signalId: string | null;
-  sentAtMs: number;
-  latencyMs: number;
-  ok: boolean;
-  /** sent: written before the command went out; done: its outcome is known; interrupted: the agent stopped in between. */
-  state: CommandState;
-  errorCode: string | null;
-  errorFault: string | null;
-  errorMessage: string | null;
-}
-
-export type CommandState = 'sent' | 'done' | 'interrupted';
-export type SignalKind = 'curtail' | 'restore';
-/** active: in progress; confirmed: done and verified; unmet: nothing left to command but the cap not reached; superseded. */
-export type SignalState = 'active' | 'confirmed' | 'unmet' | 'superseded';
-
-/** One curtailment or restore signal, as received and as it played out. */
-export interface SignalRecord {
-  id: string;
-  kind: SignalKind;
-  /** Canonical JSON of the request ({"mw":5} / {"pct":20} / {"all":true} / {}). */
-  request: string;
-  source: string;
-  receivedAtMs: number;
-  /** Mining cap this curtail set, MW at the meter; null for a restore. */
-  capMW: number | null;
-  /** Mining MW the cap was computed from (the level before the first active curtail). */
-  baselineMW: number | null;
-  state: SignalState;
-  commandsSent: number;
-  firstCommandAtMs: number | null;
-  confirmedAtMs: number | null;
-  minersConfirmed: number;
-  minersFailed: number;
-  minersUnreachable: number;
-  /** Mining MW above the cap that nothing left could shed when it settled (unmet), else null. */
-  shortfallMW: number | null;
-  supersededBy: string | null;
-}
 
 interface SignalRow {
   id: string;
@@ -118,40 +56,19 @@ function signalFromRow(r: SignalRow): SignalRecord {
   };
 }
 
-interface MinuteAcc {
-  minuteMs: number;
-  samples: number;
-  hashSum: number;
-  powerSum: number;
-  powerSamples: number;
-  state: string;
-  failures: number;
-}
-
-export interface RetentionPolicy {
-  /** Per-minute telemetry older than this is deleted, days. */
-  telemetryDays: number;
-  /** Command log older than this is deleted, days. */
-  commandDays: number;
-  /** Signals older than this are deleted, days (idempotency holds within this window). */
-  signalDays: number;
-}
-
-export const DEFAULT_RETENTION: RetentionPolicy = { telemetryDays: 14, commandDays: 90, signalDays: 90 };
-
 /** Rows per multi-row statement (well under SQLite's variable limit). */
 const CHUNK = 200;
 
-export class AgentStateStore {
+export class SqliteAgentStateStore implements AgentStateStore {
   private readonly stmts = new Map<string, Database.Statement>();
-  /** Telemetry samples of the current minute per miner, flushed as one mean row when the minute ends. */
-  private readonly minute = new Map<string, MinuteAcc>();
-  /** Completed minutes waiting for the next flush. */
-  private pendingRows: [string, MinuteAcc][] = [];
   /** Next command row id (read once from the table; this process is the only writer). */
   private nextCommandId: number | null = null;
 
-  private constructor(private readonly db: Db) {}
+  private constructor(
+    private readonly db: Db,
+    /** The database file (':memory:' for a throw-away one). */
+    readonly file: string,
+  ) {}
 
   /**
    * Opens (creating and migrating) the agent DB at `file`; ':memory:' for a throw-away one. The
@@ -159,7 +76,7 @@ export class AgentStateStore {
    * process dies): two agents sharing one state database would drive one fleet twice. Command rows
    * a dead predecessor wrote before sending but never completed are marked 'interrupted'.
    */
-  static open(file: string, nowMs: number): AgentStateStore {
+  static open(file: string, nowMs: number): SqliteAgentStateStore {
     let db: Db;
     try {
       db = new Database(file);
@@ -184,7 +101,7 @@ export class AgentStateStore {
       }
       throw new MulletError('IO', `cannot initialise agent database: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
     }
-    const store = new AgentStateStore(db);
+    const store = new SqliteAgentStateStore(db, file);
     store.markInterrupted();
     return store;
   }
@@ -216,7 +133,12 @@ export class AgentStateStore {
     })();
   }
 
-  upsertInventory(rows: readonly InventoryRow[], nowMs: number): void {
+  upsertInventory(rows: readonly InventoryRow[], nowMs: number): Promise<void> {
+    this.upsertInventorySync(rows, nowMs);
+    return Promise.resolve();
+  }
+
+  private upsertInventorySync(rows: readonly InventoryRow[], nowMs: number): void {
     this.chunked(rows, (chunk) => {
       const sql =
         'INSERT INTO miners (id, host, driver, model, rated_power_w, rated_hashrate_ths, updated_at_ms) VALUES ' +
@@ -227,7 +149,11 @@ export class AgentStateStore {
     });
   }
 
-  inventory(): InventoryRow[] {
+  inventory(): Promise<InventoryRow[]> {
+    return Promise.resolve(this.inventorySync());
+  }
+
+  private inventorySync(): InventoryRow[] {
     type R = { id: string; host: string; driver: string; model: string | null; rated_power_w: number; rated_hashrate_ths: number };
     return (this.stmt('SELECT id, host, driver, model, rated_power_w, rated_hashrate_ths FROM miners ORDER BY id').all() as R[]).map((r) => ({
       id: r.id,
@@ -240,7 +166,11 @@ export class AgentStateStore {
   }
 
   /** Every miner's restart memory. */
-  loadIntents(): Map<string, IntentRow> {
+  loadIntents(): Promise<Map<string, IntentRow>> {
+    return Promise.resolve(this.loadIntentsSync());
+  }
+
+  private loadIntentsSync(): Map<string, IntentRow> {
     type R = { miner_id: string; kind: CommandKind; target_w: number | null; sent_at_ms: number; attempts: number; status: MinerIntent['status']; failed_at_ms: number | null; last_error: string | null; power_target_w: number | null; confirmed_at_ms: number | null };
     const out = new Map<string, IntentRow>();
     for (const r of this.stmt('SELECT * FROM intents').all() as R[]) {
@@ -255,7 +185,7 @@ export class AgentStateStore {
   }
 
   /** Upserts (or, with a null intent and target, deletes) miners' restart memory in one transaction. */
-  saveIntents(rows: readonly IntentRow[]): void {
+  private saveIntents(rows: readonly IntentRow[]): void {
     const del = rows.filter((r) => r.intent === null && r.powerTargetW === null);
     const put = rows.filter((r) => r.intent !== null || r.powerTargetW !== null);
     this.chunked(del, (chunk) => this.stmt(`DELETE FROM intents WHERE miner_id IN (${chunk.map(() => '?').join(', ')})`).run(chunk.map((r) => r.minerId)));
@@ -277,7 +207,7 @@ export class AgentStateStore {
    * Writes command rows (ids assigned here: this process holds the database alone, see `open`):
    * new rows are inserted, rows that already have an id are completed (latency, outcome, state).
    */
-  recordCommands(rows: readonly CommandRecord[]): void {
+  private recordCommands(rows: readonly CommandRecord[]): void {
     const fresh = rows.filter((r) => r.id === undefined);
     const known = rows.filter((r) => r.id !== undefined);
     if (fresh.length > 0 && this.nextCommandId === null) {
@@ -301,27 +231,27 @@ export class AgentStateStore {
   }
 
   /** Intents, commands about to be sent and completed commands, in one transaction (one fsync). */
-  persist(intents: readonly IntentRow[], sending: readonly CommandRecord[], completed: readonly CommandRecord[]): void {
-    if (intents.length === 0 && sending.length === 0 && completed.length === 0) return;
+  persist(intents: readonly IntentRow[], sending: readonly CommandRecord[], completed: readonly CommandRecord[]): Promise<void> {
+    if (intents.length === 0 && sending.length === 0 && completed.length === 0) return Promise.resolve();
     this.db.transaction(() => {
       this.saveIntents(intents);
       this.recordCommands(sending);
       this.recordCommands(completed);
     })();
-  }
-
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return Promise.resolve();
   }
 
   /** Marks rows a previous process wrote before sending but never completed; returns how many. */
-  markInterrupted(): number {
+  private markInterrupted(): number {
     return this.stmt("UPDATE commands SET state = 'interrupted' WHERE state = 'sent'").run().changes;
   }
 
   /** Commands of one miner (newest first) or all (for tests and `status`), at most `limit`. */
-  commands(opts: { minerId?: string; sinceMs?: number; limit?: number } = {}): CommandRecord[] {
+  commands(opts: { minerId?: string; sinceMs?: number; limit?: number } = {}): Promise<CommandRecord[]> {
+    return Promise.resolve(this.commandsSync(opts));
+  }
+
+  private commandsSync(opts: { minerId?: string; sinceMs?: number; limit?: number }): CommandRecord[] {
     type R = { id: number; miner_id: string; kind: CommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; state: CommandState; error_code: string | null; error_fault: string | null; error_message: string | null };
     const where: string[] = [];
     const args: (string | number)[] = [];
@@ -353,42 +283,7 @@ export class AgentStateStore {
     }));
   }
 
-  /**
-   * Adds one telemetry sample (a null reading is a failed read); samples are averaged in memory and
-   * written as one row per miner per minute when a later minute begins (or on flush).
-   */
-  addTelemetry(minerId: string, atMs: number, reading: MinerReading | null): void {
-    const minuteMs = Math.floor(atMs / MS_PER_MINUTE) * MS_PER_MINUTE;
-    let acc = this.minute.get(minerId);
-    if (acc && acc.minuteMs !== minuteMs) {
-      this.pendingRows.push([minerId, acc]);
-      acc = undefined;
-    }
-    if (!acc) {
-      acc = { minuteMs, samples: 0, hashSum: 0, powerSum: 0, powerSamples: 0, state: 'unknown', failures: 0 };
-      this.minute.set(minerId, acc);
-    }
-    if (!reading) {
-      acc.failures++;
-      return;
-    }
-    acc.samples++;
-    acc.hashSum += reading.hashrateThs;
-    if (reading.powerW !== null) {
-      acc.powerSum += reading.powerW;
-      acc.powerSamples++;
-    }
-    acc.state = reading.state;
-  }
-
-  /** Writes the completed minutes (all minutes with `all`, e.g. at shutdown) in one transaction. */
-  flushTelemetry(all = false): number {
-    if (all) {
-      for (const [id, acc] of this.minute) this.pendingRows.push([id, acc]);
-      this.minute.clear();
-    }
-    const rows = this.pendingRows;
-    this.pendingRows = [];
+  recordTelemetry(rows: readonly TelemetryMinute[]): Promise<void> {
     this.chunked(rows, (chunk) => {
       const sql =
         'INSERT INTO telemetry_minute (miner_id, minute_ms, samples, hashrate_ths, power_w, power_samples, state, failures) VALUES ' +
@@ -399,70 +294,82 @@ export class AgentStateStore {
         ' (COALESCE(power_w, 0) * power_samples + COALESCE(excluded.power_w, 0) * excluded.power_samples) / (power_samples + excluded.power_samples) END,' +
         ' samples = samples + excluded.samples, power_samples = power_samples + excluded.power_samples,' +
         ' state = excluded.state, failures = failures + excluded.failures';
-      this.stmt(sql).run(
-        chunk.flatMap(([id, a]) => [id, a.minuteMs, a.samples, a.samples > 0 ? a.hashSum / a.samples : 0, a.powerSamples > 0 ? a.powerSum / a.powerSamples : null, a.powerSamples, a.state, a.failures]),
-      );
+      this.stmt(sql).run(chunk.flatMap((r) => [r.minerId, r.minuteMs, r.samples, r.hashrateThs, r.powerW, r.powerSamples, r.state, r.failures]));
     });
-    return rows.length;
+    return Promise.resolve();
   }
 
   /** Per-minute rows of one miner, oldest first. */
-  telemetry(minerId: string): { minuteMs: number; samples: number; hashrateThs: number; powerW: number | null; state: string; failures: number }[] {
-    type R = { minute_ms: number; samples: number; hashrate_ths: number; power_w: number | null; state: string; failures: number };
-    return (this.stmt('SELECT minute_ms, samples, hashrate_ths, power_w, state, failures FROM telemetry_minute WHERE miner_id = ? ORDER BY minute_ms').all(minerId) as R[]).map((r) => ({
+  telemetry(minerId: string): Promise<TelemetryMinute[]> {
+    type R = { minute_ms: number; samples: number; hashrate_ths: number; power_w: number | null; power_samples: number; state: string; failures: number };
+    const rows = this.stmt('SELECT minute_ms, samples, hashrate_ths, power_w, power_samples, state, failures FROM telemetry_minute WHERE miner_id = ? ORDER BY minute_ms').all(minerId) as R[];
+    return Promise.resolve(rows.map((r) => ({
+      minerId,
       minuteMs: r.minute_ms,
+      powerSamples: r.power_samples,
       samples: r.samples,
       hashrateThs: r.hashrate_ths,
       powerW: r.power_w,
       state: r.state,
       failures: r.failures,
-    }));
+    })));
   }
 
   /** Deletes rows past their retention; returns how many of each were removed. */
-  prune(nowMs: number, policy: RetentionPolicy = DEFAULT_RETENTION): { telemetry: number; commands: number; signals: number } {
-    return this.db.transaction(() => ({
+  prune(nowMs: number, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<{ telemetry: number; commands: number; signals: number }> {
+    return Promise.resolve(this.db.transaction(() => ({
       telemetry: this.stmt('DELETE FROM telemetry_minute WHERE minute_ms < ?').run(nowMs - policy.telemetryDays * MS_PER_DAY).changes,
       commands: this.stmt('DELETE FROM commands WHERE sent_at_ms < ?').run(nowMs - policy.commandDays * MS_PER_DAY).changes,
       // Active signals are kept whatever their age: they still set the cap.
       signals: this.stmt("DELETE FROM signals WHERE received_at_ms < ? AND state != 'active'").run(nowMs - policy.signalDays * MS_PER_DAY).changes,
-    }))();
+    }))());
   }
 
-  getSignal(id: string): SignalRecord | undefined {
+  getSignal(id: string): Promise<SignalRecord | undefined> {
     const r = this.stmt('SELECT * FROM signals WHERE id = ?').get(id) as SignalRow | undefined;
-    return r ? signalFromRow(r) : undefined;
+    return Promise.resolve(r ? signalFromRow(r) : undefined);
   }
 
-  /** Signals still in force or in progress, oldest first. */
-  activeSignals(): SignalRecord[] {
-    return (this.stmt("SELECT * FROM signals WHERE state = 'active' ORDER BY received_at_ms, id").all() as SignalRow[]).map(signalFromRow);
+  activeSignals(): Promise<SignalRecord[]> {
+    return Promise.resolve((this.stmt("SELECT * FROM signals WHERE state = 'active' ORDER BY received_at_ms, id").all() as SignalRow[]).map(signalFromRow));
   }
 
-  recentSignals(limit: number): SignalRecord[] {
-    return (this.stmt('SELECT * FROM signals ORDER BY received_at_ms DESC, id DESC LIMIT ?').all(limit) as SignalRow[]).map(signalFromRow);
+  recentSignals(limit: number): Promise<SignalRecord[]> {
+    return Promise.resolve((this.stmt('SELECT * FROM signals ORDER BY received_at_ms DESC, id DESC LIMIT ?').all(limit) as SignalRow[]).map(signalFromRow));
   }
 
-  putSignal(s: SignalRecord): void {
+  saveSignals(records: readonly SignalRecord[], kv: Readonly<Record<string, string | null>> = {}): Promise<void> {
+    this.db.transaction(() => {
+      for (const r of records) this.putSignal(r);
+      for (const [k, v] of Object.entries(kv)) this.setKvSync(k, v);
+    })();
+    return Promise.resolve();
+  }
+
+  private putSignal(s: SignalRecord): void {
     this.stmt(
       'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, shortfall_mw, superseded_by)' +
         ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.shortfallMW, s.supersededBy);
   }
 
-  getKv(key: string): string | undefined {
-    return (this.stmt('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  getKv(key: string): Promise<string | undefined> {
+    return Promise.resolve((this.stmt('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined)?.value);
   }
 
-  setKv(key: string, value: string | null): void {
+  setKv(key: string, value: string | null): Promise<void> {
+    this.setKvSync(key, value);
+    return Promise.resolve();
+  }
+
+  private setKvSync(key: string, value: string | null): void {
     if (value === null) this.stmt('DELETE FROM kv WHERE key = ?').run(key);
     else this.stmt('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(key, value);
   }
 
-  /** Flushes telemetry and closes the database; idempotent. */
-  close(): void {
-    if (!this.db.open) return;
-    this.flushTelemetry(true);
-    this.db.close();
+  /** Closes the database; idempotent. */
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
   }
 }

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../../core/time.js';
 import type { MeterReader } from '../../meter/meter-reader.js';
-import { AgentStateStore } from '../../state/store.js';
+import { MemoryAgentStateStore } from '../../state/memory-store.js';
+import { SqliteAgentStateStore } from '../../state/store.js';
+import type { AgentStateStore } from '../state-port.js';
 import { SiteAgent, type AgentOptions } from '../agent.js';
 import type { AgentMiner } from '../fleet.js';
 import { NameplateTarget } from '../targets.js';
@@ -31,11 +33,17 @@ export class TempDirs {
 
 export type HarnessOptions = Partial<Omit<AgentOptions, 'decide'>> & { decide?: Partial<DecideConfig>; db?: string; clock?: FakeClock };
 
-export function setup(miners: AgentMiner[], over: HarnessOptions = {}): { agent: SiteAgent; clock: FakeClock; store: AgentStateStore } {
+/**
+ * An agent on `miners`: its state in memory (the in-memory implementation of the storage port), or
+ * in a SQLite file when `db` is given (restart tests), returned with the store for inspection.
+ */
+export async function setup(miners: AgentMiner[], over: HarnessOptions & { db: string }): Promise<{ agent: SiteAgent; clock: FakeClock; store: SqliteAgentStateStore }>;
+export async function setup(miners: AgentMiner[], over?: HarnessOptions): Promise<{ agent: SiteAgent; clock: FakeClock; store: AgentStateStore }>;
+export async function setup(miners: AgentMiner[], over: HarnessOptions = {}): Promise<{ agent: SiteAgent; clock: FakeClock; store: AgentStateStore }> {
   const clock = over.clock ?? new FakeClock(T0);
-  const store = AgentStateStore.open(over.db ?? ':memory:', clock.nowMs());
+  const store: AgentStateStore = over.db !== undefined ? SqliteAgentStateStore.open(over.db, clock.nowMs()) : new MemoryAgentStateStore();
   const { decide: dcfg, db: _db, clock: _c, ...rest } = over;
-  const agent = new SiteAgent({
+  const agent = await SiteAgent.create({
     siteName: 'test',
     miners,
     store,
@@ -45,7 +53,7 @@ export function setup(miners: AgentMiner[], over: HarnessOptions = {}): { agent:
     concurrency: 8,
     verifyWaitMs: 3_000,
     verifyPollMs: 500,
-    sleep: (ms) => {
+    sleep: (ms: number) => {
       clock.advance(ms);
       return Promise.resolve();
     },

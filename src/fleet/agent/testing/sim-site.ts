@@ -18,10 +18,9 @@ import { ModbusMeterServer } from '../../sim/meter-server.js';
 import { DEFAULT_MINER_OPTIONS } from '../../sim/miner.js';
 import { parseFirmwareMix, parseModelMix } from '../../sim/mix.js';
 import type { MinerTruth } from '../../sim/miner.js';
-import { AgentStateStore } from '../../state/store.js';
+import { SqliteAgentStateStore } from '../../state/store.js';
 import { SiteAgent, type AgentOptions } from '../agent.js';
-import { minersFromInventory, type AgentMiner } from '../fleet.js';
-import { siteAiMW } from '../main.js';
+import { minersFromInventory, siteAiMW, type AgentMiner } from '../fleet.js';
 import { NameplateTarget } from '../targets.js';
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig } from '../types.js';
 
@@ -97,11 +96,11 @@ export class SimSite {
   }
 
   /** An agent on this site (fresh drivers); `db` defaults to a new file in the site's folder. */
-  agent(over: Partial<Omit<AgentOptions, 'decide'>> & { decide?: Partial<DecideConfig>; db?: string } = {}): { agent: SiteAgent; store: AgentStateStore; db: string } {
+  async agent(over: Partial<Omit<AgentOptions, 'decide'>> & { decide?: Partial<DecideConfig>; db?: string } = {}): Promise<{ agent: SiteAgent; store: SqliteAgentStateStore; db: string }> {
     const db = over.db ?? join(this.dir, `agent-${Math.random().toString(36).slice(2)}.db`);
-    const store = AgentStateStore.open(db, systemClock.nowMs());
+    const store = SqliteAgentStateStore.open(db, systemClock.nowMs());
     const { decide, db: _db, ...rest } = over;
-    const agent = new SiteAgent({
+    const agent = await SiteAgent.create({
       siteName: this.site.name,
       miners: this.agentMiners(),
       decide: this.decideConfig(decide),

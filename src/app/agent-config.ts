@@ -1,0 +1,86 @@
+/**
+ * `mullet agent --config agent.yaml`: one file for everything a site agent runs with, validated
+ * once with located errors (`agent.yaml:7: safety.tickS: must be >= 0.05`). Paths are relative to
+ * the config file. Command-line flags override the file; anything in neither takes the default.
+ *
+ *   siteId: west-texas-1            # default: the site file's name
+ *   site: site.yaml
+ *   inventory: inventory.json
+ *   store: { sqlite: agent.db }
+ *   listen: 127.0.0.1:8420
+ *   allowedHosts: [agent.site-a.internal]
+ *   meter: 127.0.0.1:5021
+ *   target: { plan: plan.json }     # or { priceFeed: http://… } or {} (nameplate)
+ *   signals: { mqtt: { url: mqtt://127.0.0.1:1883, topic: mullet/site-a/dr, clientId: agent-a } }
+ *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
+ *   devices: { concurrency: 512, callTimeoutMs: 5000 }
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { MulletError } from '../core/errors.js';
+import { parseConfig } from '../core/yaml-doc.js';
+import { SAFE_MODES } from '../fleet/agent/types.js';
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
+
+export const agentConfigSchema = z.strictObject({
+  siteId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64)').optional(),
+  site: z.string().min(1),
+  inventory: z.string().min(1),
+  store: z.strictObject({ sqlite: z.string().min(1) }).optional(),
+  listen: hostPort.optional(),
+  allowNonLoopback: z.boolean().optional(),
+  allowedHosts: z.array(z.string().min(1)).max(32).optional(),
+  meter: hostPort.optional(),
+  target: z
+    .union([z.strictObject({ plan: z.string().min(1) }), z.strictObject({ priceFeed: z.url() }), z.strictObject({})])
+    .optional(),
+  signals: z
+    .strictObject({
+      mqtt: z.strictObject({ url: z.url(), topic: z.string().min(1).optional(), clientId: z.string().min(1).max(64).optional() }).optional(),
+    })
+    .optional(),
+  safety: z
+    .strictObject({
+      tickS: z.number().min(0.05).max(3600).optional(),
+      safeMode: z.enum(SAFE_MODES).optional(),
+      marginMW: z.number().min(0).max(10_000).optional(),
+      otherLoadMW: z.number().min(0).max(10_000).optional(),
+      confirmTimeoutS: z.number().min(0.1).max(3600).optional(),
+      maxAttempts: z.number().int().min(1).max(100).optional(),
+      minDwellS: z.number().min(0).max(86_400).optional(),
+      restoreBatch: z.number().int().min(1).max(1_000_000).optional(),
+      restorePacingS: z.number().min(0).max(3600).optional(),
+      priceStaleS: z.number().min(1).max(86_400).optional(),
+    })
+    .optional(),
+  devices: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(65_536).optional(),
+      callTimeoutMs: z.number().int().min(50).max(600_000).optional(),
+    })
+    .optional(),
+});
+export type AgentConfigFile = z.infer<typeof agentConfigSchema>;
+
+/** Reads and validates an agent config file; relative paths become absolute (from the file's folder). */
+export function readAgentConfig(file: string): AgentConfigFile & { dir: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MulletError('NOT_FOUND', `cannot read agent config: ${(err as Error).message}`, { where: file, cause: err });
+  }
+  const c = parseConfig(agentConfigSchema, text, file);
+  const dir = dirname(resolve(file));
+  const abs = (p: string): string => resolve(dir, p);
+  return {
+    ...c,
+    dir,
+    site: abs(c.site),
+    inventory: abs(c.inventory),
+    ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}),
+    ...(c.target && 'plan' in c.target ? { target: { plan: abs(c.target.plan) } } : {}),
+  };
+}
