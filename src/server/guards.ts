@@ -4,7 +4,6 @@
  * require JSON bodies on writes, cap bodies, and set the security headers.
  */
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { MulletError } from '../core/errors.js';
 import { hostOf, isIpLiteral, isLoopbackHost } from '../core/net.js';
 import { HttpProblem } from './errors.js';
@@ -40,10 +39,11 @@ export function sameSiteOnly(allowedHosts: readonly string[] = []): MiddlewareHa
   };
 }
 
-/** Writes must say Content-Type: application/json (a form or text/plain is what a cross-site page can send). */
+/** Bodies must say Content-Type: application/json (a form or text/plain is what a cross-site page can send). */
 export function jsonWrites(): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && (hasBody || c.req.method === 'POST')) {
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (type !== 'application/json') throw new HttpProblem(415, 'BAD_INPUT', `send the body as Content-Type: application/json (got '${type || 'none'}')`, { where: 'Content-Type' });
     }
@@ -51,14 +51,17 @@ export function jsonWrites(): MiddlewareHandler {
   };
 }
 
-/** Bodies over `maxBytes` get 413 (declared or streamed), never a reset. */
+/** A declared body over `maxBytes` gets 413 before anything is read (streamed ones: `jsonBody`). */
 export function cappedBodies(maxBytes = MAX_BODY_BYTES): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new HttpProblem(413, 'BAD_INPUT', `body larger than ${maxBytes} bytes`);
-    },
-  });
+  return async (c, next) => {
+    const declared = Number(c.req.header('content-length') ?? NaN);
+    if (declared > maxBytes) throw tooLarge(maxBytes);
+    await next();
+  };
+}
+
+function tooLarge(maxBytes: number): HttpProblem {
+  return new HttpProblem(413, 'BAD_INPUT', `body larger than ${maxBytes} bytes`);
 }
 
 /** Headers every answer carries. */
@@ -72,9 +75,28 @@ export function securityHeaders(): MiddlewareHandler {
   };
 }
 
-/** Reads a JSON body (empty = {}), `unknown` until a schema parses it. */
-export async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = (await req.text()).trim();
+/**
+ * Reads a JSON body (empty = {}) of at most `maxBytes` (a chunked body is cut off at the cap with
+ * 413), `unknown` until a schema parses it.
+ */
+export async function jsonBody(req: { raw: Request }, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const body = req.raw.body;
+  if (body) {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') return {};
   try {
     return JSON.parse(text) as unknown;

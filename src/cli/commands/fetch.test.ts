@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ercotMisReply } from '../../market/fetchers/testing/ercot-samples.js';
-import { closedPortUrl, startLoopback, type Loopback } from '../../market/fetchers/testing/loopback.js';
+import { closedPortUrl, startLoopback, type Loopback } from '../../net/testing/loopback.js';
 import { mempoolSample, sampleForPath } from '../../market/fetchers/testing/mempool-samples.js';
 import { withData } from '../../market/fetchers/testing/shared-data.js';
 import { openMarketStore } from '../../store/sqlite-store.js';

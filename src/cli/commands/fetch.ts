@@ -4,7 +4,7 @@ import { parseUtcDate, systemClock } from '../../core/time.js';
 import { DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, type ApiCredentials } from '../../market/fetchers/ercot-api.js';
 import { DEFAULT_MIS_BASE_URL, MisClient, cptDate } from '../../market/fetchers/ercot-mis.js';
 import { ERCOT_REPORT_IDS, ERCOT_REPORTS, fetchErcotApi, fetchErcotMis, reportParser, type ErcotFetchResult, type ErcotReportId } from '../../market/fetchers/ercot.js';
-import { createHttpClient, DEFAULT_RETRY, type HttpClient, type RetryInfo } from '../../market/fetchers/http.js';
+import { createHttpClient, DEFAULT_RETRY, type HttpClient, type RetryInfo } from '../../net/http-client.js';
 import { fetchMempool } from '../../market/fetchers/mempool-fetch.js';
 import { DEFAULT_MEMPOOL_BASE_URL, MEMPOOL_INTERVALS, MempoolClient, type MempoolInterval } from '../../market/fetchers/mempool.js';
 import type { ParsedBatch } from '../../market/types.js';

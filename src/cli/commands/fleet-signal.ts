@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, describeError, MulletError } from '../../core/errors.js';
+import { badInput, describeError, isMulletError, MulletError } from '../../core/errors.js';
+import { createHttpClient } from '../../net/http-client.js';
 import { apiErrorSchema, signalReplySchema, type SignalTiming } from '../../fleet/agent/signals.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, printJson } from '../output.js';
@@ -13,26 +14,19 @@ const DEFAULT_AGENT = 'http://127.0.0.1:8420';
 /** Longest single long-poll; the loop repeats it until --timeout-s. */
 const POLL_MS = 25_000;
 
+const client = createHttpClient();
+
 async function call(io: CliIo, base: string, path: string, init: { method: 'GET' | 'POST'; body?: unknown }, timeoutMs: number): Promise<{ duplicate: boolean; signal: SignalTiming }> {
   const url = new URL(path, base).toString();
-  let res: Response;
+  let res: { status: number; body: unknown };
   try {
-    res = await fetch(url, {
-      method: init.method,
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), io.signal]),
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
-    });
+    res = await client.exchangeJson(init.method, url, init.body, { timeoutMs, signal: io.signal });
   } catch (err) {
-    if (io.signal.aborted) throw new MulletError('ABORTED', 'interrupted', { where: url, cause: err });
-    const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new MulletError(timeout ? 'TIMEOUT' : 'NETWORK', timeout ? `no answer within ${timeoutMs} ms` : `cannot reach the agent (is \`mullet agent\` running there?): ${describeError(err)}`, { where: url, cause: err });
+    if (isMulletError(err) && err.code === 'NETWORK') throw new MulletError('NETWORK', `cannot reach the agent (is \`mullet agent\` running there?): ${err.message}`, { where: url, cause: err });
+    if (isMulletError(err) && err.code === 'PARSE') throw new MulletError('PARSE', `a body that is not JSON (is this a Mullet agent?): ${err.message}`, { where: url, cause: err });
+    throw err;
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(await res.text());
-  } catch (err) {
-    throw new MulletError('PARSE', `HTTP ${res.status} with a body that is not JSON (is this a Mullet agent?)`, { where: url, cause: err });
-  }
+  const body = res.body;
   if (res.status >= 400) {
     const e = apiErrorSchema.safeParse(body);
     const msg = e.success ? e.data.error.message : `HTTP ${res.status}`;

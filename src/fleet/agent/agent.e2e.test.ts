@@ -3,7 +3,9 @@
  * LuxOS sessions, Braiins legacy, Whatsminer v2), the agent's real drivers, and the simulator's
  * ground truth to check what the miners really did.
  */
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/command.js';
@@ -392,7 +394,12 @@ describe('mullet agent + mullet fleet curtail/restore (the CLI end to end)', () 
     const s = await site('127.30.10.0/24', 20);
     const ac = new AbortController();
     const io: CliIo & { err: () => string } = { ...captureIo(s.dir), signal: ac.signal };
-    const agentRun = runCapture(['agent', '--site', s.siteFile, '--inventory', s.inventoryFile, '--listen', '127.0.0.1:0', '--db', 'agent.db', '--restore-pacing-s', '0.2', '--restore-batch', '5', '--min-dwell-s', '0'], io as never);
+    // Half from a config file (paths relative to it), half from flags (a flag overrides the file).
+    writeFileSync(
+      join(s.dir, 'agent.yaml'),
+      ['site: site.yaml', 'inventory: inventory.json', 'store: { sqlite: agent.db }', 'listen: 127.0.0.1:9', 'safety: { restorePacingS: 0.2, restoreBatch: 5, minDwellS: 0 }', ''].join('\n'),
+    );
+    const agentRun = runCapture(['agent', '--config', 'agent.yaml', '--listen', '127.0.0.1:0'], io as never);
     let url: string | undefined;
     for (let i = 0; i < 200 && !url; i++) {
       url = /listening on (http:\S+)/.exec(io.err())?.[1];

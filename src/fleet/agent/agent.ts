@@ -82,6 +82,8 @@ const DEFAULTS = {
 
 const KV_LAST_SAFE = 'lastSafeMW';
 const KV_LAST_RESTORE = 'lastRestoreBatchAtMs';
+/** The target's own state (the strike rule's counters), per target source. */
+const kvTarget = (t: TargetProvider): string => `targetState:${t.source}`;
 
 export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -118,12 +120,16 @@ export class SiteAgent implements AgentApi {
   private wakeRequested = false;
   private lastPruneMs = -Infinity;
   private lastSafeModeKey = '';
+  private lastTargetState: string | undefined;
   private closed = false;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
   static async create(options: AgentOptions): Promise<SiteAgent> {
     const store = options.store;
-    const [saved, safe, restore] = await Promise.all([store.loadIntents(), store.getKv(KV_LAST_SAFE), store.getKv(KV_LAST_RESTORE)]);
+    const [saved, safe, restore, targetState] = await Promise.all([store.loadIntents(), store.getKv(KV_LAST_SAFE), store.getKv(KV_LAST_RESTORE), store.getKv(kvTarget(options.targets))]);
+    if (targetState !== undefined && options.targets.loadState && !options.targets.loadState(targetState)) {
+      options.log?.(`the saved ${options.targets.source} state no longer fits this site (fleets changed?): starting the rule afresh`);
+    }
     await store.upsertInventory(
       options.miners.map((m) => ({ id: m.id, host: m.host, driver: m.type, model: m.model, ratedPowerW: m.ratedPowerW, ratedHashrateThs: m.ratedHashrateThs })),
       options.clock.nowMs(),
@@ -324,6 +330,11 @@ export class SiteAgent implements AgentApi {
       // 'hold' keeps the last level a fresh plan allowed and the fleet was verified under.
       if (this.lastSafeMW !== d.allowedMiningMW && !this.stopped) await this.o.store.setKv(KV_LAST_SAFE, String(d.allowedMiningMW));
       this.lastSafeMW = d.allowedMiningMW;
+    }
+    const targetState = this.o.targets.saveState?.();
+    if (targetState !== undefined && targetState !== this.lastTargetState && !this.stopped) {
+      await this.o.store.setKv(kvTarget(this.o.targets), targetState);
+      this.lastTargetState = targetState;
     }
     const nowMs = this.o.clock.nowMs();
     await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable());

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
+import { createHttpClient } from '../../net/http-client.js';
 
 export const priceFeedSchema = z.object({
   priceUsdPerMWh: z.number(),
@@ -26,24 +27,12 @@ export interface PriceSample {
   receivedAtMs: number;
 }
 
+/** One attempt per poll: the agent polls again on its own schedule, so the client never retries. */
+const client = createHttpClient({ retry: { attempts: 1 }, maxBytes: 64 * 1024 });
+
 /** Fetches one sample; NETWORK/TIMEOUT (transient) or PARSE/PROTOCOL (permanent) on failure. */
 export async function fetchPrice(url: string, opts: { timeoutMs: number; signal?: AbortSignal; nowMs: number }): Promise<PriceSample> {
-  const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])];
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.any(signals), headers: { accept: 'application/json' } });
-  } catch (err) {
-    if (opts.signal?.aborted) throw new MulletError('ABORTED', 'price feed request aborted', { where: url, cause: err });
-    const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new MulletError(timeout ? 'TIMEOUT' : 'NETWORK', timeout ? `no answer within ${opts.timeoutMs} ms` : `cannot reach the price feed: ${err instanceof Error ? err.message : String(err)}`, { where: url, cause: err });
-  }
-  if (res.status !== 200) throw new MulletError('PROTOCOL', `HTTP ${res.status}`, { where: url, transient: res.status >= 500 });
-  let body: unknown;
-  try {
-    body = JSON.parse(await res.text());
-  } catch (err) {
-    throw new MulletError('PARSE', 'price feed reply is not JSON', { where: url, cause: err });
-  }
+  const body = await client.fetchJson(url, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
   const p = priceFeedSchema.safeParse(body);
   if (!p.success) throw new MulletError('PARSE', `price feed reply: ${p.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { where: url });
   return {

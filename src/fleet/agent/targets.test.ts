@@ -4,10 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../core/time.js';
 import { parseSite } from '../../site/parse.js';
 import { MemoryAgentStateStore } from '../state/memory-store.js';
 import { agentMetrics } from './metrics.js';
 import { SignalDesk } from './signal-desk.js';
+import { SiteAgent } from './agent.js';
+import { DEFAULT_DECIDE_CONFIG } from './types.js';
 import { loadPlan, planFileFromPlan, planFileSchema, planTargetAt, type PlanFile } from './plan-file.js';
 import { fetchPrice, type PriceSample } from './price-feed.js';
 import { capFor, SignalConflictError } from './signals.js';
@@ -115,6 +118,32 @@ describe('strike rule on a live price feed (dispatch strikeDecide)', () => {
     expect(await rule.current(T0 + 2 * Q, new AbortController().signal)).toMatchObject({ targetMW: 0 });
     s = sample(30, T0 + 2 * Q);
     expect(await rule.current(T0 + 3 * Q, new AbortController().signal)).toMatchObject({ targetMW: 25 }); // 27 MW of fleets, 25 MW of headroom
+  });
+
+  it("the rule's state survives an agent restart: mid-interval nothing is decided twice, a waking fleet keeps its count", async () => {
+    const store = new MemoryAgentStateStore();
+    let s = sample(60, T0 - Q);
+    const rule = (): StrikeRuleTarget => new StrikeRuleTarget(SITE, { fetch: () => Promise.resolve(s), staleAfterMs: 20 * 60_000, pollMs: 0, fixedLoadMW: 25 });
+    const clock = new FakeClock(T0);
+    const start = (targets: StrikeRuleTarget) =>
+      SiteAgent.create({ siteName: 'x', miners: [], decide: { ...DEFAULT_DECIDE_CONFIG, importLimitMW: 100, aiMW: 0 }, store, clock, targets });
+    const r1 = rule();
+    const a = await start(r1);
+    s = sample(100, T0);
+    clock.set(T0 + Q);
+    await a.tick('timer'); // old and new asleep
+    s = sample(30, T0 + Q);
+    clock.set(T0 + 2 * Q);
+    await a.tick('timer'); // one interval at or below the strike: not yet awake (needs 2)
+    expect(r1.describe()).toMatchObject({ fleetsAwake: [false, false] });
+    // Restart: a fresh rule would start with every fleet awake; the saved one remembers the count.
+    const r2 = rule();
+    await start(r2);
+    expect(r2.describe()).toMatchObject({ fleetsAwake: [false, false] });
+    s = sample(30, T0 + 2 * Q);
+    expect(await r2.current(T0 + 3 * Q, new AbortController().signal)).toMatchObject({ targetMW: 25 });
+    // A saved state that does not fit the site (fleets changed) is ignored.
+    expect(r2.loadState('{"awake":[true],"above":[0],"below":[0],"offSinceMs":[null],"mw":[null],"lastStartMs":null}')).toBe(false);
   });
 
   it('a silent or failing feed goes stale after its timeout', async () => {

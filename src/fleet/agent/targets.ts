@@ -10,6 +10,7 @@ import { efficiencyOrder } from '../../dispatch/baseline.js';
 import { fleetModel, type FleetModel } from '../../dispatch/fleet-model.js';
 import { initialStrikeState, strikeDecide, type StrikeState } from '../../dispatch/strike.js';
 import type { Site } from '../../site/types.js';
+import { z } from 'zod';
 import { loadPlan, planFileSchema, planTargetAt, type LoadedPlan } from './plan-file.js';
 import type { PriceSample } from './price-feed.js';
 import type { TargetInput, TargetSource } from './types.js';
@@ -20,7 +21,22 @@ export interface TargetProvider {
   current(nowMs: number, signal: AbortSignal): Promise<TargetInput>;
   /** For /v1/status. */
   describe(): Record<string, unknown>;
+  /** State that must survive a restart (kept in the agent's store), as text; absent when stateless. */
+  saveState?(): string;
+  /** Restores what `saveState` wrote; a state that no longer fits (the site changed) is ignored. */
+  loadState?(text: string): boolean;
 }
+
+/** NaN is stored as null (JSON has no NaN). */
+const nanNumber = z.number().nullable().transform((v) => v ?? NaN);
+const strikeStateSchema = z.object({
+  awake: z.array(z.boolean()),
+  above: z.array(z.number()),
+  below: z.array(z.number()),
+  offSinceMs: z.array(nanNumber),
+  mw: z.array(nanNumber),
+  lastStartMs: nanNumber,
+});
 
 /** No plan, no feed: mine everything the interconnect and the signals allow. */
 export class NameplateTarget implements TargetProvider {
@@ -121,13 +137,26 @@ export class StrikeRuleTarget implements TargetProvider {
     this.intervalMs = (o.intervalMinutes ?? 15) * 60_000;
   }
 
-  /** Restores the rule's counters after a restart (kept in the state DB). */
-  restore(state: StrikeState): void {
-    if (state.awake.length === this.models.length) this.state = state;
+  /**
+   * The rule's counters (which fleets run, their hysteresis counts, off-since times, the last
+   * interval decided) as JSON: a restart mid-interval neither decides the interval twice nor forgets
+   * that a fleet is in its minimum off-time.
+   */
+  saveState(): string {
+    return JSON.stringify(this.state, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v));
   }
 
-  snapshot(): StrikeState {
-    return this.state;
+  loadState(text: string): boolean {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    const p = strikeStateSchema.safeParse(raw);
+    if (!p.success || p.data.awake.length !== this.models.length) return false;
+    this.state = p.data;
+    return true;
   }
 
   async current(nowMs: number, signal: AbortSignal): Promise<TargetInput> {

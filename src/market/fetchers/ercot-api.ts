@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MulletError, badInput } from '../../core/errors.js';
 import { decode } from './decode.js';
-import { joinUrl, realSleep, type HttpClient, type RequestOptions, type Sleep } from './http.js';
+import { joinUrl, realSleep, type HttpClient, type RequestOptions, type Sleep } from '../../net/http-client.js';
 
 /**
  * ERCOT Public API (api.ercot.com, free registration). Every call carries two credentials: an

@@ -5,9 +5,9 @@ import type { PricePoint } from '../types.js';
 import { apiHeaders, fetchApiReportCsv, reportPageSchema, type ApiColumn } from './ercot-api.js';
 import { MisClient, damPostingKey, isCsvDocument, parseMisList, parsePublishDate, rtPostingKey, type MisDocument } from './ercot-mis.js';
 import { ERCOT_REPORTS, fetchErcotApi, fetchErcotMis, reportParser } from './ercot.js';
-import { createHttpClient, type Sleep } from './http.js';
+import { createHttpClient, type Sleep } from '../../net/http-client.js';
 import { constructedFixture, ercotMisReply, rtCsv } from './testing/ercot-samples.js';
-import { RecordedTransport } from './testing/recorded-transport.js';
+import { RecordedTransport } from '../../net/testing/recorded-transport.js';
 import { withData } from './testing/shared-data.js';
 
 const noSleep: Sleep = () => Promise.resolve();

@@ -3,7 +3,7 @@ import { parseDataText } from '../importers/registry.js';
 import { emptyBatch, type ParsedBatch } from '../types.js';
 import { apiHeaders, fetchApiReportCsv, type ApiColumn, type ApiCredentials } from './ercot-api.js';
 import { cptDate, damPostingKey, isCsvDocument, rtPostingKey, type MisClient, type MisDocument } from './ercot-mis.js';
-import type { HttpClient, RequestOptions, Sleep } from './http.js';
+import type { HttpClient, RequestOptions, Sleep } from '../../net/http-client.js';
 
 /**
  * ERCOT settlement point prices from either public channel, parsed by the importers' parsers for

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MulletError } from '../../core/errors.js';
 import { skipWithoutSharedData } from '../../testing/data.js';
 import { withData } from './testing/shared-data.js';
-import { createHttpClient } from './http.js';
+import { createHttpClient } from '../../net/http-client.js';
 import { difficultyDays, epochsFromAdjustments, feeDays, hashrateDays, mempoolBatch, mergeDays, priceDays, subsidySats } from './mempool-convert.js';
 import { fetchMempool } from './mempool-fetch.js';
 import { MempoolClient, normaliseMempoolBase, retargetDateMs, type BlockFeesPoint } from './mempool.js';
 import { MEMPOOL_SAMPLES, mempoolSample, rawMempoolSample, sampleForPath, type MempoolSampleName } from './testing/mempool-samples.js';
-import { RecordedTransport } from './testing/recorded-transport.js';
+import { RecordedTransport } from '../../net/testing/recorded-transport.js';
 
 const NOW_2026 = Date.parse('2026-01-01T00:00:00Z');
 

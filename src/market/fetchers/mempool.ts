@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
 import { decode } from './decode.js';
-import { joinUrl, type HttpClient, type RequestOptions } from './http.js';
+import { joinUrl, type HttpClient, type RequestOptions } from '../../net/http-client.js';
 
 /**
  * mempool.space REST client (also any self-hosted mempool instance: the base URL is configurable).

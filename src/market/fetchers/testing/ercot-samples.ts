@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedFile } from '../../../testing/data.js';
-import type { Recorded } from './recorded-transport.js';
+import type { Recorded } from '../../../net/testing/recorded-transport.js';
 import { buildZip } from './zip-writer.js';
 
 /**

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MulletError } from '../../core/errors.js';
-import { sharedFile, skipWithoutSharedData } from '../../testing/data.js';
-import { withData } from './testing/shared-data.js';
-import { DEFAULT_RETRY, backoffDelayMs, createHttpClient, type RetryInfo, type Sleep } from './http.js';
+import { MulletError } from '../core/errors.js';
+import { sharedFile, skipWithoutSharedData } from '../testing/data.js';
+import { withData } from '../market/fetchers/testing/shared-data.js';
+import { DEFAULT_RETRY, backoffDelayMs, createHttpClient, type RetryInfo, type Sleep } from './http-client.js';
 import { closedPortUrl, startLoopback, type Loopback } from './testing/loopback.js';
 import { RecordedTransport } from './testing/recorded-transport.js';
 

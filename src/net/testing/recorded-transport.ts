@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, Transport } from '../http.js';
+import type { HttpRequest, HttpResponse, Transport } from '../http-client.js';
 
 /** Test-only: a Transport that replays recorded responses matched by URL, and logs requests. */
 export interface Recorded {

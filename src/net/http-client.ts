@@ -1,7 +1,8 @@
-import { MulletError, badInput, isMulletError, type ErrorCode } from '../../core/errors.js';
+import { MulletError, badInput, isMulletError, type ErrorCode } from '../core/errors.js';
 
 /**
- * The HTTP layer every fetcher uses: one request per attempt under a deadline
+ * The one HTTP client every outbound call uses (market fetchers, the agent's price feed, the CLI
+ * talking to an agent): one request per attempt under a deadline
  * (AbortSignal.any of the caller's signal and AbortSignal.timeout), typed MulletErrors, and retries
  * with exponential backoff and jitter for transient failures only.
  *
@@ -87,6 +88,13 @@ export interface HttpClient {
   fetchBytes(url: string, opts?: RequestOptions): Promise<Uint8Array>;
   /** POST application/x-www-form-urlencoded, JSON answer. The form never appears in errors. */
   postFormJson(url: string, form: Record<string, string>, opts?: RequestOptions): Promise<unknown>;
+  /**
+   * One JSON exchange, no retries and no status handling: for callers that read their peer's error
+   * bodies and own their retry loop (the CLI and a Mullet agent). Transport failures are classified
+   * as everywhere else (TIMEOUT, NETWORK, ABORTED); the status and the parsed body come back
+   * whatever the status (PARSE when the body is not JSON).
+   */
+  exchangeJson(method: 'GET' | 'POST', url: string, body: unknown, opts?: RequestOptions): Promise<{ status: number; body: unknown }>;
 }
 
 /** The real wire: Node's global fetch (undici), redirects followed, body read under the signal. */
@@ -228,6 +236,13 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
   const userAgent = deps.userAgent ?? 'mullet/0.1';
 
   async function attempt(method: 'GET' | 'POST', url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
+    const res = await sendOnce(method, url, body, opts, extraHeaders);
+    const failure = statusError(res, url);
+    if (failure) throw failure;
+    return res;
+  }
+
+  async function sendOnce(method: 'GET' | 'POST', url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
     checkUrl(url);
     const timeoutMs = opts.timeoutMs ?? deps.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -246,8 +261,6 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
       const host = safeHost(url);
       throw new MulletError('NETWORK', `cannot reach ${host}${code ? ` (${code})` : ''}`, { where: url, cause: err });
     }
-    const failure = statusError(res, url);
-    if (failure) throw failure;
     return res;
   }
 
@@ -285,6 +298,11 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
         'content-type': 'application/x-www-form-urlencoded',
       });
       return parseJsonBody(res.body, url);
+    },
+    async exchangeJson(method, url, body, opts = {}) {
+      const headers: Record<string, string> = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const res = await sendOnce(method, url, body === undefined ? undefined : JSON.stringify(body), opts, headers);
+      return { status: res.status, body: parseJsonBody(res.body, url) };
     },
   };
 }
