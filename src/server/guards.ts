@@ -84,7 +84,7 @@ export async function jsonBody(req: { raw: Request }, maxBytes = MAX_BODY_BYTES)
   let size = 0;
   const body = req.raw.body;
   if (body) {
-    const reader = body.getReader();
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
