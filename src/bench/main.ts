@@ -16,6 +16,7 @@ const BENCHES: Record<string, Bench> = {
   import: async ({ dataDir }) => (await import('./import.js')).benchImport(dataDir),
   dispatch: async ({ dataDir }) => (await import('./dispatch.js')).benchDispatch(dataDir),
   planner: async () => (await import('./planner.js')).benchPlanner(),
+  protocols: async () => (await import('./protocols.js')).benchProtocols(),
   fleet: async ({ args }) => {
     const { benchFleet, benchFleetArgs } = await import('./fleet.js');
     return benchFleet(benchFleetArgs(args));

@@ -27,7 +27,8 @@ export function vnishTelemetry(body: Obj, where: string): Telemetry {
   const info = stats[0] ?? {};
   const dev = stats.find((s) => 'GHS 5s' in s || 'total_rate' in s) ?? stats[1] ?? {};
   const type = str(info.Type) ?? '';
-  const m = /^(.*?)\s*\((vnish[^)]*)\)\s*$/i.exec(type);
+  // Bounded: the lazy pattern rescans a long run of spaces from every position (O(n²)); real Types are ~30 characters.
+  const m = type.length <= 256 ? /^(.*?)\s*\((vnish[^)]*)\)\s*$/i.exec(type) : null;
   const hashrateThs = round(toThs(requireNumber(pickNum(dev, 'GHS 5s', 'total_rate', 'GHS av'), 'hashrate (GHS 5s)', where), 'GH'), 6);
   let powerW: number | null = null;
   const tempsC: number[] = [];

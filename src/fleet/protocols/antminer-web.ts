@@ -33,6 +33,7 @@ import { MinerError } from './errors.js';
 import { DigestHttpClient, type DigestCredentials } from './http-digest.js';
 import { HttpSession, type HttpRequestSpec } from './http1.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
+import { trimEndNul } from './text.js';
 import { isObj, num, rateUnit, toThs, type Obj } from './values.js';
 
 export const ANTMINER_HTTP_PORT = 80;
@@ -86,7 +87,7 @@ export class AntminerWebClient {
     if (res.status !== 200) {
       throw new MinerError('http', `HTTP ${res.status} from ${name}.cgi`, { where, statusCode: res.status, transient: res.status >= 500 });
     }
-    const text = res.body.toString('utf8').replace(/\0+$/, '');
+    const text = trimEndNul(res.body.toString('utf8'));
     if (/^\s*socket connect failed/i.test(text)) throw new MinerError('daemon-down', `miner daemon not answering: ${text.trim().slice(0, 120)}`, { where });
     let parsed: unknown;
     try {

@@ -26,6 +26,7 @@ import { startCall, hostPort, type CallContext, type CallOptions, type ExchangeL
 import { MinerError } from './errors.js';
 import { LenientJsonError, parseLenientJson } from './lenient-json.js';
 import { tcpExchange } from './tcp.js';
+import { trimEndNulAndSpace } from './text.js';
 import { isObj, num, str, type Obj } from './values.js';
 
 export const CGMINER_PORT = 4028;
@@ -86,7 +87,7 @@ export async function cgminerRaw(ctx: CallContext, ep: CgminerEndpoint, payload:
   const port = ep.port ?? CGMINER_PORT;
   const reply = await tcpExchange(ctx, { host: ep.host, port, payload, ...(ep.limits ? { limits: ep.limits } : {}) });
   // Some firmware pads with several NULs or a trailing newline after the JSON.
-  const text = reply.bytes.toString('utf8').replace(/[\0\s]+$/, '');
+  const text = trimEndNulAndSpace(reply.bytes.toString('utf8'));
   return { text, complete: reply.endedWithNul, where: hostPort(ep.host, port) };
 }
 

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startCall } from './call.js';
-import { encodeHttpRequest, httpExchange, httpReplyComplete, HttpSession, parseHttpReply } from './http1.js';
+import { DEFAULT_HTTP_LIMITS, encodeHttpRequest, httpExchange, httpReplyComplete, HttpReplyReader, HttpSession, parseHttpReply } from './http1.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const W = 'http://test/';
@@ -72,6 +72,43 @@ describe('parseHttpReply / httpReplyComplete', () => {
     // A prefix of "HTTP/" is not yet garbage: more may come.
     expect(httpReplyComplete(b('HTT'), 'GET')).toBe(false);
   });
+
+  it('chunk extensions after a CRLF-terminated size line', () => {
+    expect(parseHttpReply(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n0\r\n\r\n'), 'GET', W).body.toString()).toBe('hello');
+  });
+
+  it('header block over 16 KiB or over 100 header lines → too-large (PARSE, permanent), as soon as it is seen', () => {
+    const big = `HTTP/1.1 200 OK\r\nX-Flood: ${'a'.repeat(DEFAULT_HTTP_LIMITS.maxHeaderBytes)}`;
+    // No blank line yet: the limit trips before the header block ends, not at the deadline.
+    expect(() => httpReplyComplete(b(big), 'GET')).toThrow(expect.objectContaining({ fault: 'too-large', code: 'PARSE', transient: false }));
+    const many = `HTTP/1.1 200 OK\r\n${'X-A: 1\r\n'.repeat(DEFAULT_HTTP_LIMITS.maxHeaderCount + 1)}`;
+    expect(() => httpReplyComplete(b(many), 'GET')).toThrow(expect.objectContaining({ fault: 'too-large', message: expect.stringMatching(/more than 100 HTTP header lines/) as unknown }));
+    // Exactly at the limits is fine; the limits can be set per exchange.
+    const atCount = `HTTP/1.1 200 OK\r\n${'X-A: 1\r\n'.repeat(DEFAULT_HTTP_LIMITS.maxHeaderCount)}Content-Length: 0\r\n\r\n`;
+    expect(() => parseHttpReply(b(atCount), 'GET', W)).toThrow(/more than 100/);
+    expect(parseHttpReply(b(atCount), 'GET', W, { maxHeaderCount: 101 }).status).toBe(200);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
+    expect(parseHttpReply(b(head), 'GET', W, { maxHeaderBytes: head.length }).status).toBe(200);
+    expect(() => parseHttpReply(b(head), 'GET', W, { maxHeaderBytes: head.length - 1 })).toThrow(expect.objectContaining({ fault: 'too-large' }));
+  });
+
+  it('a chunk-size line without end is garbage, not a buffer that grows to the reply cap', () => {
+    expect(() => httpReplyComplete(b(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;${'x'.repeat(5000)}`), 'GET')).toThrow(expect.objectContaining({ fault: 'garbage' }));
+  });
+
+  it('fed one byte at a time: the same reply, complete exactly at its last byte', () => {
+    const cases = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello',
+      'HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5;ext=1\nhello\n6\r\n world\r\n0\r\n',
+      'HTTP/1.1 204 No Content\r\n\r\n',
+    ];
+    for (const text of cases) {
+      const reader = new HttpReplyReader('GET', W);
+      const bytes = b(text);
+      for (let i = 0; i < bytes.length; i++) expect(reader.push(bytes.subarray(i, i + 1))).toBe(i === bytes.length - 1);
+      expect(reader.finish()).toEqual(parseHttpReply(bytes, 'GET', W));
+    }
+  });
 });
 
 describe('httpExchange over loopback', () => {
@@ -122,6 +159,53 @@ describe('httpExchange over loopback', () => {
     });
     const r = await httpExchange(startCall({ timeoutMs: 2_000 }), { method: 'GET', host: '127.0.0.1', port, path: '/' });
     expect(r.body.toString()).toBe('ok');
+  });
+
+  it('work is linear in the reply size: a reply in many small writes is copied a bounded number of times', async () => {
+    // 400 writes of 2.5 KiB: re-joining and re-parsing everything received after each chunk (the
+    // old framing) copied ~200 MB here; reading each chunk once copies the reply about twice.
+    const piece = 'x'.repeat(2500);
+    const writes = 400;
+    const port = await rawServer((s) =>
+      s.once('data', () => {
+        s.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        let n = 0;
+        const next = (): void => {
+          if (n++ === writes) return void s.write('0\r\n\r\n');
+          s.write(`${piece.length.toString(16)}\r\n${piece}\r\n`, () => setImmediate(next));
+        };
+        next();
+      }),
+    );
+    let copied = 0;
+    const concat = Buffer.concat.bind(Buffer);
+    const spy = vi.spyOn(Buffer, 'concat').mockImplementation((list: readonly Uint8Array[], total?: number) => {
+      const out = concat(list, total);
+      copied += out.length;
+      return out;
+    });
+    try {
+      const r = await httpExchange(startCall({ timeoutMs: 10_000 }), { method: 'GET', host: '127.0.0.1', port, path: '/' });
+      expect(r.body.length).toBe(piece.length * writes);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(copied).toBeLessThan(4 * piece.length * writes);
+  });
+
+  it('a device flooding headers is cut off at the header limit (too-large), not read to the reply cap', async () => {
+    const port = await rawServer((s) =>
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\n');
+        const flood = (): void => {
+          if (!s.destroyed) s.write('X-Flood: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n', () => setImmediate(flood));
+        };
+        flood();
+        s.on('error', () => undefined);
+      }),
+    );
+    const e = await httpExchange(startCall({ timeoutMs: 5_000 }), { method: 'GET', host: '127.0.0.1', port, path: '/' }).catch((err: unknown) => err);
+    expect(e).toMatchObject({ fault: 'too-large', code: 'PARSE', transient: false });
   });
 
   it('garbage is reported at once, not at the deadline; a close mid-body is truncated', async () => {

@@ -9,7 +9,9 @@
  * send: a status line (HTTP/1.0 or 1.1), headers with CRLF or bare LF line ends, a body framed by
  * Content-Length, chunked transfer coding, or the close of the connection. A framed reply ends as
  * soon as it is complete, even if a server keeps the socket open; one-off requests send
- * `Connection: close`, an HttpSession keeps the connection for the next request.
+ * `Connection: close`, an HttpSession keeps the connection for the next request. Replies are read
+ * incrementally (HttpReplyReader: each byte once) and the header block is capped (HttpLimits:
+ * 16 KiB, 100 lines), so a device flooding headers costs the agent microseconds, not seconds.
  *
  * Annotated example — the reply to a POST /cgi-bin/set_miner_conf.cgi:
  *
@@ -33,8 +35,11 @@ export interface HttpRequestSpec {
   path: string;
   body?: string | Buffer;
   headers?: Record<string, string>;
-  limits?: Partial<ExchangeLimits>;
+  limits?: Partial<HttpExchangeLimits>;
 }
+
+/** Socket limits (tcp.ts) and header limits of an HTTP exchange. */
+export type HttpExchangeLimits = ExchangeLimits & HttpLimits;
 
 /** Header names lower-case; a header sent more than once is an array in the order received. */
 export type HttpHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -61,38 +66,39 @@ export function encodeHttpRequest(spec: HttpRequestSpec, keepAlive = false): Buf
   return body === undefined ? head : Buffer.concat([head, body]);
 }
 
+/** Header limits of one reply; a reply over either is 'too-large' (PARSE, permanent). */
+export interface HttpLimits {
+  /** Status line and header lines together, line ends included, bytes. */
+  maxHeaderBytes: number;
+  /** Header lines after the status line. */
+  maxHeaderCount: number;
+}
+
+/**
+ * Node's own default header cap (16 KiB) and Apache's default field count (LimitRequestFields 100):
+ * a miner's web server sends under 1 KiB in under 15 headers.
+ */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 };
+
+/** A chunk-size line (hex size and extensions) longer than this is not HTTP, bytes. */
+const MAX_CHUNK_LINE_BYTES = 4096;
+
 interface Head {
   status: number;
   /** HTTP/1.0 reply (no keep-alive unless asked for). */
   http10: boolean;
   headers: Record<string, string | string[]>;
-  /** Offset of the first body byte. */
-  bodyAt: number;
-}
-
-/** Offset just past the blank line ending the header block (CRLFCRLF or LFLF), or -1. */
-function headEnd(buf: Buffer): number {
-  for (let i = buf.indexOf(10); i >= 0 && i < buf.length; i = buf.indexOf(10, i + 1)) {
-    if (buf[i + 1] === 10) return i + 2;
-    if (buf[i + 1] === 13 && buf[i + 2] === 10) return i + 3;
-  }
-  return -1;
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) +(\d{3})(?: .*)?$/;
 
-/** The status line and headers, or null while the header block is still incomplete. */
-function parseHead(buf: Buffer, where: string): Head | null {
-  // Not an HTTP reply at all: say so as soon as the first bytes show it, not at the deadline.
-  if (!'HTTP/'.startsWith(buf.subarray(0, 5).toString('latin1'))) {
-    throw new MinerError('garbage', `not an HTTP reply: ${JSON.stringify(buf.subarray(0, 40).toString('latin1'))}`, { where });
-  }
-  const end = headEnd(buf);
-  if (end < 0) return null;
-  const lines = buf.subarray(0, end).toString('latin1').split(/\r?\n/);
+/** The status line and headers of a complete header block (blank line included). */
+function parseHead(block: Buffer, where: string): Head {
+  const lines = block.toString('latin1').split(/\r?\n/);
   const m = STATUS_LINE.exec((lines[0] ?? '').trimEnd());
   if (!m) throw new MinerError('garbage', `bad HTTP status line: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`, { where });
-  const headers: Record<string, string | string[]> = {};
+  // No prototype: a device's `__proto__:` header is a header like any other.
+  const headers = Object.create(null) as Record<string, string | string[]>;
   for (const line of lines.slice(1)) {
     if (line === '') continue;
     const colon = line.indexOf(':');
@@ -100,9 +106,12 @@ function parseHead(buf: Buffer, where: string): Head | null {
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     const prev = headers[name];
-    headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    // In place: copying the list for every repeat made n repeats of one header O(n²).
+    if (prev === undefined) headers[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else headers[name] = [prev, value];
   }
-  return { status: Number(m[2]), http10: m[1] === '0', headers, bodyAt: end };
+  return { status: Number(m[2]), http10: m[1] === '0', headers };
 }
 
 function single(h: string | string[] | undefined): string | undefined {
@@ -128,85 +137,220 @@ function framing(head: Head, method: string, where: string): Framing {
   return { kind: 'close' };
 }
 
-/** Decodes a chunked body from `at`; `done` is false while the final chunk has not arrived. */
-function dechunk(buf: Buffer, at: number, where: string): { body: Buffer; done: boolean } {
-  const parts: Buffer[] = [];
-  let i = at;
-  for (;;) {
-    const eol = buf.indexOf(10, i);
-    if (eol < 0) return { body: Buffer.concat(parts), done: false };
-    const sizeText = buf.subarray(i, eol).toString('latin1').replace(/;.*$/, '').trim();
-    if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new MinerError('garbage', `bad chunk size ${JSON.stringify(sizeText.slice(0, 20))}`, { where });
+const LF = 10;
+const CR = 13;
+const HTTP_PREFIX = Buffer.from('HTTP/', 'latin1');
+
+/**
+ * Reads one reply as its bytes arrive, each byte looked at once: the framing check of a
+ * connection runs after every chunk, so re-parsing everything received so far (as this module
+ * once did) made a reply of n bytes in small chunks cost O(n²) — a device flooding headers in
+ * 1 KiB writes cost the agent seconds of CPU per reply. The header block is capped
+ * (`HttpLimits`), so what is kept before the blank line is bounded too. Body bytes are kept as the
+ * received chunks (no copy) until `finish`.
+ */
+export class HttpReplyReader {
+  private readonly limits: HttpLimits;
+  private phase: 'head' | 'body' | 'done' = 'head';
+  // Header block: the chunks so far, its size, and the line being read.
+  private readonly headParts: Buffer[] = [];
+  private headBytes = 0;
+  private lineBytes = 0;
+  private lineStartsWithCr = false;
+  private lines = 0;
+  private head: Head | undefined;
+  private frame: Framing = { kind: 'close' };
+  private readonly bodyParts: Buffer[] = [];
+  /** Body bytes still expected: Content-Length left, or the current chunk's data left. */
+  private remaining = 0;
+  private chunkState: 'size' | 'data' | 'cr' | 'lf' = 'size';
+  private readonly sizeLine: Buffer[] = [];
+  private sizeLineBytes = 0;
+
+  constructor(
+    private readonly method: string,
+    private readonly where: string,
+    limits?: Partial<HttpLimits>,
+  ) {
+    this.limits = { maxHeaderBytes: limits?.maxHeaderBytes ?? DEFAULT_HTTP_LIMITS.maxHeaderBytes, maxHeaderCount: limits?.maxHeaderCount ?? DEFAULT_HTTP_LIMITS.maxHeaderCount };
+  }
+
+  /** True once the reply is complete (later bytes are ignored); throws on a reply that can never be valid. */
+  push(chunk: Buffer): boolean {
+    if (this.phase === 'head') {
+      const used = this.readHead(chunk);
+      if (used < 0) return false;
+      chunk = chunk.subarray(used);
+    }
+    if (this.phase === 'body') this.readBody(chunk);
+    return this.phase === 'done';
+  }
+
+  /** True when the reply is complete. */
+  get complete(): boolean {
+    return this.phase === 'done';
+  }
+
+  /**
+   * The reply, once the stream has ended or the reply is complete. A reply cut short (no blank line
+   * after the headers, fewer body bytes than Content-Length, no final chunk) is 'truncated'
+   * (transient).
+   */
+  finish(): HttpResponse {
+    const head = this.head;
+    if (!head) throw new MinerError('truncated', `reply ended inside the HTTP headers after ${this.headBytes} bytes`, { where: this.where });
+    const f = this.frame;
+    if (this.phase !== 'done') {
+      if (f.kind === 'length') {
+        throw new MinerError('truncated', `body cut short: ${f.bytes - this.remaining} of ${f.bytes} bytes`, { where: this.where, statusCode: head.status });
+      }
+      if (f.kind === 'chunked') throw new MinerError('truncated', 'chunked body cut short (no final chunk)', { where: this.where, statusCode: head.status });
+    }
+    const body = this.bodyParts.length === 1 ? (this.bodyParts[0] as Buffer) : Buffer.concat(this.bodyParts);
+    const connection = (single(head.headers.connection) ?? '').toLowerCase();
+    const keepAlive = f.kind !== 'close' && !/\bclose\b/.test(connection) && (!head.http10 || /\bkeep-alive\b/.test(connection));
+    return { status: head.status, headers: head.headers, body, keepAlive };
+  }
+
+  /** Reads header bytes; returns how many bytes of `chunk` the header block took, or -1 for all (not ended yet). */
+  private readHead(chunk: Buffer): number {
+    // Not an HTTP reply at all: say so as soon as the first bytes show it, not at the deadline.
+    for (let i = 0; this.headBytes + i < HTTP_PREFIX.length && i < chunk.length; i++) {
+      if (chunk[i] !== HTTP_PREFIX[this.headBytes + i]) {
+        const seen = Buffer.concat([...this.headParts, chunk]).subarray(0, 40).toString('latin1');
+        throw new MinerError('garbage', `not an HTTP reply: ${JSON.stringify(seen)}`, { where: this.where });
+      }
+    }
+    let i = 0;
+    while (i < chunk.length) {
+      const lf = chunk.indexOf(LF, i);
+      const lineEnd = lf < 0 ? chunk.length : lf;
+      if (lineEnd > i) {
+        if (this.lineBytes === 0) this.lineStartsWithCr = chunk[i] === CR;
+        this.lineBytes += lineEnd - i;
+      }
+      const taken = lf < 0 ? chunk.length : lf + 1;
+      if (this.headBytes + taken > this.limits.maxHeaderBytes) {
+        throw new MinerError('too-large', `HTTP header block larger than ${this.limits.maxHeaderBytes} bytes`, { where: this.where });
+      }
+      if (lf < 0) break;
+      // A blank line (LF or CR LF alone) after the status line ends the header block.
+      if (this.lines > 0 && (this.lineBytes === 0 || (this.lineBytes === 1 && this.lineStartsWithCr))) {
+        this.headParts.push(chunk.subarray(0, taken));
+        this.headBytes += taken;
+        this.startBody();
+        return taken;
+      }
+      this.lines++;
+      if (this.lines - 1 > this.limits.maxHeaderCount) {
+        throw new MinerError('too-large', `more than ${this.limits.maxHeaderCount} HTTP header lines`, { where: this.where });
+      }
+      this.lineBytes = 0;
+      i = lf + 1;
+    }
+    this.headParts.push(chunk);
+    this.headBytes += chunk.length;
+    return -1;
+  }
+
+  private startBody(): void {
+    const head = parseHead(Buffer.concat(this.headParts, this.headBytes), this.where);
+    this.head = head;
+    this.headParts.length = 0;
+    this.frame = framing(head, this.method, this.where);
+    this.phase = this.frame.kind === 'none' || (this.frame.kind === 'length' && this.frame.bytes === 0) ? 'done' : 'body';
+    if (this.frame.kind === 'length') this.remaining = this.frame.bytes;
+  }
+
+  private readBody(chunk: Buffer): void {
+    switch (this.frame.kind) {
+      case 'none':
+        this.phase = 'done';
+        return;
+      case 'close':
+        if (chunk.length > 0) this.bodyParts.push(chunk);
+        return;
+      case 'length': {
+        const take = Math.min(this.remaining, chunk.length);
+        if (take > 0) this.bodyParts.push(chunk.subarray(0, take));
+        this.remaining -= take;
+        if (this.remaining === 0) this.phase = 'done';
+        return;
+      }
+      case 'chunked':
+        this.readChunked(chunk);
+        return;
+    }
+  }
+
+  /** Chunked transfer coding: hex size line (extensions ignored), data, CRLF (or LF) … a zero size ends it. */
+  private readChunked(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length && this.phase === 'body') {
+      switch (this.chunkState) {
+        case 'size': {
+          const lf = chunk.indexOf(LF, i);
+          const end = lf < 0 ? chunk.length : lf;
+          this.sizeLine.push(chunk.subarray(i, end));
+          this.sizeLineBytes += end - i;
+          if (this.sizeLineBytes > MAX_CHUNK_LINE_BYTES) throw new MinerError('garbage', `chunk-size line longer than ${MAX_CHUNK_LINE_BYTES} bytes`, { where: this.where });
+          if (lf < 0) return;
+          i = lf + 1;
+          this.chunkSize(Buffer.concat(this.sizeLine).toString('latin1'));
+          this.sizeLine.length = 0;
+          this.sizeLineBytes = 0;
+          break;
+        }
+        case 'data': {
+          const take = Math.min(this.remaining, chunk.length - i);
+          this.bodyParts.push(chunk.subarray(i, i + take));
+          this.remaining -= take;
+          i += take;
+          if (this.remaining === 0) this.chunkState = 'cr';
+          break;
+        }
+        case 'cr':
+          // The CRLF (or LF) after the data.
+          if (chunk[i] === CR) i++;
+          this.chunkState = 'lf';
+          break;
+        case 'lf':
+          if (chunk[i] !== LF) throw new MinerError('garbage', 'chunk data not followed by a line end', { where: this.where });
+          i++;
+          this.chunkState = 'size';
+          break;
+      }
+    }
+  }
+
+  private chunkSize(line: string): void {
+    const semi = line.indexOf(';');
+    const sizeText = (semi < 0 ? line : line.slice(0, semi)).trim();
+    if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new MinerError('garbage', `bad chunk size ${JSON.stringify(sizeText.slice(0, 20))}`, { where: this.where });
     const size = parseInt(sizeText, 16);
-    const dataAt = eol + 1;
-    if (size === 0) {
-      // Trailer fields (rare) end with a blank line; a server that closes right after "0\r\n" is accepted.
-      return { body: Buffer.concat(parts), done: true };
+    // Trailer fields (rare) end with a blank line; a server that closes right after "0\r\n" is accepted.
+    if (size === 0) this.phase = 'done';
+    else {
+      this.remaining = size;
+      this.chunkState = 'data';
     }
-    if (buf.length < dataAt + size) {
-      parts.push(buf.subarray(dataAt));
-      return { body: Buffer.concat(parts), done: false };
-    }
-    parts.push(buf.subarray(dataAt, dataAt + size));
-    i = dataAt + size;
-    // The CRLF (or LF) after the data.
-    if (buf[i] === 13) i++;
-    if (i >= buf.length) return { body: Buffer.concat(parts), done: false };
-    if (buf[i] !== 10) throw new MinerError('garbage', 'chunk data not followed by a line end', { where });
-    i++;
   }
 }
 
 /** True when `buf` holds a whole reply (headers and a framed body); false while more may come. */
-export function httpReplyComplete(buf: Buffer, method: string, where = ''): boolean {
-  const head = parseHead(buf, where);
-  if (!head) return false;
-  const f = framing(head, method, where);
-  switch (f.kind) {
-    case 'none':
-      return true;
-    case 'length':
-      return buf.length - head.bodyAt >= f.bytes;
-    case 'chunked':
-      return dechunk(buf, head.bodyAt, where).done;
-    case 'close':
-      return false;
-  }
+export function httpReplyComplete(buf: Buffer, method: string, where = '', limits?: Partial<HttpLimits>): boolean {
+  return new HttpReplyReader(method, where, limits).push(buf);
 }
 
 /**
  * Parses a whole reply: the bytes up to the close (or up to completion). A reply cut short (no
  * blank line after the headers, fewer body bytes than Content-Length, no final chunk) is
- * 'truncated' (transient); one that is not HTTP is 'garbage'.
+ * 'truncated' (transient); one that is not HTTP is 'garbage'; headers over the limits 'too-large'.
  */
-export function parseHttpReply(buf: Buffer, method: string, where: string): HttpResponse {
-  const head = parseHead(buf, where);
-  if (!head) throw new MinerError('truncated', `reply ended inside the HTTP headers after ${buf.length} bytes`, { where });
-  const f = framing(head, method, where);
-  let body: Buffer;
-  switch (f.kind) {
-    case 'none':
-      body = Buffer.alloc(0);
-      break;
-    case 'length': {
-      const got = buf.length - head.bodyAt;
-      if (got < f.bytes) throw new MinerError('truncated', `body cut short: ${got} of ${f.bytes} bytes`, { where, statusCode: head.status });
-      body = buf.subarray(head.bodyAt, head.bodyAt + f.bytes);
-      break;
-    }
-    case 'chunked': {
-      const d = dechunk(buf, head.bodyAt, where);
-      if (!d.done) throw new MinerError('truncated', 'chunked body cut short (no final chunk)', { where, statusCode: head.status });
-      body = d.body;
-      break;
-    }
-    case 'close':
-      body = buf.subarray(head.bodyAt);
-      break;
-  }
-  const connection = (single(head.headers.connection) ?? '').toLowerCase();
-  const keepAlive = f.kind !== 'close' && !/\bclose\b/.test(connection) && (!head.http10 || /\bkeep-alive\b/.test(connection));
-  return { status: head.status, headers: head.headers, body, keepAlive };
+export function parseHttpReply(buf: Buffer, method: string, where: string, limits?: Partial<HttpLimits>): HttpResponse {
+  const reader = new HttpReplyReader(method, where, limits);
+  reader.push(buf);
+  return reader.finish();
 }
 
 /** A request on an HttpSession: the session knows the device's address and limits. */
@@ -225,7 +369,7 @@ export class HttpSession {
   constructor(
     readonly host: string,
     readonly port: number,
-    limits?: Partial<ExchangeLimits>,
+    private readonly limits?: Partial<HttpExchangeLimits>,
   ) {
     this.conn = new TcpConnection(host, port, limits);
   }
@@ -234,8 +378,9 @@ export class HttpSession {
     const spec: HttpRequestSpec = { ...call, host: this.host, port: this.port };
     const where = `http://${this.conn.where}${spec.path}`;
     const send = async (): Promise<HttpResponse> => {
-      const reply = await this.conn.exchange(ctx, encodeHttpRequest(spec, keepAlive), (received) => httpReplyComplete(received, spec.method, where));
-      return parseHttpReply(reply.bytes, spec.method, where);
+      const reader = new HttpReplyReader(spec.method, where, this.limits);
+      await this.conn.exchange(ctx, encodeHttpRequest(spec, keepAlive), (chunk) => reader.push(chunk));
+      return reader.finish();
     };
     const reused = this.conn.reusable;
     let res: HttpResponse;

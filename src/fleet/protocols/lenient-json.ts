@@ -245,8 +245,17 @@ function setOwn(obj: Record<string, unknown>, key: string, v: unknown): void {
   else obj[key] = v;
 }
 
-/** Strips a JSONP wrapper `callback({...});` (Avalon get_minerinfo.cgi) and returns the inside. */
+/**
+ * Strips a JSONP wrapper `callback({...});` (Avalon get_minerinfo.cgi) and returns the inside.
+ * The suffix is trimmed by hand: a single regex for the whole wrapper backtracks quadratically on
+ * a long run of spaces after a ')'.
+ */
 export function unwrapJsonp(text: string): string {
-  const m = /^\s*[A-Za-z_$][\w$]*\s*\(([\s\S]*)\)\s*;?\s*$/.exec(text);
-  return m?.[1] ?? text;
+  const t = text.trim();
+  const m = /^[A-Za-z_$][\w$]*\s*\(/.exec(t);
+  if (!m) return text;
+  let end = t.length;
+  if (t[end - 1] === ';') end = t.slice(0, end - 1).trimEnd().length;
+  if (end <= m[0].length || t[end - 1] !== ')') return text;
+  return t.slice(m[0].length, end - 1);
 }

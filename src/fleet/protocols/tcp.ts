@@ -5,9 +5,11 @@ import { faultFromSocketError, isMinerError, MinerError } from './errors.js';
 /**
  * How a reply ends: 'nul' at the first NUL byte or the close (cgminer ends every reply with `\0`,
  * and some firmware keeps the socket open a while after it; JSON never contains a raw NUL), 'close'
- * at the close, or a framing check (HTTP) called with everything received so far after each chunk.
+ * at the close, or a framing check (HTTP) called with each chunk as it arrives, true when the
+ * reply is complete. The check keeps its own state: it is never handed the bytes received so far,
+ * which would make a reply in n small chunks cost O(n²) (the bytes are joined once, at the end).
  */
-export type ReplyEnd = 'nul' | 'close' | ((received: Buffer) => boolean);
+export type ReplyEnd = 'nul' | 'close' | ((chunk: Buffer) => boolean);
 
 export interface TcpExchangeRequest {
   host: string;
@@ -159,10 +161,9 @@ export class TcpConnection {
       return;
     }
     if (typeof p.until !== 'function') return;
-    if (p.chunks.length > 1) p.chunks.splice(0, p.chunks.length, Buffer.concat(p.chunks, p.size));
     let whole: boolean;
     try {
-      whole = p.until(p.chunks[0] as Buffer);
+      whole = p.until(part);
     } catch (err) {
       // The framing check saw a reply that can never become valid: fail now, not at the deadline.
       this.spent = true;

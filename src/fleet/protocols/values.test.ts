@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isStrictJson, LenientJsonError, parseLenientJson, unwrapJsonp } from './lenient-json.js';
+import { trimEndNul, trimEndNulAndSpace } from './text.js';
 import { bool, bracketFields, hyphenList, num, pickNum, rateUnit, toThs } from './values.js';
+
+/** Seeded strings over a small alphabet that exercises every branch of the hand-written scanners. */
+function randomTexts(alphabet: string, count: number, maxLength: number): string[] {
+  let state = 12345;
+  const next = (n: number): number => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+  return Array.from({ length: count }, () => Array.from({ length: next(maxLength) }, () => alphabet[next(alphabet.length)] ?? '').join(''));
+}
 
 describe('parseLenientJson', () => {
   it('takes strict JSON unchanged', () => {
@@ -91,5 +102,37 @@ describe('field readers', () => {
     expect(f.get('SYSTEMSTATU')).toBe('Work: In Work, Hash Board: 2');
     expect(f.get('Fan1')).toBe('2896');
     expect(f.get('WALLPOWER')).toBe('3731');
+  });
+
+  it('the hand-written scanners agree with the regexes they replace (which are quadratic on long runs)', () => {
+    const oldBrackets = (text: string): Map<string, string> => {
+      const out = new Map<string, string>();
+      const re = /([A-Za-z_][\w ]*?)\[([^\]]*)\]/g;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const key = (m[1] ?? '').trim();
+        if (key !== '' && !out.has(key)) out.set(key, (m[2] ?? '').trim());
+      }
+      return out;
+    };
+    for (const t of randomTexts('aZ_1 [];-', 3000, 24)) expect(bracketFields(t), JSON.stringify(t)).toEqual(oldBrackets(t));
+    const oldJsonp = (text: string): string => /^\s*[A-Za-z_$][\w$]*\s*\(([\s\S]*)\)\s*;?\s*$/.exec(text)?.[1] ?? text;
+    for (const t of randomTexts('cb( );{}1 ', 3000, 14)) expect(unwrapJsonp(t), JSON.stringify(t)).toBe(oldJsonp(t));
+    for (const t of randomTexts('a \0\t\n\u00a0', 3000, 10)) {
+      expect(trimEndNulAndSpace(t), JSON.stringify(t)).toBe(t.replace(/[\0\s]+$/, ''));
+      expect(trimEndNul(t), JSON.stringify(t)).toBe(t.replace(/\0+$/, ''));
+    }
+  });
+
+  it('long runs are read in one pass: 1 MB of spaces, digits or key characters', () => {
+    const run = 1_000_000;
+    expect(trimEndNulAndSpace(`${' '.repeat(run)}x${'\0 '.repeat(run)}`)).toBe(`${' '.repeat(run)}x`);
+    expect(bracketFields(`${'a'.repeat(run)} k[v]`).get(`${'a'.repeat(run)} k`)).toBe('v');
+    expect(unwrapJsonp(`cb(1)${' '.repeat(run)}x`)).toBe(`cb(1)${' '.repeat(run)}x`);
+  });
+
+  it('a numeric string longer than 64 characters is not a reading', () => {
+    expect(num('1'.repeat(64))).toBe(Number('1'.repeat(64)));
+    expect(num('1'.repeat(65))).toBeNull();
+    expect(num(`${'1'.repeat(1_000_000)}!`)).toBeNull();
   });
 });

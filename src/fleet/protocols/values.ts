@@ -10,10 +10,17 @@ export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Longest numeric string read as a number ("1.2009939119E+13 GH/s" is 21): longer is not a
+ * reading, and the pattern below backtracks quadratically on long digit runs (a 20 KB string of
+ * digits took 1.2 s).
+ */
+const MAX_NUMERIC_TEXT = 64;
+
 /** A finite number from a number or a numeric string with an optional unit suffix; else null. */
 export function num(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v !== 'string') return null;
+  if (typeof v !== 'string' || v.length > MAX_NUMERIC_TEXT) return null;
   // "3250 W", "  12.5", "1.2E+13", "-8": the leading numeric part, then only a unit/space tail.
   const m = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%/°]*)\s*$/.exec(v);
   if (!m?.[1]) return null;
@@ -129,15 +136,41 @@ export function rateUnit(label: unknown): 'H' | 'KH' | 'MH' | 'GH' | 'TH' | 'PH'
   }
 }
 
-/** Reads `[KEY[value] KEY2[v1 v2] ...]`-style bracket strings (Avalon "MM ID0") into a map. */
+/**
+ * Reads `[KEY[value] KEY2[v1 v2] ...]`-style bracket strings (Avalon "MM ID0") into a map. A key is
+ * the run of word characters and spaces just before '[', from its first letter or '_'; the value
+ * runs to the next ']'. Scanned by hand in one pass: the equivalent regex
+ * `/([A-Za-z_][\w ]*?)\[([^\]]*)\]/g` rescans long runs without '[' from every position (O(n²)).
+ */
 export function bracketFields(s: string): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /([A-Za-z_][\w ]*?)\[([^\]]*)\]/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const key = (m[1] ?? '').trim();
-    if (key !== '' && !out.has(key)) out.set(key, (m[2] ?? '').trim());
+  let from = 0;
+  for (let open = s.indexOf('[', from); open >= 0; open = s.indexOf('[', from)) {
+    let start = open;
+    while (start > from && isKeyChar(s.charCodeAt(start - 1))) start--;
+    while (start < open && !isKeyStart(s.charCodeAt(start))) start++;
+    if (start === open) {
+      // No key before this '[': it cannot start a field, look at the next one.
+      from = open + 1;
+      continue;
+    }
+    const close = s.indexOf(']', open + 1);
+    if (close < 0) break;
+    const key = s.slice(start, open).trim();
+    if (key !== '' && !out.has(key)) out.set(key, s.slice(open + 1, close).trim());
+    from = close + 1;
   }
   return out;
+}
+
+/** [A-Za-z_] */
+function isKeyStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** [\w ] */
+function isKeyChar(c: number): boolean {
+  return isKeyStart(c) || (c >= 48 && c <= 57) || c === 32;
 }
 
 /** Rounds to a fixed number of decimals without float noise (for normalised telemetry). */

@@ -28,6 +28,7 @@ import { checkCall, type CallContext } from './call.js';
 import { cgminerCommand, cgminerRaw, checkStatus, parseReplyText, readStatus, type CgminerEndpoint, type CgminerReply } from './cgminer.js';
 import { isMinerError, MinerError } from './errors.js';
 import { md5CryptHash } from './md5-crypt.js';
+import { trimEndNul } from './text.js';
 import { isObj, str, type Obj } from './values.js';
 
 export const WM_CODE = {
@@ -84,7 +85,7 @@ export function aesDecryptBase64(aesKey: Buffer, b64: string): string {
   if (data.length === 0 || data.length % 16 !== 0) throw new Error(`ciphertext length ${data.length} is not a multiple of 16`);
   const d = createDecipheriv('aes-256-ecb', aesKey, null);
   d.setAutoPadding(false);
-  return Buffer.concat([d.update(data), d.final()]).toString('utf8').replace(/\0+$/, '');
+  return trimEndNul(Buffer.concat([d.update(data), d.final()]).toString('utf8'));
 }
 
 /** Reads `Msg` of a get_token reply; null when malformed (e.g. Msg "over max connect"). */
