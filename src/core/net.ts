@@ -1,10 +1,10 @@
 /** Address helpers shared by every listener: what counts as reachable from this machine only. */
 import { isIP } from 'node:net';
 
-/** True for host names and addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+/** True for host names and addresses only this machine can reach (127.0.0.0/8 also IPv4-mapped, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** True for an IPv4 or IPv6 literal (brackets allowed). */

@@ -75,10 +75,35 @@ describe('mullet sim', () => {
     [['--miners', '3', '--mix', 'cgminer:1'], /--mix: unknown firmware/],
     [['--miners', '3', '--fault-rate', '2'], /--fault-rate: must be within 0\.\.1/],
     [['--miners', '3', '--control', 'nope:x'], /--control: expected HOST:PORT/],
+    // The simulator's own README: nothing but loopback unless asked (checked before any miner binds).
+    [['--miners', '3', '--meter', '0.0.0.0:5099'], /--meter: '0\.0\.0\.0' is not a loopback address.*--allow-non-loopback/],
+    [['--miners', '3', '--meter', '[::]:5099'], /--meter: '::' is not a loopback address/],
+    [['--miners', '3', '--control', '10.1.2.3:8421'], /--control: '10\.1\.2\.3' is not a loopback address/],
+    [['--miners', '3', '--cidr', '10.0.0.0/24', '--allow-non-loopback'], /--cidr: must be inside loopback/],
   ])('rejects %j with exit 2 and the flag named', async (argv, message) => {
     let err = '';
     const code = await runCli(['sim', ...argv], { stdout: () => undefined, stderr: (t) => void (err += t), env: {}, cwd: '/', stderrIsTty: false, signal: new AbortController().signal });
     expect(code).toBe(2);
     expect(err).toMatch(message);
+  });
+});
+
+describe('simulator binds', () => {
+  it('loopback is accepted in every spelling; other hosts only with the explicit flag', async () => {
+    const { checkSimBind, isLoopbackHost } = await import('../../fleet/sim/bind.js');
+    for (const h of ['127.0.0.1', '127.31.0.9', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '', '10.0.0.1', '128.0.0.1', 'example.com', '::ffff:10.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    expect(() => checkSimBind('0.0.0.0', '--meter')).toThrow(expect.objectContaining({ code: 'BAD_INPUT', where: '--meter' }));
+    expect(() => checkSimBind('0.0.0.0', '--meter', true)).not.toThrow();
+  });
+
+  it('the meter and control servers refuse a non-loopback bind themselves (library use, not only the CLI)', async () => {
+    const { ModbusMeterServer } = await import('../../fleet/sim/meter-server.js');
+    const { ControlServer } = await import('../../fleet/sim/control-api.js');
+    const { systemClock } = await import('../../core/time.js');
+    const meter = new ModbusMeterServer({ sitePower: () => Promise.resolve({ totalW: 0, minersW: 0, aiLoadW: 0, miners: 0 }) } as never, { cacheMs: 0, wall: systemClock, sim: systemClock });
+    await expect(meter.listen('0.0.0.0', 0)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(new ControlServer({} as never).listen('0.0.0.0', 0)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await meter.close();
   });
 });

@@ -2,6 +2,7 @@ import { badInput } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
 import { writeInventory } from '../../fleet/inventory.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
+import { checkSimBind, isLoopbackHost } from '../../fleet/sim/bind.js';
 import { ControlServer } from '../../fleet/sim/control-api.js';
 import { defaultListenersPerProcess, SimFleet } from '../../fleet/sim/fleet.js';
 import { DEFAULT_PORTS } from '../../fleet/sim/firmware.js';
@@ -34,8 +35,9 @@ const sim: CommandSpec = {
     seed: { type: 'int', value: 'S', description: 'seed for assignment, noise and random faults', default: 1 },
     'time-scale': { type: 'number', value: 'K', unit: 'sim s per wall s', description: 'run the physics K times faster than the wall clock', default: 1 },
     'fault-rate': { type: 'number', value: 'P', unit: 'probability per request', description: 'random transient faults (timeouts, truncation, garbage, refusals, auth expiry, reboots)', default: 0 },
-    meter: { type: 'string', value: 'HOST:PORT', description: 'serve the site revenue meter (Modbus TCP) here' },
-    control: { type: 'string', value: 'HOST:PORT', description: 'serve the control API (ground truth, faults) here, loopback only' },
+    meter: { type: 'string', value: 'HOST:PORT', description: 'serve the site revenue meter (Modbus TCP) here (loopback unless --allow-non-loopback)' },
+    control: { type: 'string', value: 'HOST:PORT', description: 'serve the control API (ground truth, faults) here (loopback unless --allow-non-loopback)' },
+    'allow-non-loopback': { type: 'boolean', description: 'let --meter and --control bind addresses other machines can reach (no authentication on either); miners stay on loopback' },
     'ai-load-mw': { type: 'number', value: 'MW', unit: 'MW', description: 'firm AI load the meter adds to the miners', default: 0 },
     'inventory-out': { type: 'string', value: 'FILE', description: 'write the fleet as an inventory file (scanner format)' },
     'fds-per-process': { type: 'int', value: 'N', unit: 'listening sockets', description: 'listeners per process before another worker is forked (default: ulimit -n minus 4096)' },
@@ -71,6 +73,13 @@ const sim: CommandSpec = {
     const controlAt = opt.str(args, 'control');
     const meterAddr = meterAt === undefined ? undefined : parseHostPort(meterAt, '--meter');
     const controlAddr = controlAt === undefined ? undefined : parseHostPort(controlAt, '--control');
+    // Checked before thousands of miner listeners are bound, not after.
+    const allowNonLoopback = opt.bool(args, 'allow-non-loopback');
+    if (meterAddr) checkSimBind(meterAddr.host, '--meter', allowNonLoopback);
+    if (controlAddr) checkSimBind(controlAddr.host, '--control', allowNonLoopback);
+    for (const [flag, addr] of [['--meter', meterAddr], ['--control', controlAddr]] as const) {
+      if (addr && !isLoopbackHost(addr.host)) io.stderr(`sim: WARNING: ${flag} ${addr.host}:${addr.port} is reachable from other machines and has no authentication\n`);
+    }
 
     const progress = createProgress(io, 'sim: binding listeners');
     const fleet = await SimFleet.start(
@@ -98,11 +107,11 @@ const sim: CommandSpec = {
       let controlBound: { host: string; port: number } | undefined;
       if (meterAddr) {
         meter = new ModbusMeterServer(fleet, { cacheMs: 200, wall: systemClock, sim: fleet.clocks.sim });
-        meterBound = await meter.listen(meterAddr.host, meterAddr.port);
+        meterBound = await meter.listen(meterAddr.host, meterAddr.port, { allowNonLoopback });
       }
       if (controlAddr) {
         control = new ControlServer(fleet);
-        controlBound = await control.listen(controlAddr.host, controlAddr.port);
+        controlBound = await control.listen(controlAddr.host, controlAddr.port, { allowNonLoopback });
       }
       const inventoryOut = opt.str(args, 'inventory-out');
       if (inventoryOut !== undefined) writeInventory(inventoryOut, simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs()));

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { badInput, MulletError } from '../../core/errors.js';
-import { isLoopbackHost } from '../../core/net.js';
+import { MulletError } from '../../core/errors.js';
 import { errorBody, httpStatusFor } from '../../server/errors.js';
 import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } from '../../server/guards.js';
 import { serveHttp, type RunningServer } from '../../server/serve.js';
+import { checkSimBind } from './bind.js';
 import { FaultSpecSchema } from './faults.js';
 import type { SimFleet } from './fleet.js';
 import { MINER_ACTIONS } from './host.js';
@@ -99,8 +99,9 @@ export class ControlServer {
 
   constructor(private readonly fleet: SimFleet) {}
 
-  async listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    if (!isLoopbackHost(host)) throw badInput(`the control API binds loopback only, got '${host}'`, '--control');
+  /** Listens on loopback (any other address only with `allowNonLoopback`, see bind.ts). */
+  async listen(host: string, port: number, opts: { allowNonLoopback?: boolean } = {}): Promise<{ host: string; port: number }> {
+    checkSimBind(host, '--control', opts.allowNonLoopback);
     this.server = await serveHttp(controlRoutes(this.fleet), { host, port, what: 'the simulator control API' });
     return { host, port: Number(new URL(this.server.url).port) };
   }

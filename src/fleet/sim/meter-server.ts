@@ -14,6 +14,7 @@ import {
   readResponsePdu,
 } from '../meter/modbus-frame.js';
 import { SITE_METER_MAP, SITE_METER_REGISTERS } from '../meter/register-map.js';
+import { simBindProblem } from './bind.js';
 import type { SitePower } from './fleet.js';
 
 /**
@@ -53,7 +54,10 @@ export class ModbusMeterServer {
     this.server.on('error', () => undefined);
   }
 
-  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+  /** Listens on loopback (any other address only with `allowNonLoopback`, see bind.ts). */
+  listen(host: string, port: number, opts: { allowNonLoopback?: boolean } = {}): Promise<{ host: string; port: number }> {
+    const problem = simBindProblem(host, '--meter', opts.allowNonLoopback);
+    if (problem) return Promise.reject(problem);
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(new MulletError('IO', `meter cannot listen on ${host}:${port}: ${err.message}`, { cause: err, where: `${host}:${port}` }));
       this.server.once('error', onError);
