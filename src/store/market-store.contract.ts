@@ -99,6 +99,51 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([11, 20]);
     });
 
+    it('a file imported in batches reports and stores what one batch does: duplicates across batches, gaps, sources', async () => {
+      // Two sources, a gap, duplicates in the same batch and in later batches, identical and conflicting.
+      const records = [
+        rt('HB_WEST', T0, 10),
+        rt('HB_WEST', T0 + Q, 20),
+        rt('HB_WEST', T0 + 4 * Q, 40),
+        rt('HB_WEST', T0, 10),
+        rt('HB_WEST', T0 + Q, 21),
+        rt('HB_WEST', T0 + 5 * Q, 50),
+        rt('HB_WEST', T0 + Q, 22, 'ercot'),
+        rt('HB_WEST', T0 + 4 * Q, 40),
+        rt('HB_WEST', T0 + 2 * Q, 30, 'ercot'),
+        rt('HB_WEST', T0 + 5 * Q, 50),
+        rt('HB_WEST', T0 + 9 * Q, 90),
+      ];
+      const whole = store.ingest('f.csv', priceBatch(records));
+      const rows = westRt();
+      const other = await factory();
+      try {
+        const session = other.beginImport('f.csv', 'test-format');
+        for (let i = 0; i < records.length; i += 2) session.add(priceBatch(records.slice(i, i + 2)));
+        const streamed = session.commit();
+        expect({ ...streamed, notes: [...streamed.notes].sort() }).toEqual({ ...whole, notes: [...whole.notes].sort() });
+        expect(whole.duplicatesInFile).toBe(4);
+        expect(whole.notes.join('\n')).toMatch(/4 duplicate interval\(s\) in the file, 1 with different values/);
+        expect(other.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: T0, toMs: T0 + 100 * Q })).toEqual(rows);
+      } finally {
+        other.close();
+      }
+    });
+
+    it('rollback writes nothing of a file, whatever its earlier batches wrote; the store takes the next import', () => {
+      const session = store.beginImport('r.csv', 'test-format');
+      session.add(priceBatch([rt('HB_WEST', T0, 10), rt('HB_NORTH', T0, 11, 'new-source')]));
+      expect(() => session.add(priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).toThrow(/grid/);
+      expect(() => session.commit()).toThrow(/already been committed or rolled back/);
+      expect(store.coverage()).toEqual([]);
+      const again = store.beginImport('r2.csv', 'test-format');
+      again.add(priceBatch([rt('HB_WEST', T0, 12)]));
+      again.rollback();
+      again.rollback();
+      expect(westRt()).toEqual([]);
+      expect(store.ingest('s.csv', priceBatch([rt('HB_WEST', T0, 13)])).inserted.prices).toBe(1);
+    });
+
     it('reports gaps of the touched series inside the batch span, merged into ranges', () => {
       const present = [0, 1, 4, 5, 6, 10];
       const r = store.ingest('g.csv', priceBatch(present.map((i) => rt('HB_WEST', T0 + i * Q, i))));

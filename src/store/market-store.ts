@@ -18,6 +18,16 @@ export interface ImportReport {
   notes: string[];
 }
 
+/** One file's import in progress (MarketStore.beginImport). */
+export interface ImportSession {
+  /** Validates and writes one batch; on failure everything of the file is rolled back and the error thrown. */
+  add(batch: ParsedBatch): void;
+  /** Commits the file; the report covers every batch (duplicates across batches, gaps of the whole file). */
+  commit(): ImportReport;
+  /** Writes nothing of the file (idempotent; a no-op after commit). */
+  rollback(): void;
+}
+
 export interface SeriesKey {
   kind: 'price' | 'load' | 'btc';
   market?: string;
@@ -78,6 +88,12 @@ export interface PriceQuery {
 export interface MarketStore {
   /** Upserts one parsed file in one transaction: all of it or, on any invalid record, nothing. */
   ingest(file: string, batch: ParsedBatch): ImportReport;
+  /**
+   * Starts a streamed import of one file (one transaction, one import at a time per store): `add`
+   * each batch of its records, then `commit`, or `rollback` to write nothing of it. A batch with an
+   * invalid record rolls the whole file back (and throws).
+   */
+  beginImport(file: string, source: string): ImportSession;
   prices(q: PriceQuery): PricePoint[];
   /** Load in MW for interval starts in [fromMs, toMs). */
   loads(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[];

@@ -13,13 +13,15 @@ import {
   PRICE_UNIT,
   btcSeriesLabel,
   groupBatch,
+  type BatchGroups,
   pointSeriesKey,
   pointSeriesLabel,
   type Group,
   type PointSeriesId,
 } from './batch.js';
-import { expectedIntervals, findGaps, largestGaps } from './gaps.js';
-import type { GapReport, ImportReport, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from './market-store.js';
+import { expectedIntervals, findGaps, gapBetween, largestGaps } from './gaps.js';
+import { forEachUnionGap, IntervalSet, PageBudget } from './interval-set.js';
+import type { GapReport, ImportReport, ImportSession, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from './market-store.js';
 import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
 import { migrate } from './schema.js';
 
@@ -80,6 +82,8 @@ class SqliteMarketStore implements MarketStore {
   private readonly stmtCache = new Map<string, Database.Statement>();
   /** Source pairs already compared during the current ingest (a file with two sources compares them once). */
   private readonly compared = new Set<string>();
+  /** The import whose transaction is open, if any (one at a time per store). */
+  private importing: SqliteImport | undefined;
 
   constructor(private readonly db: Db) {
     this.loadSources();
@@ -135,32 +139,115 @@ class SqliteMarketStore implements MarketStore {
   }
 
   ingest(file: string, batch: ParsedBatch): ImportReport {
-    const groups = groupBatch(file, batch);
-    const report: ImportReport = {
-      file,
-      source: batch.source,
-      inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 },
-      changed: 0,
-      unchanged: 0,
-      duplicatesInFile: 0,
-      gaps: [],
-      notes: [...batch.notes],
-    };
+    const session = this.beginImport(file, batch.source);
+    session.add(batch);
+    return session.commit();
+  }
+
+  beginImport(file: string, source: string): ImportSession {
+    if (this.importing) throw new MulletError('INTERNAL', 'an import is already open on this store', { where: file });
     this.compared.clear();
-    const run = this.db.transaction(() => {
-      this.ingestPoints(groups.points, report);
-      this.ingestBtc(groups.btc, report);
-      this.ingestEpochs(groups.epochs, report);
-      this.ingestFourCp(groups.fourCp, report);
-    });
     try {
-      run();
+      // IMMEDIATE: take the write lock now, not at the first write after parsing has begun.
+      this.db.exec('BEGIN IMMEDIATE');
     } catch (err) {
-      this.loadSources();
-      if (err instanceof MulletError) throw err;
-      throw new MulletError('IO', `import failed, nothing written: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
+      throw new MulletError('IO', `cannot start the import transaction: ${err instanceof Error ? err.message : String(err)}`, { where: file, cause: err });
     }
-    return report;
+    const session = new SqliteImport(this, file, source, () => {
+      if (this.importing === session) this.importing = undefined;
+    });
+    this.importing = session;
+    return session;
+  }
+
+  /** @internal The import's write steps, run by SqliteImport inside its transaction. */
+  writePoints(groups: readonly Group<PointSeriesId>[], imp: ImportState): void {
+    for (const g of groups) {
+      const table: PointTable = g.key.kind === 'price' ? 'prices' : 'loads';
+      const seriesId = this.seriesId(g.key);
+      const label = pointSeriesLabel(g.key);
+      const t = imp.tracker(`${table}\u0000${seriesId}\u0000${g.source}`, () => ({ table, keyId: seriesId, label, source: g.source, stepMs: g.key.intervalMinutes * MS_PER_MINUTE, kind: g.key.kind }));
+      const written = this.writeTracked(t, g, imp.report);
+      if (table === 'prices') imp.report.inserted.prices += written;
+      else imp.report.inserted.loads += written;
+      this.stmt('INSERT OR IGNORE INTO series_sources (series_id, source_id) VALUES (?, ?)').run(seriesId, this.sourceId(g.source));
+    }
+  }
+
+  /** @internal */
+  writeBtc(groups: readonly Group<BtcField>[], imp: ImportState): void {
+    for (const g of groups) {
+      const t = imp.tracker(`btc_daily\u0000${g.key}\u0000${g.source}`, () => ({ table: 'btc_daily', keyId: g.key, label: btcSeriesLabel(g.key), source: g.source, stepMs: MS_PER_DAY, kind: 'btc' }));
+      imp.report.inserted.btcDays += this.writeTracked(t, g, imp.report);
+    }
+  }
+
+  /** @internal */
+  writeEpochs(epochs: BatchGroups['epochs'], imp: ImportState): void {
+    const upsert = this.stmt(
+      `INSERT INTO difficulty_epochs (start_day_ms, source_id, difficulty, start_height) VALUES (?, ?, ?, ?)
+       ON CONFLICT (start_day_ms, source_id) DO UPDATE SET difficulty = excluded.difficulty, start_height = excluded.start_height
+       WHERE difficulty_epochs.difficulty IS NOT excluded.difficulty OR difficulty_epochs.start_height IS NOT excluded.start_height`,
+    );
+    const exists = this.stmt('SELECT 1 FROM difficulty_epochs WHERE start_day_ms = ? AND source_id = ?');
+    for (const e of epochs) {
+      const sourceId = this.sourceId(e.source);
+      const seen = imp.indexSet(`epochs\u0000${e.source}`);
+      const dayIndex = e.startDayMs / MS_PER_DAY;
+      if (!seen.add(dayIndex)) imp.report.duplicatesInFile++;
+      const had = exists.get(e.startDayMs, sourceId) !== undefined;
+      const written = upsert.run(e.startDayMs, sourceId, e.difficulty, e.startHeight).changes;
+      imp.report.inserted.epochs += written;
+      if (written > 0 && had) imp.report.changed++;
+      if (written === 0) imp.report.unchanged++;
+    }
+  }
+
+  /**
+   * Writes one batch's group of a series and source. Starts this file already wrote in an earlier
+   * batch are duplicates in the file: compared with what was written (conflicting when the value
+   * differs), written again (the last one in the file wins) and not counted as written again.
+   */
+  private writeTracked(t: Tracker, g: Group<unknown>, report: ImportReport): number {
+    t.duplicates += g.duplicates;
+    t.conflicting += g.conflicting;
+    if (g.firstConflictMs !== undefined) t.firstConflictMs = Math.min(t.firstConflictMs ?? Infinity, g.firstConflictMs);
+    let repeats: number[] | undefined;
+    for (let i = 0; i < g.startsMs.length; i++) {
+      if (t.set.has((g.startsMs[i] as number) / t.stepMs)) (repeats ??= []).push(i);
+    }
+    let fresh = g;
+    if (repeats) {
+      // Compared with what this file wrote before, read in one ordered range scan (a file repeated
+      // end to end makes every row of later batches a repeat); only differing values are rewritten.
+      const [keyCol, timeCol, valueCol] = columnsOf(t.table);
+      const sourceId = this.sourceId(g.source);
+      const firstRepeat = g.startsMs[repeats[0] as number] as number;
+      const lastRepeat = g.startsMs[repeats[repeats.length - 1] as number] as number;
+      const stored = this.stmt(`SELECT ${timeCol}, ${valueCol} FROM ${t.table} WHERE ${keyCol} = ? AND source_id = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`)
+        .raw()
+        .iterate(t.keyId, sourceId, firstRepeat, lastRepeat) as IterableIterator<[number, number]>;
+      const rewrite: Group<unknown> = { ...g, startsMs: [], values: [], duplicates: 0, conflicting: 0 };
+      let row = stored.next();
+      for (const i of repeats) {
+        const start = g.startsMs[i] as number;
+        const value = g.values[i] as number;
+        while (!row.done && row.value[0] < start) row = stored.next();
+        t.duplicates++;
+        if (row.done || row.value[0] !== start || row.value[1] !== value) {
+          t.conflicting++;
+          t.firstConflictMs = Math.min(t.firstConflictMs ?? Infinity, start);
+          rewrite.startsMs.push(start);
+          rewrite.values.push(value);
+        }
+      }
+      stored.return?.();
+      this.upsertRows(t.table, t.keyId, sourceId, rewrite);
+      const repeated = new Set(repeats);
+      fresh = { ...g, startsMs: g.startsMs.filter((_, i) => !repeated.has(i)), values: g.values.filter((_, i) => !repeated.has(i)) };
+    }
+    for (const start of fresh.startsMs) t.set.add(start / t.stepMs);
+    return this.writeGroup(t.table, t.keyId, fresh, report);
   }
 
   /** Upserts a sorted group in chunks; returns rows written (inserted or changed). */
@@ -197,8 +284,8 @@ class SqliteMarketStore implements MarketStore {
     return row.n;
   }
 
-  /** Writes one group and tallies inserted / changed / unchanged / duplicates into the report. */
-  private writeGroup(table: PointTable | 'btc_daily', keyId: number | string, label: string, g: Group<unknown>, report: ImportReport): number {
+  /** Writes one group and tallies inserted / changed / unchanged into the report. */
+  private writeGroup(table: PointTable | 'btc_daily', keyId: number | string, g: Group<unknown>, report: ImportReport): number {
     const n = g.startsMs.length;
     if (n === 0) return 0;
     const sourceId = this.sourceId(g.source);
@@ -209,86 +296,59 @@ class SqliteMarketStore implements MarketStore {
     const added = this.countRows(table, keyId, sourceId, first, last) - before;
     report.changed += written - added;
     report.unchanged += n - written;
-    report.duplicatesInFile += g.duplicates;
-    if (g.duplicates > 0) {
-      const conflict =
-        g.conflicting > 0
-          ? `, ${g.conflicting} with different values (last kept; first at ${new Date(g.firstConflictMs ?? first).toISOString()})`
-          : ', identical values';
-      report.notes.push(`${label} [${g.source}]: ${g.duplicates} duplicate interval(s) in the file${conflict}`);
-    }
     return written;
   }
 
-  private ingestPoints(groups: Group<PointSeriesId>[], report: ImportReport): void {
-    const touched = new Map<number, { label: string; table: PointTable; stepMs: number; fileStarts: number[] }>();
-    for (const g of groups) {
-      const table: PointTable = g.key.kind === 'price' ? 'prices' : 'loads';
-      const seriesId = this.seriesId(g.key);
-      const label = pointSeriesLabel(g.key);
-      const written = this.writeGroup(table, seriesId, label, g, report);
-      if (table === 'prices') report.inserted.prices += written;
-      else report.inserted.loads += written;
-      this.stmt('INSERT OR IGNORE INTO series_sources (series_id, source_id) VALUES (?, ?)').run(seriesId, this.sourceId(g.source));
-      const t = touched.get(seriesId);
-      if (t) t.fileStarts = mergeSorted(t.fileStarts, g.startsMs);
-      else touched.set(seriesId, { label, table, stepMs: g.key.intervalMinutes * MS_PER_MINUTE, fileStarts: g.startsMs });
+  /** @internal After the last batch, still inside the transaction: duplicates, gaps and source comparisons. */
+  summarize(imp: ImportState): void {
+    const report = imp.report;
+    const bySeries = new Map<string, Tracker[]>();
+    for (const t of imp.trackers()) {
+      report.duplicatesInFile += t.duplicates;
+      if (t.duplicates > 0) {
+        const conflict =
+          t.conflicting > 0 ? `, ${t.conflicting} with different values (last kept; first at ${new Date(t.firstConflictMs ?? t.set.min * t.stepMs).toISOString()})` : ', identical values';
+        report.notes.push(`${t.label} [${t.source}]: ${t.duplicates} duplicate interval(s) in the file${conflict}`);
+      }
+      const key = `${t.table}\u0000${String(t.keyId)}`;
+      const list = bySeries.get(key);
+      if (list) list.push(t);
+      else bySeries.set(key, [t]);
     }
-    for (const [seriesId, t] of touched) this.reportGaps(t.table, seriesId, t.label, t.stepMs, t.fileStarts, report);
-    for (const g of groups) {
-      if (g.startsMs.length === 0) continue;
-      const table: PointTable = g.key.kind === 'price' ? 'prices' : 'loads';
-      const tol = table === 'prices' ? PRICE_TOLERANCE : LOAD_TOLERANCE;
-      const unit = table === 'prices' ? PRICE_UNIT : LOAD_UNIT;
-      this.compareSources(table, this.seriesId(g.key), pointSeriesLabel(g.key), g, (a, b) => `ABS(${a} - ${b}) > ${tol}`, (d) => `${fmtNum(d)} ${unit}`, report);
+    const gaps = new GapCollector(report);
+    for (const list of bySeries.values()) {
+      const t = list[0] as Tracker;
+      this.reportGaps(t.table, t.keyId, t.label, t.stepMs, list.map((x) => x.set), gaps);
     }
-  }
-
-  private ingestBtc(groups: Group<BtcField>[], report: ImportReport): void {
-    const touched = new Map<BtcField, number[]>();
-    for (const g of groups) {
-      report.inserted.btcDays += this.writeGroup('btc_daily', g.key, btcSeriesLabel(g.key), g, report);
-      const t = touched.get(g.key);
-      touched.set(g.key, t ? mergeSorted(t, g.startsMs) : g.startsMs);
-    }
-    for (const [field, fileStarts] of touched) this.reportGaps('btc_daily', field, btcSeriesLabel(field), MS_PER_DAY, fileStarts, report);
-    for (const g of groups) {
-      if (g.startsMs.length === 0) continue;
-      this.compareSources(
-        'btc_daily',
-        g.key,
-        btcSeriesLabel(g.key),
-        g,
-        (a, b) => `ABS(${a} - ${b}) > ${BTC_RELATIVE_TOLERANCE} * MAX(ABS(${a}), ABS(${b}))`,
-        (d) => fmtNum(d),
-        report,
-        true,
-      );
+    gaps.finish();
+    for (const t of imp.trackers()) {
+      if (t.set.count === 0) continue;
+      const first = t.set.min * t.stepMs;
+      const last = t.set.max * t.stepMs;
+      if (t.kind === 'btc') {
+        this.compareSources('btc_daily', t.keyId, t.label, t.source, first, last, (a, b) => `ABS(${a} - ${b}) > ${BTC_RELATIVE_TOLERANCE} * MAX(ABS(${a}), ABS(${b}))`, (d) => fmtNum(d), report, true);
+      } else {
+        const tol = t.kind === 'price' ? PRICE_TOLERANCE : LOAD_TOLERANCE;
+        const unit = t.kind === 'price' ? PRICE_UNIT : LOAD_UNIT;
+        this.compareSources(t.table, t.keyId, t.label, t.source, first, last, (a, b) => `ABS(${a} - ${b}) > ${tol}`, (d) => `${fmtNum(d)} ${unit}`, report);
+      }
     }
   }
 
-  private ingestEpochs(epochs: ReturnType<typeof groupBatch>['epochs'], report: ImportReport): void {
-    const upsert = this.stmt(
-      `INSERT INTO difficulty_epochs (start_day_ms, source_id, difficulty, start_height) VALUES (?, ?, ?, ?)
-       ON CONFLICT (start_day_ms, source_id) DO UPDATE SET difficulty = excluded.difficulty, start_height = excluded.start_height
-       WHERE difficulty_epochs.difficulty IS NOT excluded.difficulty OR difficulty_epochs.start_height IS NOT excluded.start_height`,
-    );
-    const exists = this.stmt('SELECT 1 FROM difficulty_epochs WHERE start_day_ms = ? AND source_id = ?');
-    const seen = new Set<string>();
-    for (const e of epochs) {
-      const sourceId = this.sourceId(e.source);
-      const key = `${e.startDayMs}/${sourceId}`;
-      if (seen.has(key)) report.duplicatesInFile++;
-      seen.add(key);
-      const had = exists.get(e.startDayMs, sourceId) !== undefined;
-      const written = upsert.run(e.startDayMs, sourceId, e.difficulty, e.startHeight).changes;
-      report.inserted.epochs += written;
-      if (written > 0 && had) report.changed++;
-      if (written === 0) report.unchanged++;
-    }
+  /** @internal Ends the import transaction. */
+  endImport(commit: boolean): void {
+    if (!this.db.inTransaction) return;
+    this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
   }
 
-  private ingestFourCp(rows: ReturnType<typeof groupBatch>['fourCp'], report: ImportReport): void {
+  /** @internal After a rolled-back import the id caches may name rows that no longer exist. */
+  reloadCaches(): void {
+    this.loadSources();
+  }
+
+  /** @internal */
+  writeFourCp(rows: BatchGroups['fourCp'], imp: ImportState): void {
+    const report = imp.report;
     const upsert = this.stmt(
       `INSERT INTO fourcp_intervals (market, month, source_id, start_ms, interval_minutes, system_load_mw) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (market, month, source_id) DO UPDATE SET start_ms = excluded.start_ms, interval_minutes = excluded.interval_minutes, system_load_mw = excluded.system_load_mw
@@ -296,12 +356,11 @@ class SqliteMarketStore implements MarketStore {
           OR fourcp_intervals.system_load_mw IS NOT excluded.system_load_mw`,
     );
     const existing = this.stmt('SELECT start_ms FROM fourcp_intervals WHERE market = ? AND month = ? AND source_id = ?').pluck(true);
-    const seen = new Set<string>();
     for (const r of rows) {
       const sourceId = this.sourceId(r.source);
-      const key = `${r.market}/${r.month}/${sourceId}`;
-      if (seen.has(key)) report.duplicatesInFile++;
-      seen.add(key);
+      // Months seen in this file, per market and source (a month index: year × 12 + month).
+      const seen = imp.indexSet(`fourcp\u0000${r.market}\u0000${r.source}`);
+      if (!seen.add(Number(r.month.slice(0, 4)) * 12 + Number(r.month.slice(5, 7)))) report.duplicatesInFile++;
       const had = existing.get(r.market, r.month, sourceId) as number | undefined;
       const written = upsert.run(r.market, r.month, sourceId, r.startMs, r.intervalMinutes, r.systemLoadMW).changes;
       report.inserted.fourCpIntervals += written;
@@ -321,16 +380,16 @@ class SqliteMarketStore implements MarketStore {
     table: PointTable | 'btc_daily',
     keyId: number | string,
     label: string,
-    g: Group<unknown>,
+    source: string,
+    first: number,
+    last: number,
     differs: (a: string, b: string) => string,
     fmtDiff: (d: number) => string,
     report: ImportReport,
     relative = false,
   ): void {
     const [keyCol, timeCol, valueCol] = columnsOf(table);
-    const sourceId = this.sourceId(g.source);
-    const first = g.startsMs[0] as number;
-    const last = g.startsMs[g.startsMs.length - 1] as number;
+    const sourceId = this.sourceId(source);
     const others =
       table === 'btc_daily'
         ? (this.stmt('SELECT DISTINCT source_id FROM btc_daily WHERE field = ?').pluck(true).all(keyId) as number[])
@@ -343,13 +402,13 @@ class SqliteMarketStore implements MarketStore {
     for (const otherId of others) {
       if (otherId === sourceId) continue;
       const other = this.sourceName(otherId);
-      const pair = `${table}\u0000${String(keyId)}\u0000${[g.source, other].sort().join('\u0000')}`;
+      const pair = `${table}\u0000${String(keyId)}\u0000${[source, other].sort().join('\u0000')}`;
       if (this.compared.has(pair)) continue;
       this.compared.add(pair);
       const args = [otherId, keyId, first, last, sourceId];
       const r = this.stmt(`SELECT COUNT(*) AS common, SUM(${differs(av, bv)}) AS differ ${joined}`).get(...args) as { common: number; differ: number | null };
       if (r.common === 0) continue;
-      let text = `${label}: ${g.source} vs ${other}: ${r.common.toLocaleString('en-US')} common interval(s), ${(r.differ ?? 0).toLocaleString('en-US')} differ`;
+      let text = `${label}: ${source} vs ${other}: ${r.common.toLocaleString('en-US')} common interval(s), ${(r.differ ?? 0).toLocaleString('en-US')} differ`;
       if ((r.differ ?? 0) > 0) {
         const diffExpr = relative ? `ABS(${av} - ${bv}) / MAX(ABS(${av}), ABS(${bv}))` : `ABS(${av} - ${bv})`;
         const worst = this.stmt(`SELECT a.${timeCol} AS t, ${av} AS av, ${bv} AS bv, ${diffExpr} AS d ${joined} ORDER BY d DESC, a.${timeCol} LIMIT 1`).get(...args) as {
@@ -367,24 +426,25 @@ class SqliteMarketStore implements MarketStore {
   }
 
   /**
-   * Gaps of the stored series within the span of this file's starts. Every start of the file is
-   * now stored, so stored gaps can only lie inside the file's own gaps: only those ranges are
-   * looked up, to see what other sources fill.
+   * Gaps of the stored series within the span of this file's starts (the union of its sources'
+   * sets). Every start of the file is now stored, so stored gaps can only lie inside the file's own
+   * gaps: only those ranges are looked up, to see what other sources fill.
    */
-  private reportGaps(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, fileStarts: readonly number[], report: ImportReport): void {
+  private reportGaps(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, sets: readonly IntervalSet[], gaps: GapCollector): void {
     const [keyCol, timeCol] = columnsOf(table);
     const inRange = this.stmt(`SELECT DISTINCT ${timeCol} FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`).pluck(true);
     let filled = 0;
-    for (const gap of findGaps(label, fileStarts, stepMs)) {
+    forEachUnionGap(sets, (from, to) => {
+      const gap = gapBetween(label, (from - 1) * stepMs, (to + 1) * stepMs, stepMs);
       const present = inRange.all(keyId, gap.fromMs, gap.toMs) as number[];
       if (present.length === 0) {
-        report.gaps.push(gap);
-        continue;
+        gaps.add(gap);
+        return;
       }
       filled += present.length;
-      report.gaps.push(...findGaps(label, [gap.fromMs - stepMs, ...present, gap.toMs + stepMs], stepMs));
-    }
-    if (filled > 0) report.notes.push(`${label}: the file lacks ${fmtNum(filled)} interval(s) in its span that other sources in the store fill`);
+      for (const g of findGaps(label, [gap.fromMs - stepMs, ...present, gap.toMs + stepMs], stepMs)) gaps.add(g);
+    });
+    if (filled > 0) gaps.note(`${label}: the file lacks ${fmtNum(filled)} interval(s) in its span that other sources in the store fill`);
   }
 
   /**
@@ -560,6 +620,162 @@ class SqliteMarketStore implements MarketStore {
   }
 }
 
+/** Gaps listed in one import report at most; the rest are counted in a note (a file can have millions). */
+const MAX_LISTED_GAPS = 10_000;
+/** Interval maps of one import at most: 256 MiB (e.g. 1,000 settlement points × 60 years of 15-min data). */
+const MAX_INTERVAL_PAGES = 256 * 1024;
+
+/** What one import has written to one series and source: its intervals and its duplicates. */
+interface Tracker {
+  table: PointTable | 'btc_daily';
+  keyId: number | string;
+  label: string;
+  source: string;
+  stepMs: number;
+  kind: 'price' | 'load' | 'btc';
+  set: IntervalSet;
+  duplicates: number;
+  conflicting: number;
+  firstConflictMs?: number;
+}
+
+/** The state of one open import, shared by its batches. */
+class ImportState {
+  private readonly byKey = new Map<string, Tracker>();
+  private readonly indexSets = new Map<string, IntervalSet>();
+  private readonly budget: PageBudget;
+
+  constructor(readonly report: ImportReport) {
+    this.budget = new PageBudget(MAX_INTERVAL_PAGES, report.file);
+  }
+
+  tracker(key: string, make: () => Omit<Tracker, 'set' | 'duplicates' | 'conflicting'>): Tracker {
+    let t = this.byKey.get(key);
+    if (!t) {
+      t = { ...make(), set: new IntervalSet(this.budget), duplicates: 0, conflicting: 0 };
+      this.byKey.set(key, t);
+    }
+    return t;
+  }
+
+  trackers(): IterableIterator<Tracker> {
+    return this.byKey.values();
+  }
+
+  /** A set of integer keys (epoch days, 4CP months) for duplicates across batches, by name. */
+  indexSet(name: string): IntervalSet {
+    let set = this.indexSets.get(name);
+    if (!set) {
+      set = new IntervalSet(this.budget);
+      this.indexSets.set(name, set);
+    }
+    return set;
+  }
+}
+
+/** Collects an import's gaps into its report: the first MAX_LISTED_GAPS, then only counted. */
+class GapCollector {
+  private unlisted = 0;
+  private unlistedIntervals = 0;
+  private largestUnlisted: GapReport | undefined;
+
+  constructor(private readonly report: ImportReport) {}
+
+  add(gap: GapReport): void {
+    if (this.report.gaps.length < MAX_LISTED_GAPS) {
+      this.report.gaps.push(gap);
+      return;
+    }
+    this.unlisted++;
+    this.unlistedIntervals += gap.missingIntervals;
+    if (!this.largestUnlisted || gap.missingIntervals > this.largestUnlisted.missingIntervals) this.largestUnlisted = gap;
+  }
+
+  note(text: string): void {
+    this.report.notes.push(text);
+  }
+
+  finish(): void {
+    const big = this.largestUnlisted;
+    if (!big) return;
+    this.report.notes.push(
+      `${fmtNum(this.unlisted)} more gap(s) with ${fmtNum(this.unlistedIntervals)} missing interval(s) not listed (the first ${fmtNum(MAX_LISTED_GAPS)} are); largest of them ${fmtNum(big.missingIntervals)} in ${big.series} from ${isoMinute(big.fromMs)}`,
+    );
+  }
+}
+
+/**
+ * One file's import: every batch is validated and written inside one transaction, opened by
+ * beginImport and ended by commit or rollback — a file is all written or not at all, while only one
+ * batch of its records is in memory at a time. The interval maps (IntervalSet) carry what the
+ * file-wide report needs across batches.
+ */
+class SqliteImport implements ImportSession {
+  private readonly state: ImportState;
+  private open = true;
+
+  constructor(
+    private readonly store: SqliteMarketStore,
+    readonly file: string,
+    source: string,
+    private readonly onEnd: () => void,
+  ) {
+    this.state = new ImportState({ file, source, inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 }, changed: 0, unchanged: 0, duplicatesInFile: 0, gaps: [], notes: [] });
+  }
+
+  add(batch: ParsedBatch): void {
+    this.checkOpen();
+    this.guard(() => {
+      const groups = groupBatch(this.file, batch);
+      this.state.report.notes.push(...batch.notes);
+      this.store.writePoints(groups.points, this.state);
+      this.store.writeBtc(groups.btc, this.state);
+      this.store.writeEpochs(groups.epochs, this.state);
+      this.store.writeFourCp(groups.fourCp, this.state);
+    });
+  }
+
+  commit(): ImportReport {
+    this.checkOpen();
+    this.guard(() => {
+      this.store.summarize(this.state);
+      this.store.endImport(true);
+    });
+    this.close();
+    return this.state.report;
+  }
+
+  rollback(): void {
+    if (!this.open) return;
+    try {
+      this.store.endImport(false);
+    } finally {
+      this.store.reloadCaches();
+      this.close();
+    }
+  }
+
+  private close(): void {
+    this.open = false;
+    this.onEnd();
+  }
+
+  private checkOpen(): void {
+    if (!this.open) throw new MulletError('INTERNAL', 'this import has already been committed or rolled back', { where: this.file });
+  }
+
+  /** Runs one step; any failure rolls the whole file back. */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.rollback();
+      if (err instanceof MulletError) throw err;
+      throw new MulletError('IO', `import failed, nothing written: ${err instanceof Error ? err.message : String(err)}`, { where: this.file, cause: err });
+    }
+  }
+}
+
 function coverageRow(
   series: string,
   key: SeriesKey,
@@ -603,29 +819,6 @@ function day(date: string, name: string): number {
   } catch (err) {
     throw badInput(err instanceof Error ? err.message : String(err), name);
   }
-}
-
-/** Union of two ascending arrays of unique numbers, ascending and unique. */
-function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (y === undefined || (x !== undefined && x < y)) {
-      out.push(x as number);
-      i++;
-    } else if (x === undefined || y < x) {
-      out.push(y);
-      j++;
-    } else {
-      out.push(x);
-      i++;
-      j++;
-    }
-  }
-  return out;
 }
 
 function isoMinute(ms: number): string {

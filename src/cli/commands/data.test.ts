@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,37 @@ describe('mullet data import / status', () => {
 
   it('a missing path is bad input', async () => {
     expect(await runCli(['data', 'import', 'nope.csv', '--db', 'm.db'], io())).toBe(2);
+  });
+
+  it('a FIFO is refused at once with exit 2, not waited on (it hung); the other files are imported', async () => {
+    const fifo = path.join(tmp.dir, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    const c = io();
+    expect(await runCli(['data', 'import', 'pipe.csv', 'in/net.csv', '--db', 'fifo.db'], c)).toBe(2);
+    expect(c.err()).toMatch(/pipe\.csv: is a FIFO \(named pipe\); data import reads regular files only/);
+    expect(c.err()).toMatch(/imported and committed: in\/net\.csv/);
+  });
+
+  it('SIGTERM during a file stops the import: that file rolled back, the ones before it kept, exit 1', async () => {
+    const rows = [EIA];
+    for (let i = 0; i < 2000; i++) {
+      const ms = Date.parse('2024-01-02T06:00:00Z') + i * 15 * 60_000;
+      rows.push(row(new Date(ms).toISOString().replace('.000Z', 'Z'), new Date(ms - 6 * 3_600_000).toISOString().slice(0, 19) + '-06:00', String(i)));
+    }
+    tmp.write('long_rt.csv', csv(...rows));
+    const controller = new AbortController();
+    const c = io();
+    // Aborts as the second file starts, the way main.ts turns SIGTERM into the CLI's signal.
+    const term: CapturedIo = { ...c, signal: controller.signal, stderr: (t) => {
+      c.stderr(t);
+      if (t.startsWith('[2/2]')) controller.abort(new Error('received SIGTERM'));
+    } };
+    expect(await runCli(['data', 'import', 'in/rt_hubs.csv', 'long_rt.csv', '--db', 'term.db'], term)).toBe(1);
+    expect(c.err()).toMatch(/interrupted \(received SIGTERM\) during long_rt\.csv: its import was rolled back, nothing of it written; imported and committed before it: in\/rt_hubs\.csv/);
+    const store = openMarketStore(path.join(tmp.dir, 'term.db'));
+    // rt_hubs.csv's three intervals, none of long_rt.csv's 2,000.
+    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
+    store.close();
   });
 
   it('shows coverage with units and gaps', async () => {

@@ -2,9 +2,10 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput, describeError, isMulletError, MulletError } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
-import { FORMATS, isRecognised, parseDataText, readDataText } from '../../market/importers/registry.js';
-import type { GapReport, ImportReport, MarketStore, SeriesCoverage } from '../../store/market-store.js';
+import { FORMATS, openDataFile, unrecognisedHeader, type DataFile } from '../../market/importers/registry.js';
+import type { GapReport, ImportReport, ImportSession, MarketStore, SeriesCoverage } from '../../store/market-store.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
+import { MAX_EXPANSION } from '../../market/importers/source.js';
 import { opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
@@ -99,23 +100,42 @@ function describeOutcome(o: FileOutcome): string {
   }
 }
 
-async function importOne(store: MarketStore, target: Target, allPoints: boolean, nowMs: () => number): Promise<FileOutcome> {
+/**
+ * Imports one file, streamed: opened (regular files only), its header sniffed, then its rows read
+ * and written batch by batch inside the file's one transaction. Any failure rolls the file back and
+ * becomes a 'failed' outcome; an abort (SIGINT/SIGTERM) rolls it back and is re-thrown to stop.
+ */
+async function importOne(store: MarketStore, target: Target, allPoints: boolean, nowMs: () => number, io: CliIo, progress: (rows: number) => void): Promise<FileOutcome> {
   const started = nowMs();
+  let data: DataFile | undefined;
+  let session: ImportSession | undefined;
   try {
-    const text = await readDataText(target.fullPath, target.file);
-    if (target.fromDirectory && !isRecognised(text)) {
-      return { file: target.file, status: 'skipped', reason: 'header not recognised (see `mullet data formats`)', notes: [] };
+    data = await openDataFile(target.fullPath, target.file, io.signal);
+    const format = data.format;
+    if (!format) {
+      if (target.fromDirectory) return { file: target.file, status: 'skipped', reason: 'header not recognised (see `mullet data formats`)', notes: [] };
+      throw unrecognisedHeader(data.header, target.file);
     }
-    const parsed = parseDataText(target.file, text, { allPoints });
-    if (!parsed.format.imports) {
-      return { file: target.file, status: 'skipped', format: parsed.format.id, reason: 'recognised, nothing to import', notes: parsed.batch.notes };
+    if (!format.imports) {
+      const notes: string[] = [];
+      for await (const batch of data.batches({ allPoints })) notes.push(...batch.notes);
+      return { file: target.file, status: 'skipped', format: format.id, reason: 'recognised, nothing to import', notes };
     }
-    const report = store.ingest(target.file, parsed.batch);
-    return { file: target.file, status: 'imported', format: parsed.format.id, rows: parsed.rows, elapsedMs: nowMs() - started, report };
+    session = store.beginImport(target.file, format.id);
+    for await (const batch of data.batches({ allPoints })) {
+      session.add(batch);
+      progress(data.rows());
+    }
+    const report = session.commit();
+    return { file: target.file, status: 'imported', format: format.id, rows: data.rows(), elapsedMs: nowMs() - started, report };
   } catch (err) {
+    session?.rollback();
+    if (isMulletError(err) && err.code === 'ABORTED') throw err;
     const code = isMulletError(err) ? err.code : 'INTERNAL';
     const where = isMulletError(err) ? err.where : undefined;
     return { file: target.file, status: 'failed', code, ...(where === undefined ? {} : { where }), error: describeError(err) };
+  } finally {
+    await data?.close();
   }
 }
 
@@ -128,6 +148,9 @@ const importCommand: CommandSpec = {
     'are still imported. Re-importing a file changes nothing. A directory imports every recognised',
     '.csv / .csv.gz / .zip in it and in its subfolders (hidden ones skipped; unrecognised headers are',
     'skipped with a note). Times are stored as UTC interval starts.',
+    'Files are streamed (memory stays flat whatever their size); only regular files are read (a FIFO or',
+    `device is refused), and an archive that expands more than ${MAX_EXPANSION}× is refused as a decompression bomb.`,
+    'Ctrl-C / SIGTERM stops between batches: the file in progress is rolled back, earlier files stay imported.',
   ].join('\n'),
   options: {
     db: DB_OPTION,
@@ -148,11 +171,28 @@ const importCommand: CommandSpec = {
     if (targets.length === 0) throw badInput('no .csv, .csv.gz or .zip files found', args.positionals.join(' '));
     const store = openMarketStore(db);
     const outcomes: FileOutcome[] = [];
+    const committed = (): string => {
+      const done = outcomes.filter((o) => o.status === 'imported').map((o) => o.file);
+      return done.length ? `; imported and committed before it: ${done.join(', ')}` : '; nothing was imported';
+    };
     try {
       for (const [i, target] of targets.entries()) {
-        if (io.signal.aborted) throw new MulletError('ABORTED', `interrupted before ${target.file}; files before it are imported`);
+        if (io.signal.aborted) throw new MulletError('ABORTED', `interrupted before ${target.file}${committed()}`);
         io.stderr(`[${i + 1}/${targets.length}] ${target.file} ...\n`);
-        const outcome = await importOne(store, target, opt.bool(args, 'all-points'), nowMs);
+        let lastReport = nowMs();
+        const progress = (rows: number): void => {
+          // A line every 5 s on long files: rows read so far (the total is unknown until the end).
+          if (nowMs() - lastReport < 5_000) return;
+          lastReport = nowMs();
+          io.stderr(`  ${target.file}: ${fmt(rows, 0)} rows so far\n`);
+        };
+        let outcome: FileOutcome;
+        try {
+          outcome = await importOne(store, target, opt.bool(args, 'all-points'), nowMs, io, progress);
+        } catch (err) {
+          const why = io.signal.reason instanceof Error ? ` (${io.signal.reason.message})` : '';
+          throw new MulletError('ABORTED', `interrupted${why} during ${target.file}: its import was rolled back, nothing of it written${committed()}`, { cause: err });
+        }
         outcomes.push(outcome);
         if (outcome.status === 'failed') io.stderr(`mullet data import: ${outcome.error}\n`);
         if (!json) io.stdout(describeOutcome(outcome) + '\n');

@@ -1,10 +1,47 @@
 /**
- * A small, fast CSV reader for the importers: whole text in memory (the largest real file is
- * 6.5 MB), split on LF (CR stripped), unquoted fast path with a quoted fallback, and cell parsers
- * that reject anything not exactly a finite number / date, naming file:line:column.
+ * A small, fast CSV reader for the importers: lines split on LF (CR stripped), the first line the
+ * header, an unquoted fast path with a quoted fallback, and cell parsers that reject anything not
+ * exactly a finite number / date, naming file:line:column. `CsvLines` takes lines as they are read
+ * (a file is streamed, never held whole); `CsvText` wraps a text already in memory.
  */
 import { badInput, MulletError } from '../../core/errors.js';
 
+/** Reads CSV lines as they arrive: line 1 is the header (a UTF-8 BOM dropped), later non-blank lines are rows. */
+export class CsvLines {
+  header: string[] | undefined;
+  /** Number of the last line read (1-based). */
+  line = 0;
+  /** Data rows read. */
+  rows = 0;
+  private cursor: RowCursor | undefined;
+
+  constructor(readonly file: string) {}
+
+  /** Feeds lines (without their '\n'); every data row goes to `fn` with a cursor for precise errors. */
+  feed(lines: readonly string[], fn: (cells: string[], row: RowCursor) => void): void {
+    for (const raw of lines) {
+      this.line++;
+      const line = stripCr(raw);
+      const cursor = this.cursor;
+      if (cursor === undefined) {
+        const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+        this.header = splitCsvLine(text).map((h) => h.trim());
+        this.cursor = new RowCursor(this.file, this.header);
+        continue;
+      }
+      if (line === '') continue;
+      const cells = line.indexOf('"') < 0 ? line.split(',') : splitCsvLine(line);
+      const width = cursor.header.length;
+      cursor.line = this.line;
+      cursor.cells = cells;
+      if (cells.length !== width) cursor.fail(Math.min(cells.length, width), `expected ${width} fields, got ${cells.length}`);
+      this.rows++;
+      fn(cells, cursor);
+    }
+  }
+}
+
+/** CSV text already in memory (small files, tests): the same reading as CsvLines. */
 export class CsvText {
   readonly header: string[];
   private readonly lines: string[];
@@ -13,24 +50,15 @@ export class CsvText {
     readonly file: string,
     text: string,
   ) {
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    this.lines = body.split('\n');
-    this.header = splitCsvLine(stripCr(this.lines[0] ?? '')).map((h) => h.trim());
+    this.lines = text.split('\n');
+    const first = new CsvLines(file);
+    first.feed(this.lines.slice(0, 1), () => undefined);
+    this.header = first.header ?? [];
   }
 
   /** Calls `fn` for every non-blank data row with its cells and a cursor for precise errors. */
   forEachRow(fn: (cells: string[], row: RowCursor) => void): void {
-    const cursor = new RowCursor(this.file, this.header);
-    const width = this.header.length;
-    for (let i = 1; i < this.lines.length; i++) {
-      const line = stripCr(this.lines[i] as string);
-      if (line === '') continue;
-      const cells = line.indexOf('"') < 0 ? line.split(',') : splitCsvLine(line);
-      cursor.line = i + 1;
-      cursor.cells = cells;
-      if (cells.length !== width) cursor.fail(Math.min(cells.length, width), `expected ${width} fields, got ${cells.length}`);
-      fn(cells, cursor);
-    }
+    new CsvLines(this.file).feed(this.lines, fn);
   }
 
   /** Number of data rows (non-blank lines after the header). */

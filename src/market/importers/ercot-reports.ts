@@ -9,11 +9,11 @@
  *   NP4-190-CD  04/11/2025,01:00,HB_WEST, 35.39,N      → DA, 60 min, starts 2025-04-11T05:00Z
  *   NP4-180-ER  01/01/2025,01:00,N,HB_BUSAVG,23.00     → DA, 60 min, starts 2025-01-01T06:00Z
  */
-import { emptyBatch, type ParsedBatch, type PriceKind } from '../types.js';
+import type { ParsedBatch, PriceKind } from '../types.js';
 import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../ercot-time.js';
-import type { CsvText, RowCursor } from './csv.js';
+import type { RowCursor } from './csv.js';
 import { keepSettlementPoint } from './ercot-common.js';
-import type { FileFormat, ParseOptions } from './format.js';
+import { columnIndex, type FileFormat, type FormatReader, type ParseOptions } from './format.js';
 
 interface LongSpec {
   id: string;
@@ -34,43 +34,60 @@ interface LongSpec {
 const ENERGY_WEIGHTED_TYPES: ReadonlySet<string> = new Set(['LZEW', 'LZ_DCEW']);
 
 function longFormat(spec: LongSpec): FileFormat {
-  return { id: spec.id, title: spec.title, header: spec.header, imports: true, parse: (csv, options) => parseLong(spec, csv, options) };
+  return { id: spec.id, title: spec.title, header: spec.header, imports: true, provider: 'ercot', open: (file, options) => new LongReader(spec, file, options) };
 }
 
-function parseLong(spec: LongSpec, csv: CsvText, options: ParseOptions): ParsedBatch {
-  const batch = emptyBatch(spec.id);
-  batch.provider = 'ercot';
-  const c = {
-    date: csv.col(spec.date),
-    hour: csv.col(spec.hour),
-    interval: spec.interval === undefined ? -1 : csv.col(spec.interval),
-    repeated: csv.col(spec.repeated),
-    point: csv.col(spec.point),
-    pointType: spec.pointType === undefined ? -1 : csv.col(spec.pointType),
-    price: csv.col(spec.price),
-  };
-  const perHour = 60 / spec.intervalMinutes;
-  const dates = new Map<string, CivilDate>();
-  let rows = 0;
-  let skipped = 0;
-  csv.forEachRow((_cells, row) => {
-    rows++;
+/** Dates parsed per file at most: the cache is for the few days a posting covers, not a file of distinct dates. */
+const MAX_CACHED_DATES = 10_000;
+
+class LongReader implements FormatReader {
+  private readonly c: { date: number; hour: number; interval: number; repeated: number; point: number; pointType: number; price: number };
+  private readonly perHour: number;
+  private readonly dates = new Map<string, CivilDate>();
+  private rows = 0;
+  private skipped = 0;
+
+  constructor(
+    private readonly spec: LongSpec,
+    file: string,
+    private readonly options: ParseOptions,
+  ) {
+    const col = (name: string): number => columnIndex(spec, name, file);
+    this.c = {
+      date: col(spec.date),
+      hour: col(spec.hour),
+      interval: spec.interval === undefined ? -1 : col(spec.interval),
+      repeated: col(spec.repeated),
+      point: col(spec.point),
+      pointType: spec.pointType === undefined ? -1 : col(spec.pointType),
+      price: col(spec.price),
+    };
+    this.perHour = 60 / spec.intervalMinutes;
+  }
+
+  row(_cells: string[], row: RowCursor, out: ParsedBatch): void {
+    const c = this.c;
+    this.rows++;
     let name = row.raw(c.point);
     if (name === '') row.fail(c.point, 'settlement point is blank');
     if (c.pointType >= 0 && ENERGY_WEIGHTED_TYPES.has(row.raw(c.pointType))) name += '_EW';
     // Every cell is checked even on rows that are not kept: a malformed file is rejected whole.
-    const start = intervalStart(row, c, dates, perHour);
+    if (this.dates.size > MAX_CACHED_DATES) this.dates.clear();
+    const start = intervalStart(row, c, this.dates, this.perHour);
     const priceUsdPerMWh = row.num(c.price);
-    if (!keepSettlementPoint(name, options)) {
-      skipped++;
+    if (!keepSettlementPoint(name, this.options)) {
+      this.skipped++;
       return;
     }
-    batch.prices.push({ market: 'ERCOT', settlementPoint: name, kind: spec.kind, intervalStartMs: start, intervalMinutes: spec.intervalMinutes, priceUsdPerMWh });
-  });
-  if (skipped > 0) {
-    batch.notes.push(`kept ${(rows - skipped).toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows (hubs HB_* and load zones LZ_*); --all-points keeps the other ${skipped.toLocaleString('en-US')} settlement-point rows`);
+    out.prices.push({ market: 'ERCOT', settlementPoint: name, kind: this.spec.kind, intervalStartMs: start, intervalMinutes: this.spec.intervalMinutes, priceUsdPerMWh });
   }
-  return batch;
+
+  finish(out: ParsedBatch): void {
+    const { rows, skipped } = this;
+    if (skipped > 0) {
+      out.notes.push(`kept ${(rows - skipped).toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows (hubs HB_* and load zones LZ_*); --all-points keeps the other ${skipped.toLocaleString('en-US')} settlement-point rows`);
+    }
+  }
 }
 
 function intervalStart(row: RowCursor, c: { date: number; hour: number; interval: number; repeated: number }, dates: Map<string, CivilDate>, perHour: number): number {

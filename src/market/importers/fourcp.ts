@@ -6,9 +6,9 @@
  */
 import { MS_PER_MINUTE } from '../../core/time.js';
 import { cptOffsetMinutes } from '../ercot-time.js';
-import { emptyBatch, type FourCpInterval } from '../types.js';
+import type { FourCpInterval, ParsedBatch } from '../types.js';
 import type { RowCursor } from './csv.js';
-import type { FileFormat } from './format.js';
+import type { FileFormat, FormatReader } from './format.js';
 
 /** ERCOT settles 4CP on 15-minute intervals. */
 export const FOURCP_INTERVAL_MINUTES = 15;
@@ -32,75 +32,88 @@ function localInstant(row: RowCursor, index: number): { ms: number; offsetMinute
 
 const HEADER = ['year', 'month', 'interval_ending_local', 'interval_start_utc', 'ercot_4cp_mw', 'average_4cp_mw', 'source_doclookup_id'];
 
+type Row = FourCpInterval & { year: number; average?: number; line: number };
+
+/**
+ * One row per month, months unique (1990..2200): at most 2,532 rows, so they are held to the end of
+ * the file, where the per-year average is checked and the intervals are handed on.
+ */
+class FourCpReader implements FormatReader {
+  private readonly rows: Row[] = [];
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly file: string) {}
+
+  row(_cells: string[], row: RowCursor): void {
+    const year = row.int(0);
+    if (year < 1990 || year > 2200) row.fail(0, `expected a year between 1990 and 2200, got ${year}`);
+    const month = row.int(1);
+    if (month < 1 || month > 12) row.fail(1, `expected a month 1..12, got ${month}`);
+    const ending = localInstant(row, 2);
+    const startMs = row.utc(3);
+    if (ending.ms - startMs !== FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE) {
+      row.fail(3, `must be ${FOURCP_INTERVAL_MINUTES} minutes before interval_ending_local (${new Date(ending.ms - FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE).toISOString().replace('.000Z', 'Z')})`);
+    }
+    if (startMs % (FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE) !== 0) row.fail(3, `is not on the ${FOURCP_INTERVAL_MINUTES}-minute grid`);
+    const expected = cptOffsetMinutes(startMs);
+    if (ending.offsetMinutes !== expected) row.fail(2, `offset ${ending.offsetMinutes} min is not the CPT offset at that interval (${expected} min)`);
+    const localStart = new Date(startMs + expected * MS_PER_MINUTE);
+    if (localStart.getUTCFullYear() !== year || localStart.getUTCMonth() + 1 !== month) {
+      row.fail(3, `the interval starts in ${localStart.toISOString().slice(0, 7)} (CPT), not ${year}-${String(month).padStart(2, '0')}`);
+    }
+    const key = `${year}-${String(month).padStart(2, '0')}`;
+    const dup = this.seen.get(key);
+    if (dup !== undefined) row.fail(1, `${key} already given on line ${dup}`);
+    this.seen.set(key, row.line);
+    const mw = row.optNum(4);
+    if (mw !== undefined && mw <= 0) row.fail(4, `must be > 0 MW, got ${mw}`);
+    const average = row.optNum(5);
+    if (average !== undefined && average <= 0) row.fail(5, `must be > 0 MW, got ${average}`);
+    const doc = row.raw(6);
+    if (doc !== '' && !/^\d{1,20}$/.test(doc)) row.fail(6, `expected an ERCOT doclookupId (digits) or blank, got '${doc}'`);
+    this.rows.push({
+      market: 'ERCOT',
+      month: key,
+      intervalStartMs: startMs,
+      intervalMinutes: FOURCP_INTERVAL_MINUTES,
+      ...(mw === undefined ? {} : { systemLoadMW: mw }),
+      ...(doc === '' ? { source: 'user' } : {}),
+      year,
+      ...(average === undefined ? {} : { average }),
+      line: row.line,
+    });
+  }
+
+  flush(batch: ParsedBatch, last: boolean): void {
+    if (!last) return;
+    // The average column is the mean of the year's four months: a cheap check against shifted rows.
+    const byYear = new Map<number, Row[]>();
+    for (const r of this.rows) byYear.set(r.year, [...(byYear.get(r.year) ?? []), r]);
+    for (const [year, list] of byYear) {
+      const mws = list.map((r) => r.systemLoadMW);
+      const averages = new Set(list.map((r) => r.average).filter((a) => a !== undefined));
+      if (list.length !== 4 || mws.some((v) => v === undefined) || averages.size === 0) continue;
+      const mean = (mws as number[]).reduce((a, b) => a + b, 0) / 4;
+      for (const r of list) {
+        if (r.average !== undefined && Math.abs(r.average - mean) > 0.1) {
+          batch.notes.push(`${this.file}:${r.line}: average_4cp_mw ${r.average} differs from the mean of ${year}'s four months (${mean.toFixed(2)} MW)`);
+          break;
+        }
+      }
+    }
+    batch.fourCpIntervals = this.rows.map(({ year: _y, average: _a, line: _l, ...r }) => r);
+    const years = [...byYear.keys()].sort();
+    batch.notes.push(`${this.rows.length} official 4CP interval(s)${years.length ? ` for ${years[0]}..${years[years.length - 1]}` : ''}: back-tests settle those months' 4CP tag at exactly these intervals`);
+  }
+}
+
 export const FOURCP_FORMATS: readonly FileFormat[] = [
   {
     id: 'ercot-4cp-intervals',
     title: 'ERCOT official 4CP settlement intervals (NP9-83-M), ercot_4cp/official_intervals_*.csv, or your own file with the same columns',
     header: HEADER,
     imports: true,
-    parse(csv) {
-      const batch = emptyBatch('ercot-4cp-intervals');
-      batch.provider = 'ercot';
-      const rows: (FourCpInterval & { year: number; average?: number; line: number })[] = [];
-      const seen = new Map<string, number>();
-      csv.forEachRow((_cells, row) => {
-        const year = row.int(0);
-        if (year < 1990 || year > 2200) row.fail(0, `expected a year between 1990 and 2200, got ${year}`);
-        const month = row.int(1);
-        if (month < 1 || month > 12) row.fail(1, `expected a month 1..12, got ${month}`);
-        const ending = localInstant(row, 2);
-        const startMs = row.utc(3);
-        if (ending.ms - startMs !== FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE) {
-          row.fail(3, `must be ${FOURCP_INTERVAL_MINUTES} minutes before interval_ending_local (${new Date(ending.ms - FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE).toISOString().replace('.000Z', 'Z')})`);
-        }
-        if (startMs % (FOURCP_INTERVAL_MINUTES * MS_PER_MINUTE) !== 0) row.fail(3, `is not on the ${FOURCP_INTERVAL_MINUTES}-minute grid`);
-        const expected = cptOffsetMinutes(startMs);
-        if (ending.offsetMinutes !== expected) row.fail(2, `offset ${ending.offsetMinutes} min is not the CPT offset at that interval (${expected} min)`);
-        const localStart = new Date(startMs + expected * MS_PER_MINUTE);
-        if (localStart.getUTCFullYear() !== year || localStart.getUTCMonth() + 1 !== month) {
-          row.fail(3, `the interval starts in ${localStart.toISOString().slice(0, 7)} (CPT), not ${year}-${String(month).padStart(2, '0')}`);
-        }
-        const key = `${year}-${String(month).padStart(2, '0')}`;
-        const dup = seen.get(key);
-        if (dup !== undefined) row.fail(1, `${key} already given on line ${dup}`);
-        seen.set(key, row.line);
-        const mw = row.optNum(4);
-        if (mw !== undefined && mw <= 0) row.fail(4, `must be > 0 MW, got ${mw}`);
-        const average = row.optNum(5);
-        if (average !== undefined && average <= 0) row.fail(5, `must be > 0 MW, got ${average}`);
-        const doc = row.raw(6);
-        if (doc !== '' && !/^\d{1,20}$/.test(doc)) row.fail(6, `expected an ERCOT doclookupId (digits) or blank, got '${doc}'`);
-        rows.push({
-          market: 'ERCOT',
-          month: key,
-          intervalStartMs: startMs,
-          intervalMinutes: FOURCP_INTERVAL_MINUTES,
-          ...(mw === undefined ? {} : { systemLoadMW: mw }),
-          ...(doc === '' ? { source: 'user' } : {}),
-          year,
-          ...(average === undefined ? {} : { average }),
-          line: row.line,
-        });
-      });
-      // The average column is the mean of the year's four months: a cheap check against shifted rows.
-      const byYear = new Map<number, typeof rows>();
-      for (const r of rows) byYear.set(r.year, [...(byYear.get(r.year) ?? []), r]);
-      for (const [year, list] of byYear) {
-        const mws = list.map((r) => r.systemLoadMW);
-        const averages = new Set(list.map((r) => r.average).filter((a) => a !== undefined));
-        if (list.length !== 4 || mws.some((v) => v === undefined) || averages.size === 0) continue;
-        const mean = (mws as number[]).reduce((a, b) => a + b, 0) / 4;
-        for (const r of list) {
-          if (r.average !== undefined && Math.abs(r.average - mean) > 0.1) {
-            batch.notes.push(`${csv.file}:${r.line}: average_4cp_mw ${r.average} differs from the mean of ${year}'s four months (${mean.toFixed(2)} MW)`);
-            break;
-          }
-        }
-      }
-      batch.fourCpIntervals = rows.map(({ year: _y, average: _a, line: _l, ...r }) => r);
-      const years = [...byYear.keys()].sort();
-      batch.notes.push(`${rows.length} official 4CP interval(s)${years.length ? ` for ${years[0]}..${years[years.length - 1]}` : ''}: back-tests settle those months' 4CP tag at exactly these intervals`);
-      return batch;
-    },
+    provider: 'ercot',
+    open: (file) => new FourCpReader(file),
   },
 ];

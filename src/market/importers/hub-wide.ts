@@ -6,10 +6,10 @@
 import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_MINUTE } from '../../core/time.js';
-import { emptyBatch, type ParsedBatch, type PriceKind } from '../types.js';
-import type { CsvText } from './csv.js';
+import type { ParsedBatch, PriceKind } from '../types.js';
+import type { RowCursor } from './csv.js';
 import { utcWithCptLocal } from './ercot-common.js';
-import type { FileFormat } from './format.js';
+import type { FileFormat, FormatReader } from './format.js';
 
 const HUBS = ['hb_busavg', 'hb_houston', 'hb_hubavg', 'hb_north', 'hb_pan', 'hb_south', 'hb_west'] as const;
 const LOAD_ZONES = ['lz_aen', 'lz_cps', 'lz_houston', 'lz_lcra', 'lz_north', 'lz_raybn', 'lz_south', 'lz_west'] as const;
@@ -31,48 +31,66 @@ function wideFormat(spec: WideSpec): FileFormat {
     title: spec.title,
     header: ['interval_start_utc', 'interval_start_local', ...spec.priceColumns],
     imports: true,
-    parse: (csv) => parseWide(spec, csv),
+    provider: spec.provider,
+    open: (file) => new WideReader(spec, file),
   };
 }
 
-function parseWide(spec: WideSpec, csv: CsvText): ParsedBatch {
-  const starts: number[] = [];
-  const lines: number[] = [];
-  const columns = spec.priceColumns.map(() => [] as number[]);
-  csv.forEachRow((_cells, row) => {
-    starts.push(utcWithCptLocal(row, 0, 1));
-    lines.push(row.line);
-    for (let k = 0; k < columns.length; k++) (columns[k] as number[]).push(row.num(k + 2));
-  });
-  const batch = emptyBatch(spec.id);
-  batch.provider = spec.provider;
-  if (starts.length === 0) {
-    batch.notes.push(`${csv.file}: header only, no rows`);
-    return batch;
+/**
+ * Rows are held per batch, column by column, and flushed series by series (the store groups
+ * consecutive records of one series without a lookup). With `shape: 'infer'` the interval is read
+ * from the row spacing of the FIRST batch (thousands of rows: months of data); every later row must
+ * lie on that grid, so a file whose first rows are an hour apart and later ones 15 minutes is
+ * rejected rather than silently split.
+ */
+class WideReader implements FormatReader {
+  private starts: number[] = [];
+  private lines: number[] = [];
+  private columns: number[][];
+  private shape: { kind: PriceKind; intervalMinutes: number } | undefined;
+  private rows = 0;
+
+  constructor(
+    private readonly spec: WideSpec,
+    private readonly file: string,
+  ) {
+    this.columns = spec.priceColumns.map(() => []);
+    if (spec.shape !== 'infer') this.shape = spec.shape;
   }
-  const shape = spec.shape === 'infer' ? inferShape(csv.file, starts) : spec.shape;
-  const stepMs = shape.intervalMinutes * MS_PER_MINUTE;
-  for (let i = 0; i < starts.length; i++) {
-    if ((starts[i] as number) % stepMs !== 0) {
-      throw badInput(`column 'interval_start_utc': ${new Date(starts[i] as number).toISOString()} is not on the ${shape.intervalMinutes}-minute grid of this file`, `${csv.file}:${lines[i]}:1`);
-    }
+
+  row(_cells: string[], row: RowCursor): void {
+    this.starts.push(utcWithCptLocal(row, 0, 1));
+    this.lines.push(row.line);
+    for (let k = 0; k < this.columns.length; k++) (this.columns[k] as number[]).push(row.num(k + 2));
+    this.rows++;
   }
-  spec.priceColumns.forEach((column, k) => {
-    const settlementPoint = spec.pointOf(column);
-    const values = columns[k] as number[];
+
+  flush(out: ParsedBatch): void {
+    const starts = this.starts;
+    if (starts.length === 0) return;
+    const shape = (this.shape ??= inferShape(this.file, starts));
+    const stepMs = shape.intervalMinutes * MS_PER_MINUTE;
     for (let i = 0; i < starts.length; i++) {
-      batch.prices.push({
-        market: 'ERCOT',
-        settlementPoint,
-        kind: shape.kind,
-        intervalStartMs: starts[i] as number,
-        intervalMinutes: shape.intervalMinutes,
-        priceUsdPerMWh: values[i] as number,
-      });
+      if ((starts[i] as number) % stepMs !== 0) {
+        throw badInput(`column 'interval_start_utc': ${new Date(starts[i] as number).toISOString()} is not on the ${shape.intervalMinutes}-minute grid of this file`, `${this.file}:${this.lines[i]}:1`);
+      }
     }
-  });
-  if (spec.shape === 'infer') batch.notes.push(`${shape.kind} ${shape.intervalMinutes}-min prices (interval read from the row spacing)`);
-  return batch;
+    this.spec.priceColumns.forEach((column, k) => {
+      const settlementPoint = this.spec.pointOf(column);
+      const values = this.columns[k] as number[];
+      for (let i = 0; i < starts.length; i++) {
+        out.prices.push({ market: 'ERCOT', settlementPoint, kind: shape.kind, intervalStartMs: starts[i] as number, intervalMinutes: shape.intervalMinutes, priceUsdPerMWh: values[i] as number });
+      }
+    });
+    this.starts = [];
+    this.lines = [];
+    this.columns = this.spec.priceColumns.map(() => []);
+  }
+
+  finish(out: ParsedBatch): void {
+    if (this.rows === 0) out.notes.push(`${this.file}: header only, no rows`);
+    else if (this.spec.shape === 'infer' && this.shape) out.notes.push(`${this.shape.kind} ${this.shape.intervalMinutes}-min prices (interval read from the row spacing)`);
+  }
 }
 
 /** 15-minute rows are EIA's real-time file, hourly rows its day-ahead file; a name hint must agree. */

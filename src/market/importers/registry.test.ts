@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvText, splitCsvLine } from './csv.js';
-import { FORMATS, isRecognised, parseDataFile } from './registry.js';
+import { FORMATS, isRecognised, openDataFile, parseDataFile } from './registry.js';
 import { badInputAt, csv, tmpDir } from './testing/tmp.js';
 
 const tmp = tmpDir();
@@ -91,5 +93,75 @@ describe('CSV cells', () => {
       }
     });
     expect(got).toEqual([35.39, -1000, 'n.csv:4:1', 'n.csv:5:1', 0.5, 1]);
+  });
+});
+
+describe('streaming: bounded batches, regular files only, decompression bombs, abort', () => {
+  const RT = 'interval_start_utc,interval_start_local,hb_busavg,hb_houston,hb_hubavg,hb_north,hb_pan,hb_south,hb_west';
+  /** `n` RT rows from 2024-01-01 00:00 CST, 15 minutes apart (January: CST all month for n ≤ 2976). */
+  function rtRows(n: number): string {
+    const lines = [RT];
+    for (let i = 0; i < n; i++) {
+      const ms = Date.UTC(2024, 0, 1, 6) + i * 15 * 60_000;
+      const utc = new Date(ms).toISOString().replace('.000Z', 'Z');
+      const local = new Date(ms - 6 * 3_600_000).toISOString().slice(0, 19) + '-06:00';
+      lines.push(`${utc},${local},${i},1,2,3,4,5,6`);
+    }
+    return csv(...lines);
+  }
+
+  it('yields batches of at most batchRows rows, the last one with the notes; the same records as one batch', async () => {
+    const file = tmp.write('rt_stream.csv', rtRows(2500));
+    const data = await openDataFile(file);
+    expect(data.format?.id).toBe('eia-hubs-wide');
+    const sizes: number[] = [];
+    const notes: string[] = [];
+    for await (const b of data.batches({}, 1000)) {
+      sizes.push(b.prices.length);
+      notes.push(...b.notes);
+    }
+    await data.close();
+    expect(sizes).toEqual([7000, 7000, 3500]);
+    expect(notes).toEqual(['RT 15-min prices (interval read from the row spacing)']);
+    expect((await parseDataFile(file)).batch.prices).toHaveLength(17_500);
+  });
+
+  it('refuses a FIFO (it would block until a writer appears) and a device, without reading them', async () => {
+    const fifo = path.join(tmp.dir, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    await expect(openDataFile(fifo)).rejects.toMatchObject({ code: 'BAD_INPUT', where: fifo, message: expect.stringMatching(/is a FIFO \(named pipe\); data import reads regular files only/) as unknown });
+    await expect(openDataFile('/dev/zero')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/is a character device/) as unknown });
+  });
+
+  it('refuses gzip and zip data that expand more than 100× (decompression bombs), before reading it all', async () => {
+    // 40 MB of one row deflates ~350×: over the 16 MiB grace, far over 100×. (A table whose rows
+    // are only counted, so the test spends its time on the guard, not on parsing.)
+    const text = csv('manufacturer,model,hashrate_ths,power_w,efficiency_j_per_th,release_year,release_month,cooling,source') + 'Bitmain,S21,200,3500,17.5,2024,,Air,x\n'.repeat(1_100_000);
+    const bombGz = tmp.write('bomb.csv.gz', gzipSync(text, { level: 9 }));
+    const bombZip = tmp.write('bomb.zip', zipOf('bomb.csv', text));
+    for (const bomb of [bombGz, bombZip]) {
+      const data = await openDataFile(bomb);
+      const drain = async (): Promise<void> => {
+        for await (const b of data.batches()) void b;
+      };
+      await expect(drain()).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/more than 100× its compressed size.*decompression bomb/) as unknown });
+      await data.close();
+    }
+  });
+
+  it('stops between chunks when the signal aborts (ABORTED)', async () => {
+    const file = tmp.write('rt_abort.csv', rtRows(2900));
+    const controller = new AbortController();
+    const data = await openDataFile(file, file, controller.signal);
+    let batches = 0;
+    const run = async (): Promise<void> => {
+      for await (const b of data.batches({}, 100)) {
+        void b;
+        if (++batches === 1) controller.abort(new Error('received SIGTERM'));
+      }
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'ABORTED' });
+    await data.close();
+    expect(batches).toBeLessThan(29);
   });
 });

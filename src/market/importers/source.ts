@@ -1,0 +1,175 @@
+/**
+ * Reads a data file as a stream of text lines, never whole: plain, gzip'd, or the one file inside
+ * a zip (detected by magic bytes, not by name), decompressed as it is read.
+ *
+ * Guards, each a BAD_INPUT naming the file:
+ *   - regular files only: a FIFO would block the import until some writer appears (it hung), a
+ *     device or socket never ends; the file is opened non-blocking and checked on its descriptor;
+ *   - decompression bombs: output beyond MAX_EXPANSION × the compressed size (after the first
+ *     EXPANSION_GRACE_BYTES) is refused — real CSVs compress 3–4× (gzip -9 of the shared data);
+ *   - a line longer than MAX_LINE_CHARS (a binary file, or a file without line ends).
+ * Stops between chunks when `signal` aborts (ABORTED).
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { crc32, createGunzip, createInflateRaw } from 'node:zlib';
+import { badInput, MulletError } from '../../core/errors.js';
+import { openZipEntry, type ZipEntry } from '../fetchers/zip.js';
+
+/** Decompressed bytes at most per compressed byte, past the grace below. */
+export const MAX_EXPANSION = 100;
+/** Output always allowed before the ratio applies (a small file of zeros compresses 1000×). */
+export const EXPANSION_GRACE_BYTES = 16 * 1024 * 1024;
+/** A line longer than this is not CSV, characters. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+/** Bytes per read. */
+const CHUNK_BYTES = 256 * 1024;
+
+export type Compression = 'none' | 'gzip' | 'zip';
+
+function kindOf(stat: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+/** Opens `fullPath` for reading if it is a regular file (checked on the open descriptor: no race, no blocking). */
+export async function openRegularFile(fullPath: string, name: string): Promise<{ fh: FileHandle; size: number }> {
+  let fh: FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
+    fh = await open(fullPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'no such file', { where: name, cause: err });
+    if (code === 'ENXIO') throw badInput('is a socket or device without a reader; data import reads regular files only', name, err);
+    throw new MulletError('IO', `cannot read: ${err instanceof Error ? err.message : String(err)}`, { where: name, cause: err });
+  }
+  const stat = await fh.stat();
+  if (!stat.isFile()) {
+    await fh.close();
+    throw badInput(`is ${kindOf(stat)}; data import reads regular files only`, name);
+  }
+  return { fh, size: stat.size };
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead);
+}
+
+/** An open data file: its lines in chunks (`lines()`), then `close()`. */
+export interface LineSource {
+  compression: Compression;
+  /** Arrays of lines (without '\n'; a trailing CR is the CSV reader's business), in file order. */
+  lines(): AsyncGenerator<string[]>;
+  close(): Promise<void>;
+}
+
+/** Opens a data file for streaming (see the module comment for the guards). */
+export async function openLines(fullPath: string, name: string, signal?: AbortSignal): Promise<LineSource> {
+  const { fh, size } = await openRegularFile(fullPath, name);
+  const streams: Readable[] = [];
+  try {
+    const magic = await readAt(fh, 0, 4);
+    let compression: Compression = 'none';
+    let data: Readable;
+    let compressedBytes = size;
+    let zipEntry: ZipEntry | undefined;
+    if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+      compression = 'gzip';
+      const raw = fh.createReadStream({ autoClose: false, highWaterMark: CHUNK_BYTES });
+      const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+      streams.push(raw, gunzip);
+      data = pipeline(raw, gunzip, () => undefined);
+    } else if (magic.length >= 4 && (magic.readUInt32LE(0) === 0x04034b50 || magic.readUInt32LE(0) === 0x06054b50)) {
+      compression = 'zip';
+      let opened: Awaited<ReturnType<typeof openZipEntry>>;
+      try {
+        opened = await openZipEntry((position, length) => readAt(fh, position, length), size, name);
+      } catch (err) {
+        throw err instanceof MulletError ? badInput(err.message, err.where ?? name, err) : err;
+      }
+      zipEntry = opened.entry;
+      compressedBytes = opened.entry.compressedSize;
+      const raw = fh.createReadStream({ autoClose: false, start: opened.dataStart, end: opened.dataStart + opened.entry.compressedSize - 1, highWaterMark: CHUNK_BYTES });
+      streams.push(raw);
+      if (opened.entry.method === 8) {
+        const inflate = createInflateRaw({ chunkSize: CHUNK_BYTES });
+        streams.push(inflate);
+        data = pipeline(raw, inflate, () => undefined);
+      } else data = raw;
+    } else {
+      data = fh.createReadStream({ autoClose: false, highWaterMark: CHUNK_BYTES });
+      streams.push(data);
+    }
+    const closeAll = async (): Promise<void> => {
+      for (const s of streams) s.destroy();
+      await fh.close();
+    };
+    return { compression, lines: () => readLines(data, { name, compression, compressedBytes, zipEntry, signal }), close: closeAll };
+  } catch (err) {
+    for (const s of streams) s.destroy();
+    await fh.close();
+    throw err;
+  }
+}
+
+interface ReadOptions {
+  name: string;
+  compression: Compression;
+  compressedBytes: number;
+  zipEntry: ZipEntry | undefined;
+  signal: AbortSignal | undefined;
+}
+
+async function* readLines(data: Readable, o: ReadOptions): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  const limit = o.compression === 'none' ? Infinity : Math.max(EXPANSION_GRACE_BYTES, MAX_EXPANSION * o.compressedBytes);
+  let carry = '';
+  let total = 0;
+  let crc = 0;
+  const iterator = data[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await iterator.next();
+    } catch (err) {
+      throw corrupt(o, err);
+    }
+    if (o.signal?.aborted) throw new MulletError('ABORTED', `stopped (${String(o.signal.reason ?? 'aborted')})`, { where: o.name, cause: o.signal.reason });
+    if (next.done) break;
+    const chunk = next.value;
+    total += chunk.length;
+    if (total > limit) {
+      throw badInput(`decompresses to more than ${MAX_EXPANSION}× its compressed size (${o.compressedBytes} bytes): refused as a possible decompression bomb`, o.name);
+    }
+    if (o.zipEntry) crc = crc32(chunk, crc);
+    const text = carry + decoder.write(chunk);
+    const lines = text.split('\n');
+    carry = lines.pop() as string;
+    if (carry.length > MAX_LINE_CHARS) throw badInput(`a line longer than ${MAX_LINE_CHARS} characters (not a CSV file?)`, o.name);
+    if (lines.length > 0) yield lines;
+  }
+  if (o.zipEntry) {
+    const e = o.zipEntry;
+    if (total !== e.uncompressedSize) throw badInput(`corrupt zip entry '${e.name}': ${total} bytes, the directory says ${e.uncompressedSize}`, o.name);
+    if (crc >>> 0 !== e.crc32) throw badInput(`corrupt zip entry '${e.name}': CRC-32 mismatch`, o.name);
+  }
+  const last = carry + decoder.end();
+  if (last !== '') yield [last];
+}
+
+function corrupt(o: ReadOptions, err: unknown): MulletError {
+  if (err instanceof MulletError) return err;
+  const what = o.compression === 'gzip' ? 'corrupt gzip data' : o.compression === 'zip' ? 'corrupt deflate data' : 'read failed';
+  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  return o.compression === 'none' ? new MulletError('IO', message, { where: o.name, cause: err }) : badInput(message, o.name, err);
+}
