@@ -26,7 +26,7 @@ export const EXPANSION_GRACE_BYTES = 16 * 1024 * 1024;
 /** A line longer than this is not CSV, characters. */
 export const MAX_LINE_CHARS = 1024 * 1024;
 /** Bytes per read. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 export type Compression = 'none' | 'gzip' | 'zip';
 
