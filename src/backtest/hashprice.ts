@@ -7,6 +7,7 @@ import { badInput, isMulletError } from '../core/errors.js';
 import { parseUtcDate } from '../core/time.js';
 import { hashpriceInputsForDate, type DerivedInput } from '../market/hashprice-inputs.js';
 import type { MarketStore } from '../store/market-store.js';
+import { LIMITS } from '../core/limits.js';
 
 export type HashpriceSource =
   | { kind: 'constant'; usdPerPhDay: number }
@@ -37,7 +38,9 @@ export function parseHashpriceCsv(text: string, file: string): Map<string, numbe
       throw badInput(`expected a date YYYY-MM-DD in the first column, got '${date ?? ''}'`, where);
     }
     const v = Number(value);
-    if (value === undefined || value === '' || !Number.isFinite(v) || v < 0) throw badInput(`expected a hashprice >= 0 (USD/PH/day) in the second column, got '${value ?? ''}'`, where);
+    if (value === undefined || value === '' || !Number.isFinite(v) || v < 0 || v > LIMITS.hashpriceUsdPerPhDay) {
+      throw badInput(`expected a hashprice within 0..${LIMITS.hashpriceUsdPerPhDay.toLocaleString('en-US')} USD/PH/day in the second column, got '${value ?? ''}'`, where);
+    }
     if (out.has(date as string)) throw badInput(`date ${date} appears twice`, where);
     out.set(date as string, v);
   });

@@ -49,6 +49,9 @@ export interface BacktestOptions {
   progress?: (policy: PolicyName) => { update(done: number, total: number): void; finish(message?: string): void };
 }
 
+/** Longest back-test window, days: 10 years (one optimal LP over a year takes ~400 MB). */
+export const MAX_WINDOW_DAYS = 3653;
+
 /** [fromMs, toMs) of CPT days `from`..`to` inclusive; BAD_INPUT naming the flag when malformed. */
 export function cptWindow(from: string, to: string): { fromMs: number; toMs: number } {
   const day = (s: string, flag: string) => {
@@ -65,6 +68,7 @@ export function cptWindow(from: string, to: string): { fromMs: number; toMs: num
   const fromMs = cptWallToUtcMs(a, 0);
   const toMs = cptWallToUtcMs({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() }, 0);
   if (cptWallToUtcMs(b, 0) < fromMs) throw badInput(`must not be before --from ${from}`, '--to');
+  if (toMs - fromMs > MAX_WINDOW_DAYS * MS_PER_DAY) throw badInput(`is more than ${MAX_WINDOW_DAYS} days (10 years) after --from ${from}; back-test in parts`, '--to');
   return { fromMs, toMs };
 }
 

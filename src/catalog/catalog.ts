@@ -7,6 +7,7 @@ import { badInput } from '../core/errors.js';
 import { BUILTIN_ASICS } from './asics.js';
 import { BUILTIN_GPUS } from './gpus.js';
 import type { Asic, Catalog, EfficiencyPoint, Gpu } from './types.js';
+import { atMost, LIMITS } from '../core/limits.js';
 
 export const BUILTIN_CATALOG: Catalog = { asics: BUILTIN_ASICS, gpus: BUILTIN_GPUS };
 
@@ -31,8 +32,9 @@ export function powerFractionsIncrease(points: readonly { powerFraction: number 
 }
 
 const EfficiencyCurveSchema = z
-  .array(z.strictObject({ powerFraction: z.number().gt(0).max(2, 'must be <= 2'), jPerTh: positive('jPerTh') }))
+  .array(z.strictObject({ powerFraction: z.number().gt(0).max(2, 'must be <= 2'), jPerTh: positive('jPerTh').max(...atMost(LIMITS.jPerTh, 'J/TH')) }))
   .min(2, 'needs at least 2 points')
+  .max(100, 'at most 100 points')
   .superRefine(powerFractionsIncrease);
 
 /** An ASIC as a user writes it in a catalog file; missing optional fields get defaults. */
@@ -40,9 +42,9 @@ export const AsicInputSchema = z
   .strictObject({
     manufacturer: z.string().min(1).default('unknown'),
     model: z.string().trim().min(1, 'model must not be empty'),
-    hashrateThs: positive('hashrateThs'),
-    powerW: positive('powerW'),
-    efficiencyJPerTh: positive('efficiencyJPerTh').optional(),
+    hashrateThs: positive('hashrateThs').max(...atMost(LIMITS.machineThs, 'TH/s')),
+    powerW: positive('powerW').max(...atMost(LIMITS.machineW, 'W')),
+    efficiencyJPerTh: positive('efficiencyJPerTh').max(...atMost(LIMITS.jPerTh, 'J/TH')).optional(),
     releaseYear: z.number().int().min(2009).max(2100).optional(),
     cooling: z.enum(['air', 'hydro', 'immersion']).default('air'),
     source: z.string().min(1).optional(),
@@ -63,9 +65,10 @@ export const AsicInputSchema = z
 export const GpuInputSchema = z.strictObject({
   manufacturer: z.string().min(1).default('unknown'),
   model: z.string().trim().min(1, 'model must not be empty'),
-  powerW: positive('powerW'),
-  memoryGb: positive('memoryGb'),
-  serverOverheadWPerGpu: z.number().min(0, 'serverOverheadWPerGpu must be >= 0'),
+  // A GPU row may be a whole system (GB200 NVL72 rack ~120 kW): bounded like a machine.
+  powerW: positive('powerW').max(...atMost(LIMITS.machineW * 10, 'W')),
+  memoryGb: positive('memoryGb').max(...atMost(1_000_000, 'GB')),
+  serverOverheadWPerGpu: z.number().min(0, 'serverOverheadWPerGpu must be >= 0').max(...atMost(LIMITS.machineW, 'W')),
   overheadBasis: z.string().default('user supplied'),
   formFactor: z.string().default(''),
   releaseYear: z.number().int().min(2000).max(2100).optional(),

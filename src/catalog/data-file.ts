@@ -4,11 +4,11 @@
  * user can go straight to it. JSON is parsed by the YAML parser too (JSON is YAML 1.2), which gives
  * line numbers for both. NaN/Infinity (`.nan`, `.inf`) fail the schemas' finite-number checks.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { badInput, MulletError } from '../core/errors.js';
-import { parseYaml, throwProblems } from '../core/yaml-doc.js';
+import { badInput, isMulletError, MulletError } from '../core/errors.js';
+import { readRegularTextFile } from '../core/files.js';
+import { MAX_YAML_CHARS, parseYaml, throwProblems } from '../core/yaml-doc.js';
 
 export { formatDataPath } from '../core/yaml-doc.js';
 
@@ -35,14 +35,16 @@ export function parseDataText<S extends z.ZodType>(text: string, file: string, s
   );
 }
 
-/** Reads a text file; NOT_FOUND / IO errors name it as given. */
+/**
+ * Reads a text file the user named: regular files only (a FIFO would block), at most the size
+ * parseYaml accepts; NOT_FOUND / IO errors name it as given.
+ */
 export async function readText(file: string, cwd: string = process.cwd()): Promise<string> {
   try {
-    return await readFile(path.resolve(cwd, file), 'utf8');
+    return await readRegularTextFile(path.resolve(cwd, file), file, MAX_YAML_CHARS, 'config file');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'file not found', { where: file, cause: err });
-    throw new MulletError('IO', `cannot read file: ${(err as Error).message}`, { where: file, cause: err, transient: false });
+    if (isMulletError(err) && err.code === 'NOT_FOUND') throw new MulletError('NOT_FOUND', 'file not found', { where: file, cause: err });
+    throw err;
   }
 }
 

@@ -17,6 +17,17 @@ export interface OptionSpec {
   required?: boolean;
   multiple?: boolean;
   choices?: readonly string[];
+  /**
+   * Bounds of a 'number' or 'int' (each value of a repeatable one), in `unit`: `min`/`max`
+   * inclusive, `gt` exclusive ("must be > 0"). Every numeric option has a lower and an upper bound
+   * (registry.test.ts checks): the physical range of the quantity, wide enough for every real use,
+   * so absurd input is rejected with exit 2 instead of hanging, overflowing or printing NaN.
+   */
+  min?: number;
+  gt?: number;
+  max?: number;
+  /** Added to an out-of-range error, e.g. 'a fraction: 0.08 = 8 %, not a percent'. */
+  rangeHint?: string;
   default?: string | number | boolean;
   /** Name of an environment variable that supplies the default. */
   env?: string;
@@ -69,6 +80,31 @@ export function allOptions(cmd: CommandSpec): Record<string, OptionSpec> {
   return cmd.json ? { ...cmd.options, json: JSON_OPTION } : cmd.options;
 }
 
+/** Formats a bound for messages and help: 86400 → '86,400', 1e-6 → '0.000001'. */
+function bound(v: number): string {
+  return v.toLocaleString('en-US', { maximumFractionDigits: 12 });
+}
+
+/** The allowed range of a numeric option as text, e.g. '> 0 and <= 3,600 s', '1..100,000 paths'; '' when unbounded. */
+export function rangeText(spec: OptionSpec): string {
+  const unit = spec.unit ? ` ${spec.unit}` : '';
+  const { min, gt, max } = spec;
+  if (min !== undefined && max !== undefined) return `${bound(min)}..${bound(max)}${unit}`;
+  if (gt !== undefined && max !== undefined) return `> ${bound(gt)} and <= ${bound(max)}${unit}`;
+  if (min !== undefined) return `>= ${bound(min)}${unit}`;
+  if (gt !== undefined) return `> ${bound(gt)}${unit}`;
+  if (max !== undefined) return `<= ${bound(max)}${unit}`;
+  return '';
+}
+
+function checkRange(name: string, spec: OptionSpec, v: number, raw: string): number {
+  if ((spec.min !== undefined && v < spec.min) || (spec.gt !== undefined && v <= spec.gt) || (spec.max !== undefined && v > spec.max)) {
+    const hint = spec.rangeHint ? ` (${spec.rangeHint})` : '';
+    throw badInput(`must be ${spec.min !== undefined && spec.max !== undefined ? 'within ' : ''}${rangeText(spec)}, got ${raw.trim()}${hint}`, `--${name}`);
+  }
+  return v;
+}
+
 function convert(name: string, spec: OptionSpec, raw: string): string | number | boolean {
   switch (spec.type) {
     case 'string':
@@ -79,10 +115,13 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
     case 'number': {
       const v = raw.trim() === '' ? NaN : Number(raw);
       if (!Number.isFinite(v)) throw badInput(`expected a number, got '${raw}'`, `--${name}`);
-      return v;
+      return checkRange(name, spec, v, raw);
     }
     case 'int': {
       const v = raw.trim() === '' ? NaN : Number(raw);
+      // A huge whole number (1e300) is out of range rather than "not an integer".
+      if (!Number.isInteger(v)) throw badInput(`expected an integer, got '${raw}'`, `--${name}`);
+      checkRange(name, spec, v, raw);
       if (!Number.isSafeInteger(v)) throw badInput(`expected an integer, got '${raw}'`, `--${name}`);
       return v;
     }
@@ -212,6 +251,8 @@ export function formatHelp(cmd: CommandSpec): string {
     const extras: string[] = [];
     if (s.unit) extras.push(`unit: ${s.unit}`);
     if (s.choices) extras.push(`one of: ${s.choices.join(', ')}`);
+    const range = s.type === 'number' || s.type === 'int' ? rangeText({ ...s, unit: '' }) : '';
+    if (range) extras.push(`range: ${range}`);
     if (s.default !== undefined) extras.push(`default: ${String(s.default)}`);
     if (s.env) extras.push(`env: ${s.env}`);
     if (s.required) extras.push('required');

@@ -1,6 +1,7 @@
 import { describeError, isMulletError } from '../core/errors.js';
 import { formatHelp, parseArgs, type CliIo, type CommandSpec } from './command.js';
 import { exitCodeFor } from './exit.js';
+import { guardStdout } from './output.js';
 import { COMMANDS, assertUniquePaths, findCommand } from './registry.js';
 
 function topHelp(commands: readonly CommandSpec[], prefix: readonly string[] = []): string {
@@ -53,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     const args = parseArgs(cmd, argv.slice(cmd.path.length), io.env);
-    const code = await cmd.run(args, io);
+    const code = await cmd.run(args, guardStdout(io));
     return code ?? 0;
   } catch (err) {
     const code = exitCodeFor(err);

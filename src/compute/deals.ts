@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { valueContract } from './contract.js';
 import { MONTHS_PER_YEAR } from './lease.js';
+import { atMost, LIMITS } from '../core/limits.js';
 
 export type DealKind = 'lease' | 'gpu-cloud';
 
@@ -103,10 +104,10 @@ export const DealInputSchema = z
     tenant: z.string().trim().min(1, 'tenant must not be empty'),
     siteOrNote: z.string().default(''),
     kind: z.enum(['lease', 'gpu-cloud']).default('lease'),
-    itMW: positive('itMW'),
-    termYears: positive('termYears').max(99, 'termYears must be <= 99'),
-    totalValueUsd: positive('totalValueUsd').optional(),
-    annualUsd: positive('annualUsd').optional(),
+    itMW: positive('itMW').max(...atMost(LIMITS.siteMW, 'MW')),
+    termYears: positive('termYears').max(...atMost(LIMITS.contractYears, 'years')),
+    totalValueUsd: positive('totalValueUsd').max(...atMost(LIMITS.usd, 'USD')).optional(),
+    annualUsd: positive('annualUsd').max(...atMost(LIMITS.usd, 'USD')).optional(),
     escalatorPct: z.number().gt(-100).lt(100).nullable().optional(),
     prepayPct: z.number().min(0).max(100).nullable().optional(),
     backstop: z.string().trim().min(1, 'backstop must not be empty (omit it or write who guarantees the payments)').nullable().optional(),

@@ -32,8 +32,17 @@ export function formatDataPath(dataPath: DataPath): string {
   return out === '' ? '(root)' : out;
 }
 
+/**
+ * Largest config or data file read as YAML, characters: a site with 200 fleets is ~20 KB; a
+ * 600,000-fleet site file (35 MB) took minutes to parse and dispatch before it was rejected.
+ */
+export const MAX_YAML_CHARS = 4 * 1024 * 1024;
+
 /** Parses YAML/JSON text; a syntax error is BAD_INPUT at `file:line:col`. Duplicate keys are errors. */
 export function parseYaml(text: string, file: string): ParsedYaml {
+  if (text.length > MAX_YAML_CHARS) {
+    throw badInput(`is ${(text.length / 2 ** 20).toFixed(1)} MiB; a config file may be at most ${MAX_YAML_CHARS / 2 ** 20} MiB (a fleet is a group of identical machines: use count)`, file);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];

@@ -6,10 +6,17 @@
 import { z } from 'zod';
 import { powerFractionsIncrease } from '../catalog/catalog.js';
 import { LEASE_POWER_PASS_THROUGH_DEFAULT } from '../compute/lease.js';
+import { atMost, LIMITS } from '../core/limits.js';
 
 const num = () => z.number({ error: 'must be a finite number' });
 const positive = () => num().positive('must be > 0');
 const nonNegative = () => num().min(0, 'must be >= 0');
+const mw = () => positive().max(...atMost(LIMITS.siteMW, 'MW'));
+const price = () =>
+  num()
+    .min(-LIMITS.priceUsdPerMWh, `must be >= -${LIMITS.priceUsdPerMWh.toLocaleString('en-US')} USD/MWh`)
+    .max(...atMost(LIMITS.priceUsdPerMWh, 'USD/MWh'));
+const usdPerKwMonth = () => nonNegative().max(...atMost(LIMITS.usdPerKwMonth, 'USD/kW-month'));
 const pue = () => num().min(1, 'must be >= 1').max(3, 'must be <= 3 (a PUE, not a percent)').default(1);
 const name = () =>
   z
@@ -20,26 +27,27 @@ const EfficiencyCurve = z
   .array(
     z.strictObject({
       powerFraction: num().gt(0, 'must be > 0').max(2, 'must be <= 2'),
-      jPerTh: positive(),
+      jPerTh: positive().max(...atMost(LIMITS.jPerTh, 'J/TH')),
     }),
     { error: "must be a list of { powerFraction, jPerTh } or the word 'catalog'" },
   )
   .min(1, 'needs at least 1 point')
+  .max(100, 'at most 100 points')
   .superRefine(powerFractionsIncrease);
 
 export const FleetSchema = z
   .strictObject({
     name: name(),
     model: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
-    hashrateThs: positive().optional(),
-    powerW: positive().optional(),
-    count: num().int('must be a whole number').positive('must be > 0'),
+    hashrateThs: positive().max(...atMost(LIMITS.machineThs, 'TH/s per machine')).optional(),
+    powerW: positive().max(...atMost(LIMITS.machineW, 'W per machine')).optional(),
+    count: num().int('must be a whole number').positive('must be > 0').max(...atMost(LIMITS.fleetMachines, 'machines')),
     poolFeePct: num().min(0, 'must be >= 0').lt(100, 'must be < 100').default(0),
     pue: pue(),
-    rampMWPerMinute: positive().optional(),
-    minOffMinutes: nonNegative().default(0),
-    startCostUsd: nonNegative().default(0),
-    strikeUsdPerMWh: num().optional(),
+    rampMWPerMinute: positive().max(...atMost(LIMITS.siteMW, 'MW/minute')).optional(),
+    minOffMinutes: nonNegative().max(...atMost(7 * 1440, 'minutes (a week)')).default(0),
+    startCostUsd: nonNegative().max(...atMost(LIMITS.usd, 'USD')).default(0),
+    strikeUsdPerMWh: price().optional(),
     efficiencyCurve: z.union([z.literal('catalog'), EfficiencyCurve]).optional(),
     integerMachines: z.boolean({ error: 'must be true or false' }).optional(),
   })
@@ -68,20 +76,20 @@ const passThrough = (defaultPower: boolean) => ({ powerPassThrough: bool().defau
 const FirmSchema = z.strictObject({
   kind: z.literal('firm'),
   name: name(),
-  itMW: positive(),
+  itMW: mw(),
   pue: pue(),
-  usdPerKwMonth: nonNegative(),
+  usdPerKwMonth: usdPerKwMonth(),
   ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
 const DeferrableSchema = z.strictObject({
   kind: z.literal('deferrable'),
   name: name(),
-  itMW: positive(),
+  itMW: mw(),
   pue: pue(),
-  dailyEnergyMWh: nonNegative(),
-  usdPerMWh: num(),
-  usdPerKwMonth: nonNegative().default(0),
+  dailyEnergyMWh: nonNegative().max(...atMost(24 * LIMITS.siteMW, 'MWh')),
+  usdPerMWh: price(),
+  usdPerKwMonth: usdPerKwMonth().default(0),
   // Paid per MWh delivered: an all-in price (like the planner's gpu-cloud), so the site pays the energy by default.
   ...passThrough(false),
 });
@@ -89,12 +97,12 @@ const DeferrableSchema = z.strictObject({
 const CappedSchema = z.strictObject({
   kind: z.literal('capped'),
   name: name(),
-  itMW: positive(),
+  itMW: mw(),
   pue: pue(),
-  usdPerKwMonth: nonNegative(),
+  usdPerKwMonth: usdPerKwMonth(),
   maxReductionPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100'),
   maxHoursPerYear: num().min(0, 'must be >= 0').max(8784, 'must be <= 8784'),
-  usdPerMWhReduced: num(),
+  usdPerMWhReduced: price(),
   ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
@@ -114,6 +122,7 @@ const AlertsSchema = z.strictObject({
   riskPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100').default(95),
   windows: z
     .array(z.strictObject({ from: isoInstant, to: isoInstant }).refine((w) => Date.parse(w.to) > Date.parse(w.from), 'to must be after from'))
+    .max(10_000, 'at most 10,000 windows')
     .optional(),
 });
 
@@ -122,15 +131,15 @@ const CoincidentPeakSchema = z.strictObject({
     .array(num().int('must be a month 1..12').min(1, 'must be a month 1..12').max(12, 'must be a month 1..12'))
     .min(1, 'needs at least one month')
     .refine((m) => new Set(m).size === m.length, 'months must not repeat'),
-  usdPerKwYear: nonNegative().optional(),
+  usdPerKwYear: nonNegative().max(...atMost(12 * LIMITS.usdPerKwMonth, 'USD/kW-year')).optional(),
   alerts: AlertsSchema.default({ localHours: [14, 19], riskPct: 95 }),
 });
 
 const DispatchSchema = z.strictObject({
   strike: z
     .strictObject({
-      sleepAfterIntervals: num().int().min(1, 'must be >= 1').default(1),
-      wakeAfterIntervals: num().int().min(1, 'must be >= 1').default(2),
+      sleepAfterIntervals: num().int().min(1, 'must be >= 1').max(...atMost(672, 'intervals (a week of 15 min)')).default(1),
+      wakeAfterIntervals: num().int().min(1, 'must be >= 1').max(...atMost(672, 'intervals (a week of 15 min)')).default(2),
       /** Added to every fleet's strike (break-even or strikeUsdPerMWh), USD/MWh: > 0 mines into dearer power. */
       offsetUsdPerMWh: num().min(-1000, 'must be >= -1000').max(1000, 'must be <= 1000').default(0),
     })
@@ -142,7 +151,7 @@ const DispatchSchema = z.strictObject({
       nearTerm: z.enum(['rt-persistence', 'da'], { error: "must be 'rt-persistence' or 'da'" }).default('rt-persistence'),
     })
     .default({ horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' }),
-  timeLimitSeconds: positive().default(60),
+  timeLimitSeconds: positive().max(...atMost(LIMITS.periodS, 's')).default(60),
 });
 
 export const SiteSchema = z.strictObject({
@@ -154,17 +163,17 @@ export const SiteSchema = z.strictObject({
       .regex(/^[A-Za-z0-9_]+$/, 'must be an ERCOT settlement point such as HB_WEST')
       .transform((s) => s.toUpperCase()),
   }),
-  interconnect: z.strictObject({ importLimitMW: positive() }),
+  interconnect: z.strictObject({ importLimitMW: mw() }),
   transmission: z.strictObject({ coincidentPeak: CoincidentPeakSchema.optional() }).optional(),
   ppa: z
     .strictObject({
-      blockMW: positive(),
-      priceUsdPerMWh: num(),
+      blockMW: mw(),
+      priceUsdPerMWh: price(),
       resale: z.boolean({ error: 'must be true or false' }).default(false),
     })
     .optional(),
-  ai: z.array(AiSchema, { error: 'must be a list' }).default([]),
-  fleets: z.array(FleetSchema, { error: 'must be a list' }).default([]),
+  ai: z.array(AiSchema, { error: 'must be a list' }).max(LIMITS.fleetsPerSite, `at most ${LIMITS.fleetsPerSite} AI loads (group identical tenants)`).default([]),
+  fleets: z.array(FleetSchema, { error: 'must be a list' }).max(LIMITS.fleetsPerSite, `at most ${LIMITS.fleetsPerSite} fleets (a fleet is a group of identical machines: use count)`).default([]),
   dispatch: DispatchSchema.default({
     strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 },
     rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' },

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput, MulletError } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
@@ -18,16 +18,9 @@ import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../com
 import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
+import { readFlagFile } from '../flag-file.js';
 
-async function readText(io: CliIo, file: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path.resolve(io.cwd, file), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw badInput('file not found', `${flag} ${file}`);
-    throw new MulletError('IO', `cannot read: ${(err as Error).message}`, { where: file, cause: err, transient: false });
-  }
-}
 
 /**
  * `--compare all` in the order a comparison reads: the rule peers ship first (the primary: its
@@ -57,10 +50,7 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
   const constant = opt.num(args, 'hashprice-usd-per-ph-day');
   const csv = opt.str(args, 'hashprice-csv');
   if (constant !== undefined && csv !== undefined) throw badInput('give either --hashprice-usd-per-ph-day or --hashprice-csv, not both', '--hashprice-csv');
-  if (constant !== undefined) {
-    if (constant < 0) throw badInput(`must be >= 0, got ${constant}`, '--hashprice-usd-per-ph-day');
-    return { kind: 'constant', usdPerPhDay: constant };
-  }
+  if (constant !== undefined) return { kind: 'constant', usdPerPhDay: constant };
   if (csv !== undefined && csvText !== undefined) return { kind: 'csv', file: csv, byDay: parseHashpriceCsv(csvText, csv) };
   const share = opt.num(args, 'fee-share-of-subsidy-pct');
   if (share !== undefined && (share < 0 || share > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${share}`, '--fee-share-of-subsidy-pct');
@@ -139,7 +129,7 @@ const backtest: CommandSpec = {
     policy: { type: 'string', value: 'NAME', description: 'policy to run (optional with --compare: it is then the primary one)', choices: POLICY_NAMES },
     compare: { type: 'string', value: 'POLICIES', description: "comma-separated policies (or 'all') to run on the same window; optimal is added for regret" },
     db: DB_OPTION,
-    'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'constant hashprice instead of the store (what-if)' },
+    'hashprice-usd-per-ph-day': { type: 'number', min: 0, max: LIMITS.hashpriceUsdPerPhDay, value: 'X', unit: 'USD/PH/day', description: 'constant hashprice instead of the store (what-if)' },
     'hashprice-csv': { type: 'string', value: 'FILE', description: 'daily hashprice series: header, then YYYY-MM-DD,USD per PH/s per day' },
     'fee-share-of-subsidy-pct': {
       type: 'number',
@@ -156,7 +146,7 @@ const backtest: CommandSpec = {
       multiple: true,
     },
     'regret-vs': { type: 'string', value: 'NAME', description: 'reference policy for regret by cause (default optimal, when it runs)', choices: POLICY_NAMES },
-    'time-limit': { type: 'number', value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
+    'time-limit': { type: 'number', gt: 0, max: LIMITS.periodS, value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
   },
   json: true,
   examples: [
@@ -213,11 +203,10 @@ const backtest: CommandSpec = {
 /** What every back-test run reads from the flags and files: the site, the window, the hashprice source, the solver limit. */
 async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
   const csvFile = opt.str(args, 'hashprice-csv');
-  const csvText = csvFile === undefined ? undefined : await readText(io, csvFile, '--hashprice-csv');
+  const csvText = csvFile === undefined ? undefined : await readFlagFile(io, csvFile, '--hashprice-csv');
   const hashprice = hashpriceFrom(args, csvText);
-  const site = parseSite(await readText(io, siteFile, '--site'), { file: siteFile });
+  const site = parseSite(await readFlagFile(io, siteFile, '--site'), { file: siteFile });
   const timeLimit = opt.num(args, 'time-limit');
-  if (timeLimit !== undefined && timeLimit <= 0) throw badInput(`must be > 0, got ${timeLimit}`, '--time-limit');
   return {
     site,
     run: {

@@ -7,18 +7,18 @@ import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, systemClock } from '../../core/time.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
+import { LIMITS } from '../../core/limits.js';
 
 const subsidy: CommandSpec = {
   path: ['chain', 'subsidy'],
   summary: 'block subsidy at a height, in BTC and satoshis (consensus-exact)',
   options: {
-    height: { type: 'int', value: 'N', unit: 'blocks', description: 'block height', required: true },
+    height: { type: 'int', min: 0, max: LIMITS.blockHeight, value: 'N', unit: 'blocks', description: 'block height', required: true },
   },
   json: true,
   examples: ['mullet chain subsidy --height 840000 --json'],
   run(args, io) {
     const height = need(opt.num(args, 'height'), 'height');
-    if (height < 0) throw badInput(`must be >= 0, got ${height}`, '--height');
     const sats = blockSubsidySats(height);
     const result = { height, subsidySats: Number(sats), subsidyBtc: blockSubsidyBtc(height) };
     if (opt.bool(args, 'json')) printJson(io, result);
@@ -27,11 +27,9 @@ const subsidy: CommandSpec = {
   },
 };
 
-/** A block header's nTime is a uint32: anything else cannot be a real block time. */
+/** A block header's nTime is a uint32 (the options' bounds): anything else cannot be a real block time. */
 function headerTime(args: Parameters<CommandSpec['run']>[0], name: string): number {
-  const s = need(opt.num(args, name), name);
-  if (s < 0 || s > 0xffffffff) throw badInput(`must be a unix time in seconds within 0..4294967295, got ${s}`, `--${name}`);
-  return s;
+  return need(opt.num(args, name), name);
 }
 
 const retarget: CommandSpec = {
@@ -45,6 +43,7 @@ const retarget: CommandSpec = {
     bits: { type: 'string', value: 'HEX', description: 'compact bits of the window, hex with or without 0x', required: true },
     'first-time': {
       type: 'int',
+      min: 0, max: 0xffffffff,
       value: 'UNIX',
       unit: 'unix seconds',
       description: 'timestamp of the first block of the window (height divisible by 2016)',
@@ -52,6 +51,7 @@ const retarget: CommandSpec = {
     },
     'last-time': {
       type: 'int',
+      min: 0, max: 0xffffffff,
       value: 'UNIX',
       unit: 'unix seconds',
       description: 'timestamp of the last block of the window (height ≡ 2015 mod 2016)',
@@ -129,9 +129,10 @@ const halving: CommandSpec = {
   path: ['chain', 'halving'],
   summary: 'next halving height, blocks left and estimated date from a height',
   options: {
-    height: { type: 'int', value: 'N', unit: 'blocks', description: 'current chain height', required: true },
+    height: { type: 'int', min: 0, max: LIMITS.blockHeight, value: 'N', unit: 'blocks', description: 'current chain height', required: true },
     'block-time-s': {
       type: 'number',
+      gt: 0, max: LIMITS.periodS,
       value: 'S',
       unit: 's',
       description: 'average block interval assumed for the estimate',
@@ -143,9 +144,7 @@ const halving: CommandSpec = {
   examples: ['mullet chain halving --height 840000 --from 2024-04-20T00:09:27Z', 'mullet chain halving --height 900000 --block-time-s 590 --json'],
   run(args, io) {
     const height = need(opt.num(args, 'height'), 'height');
-    if (height < 0) throw badInput(`must be >= 0, got ${height}`, '--height');
     const blockTimeS = need(opt.num(args, 'block-time-s'), 'block-time-s');
-    if (blockTimeS <= 0) throw badInput(`must be > 0, got ${blockTimeS}`, '--block-time-s');
     const fromText = opt.str(args, 'from');
     const fromMs = fromText === undefined ? systemClock.nowMs() : parseFrom(fromText);
     const e = estimateNextHalving(height, fromMs, blockTimeS);

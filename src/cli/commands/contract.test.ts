@@ -50,7 +50,7 @@ describe('mullet contract value', () => {
   it.each([
     [['--mw', '200', '--years', '5'], /exactly one of --total-usd or --usd-per-kw-month \(got neither\)/],
     [['--mw', '200', '--years', '5', '--total-usd', '1e9', '--usd-per-kw-month', '100'], /got both/],
-    [['--mw', '200', '--years', '5', '--total-usd', '1e9', '--discount-rate', '8'], /--discount-rate: is a fraction per year/],
+    [['--mw', '200', '--years', '5', '--total-usd', '1e9', '--discount-rate', '8'], /--discount-rate: must be > -1 and <= 0\.99 fraction\/year, got 8 \(a fraction per year: 0\.08 = 8 %, not a percent\)/],
     [['--mw', '200', '--years', '5.01', '--total-usd', '1e9'], /--years: 5\.01 years is not a whole number of months/],
     [['--mw', '-1', '--years', '5', '--total-usd', '1e9'], /--mw: must be > 0/],
     [['--mw', '100', '--years', '5', '--total-usd', '1e9', '--ramp-step', '7:10', '--ramp-step', '3:20'], /--ramp-step #2: months must increase strictly/],

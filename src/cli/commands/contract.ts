@@ -7,6 +7,7 @@ import { DEFAULT_CONVERSION, DEFAULT_DISCOUNT_RATE_PCT, evaluateProposal, type P
 import { badInput, isMulletError } from '../../core/errors.js';
 import { need, opt, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
+import { LIMITS } from '../../core/limits.js';
 
 const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   itMW: '--mw',
@@ -29,15 +30,13 @@ function rampFromArgs(args: ParsedArgs, itMW: number): Ramp {
       const m = /^\s*(\d+)\s*:\s*([0-9]*\.?[0-9]+)\s*$/.exec(s);
       if (!m) throw badInput(`expected MONTH:MW such as 7:120, got '${s}'`, '--ramp-step');
       const step = { month: Number(m[1]), mw: Number(m[2]) };
+      if (step.month > 12 * LIMITS.contractYears) throw badInput(`month ${m[1]} is beyond ${12 * LIMITS.contractYears} (a ${LIMITS.contractYears}-year term)`, '--ramp-step');
       if (step.mw > itMW) throw badInput(`${step.mw} MW exceeds --mw ${itMW}`, '--ramp-step');
       return step;
     });
     return { kind: 'steps', steps };
   }
-  if (months !== undefined) {
-    if (months < 0) throw badInput(`must be >= 0, got ${months}`, '--ramp-months');
-    if (months > 0) return { kind: 'linear', months };
-  }
+  if (months !== undefined && months > 0) return { kind: 'linear', months };
   return { kind: 'none' };
 }
 
@@ -52,14 +51,14 @@ const value: CommandSpec = {
     'A month is 730 h (8760/12); --mw is critical IT capacity.',
   ].join('\n'),
   options: {
-    mw: { type: 'number', value: 'MW', unit: 'MW critical IT', description: 'contracted IT capacity', required: true },
-    years: { type: 'number', value: 'N', unit: 'years', description: 'term (a whole number of months)', required: true },
-    'total-usd': { type: 'number', value: 'USD', unit: 'USD', description: 'total contract value (exactly one of --total-usd / --usd-per-kw-month)' },
-    'usd-per-kw-month': { type: 'number', value: 'USD', unit: 'USD/kW-month', description: 'first-year monthly rate per kW of IT (exactly one of --total-usd / --usd-per-kw-month)' },
-    'escalator-pct': { type: 'number', value: 'P', unit: '%/year', description: 'annual rate escalator', default: 0 },
-    'prepay-pct': { type: 'number', value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
-    'discount-rate': { type: 'number', value: 'R', unit: 'fraction/year', description: 'annual discount rate as a fraction (0.08 = 8 %), not a percent', default: 0 },
-    'ramp-months': { type: 'int', value: 'N', unit: 'months', description: 'linear ramp: month m has min(1, m/N) of the MW online (0 = none)', default: 0 },
+    mw: { type: 'number', gt: 0, max: LIMITS.siteMW, value: 'MW', unit: 'MW critical IT', description: 'contracted IT capacity', required: true },
+    years: { type: 'number', gt: 0, max: LIMITS.contractYears, value: 'N', unit: 'years', description: 'term (a whole number of months)', required: true },
+    'total-usd': { type: 'number', gt: 0, max: LIMITS.usd, value: 'USD', unit: 'USD', description: 'total contract value (exactly one of --total-usd / --usd-per-kw-month)' },
+    'usd-per-kw-month': { type: 'number', gt: 0, max: LIMITS.usdPerKwMonth, value: 'USD', unit: 'USD/kW-month', description: 'first-year monthly rate per kW of IT (exactly one of --total-usd / --usd-per-kw-month)' },
+    'escalator-pct': { type: 'number', gt: -LIMITS.ratePct, max: LIMITS.ratePct, value: 'P', unit: '%/year', description: 'annual rate escalator', default: 0 },
+    'prepay-pct': { type: 'number', min: 0, max: 100, value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
+    'discount-rate': { type: 'number', gt: -1, max: 0.99, rangeHint: 'a fraction per year: 0.08 = 8 %, not a percent', value: 'R', unit: 'fraction/year', description: 'annual discount rate as a fraction (0.08 = 8 %), not a percent', default: 0 },
+    'ramp-months': { type: 'int', min: 0, max: 12 * LIMITS.contractYears, value: 'N', unit: 'months', description: 'linear ramp: month m has min(1, m/N) of the MW online (0 = none)', default: 0 },
     'ramp-step': { type: 'string', value: 'MONTH:MW', unit: 'month:MW', description: 'step ramp: from contract month MONTH on, MW are online', multiple: true },
   },
   json: true,
@@ -70,23 +69,15 @@ const value: CommandSpec = {
   ],
   run(args, io) {
     const itMW = need(opt.num(args, 'mw'), 'mw');
-    if (itMW <= 0) throw badInput(`must be > 0, got ${itMW}`, '--mw');
     const termYears = need(opt.num(args, 'years'), 'years');
-    if (termYears <= 0) throw badInput(`must be > 0, got ${termYears}`, '--years');
     const totalUsd = opt.num(args, 'total-usd');
     const rate = opt.num(args, 'usd-per-kw-month');
     if ((totalUsd === undefined) === (rate === undefined)) {
       throw badInput(`give exactly one of --total-usd or --usd-per-kw-month (got ${totalUsd === undefined ? 'neither' : 'both'})`, '--total-usd');
     }
-    if (totalUsd !== undefined && totalUsd <= 0) throw badInput(`must be > 0, got ${totalUsd}`, '--total-usd');
-    if (rate !== undefined && rate <= 0) throw badInput(`must be > 0, got ${rate}`, '--usd-per-kw-month');
     const escalatorPct = opt.num(args, 'escalator-pct') ?? 0;
-    if (escalatorPct <= -100) throw badInput(`must be > -100, got ${escalatorPct}`, '--escalator-pct');
     const prepayPct = opt.num(args, 'prepay-pct') ?? 0;
-    if (prepayPct < 0 || prepayPct > 100) throw badInput(`must be within 0..100, got ${prepayPct}`, '--prepay-pct');
     const discountRatePerYear = opt.num(args, 'discount-rate') ?? 0;
-    if (discountRatePerYear >= 1) throw badInput(`is a fraction per year (0.08 = 8 %); got ${discountRatePerYear}, which looks like a percent`, '--discount-rate');
-    if (discountRatePerYear <= -1) throw badInput(`must be > -1, got ${discountRatePerYear}`, '--discount-rate');
     const ramp = rampFromArgs(args, itMW);
 
     const input: ContractInput = {
@@ -171,11 +162,11 @@ const deals: CommandSpec = {
     '"first-yr" = the first-year rate that the disclosed escalator grows to the total. gpu-cloud deals include the GPUs.',
   options: {
     file: { type: 'string', value: 'FILE', description: 'extra deals (YAML or JSON: a list or `deals:` list) merged with the built-in ones' },
-    'propose-mw': { type: 'number', value: 'X', unit: 'MW of critical IT', description: 'a proposal to compare with the deals: its capacity' },
-    'propose-years': { type: 'number', value: 'N', unit: 'years', description: 'the proposal\'s term' },
-    'propose-total-usd': { type: 'number', value: 'X', unit: 'USD', description: 'the proposal\'s total contract value' },
-    'propose-usd-per-kw-month': { type: 'number', value: 'X', unit: 'USD/kW-month', description: 'or its first-year monthly rate' },
-    'propose-escalator-pct': { type: 'number', value: 'P', unit: '%/yr', description: 'the proposal\'s annual escalator', default: 0 },
+    'propose-mw': { type: 'number', gt: 0, max: LIMITS.siteMW, value: 'X', unit: 'MW of critical IT', description: 'a proposal to compare with the deals: its capacity' },
+    'propose-years': { type: 'number', gt: 0, max: LIMITS.contractYears, value: 'N', unit: 'years', description: 'the proposal\'s term' },
+    'propose-total-usd': { type: 'number', gt: 0, max: LIMITS.usd, value: 'X', unit: 'USD', description: 'the proposal\'s total contract value' },
+    'propose-usd-per-kw-month': { type: 'number', gt: 0, max: LIMITS.usdPerKwMonth, value: 'X', unit: 'USD/kW-month', description: 'or its first-year monthly rate' },
+    'propose-escalator-pct': { type: 'number', gt: -LIMITS.ratePct, max: LIMITS.ratePct, value: 'P', unit: '%/yr', description: 'the proposal\'s annual escalator', default: 0 },
     'propose-kind': { type: 'string', value: 'KIND', description: 'lease or gpu-cloud (compared with deals of the same kind)', choices: ['lease', 'gpu-cloud'], default: 'lease' },
     'propose-prepay-pct': { type: 'number', value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
     'propose-discount-rate-pct': { type: 'number', value: 'R', unit: '%/yr', description: `discount rate for NPV per MW and the PV-level rate (default: the portfolio's, else ${DEFAULT_DISCOUNT_RATE_PCT})` },

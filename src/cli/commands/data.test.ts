@@ -79,7 +79,7 @@ describe('mullet data import / status', () => {
     execFileSync('mkfifo', [fifo]);
     const c = io();
     expect(await runCli(['data', 'import', 'pipe.csv', 'in/net.csv', '--db', 'fifo.db'], c)).toBe(2);
-    expect(c.err()).toMatch(/pipe\.csv: is a FIFO \(named pipe\); data import reads regular files only/);
+    expect(c.err()).toMatch(/pipe\.csv: is a FIFO \(named pipe\); only regular files are read/);
     expect(c.err()).toMatch(/imported and committed: in\/net\.csv/);
   });
 

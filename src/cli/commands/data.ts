@@ -249,14 +249,13 @@ const statusCommand: CommandSpec = {
   description: 'Counts are distinct interval starts over all sources; gaps are missing intervals between the first and last start.',
   options: {
     db: DB_OPTION,
-    gaps: { type: 'int', value: 'N', unit: 'gaps', description: 'largest gaps to list per series', default: 3 },
+    gaps: { type: 'int', min: 0, max: 10_000, value: 'N', unit: 'gaps', description: 'largest gaps to list per series', default: 3 },
   },
   json: true,
   examples: ['mullet data status', 'mullet data status --db site.db --json'],
   async run(args, io) {
     const db = dbPath(io, args);
     const top = opt.num(args, 'gaps') ?? 3;
-    if (top < 0) throw badInput(`must be >= 0, got ${top}`, '--gaps');
     const store = await openExistingStore(db);
     try {
       const coverage = store.coverage({ topGaps: top });

@@ -13,6 +13,7 @@ import { SYNTHETIC_LABEL } from '../../market/scenario/params.js';
 import { summarizeMarket } from '../../market/scenario/summary.js';
 import { need, opt, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
+import { LIMITS } from '../../core/limits.js';
 
 const DEMO_MODELS = ['Antminer S21 XP', 'Antminer S21', 'Antminer S19 XP', 'Antminer S19j Pro'] as const;
 const POOL_FEE_PCT = 2;
@@ -69,15 +70,14 @@ const demo: CommandSpec = {
     'hashprice, each sample miner\'s break-even power price and what a strike rule earns, against AI lease\n' +
     'and GPU-cloud revenue per MWh, and one published AI contract valued.',
   options: {
-    seed: { type: 'int', value: 'S', description: 'random seed of the synthetic market', default: 1 },
-    days: { type: 'int', value: 'N', unit: 'days', description: 'days of synthetic market', default: 30 },
+    seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'random seed of the synthetic market', default: 1 },
+    days: { type: 'int', min: 1, max: 3660, value: 'N', unit: 'days', description: 'days of synthetic market', default: 30 },
     from: { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'first synthetic day (default: the day after the built-in parameters\' start state)' },
   },
   json: true,
   examples: ['mullet demo', 'mullet demo --days 90 --seed 7 --json'],
   run(args, io) {
     const days = need(opt.num(args, 'days'), 'days');
-    if (days < 1 || days > 3660) throw badInput(`must be between 1 and 3660, got ${days}`, '--days');
     const seed = need(opt.num(args, 'seed'), 'seed');
     const fromText = opt.str(args, 'from');
     let startMs: number;

@@ -12,6 +12,7 @@ import { FEE_SHARE_OPTION, feeShareOption, readInputs } from './hashprice.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
 
 export interface EconRow {
   use: 'mining' | 'ai-lease' | 'gpu-cloud';
@@ -27,10 +28,6 @@ export interface EconRow {
   sitePaysPower?: boolean;
 }
 
-const range = (v: number, lo: number, hi: number, flag: string): number => {
-  if (v < lo || v > hi) throw badInput(`must be within ${lo}..${hi}, got ${v}`, `--${flag}`);
-  return v;
-};
 
 const compare: CommandSpec = {
   path: ['econ', 'compare'],
@@ -44,15 +41,15 @@ const compare: CommandSpec = {
     date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day whose hashprice inputs are read from the store' },
     'fee-share-of-subsidy-pct': FEE_SHARE_OPTION,
     db: DB_OPTION,
-    'hashprice-usd-per-ph-day': { type: 'number', value: 'X', unit: 'USD/PH/day', description: 'use this hashprice instead of the store' },
-    'pool-fee-pct': { type: 'number', value: 'P', unit: '%', description: 'mining pool fee', default: 2 },
-    'mining-pue': { type: 'number', value: 'X', description: 'mining site overhead (metered / machine energy)', default: 1.05 },
-    'lease-usd-per-kw-month': { type: 'number', value: 'X', unit: 'USD/kW-month of IT', description: 'AI powered-shell lease rate', multiple: true },
-    'ai-pue': { type: 'number', value: 'X', description: 'AI hall PUE', default: GPU_CLOUD_DEFAULTS.pue },
-    'gpu-usd-per-hour': { type: 'number', value: 'X', unit: 'USD/GPU-hour', description: 'GPU cloud price', multiple: true },
+    'hashprice-usd-per-ph-day': { type: 'number', min: 0, max: LIMITS.hashpriceUsdPerPhDay, value: 'X', unit: 'USD/PH/day', description: 'use this hashprice instead of the store' },
+    'pool-fee-pct': { type: 'number', min: 0, max: 99.99, value: 'P', unit: '%', description: 'mining pool fee', default: 2 },
+    'mining-pue': { type: 'number', min: 1, max: 5, value: 'X', description: 'mining site overhead (metered / machine energy)', default: 1.05 },
+    'lease-usd-per-kw-month': { type: 'number', min: 0, max: LIMITS.usdPerKwMonth, value: 'X', unit: 'USD/kW-month of IT', description: 'AI powered-shell lease rate', multiple: true },
+    'ai-pue': { type: 'number', min: 1, max: 5, value: 'X', description: 'AI hall PUE', default: GPU_CLOUD_DEFAULTS.pue },
+    'gpu-usd-per-hour': { type: 'number', gt: 0, max: LIMITS.usdPerGpuHour, value: 'X', unit: 'USD/GPU-hour', description: 'GPU cloud price', multiple: true },
     gpu: { type: 'string', value: 'MODEL', description: 'GPU model from the catalog for the cloud rows', default: 'H100 SXM' },
-    utilization: { type: 'number', value: 'F', unit: 'fraction 0..1', description: 'share of GPU-hours billed', default: GPU_CLOUD_DEFAULTS.utilization },
-    'power-price-usd-per-mwh': { type: 'number', value: 'X', unit: 'USD/MWh', description: "power price for a margin column: revenue minus what the site pays for the MWh (leases pass energy through unless --lease-site-pays-power)" },
+    utilization: { type: 'number', min: 0, max: 1, value: 'F', unit: 'fraction 0..1', description: 'share of GPU-hours billed', default: GPU_CLOUD_DEFAULTS.utilization },
+    'power-price-usd-per-mwh': { type: 'number', min: -LIMITS.priceUsdPerMWh, max: LIMITS.priceUsdPerMWh, value: 'X', unit: 'USD/MWh', description: "power price for a margin column: revenue minus what the site pays for the MWh (leases pass energy through unless --lease-site-pays-power)" },
     'lease-site-pays-power': { type: 'boolean', description: 'AI leases without energy pass-through: the landlord pays the tenant\'s power (planner powerPassThrough: false)' },
     file: { type: 'string', value: 'FILE', description: 'extra catalog file (YAML/JSON) merged with the built-in one' },
   },
@@ -62,14 +59,12 @@ const compare: CommandSpec = {
     const date = opt.str(args, 'date');
     const hpFlag = opt.num(args, 'hashprice-usd-per-ph-day');
     if ((date === undefined) === (hpFlag === undefined)) throw badInput('give exactly one of --date or --hashprice-usd-per-ph-day', '--date');
-    const poolFeePct = range(need(opt.num(args, 'pool-fee-pct'), 'pool-fee-pct'), 0, 99.99, 'pool-fee-pct');
-    const miningPue = range(need(opt.num(args, 'mining-pue'), 'mining-pue'), 1, 5, 'mining-pue');
-    const aiPue = range(need(opt.num(args, 'ai-pue'), 'ai-pue'), 1, 5, 'ai-pue');
-    const utilization = range(need(opt.num(args, 'utilization'), 'utilization'), 0, 1, 'utilization');
+    const poolFeePct = need(opt.num(args, 'pool-fee-pct'), 'pool-fee-pct');
+    const miningPue = need(opt.num(args, 'mining-pue'), 'mining-pue');
+    const aiPue = need(opt.num(args, 'ai-pue'), 'ai-pue');
+    const utilization = need(opt.num(args, 'utilization'), 'utilization');
     const leases = opt.nums(args, 'lease-usd-per-kw-month');
     const gpuPrices = opt.nums(args, 'gpu-usd-per-hour');
-    for (const v of leases) if (v < 0) throw badInput(`must be >= 0, got ${v}`, '--lease-usd-per-kw-month');
-    for (const v of gpuPrices) if (v <= 0) throw badInput(`must be > 0, got ${v}`, '--gpu-usd-per-hour');
     const powerPrice = opt.num(args, 'power-price-usd-per-mwh');
     // The same default as the planner and the site model: a lease passes its energy through.
     const leaseSitePays = opt.bool(args, 'lease-site-pays-power') || !LEASE_POWER_PASS_THROUGH_DEFAULT;
@@ -96,7 +91,6 @@ const compare: CommandSpec = {
       }
     } else {
       hashpriceUsdPerPhDay = need(hpFlag, 'hashprice-usd-per-ph-day');
-      if (hashpriceUsdPerPhDay < 0) throw badInput(`must be >= 0, got ${hashpriceUsdPerPhDay}`, '--hashprice-usd-per-ph-day');
     }
 
     const { catalog } = await loadCatalog({ extraFile: opt.str(args, 'file'), cwd: io.cwd });
@@ -165,7 +159,7 @@ const compare: CommandSpec = {
     io.stdout(
       formatTable(
         headers,
-        rows.map((r) => [r.use, r.name, fmt(r.revenueUsdPerMWh), fmt(r.revenueUsdPerKWh, 3), ...(powerPrice === undefined ? [] : [fmt(r.marginUsdPerMWh ?? NaN)]), r.detail]),
+        rows.map((r) => [r.use, r.name, fmt(r.revenueUsdPerMWh), fmt(r.revenueUsdPerKWh, 3), ...(powerPrice === undefined ? [] : [r.marginUsdPerMWh === undefined ? '' : fmt(r.marginUsdPerMWh)]), r.detail]),
       ),
     );
     io.stdout(

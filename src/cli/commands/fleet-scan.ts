@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { catalogAsicFor } from '../../catalog/catalog.js';
-import { badInput } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
 import { defaultDriverRegistry } from '../../fleet/drivers/index.js';
 import { writeInventory } from '../../fleet/inventory.js';
@@ -9,6 +8,7 @@ import { countAddresses, parseTargets } from '../../fleet/scan/targets.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
+import { LIMITS } from '../../core/limits.js';
 
 /** Nameplate power of the catalog model a firmware string maps to ('M60S_VK40' → Whatsminer M60S), W; null when none. */
 function catalogPowerW(model: string | null): number | null {
@@ -25,10 +25,10 @@ const scan: CommandSpec = {
   positionals: [{ name: 'CIDR', description: 'IPv4 ranges or addresses, e.g. 127.20.0.0/24 127.20.1.7', required: true, multiple: true }],
   options: {
     out: { type: 'string', value: 'FILE', description: 'write the inventory (JSON) to this file' },
-    concurrency: { type: 'int', value: 'N', unit: 'sockets', default: DEFAULT_SCAN_CONCURRENCY, description: 'probes (and open sockets) at once' },
-    'timeout-ms': { type: 'int', value: 'MS', unit: 'ms', default: 2000, description: 'deadline per device call' },
-    port: { type: 'int', value: 'PORT', default: 4028, description: 'cgminer-style API port to probe' },
-    'http-port': { type: 'int', value: 'PORT', default: 80, description: 'web UI port for firmware controlled over HTTP' },
+    concurrency: { type: 'int', min: 1, max: MAX_SCAN_CONCURRENCY, value: 'N', unit: 'sockets', default: DEFAULT_SCAN_CONCURRENCY, description: 'probes (and open sockets) at once' },
+    'timeout-ms': { type: 'int', min: 1, max: 1000 * LIMITS.periodS, value: 'MS', unit: 'ms', default: 2000, description: 'deadline per device call' },
+    port: { type: 'int', min: 1, max: LIMITS.port, value: 'PORT', default: 4028, description: 'cgminer-style API port to probe' },
+    'http-port': { type: 'int', min: 1, max: LIMITS.port, value: 'PORT', default: 80, description: 'web UI port for firmware controlled over HTTP' },
     user: { type: 'string', value: 'NAME', default: 'root', description: 'web UI user (stock Antminer default root)' },
     password: { type: 'string', value: 'TEXT', env: 'MULLET_MINER_PASSWORD', description: 'web UI / API password (default: firmware default)' },
     'allow-non-loopback': { type: 'boolean', description: 'allow targets outside 127.0.0.0/8 (real networks)' },
@@ -37,14 +37,9 @@ const scan: CommandSpec = {
   examples: ['mullet fleet scan 127.20.0.0/24 --out inventory.json', 'mullet fleet scan 127.20.0.0/16 --concurrency 512 --json > inventory.json'],
   async run(args, io) {
     const concurrency = need(opt.num(args, 'concurrency'), 'concurrency');
-    if (concurrency < 1 || concurrency > MAX_SCAN_CONCURRENCY) throw badInput(`must be 1..${MAX_SCAN_CONCURRENCY}, got ${concurrency}`, '--concurrency');
     const timeoutMs = need(opt.num(args, 'timeout-ms'), 'timeout-ms');
-    if (timeoutMs < 1) throw badInput(`must be >= 1 ms, got ${timeoutMs}`, '--timeout-ms');
     const apiPort = need(opt.num(args, 'port'), 'port');
     const httpPort = need(opt.num(args, 'http-port'), 'http-port');
-    for (const [name, p] of [['port', apiPort], ['http-port', httpPort]] as const) {
-      if (p < 1 || p > 65535) throw badInput(`must be a TCP port 1..65535, got ${p}`, `--${name}`);
-    }
     const ranges = parseTargets(args.positionals, { allowNonLoopback: opt.bool(args, 'allow-non-loopback'), where: 'CIDR' });
     const total = countAddresses(ranges);
     const password = opt.str(args, 'password');

@@ -53,7 +53,7 @@ describe('mullet fleet curtail / restore', () => {
     [['fleet', 'curtail'], /give exactly one of --mw, --pct or --all/],
     [['fleet', 'curtail', '--mw', '5', '--all'], /give exactly one/],
     [['fleet', 'curtail', '--mw', '-1'], /--mw: must be > 0/],
-    [['fleet', 'curtail', '--pct', '120'], /--pct: must be in \(0, 100\]/],
+    [['fleet', 'curtail', '--pct', '120'], /--pct: must be > 0 and <= 100 %, got 120/],
     [['fleet', 'curtail', '--all', '--agent', 'not a url'], /--agent: expected a URL/],
     [['fleet', 'restore', '--timeout-s', '0'], /--timeout-s: must be > 0/],
   ])('%j is bad input (exit 2)', async (argv, msg) => {
@@ -153,7 +153,7 @@ describe('mullet agent', () => {
     expect(r.err).toMatch(/cannot read site file/);
     const b = await runCapture(['agent', '--site', 's', '--inventory', 'i', '--tick-s', '0']);
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/--tick-s: must be > 0/);
+    expect(b.err).toMatch(/--tick-s: must be within 0\.1\.\.3,600 s, got 0/);
     const m = await runCapture(['agent', '--site', 's', '--inventory', 'i', '--safe-mode', 'panic']);
     expect(m.code).toBe(2);
   });

@@ -4,6 +4,7 @@ import { createHttpClient } from '../../net/http-client.js';
 import { apiErrorSchema, signalReplySchema, type SignalTiming } from '../../fleet/agent/signals.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, printJson } from '../output.js';
+import { LIMITS } from '../../core/limits.js';
 
 /**
  * `mullet fleet curtail` / `mullet fleet restore`: send a signal to a running agent and wait until
@@ -108,7 +109,7 @@ async function sendAndWait(args: ParsedArgs, io: CliIo, path: '/v1/curtail' | '/
 const common = {
   id: { type: 'string' as const, value: 'ID', description: 'signal id (idempotent: the same id is acted on once); generated when absent' },
   agent: { type: 'string' as const, value: 'URL', description: 'where `mullet agent` listens', default: DEFAULT_AGENT, env: 'MULLET_AGENT_URL' },
-  'timeout-s': { type: 'number' as const, unit: 's', description: 'give up waiting for confirmation after this', default: 120 },
+  'timeout-s': { type: 'number' as const, gt: 0, max: LIMITS.periodS, unit: 's', description: 'give up waiting for confirmation after this', default: 120 },
 };
 
 const curtail: CommandSpec = {
@@ -120,8 +121,8 @@ const curtail: CommandSpec = {
     '(received, first command, confirmed, elapsed, miners confirmed/failed) once the agent has\n' +
     'read every commanded miner back. Exit 1 if not confirmed within --timeout-s.',
   options: {
-    mw: { type: 'number', unit: 'MW', description: 'mining MW to shed' },
-    pct: { type: 'number', unit: '%', description: 'percent of the mining load to shed' },
+    mw: { type: 'number', gt: 0, max: LIMITS.siteMW, unit: 'MW', description: 'mining MW to shed' },
+    pct: { type: 'number', gt: 0, max: 100, unit: '%', description: 'percent of the mining load to shed' },
     all: { type: 'boolean', description: 'sleep every miner' },
     ...common,
   },

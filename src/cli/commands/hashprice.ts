@@ -8,6 +8,7 @@ import type { MarketStore } from '../../store/market-store.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
 
 /** What the --date path needs from a store; tests inject a fake. */
 export type HashpriceStore = Pick<MarketStore, 'btcDays' | 'close'>;
@@ -17,10 +18,6 @@ const openSqliteStore: OpenStore = openExistingStore;
 
 const EXPLICIT = ['btc-usd', 'difficulty', 'fees-btc-per-block', 'height'] as const;
 
-function nonNegative(value: number, flag: string, strictlyPositive = false): number {
-  if (value < 0 || (strictlyPositive && value === 0)) throw badInput(`must be ${strictlyPositive ? '> 0' : '>= 0'}, got ${value}`, `--${flag}`);
-  return value;
-}
 
 /** Shared by `hashprice` and `econ compare`: fees assumed on days the store has none. */
 export const FEE_SHARE_OPTION = {
@@ -59,10 +56,10 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
       'Give all of --btc-usd, --difficulty, --fees-btc-per-block and --height (subsidy from height),\n' +
       'or --date to read that UTC day from the market store (--db).',
     options: {
-      'btc-usd': { type: 'number', value: 'X', unit: 'USD/BTC', description: 'BTC price' },
-      difficulty: { type: 'number', value: 'X', description: 'network difficulty (e.g. 86388558925171)' },
-      'fees-btc-per-block': { type: 'number', value: 'X', unit: 'BTC/block', description: 'average transaction fees per block' },
-      height: { type: 'int', value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
+      'btc-usd': { type: 'number', min: 0, max: LIMITS.btcPriceUsd, value: 'X', unit: 'USD/BTC', description: 'BTC price' },
+      difficulty: { type: 'number', gt: 0, max: LIMITS.difficulty, value: 'X', description: 'network difficulty (e.g. 86388558925171)' },
+      'fees-btc-per-block': { type: 'number', min: 0, max: 10_000, value: 'X', unit: 'BTC/block', description: 'average transaction fees per block' },
+      height: { type: 'int', min: 0, max: LIMITS.blockHeight, value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
       date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day to read all inputs from the market store' },
       'fee-share-of-subsidy-pct': FEE_SHARE_OPTION,
       db: { ...DB_OPTION, description: 'market store (SQLite) for --date' },
@@ -113,11 +110,11 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
         if (missing.length > 0) {
           throw badInput(`give --date, or all of --btc-usd, --difficulty, --fees-btc-per-block, --height (missing: ${missing.map((f) => `--${f}`).join(', ')})`, `--${missing[0] ?? 'date'}`);
         }
-        const height = nonNegative(need(opt.num(args, 'height'), 'height'), 'height');
+        const height = need(opt.num(args, 'height'), 'height');
         inputs = {
-          btcPriceUsd: nonNegative(need(opt.num(args, 'btc-usd'), 'btc-usd'), 'btc-usd'),
-          difficulty: nonNegative(need(opt.num(args, 'difficulty'), 'difficulty'), 'difficulty', true),
-          feesBtcPerBlock: nonNegative(need(opt.num(args, 'fees-btc-per-block'), 'fees-btc-per-block'), 'fees-btc-per-block'),
+          btcPriceUsd: need(opt.num(args, 'btc-usd'), 'btc-usd'),
+          difficulty: need(opt.num(args, 'difficulty'), 'difficulty'),
+          feesBtcPerBlock: need(opt.num(args, 'fees-btc-per-block'), 'fees-btc-per-block'),
           height,
           subsidyBtc: blockSubsidyBtc(height),
         };

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { badInput, MulletError } from '../../core/errors.js';
+import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, HEIGHT_REBUILD_MAX_DAYS } from '../../market/hashprice-inputs.js';
 import { lastCompleteDay, measuredNetworkState } from '../../market/network-state.js';
@@ -11,6 +10,8 @@ import type { MarketStore } from '../../store/market-store.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
+import { readFlagFile } from '../flag-file.js';
 
 /** The network at 00:00 UTC of `dateUtc`, each input with where it came from. */
 interface StartState {
@@ -95,7 +96,9 @@ function parseProfileFlag(text: string, start: string): ExitPoint[] {
   return parts.map((p) => {
     const [d, v] = p.split(':');
     const ehs = Number(v);
-    if (d === undefined || v === undefined || v.trim() === '' || !Number.isFinite(ehs)) throw badInput(`expected DATE:EH/s, got '${p}'`, '--exit-profile');
+    if (d === undefined || v === undefined || v.trim() === '' || !Number.isFinite(ehs) || ehs < 0 || ehs > LIMITS.networkEhs) {
+      throw badInput(`expected DATE:EH/s with EH/s within 0..${LIMITS.networkEhs.toLocaleString('en-US')}, got '${p}'`, '--exit-profile');
+    }
     return { dayOffset: offsetOf(dateFlag(d.trim(), '--exit-profile'), start, '--exit-profile'), exitEhs: ehs };
   });
 }
@@ -109,7 +112,9 @@ function parseProfileCsv(text: string, file: string, start: string): ExitPoint[]
     const [d, v] = line.split(',').map((c) => c.trim());
     const where = `${file}:${i + 2}`;
     const ehs = Number(v);
-    if (v === undefined || v === '' || !Number.isFinite(ehs)) throw badInput(`expected a number of EH/s in the second column, got '${v ?? ''}'`, where);
+    if (v === undefined || v === '' || !Number.isFinite(ehs) || ehs < 0 || ehs > LIMITS.networkEhs) {
+      throw badInput(`expected EH/s within 0..${LIMITS.networkEhs.toLocaleString('en-US')} in the second column, got '${v ?? ''}'`, where);
+    }
     return { dayOffset: offsetOf(dateFlag(d ?? '', where), start, where), exitEhs: ehs };
   });
   if (points.length === 0) throw badInput('no rows after the header', file);
@@ -158,14 +163,6 @@ function historyLines(h: HistoryComparison): string[] {
   ];
 }
 
-async function readText(io: CliIo, file: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path.resolve(io.cwd, file), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw badInput('file not found', `${flag} ${file}`);
-    throw new MulletError('IO', `cannot read: ${(err as Error).message}`, { where: file, cause: err });
-  }
-}
 
 /** The exit profile from the flags: exactly one of --exit-ehs (with --over-days), --exit-profile, --exit-profile-csv. */
 async function exitProfile(args: ParsedArgs, io: CliIo, start: string): Promise<{ points: ExitPoint[]; describe: string; tailDays: number }> {
@@ -173,16 +170,14 @@ async function exitProfile(args: ParsedArgs, io: CliIo, start: string): Promise<
   if (given.length !== 1) throw badInput(given.length === 0 ? 'give --exit-ehs with --over-days, --exit-profile or --exit-profile-csv' : `give only one of ${given.map((f) => `--${f}`).join(', ')}`, `--${given[1] ?? 'exit-ehs'}`);
   if (given[0] === 'exit-ehs') {
     const exitEhs = need(opt.num(args, 'exit-ehs'), 'exit-ehs');
-    if (exitEhs < 0) throw badInput(`must be >= 0, got ${exitEhs}`, '--exit-ehs');
     const overDays = need(opt.num(args, 'over-days'), 'over-days');
-    if (overDays < 0 || overDays > 3650) throw badInput(`must be between 0 and 3650, got ${overDays}`, '--over-days');
     return { points: linearExit(exitEhs, overDays), describe: `${fmt(exitEhs, 1)} EH/s leave over ${fmt(overDays, 0)} days`, tailDays: Math.ceil(overDays) };
   }
   if (args.options['over-days'] !== undefined) throw badInput('goes with --exit-ehs only (a profile gives its own dates)', '--over-days');
   const points =
     given[0] === 'exit-profile'
       ? checkOrdered(parseProfileFlag(need(opt.str(args, 'exit-profile'), 'exit-profile'), start), '--exit-profile')
-      : checkOrdered(parseProfileCsv(await readText(io, need(opt.str(args, 'exit-profile-csv'), 'exit-profile-csv'), '--exit-profile-csv'), need(opt.str(args, 'exit-profile-csv'), 'exit-profile-csv'), start), '--exit-profile-csv');
+      : checkOrdered(parseProfileCsv(await readFlagFile(io, need(opt.str(args, 'exit-profile-csv'), 'exit-profile-csv'), '--exit-profile-csv'), need(opt.str(args, 'exit-profile-csv'), 'exit-profile-csv'), start), '--exit-profile-csv');
   const describe = `exit profile (EH/s gone, linear between dates): ${points.map((p) => `${utcDate(parseUtcDate(start) + p.dayOffset * MS_PER_DAY)} ${fmt(p.exitEhs, 1)}`).join(', ')}`;
   return { points, describe, tailDays: (points[points.length - 1] as ExitPoint).dayOffset };
 }
@@ -193,7 +188,7 @@ async function profileStart(args: ParsedArgs, io: CliIo): Promise<string | undef
   if (flag !== undefined) return dateFlag((flag.split(',')[0] ?? '').split(':')[0]?.trim() ?? '', '--exit-profile');
   const file = opt.str(args, 'exit-profile-csv');
   if (file !== undefined) {
-    const second = (await readText(io, file, '--exit-profile-csv')).split(/\r?\n/)[1] ?? '';
+    const second = (await readFlagFile(io, file, '--exit-profile-csv')).split(/\r?\n/)[1] ?? '';
     return dateFlag(second.split(',')[0]?.trim() ?? '', `${file}:2`);
   }
   return undefined;
@@ -211,16 +206,16 @@ const whatIf: CommandSpec = {
     'height, the current window\'s start, and the day before\'s price and fees; without --from, the day after the last day\n' +
     'with every input observed. --history prints the real retargets of the simulated period next to the simulated ones.',
   options: {
-    'exit-ehs': { type: 'number', value: 'X', unit: 'EH/s', description: 'hashrate that leaves mining (with --over-days)' },
-    'over-days': { type: 'number', value: 'D', unit: 'days', description: 'days over which it leaves (linearly; 0 = at once)' },
+    'exit-ehs': { type: 'number', min: 0, max: LIMITS.networkEhs, value: 'X', unit: 'EH/s', description: 'hashrate that leaves mining (with --over-days)' },
+    'over-days': { type: 'number', min: 0, max: 3650, value: 'D', unit: 'days', description: 'days over which it leaves (linearly; 0 = at once)' },
     'exit-profile': { type: 'string', value: 'DATE:EHS,...', unit: 'EH/s', description: 'hashrate gone by UTC date, linear between dates (temporary exits return)' },
     'exit-profile-csv': { type: 'string', value: 'FILE', description: 'the same as a CSV: header date_utc,exit_ehs' },
     from: { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'start (00:00 UTC); default: the first profile date, else the day after the last complete day in --db, else the built-in state' },
-    days: { type: 'int', value: 'N', unit: 'days', description: 'days to simulate (default: the exit\'s last day + 45)' },
+    days: { type: 'int', min: 1, max: 3650, value: 'N', unit: 'days', description: 'days to simulate (default: the exit\'s last day + 45)' },
     db: { type: 'string', value: 'FILE', description: 'market database for the measured starting state', env: 'MULLET_DB' },
-    'hashrate-ehs': { type: 'number', value: 'H', unit: 'EH/s', description: 'network hashrate before the exit (default: measured with --db, else 600-second blocks at the difficulty)' },
-    'btc-usd': { type: 'number', value: 'X', unit: 'USD/BTC', description: 'BTC price held over the period (default: the store\'s)' },
-    'fees-btc-per-block': { type: 'number', value: 'X', unit: 'BTC/block', description: 'fees per block held over the period (default: the store\'s day before)' },
+    'hashrate-ehs': { type: 'number', gt: 0, max: LIMITS.networkEhs, value: 'H', unit: 'EH/s', description: 'network hashrate before the exit (default: measured with --db, else 600-second blocks at the difficulty)' },
+    'btc-usd': { type: 'number', gt: 0, max: LIMITS.btcPriceUsd, value: 'X', unit: 'USD/BTC', description: 'BTC price held over the period (default: the store\'s)' },
+    'fees-btc-per-block': { type: 'number', min: 0, max: 10_000, value: 'X', unit: 'BTC/block', description: 'fees per block held over the period (default: the store\'s day before)' },
     history: { type: 'boolean', description: 'with --db: compare the simulated retargets and blocks with the real ones of the period' },
   },
   json: true,
@@ -242,11 +237,8 @@ const whatIf: CommandSpec = {
       const days = opt.num(args, 'days') ?? profile.tailDays + 45;
       if (days < 1 || days > 3650) throw badInput(`must be between 1 and 3650, got ${days}`, '--days');
       const hashrate = opt.num(args, 'hashrate-ehs');
-      if (hashrate !== undefined && hashrate <= 0) throw badInput(`must be > 0, got ${hashrate}`, '--hashrate-ehs');
       const price = opt.num(args, 'btc-usd');
-      if (price !== undefined && price <= 0) throw badInput(`must be > 0, got ${price}`, '--btc-usd');
       const fees = opt.num(args, 'fees-btc-per-block');
-      if (fees !== undefined && fees < 0) throw badInput(`must be >= 0, got ${fees}`, '--fees-btc-per-block');
       if (hashrate !== undefined) state.sources.hashrate = '--hashrate-ehs';
       if (price !== undefined) state.sources.btcPrice = '--btc-usd';
       if (fees !== undefined) {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { readDataFile } from '../../catalog/data-file.js';
-import { MulletError, badInput } from '../../core/errors.js';
+import { badInput, MulletError } from '../../core/errors.js';
 import { readChartJsSource } from '../../report/chartjs.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
@@ -20,6 +20,7 @@ import { need, opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
 
 /**
  * Scenario parameters from the store: power and load per settlement point over its default window
@@ -53,7 +54,22 @@ function fromStore(store: MarketStore, points: string[], planStart: string): { p
   return { paramsFor: (sp) => ({ ...base(sp), btc: btc.btc }), returns, notes };
 }
 
-const usdM = (x: number) => `${fmt(x / 1e6, 1)}`;
+/**
+ * The planner marks a quantity it cannot define as NaN: an IRR without a sign change of the cash
+ * flows, a payback not reached in the horizon, a CVaR or quantile without a histogram, a share of
+ * zero revenue, a value per MW of 0 MW. The CLI prints those as 'n/a' (text) and null (JSON),
+ * deliberately; any other non-finite number (an Infinity) is still refused by the output layer.
+ */
+const usdM = (x: number) => (Number.isNaN(x) ? 'n/a' : `${fmt(x / 1e6, 1)}`);
+const num = (x: number, decimals: number) => (Number.isNaN(x) ? 'n/a' : fmt(x, decimals));
+
+/** The --json document: the plan result with the planner's undefined quantities (NaN) as null. */
+function planJson(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isNaN(value) ? null : value;
+  if (Array.isArray(value)) return value.map(planJson);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, planJson(v)]));
+}
 /** "686.3 ± 4.2": a mean and its standard error, USD M. */
 const pmM = (x: { mean: number; se: number }) => `${usdM(x.mean)} ± ${usdM(x.se)}`;
 
@@ -80,7 +96,7 @@ function outcomeLines(o: ScheduleOutcome): string[] {
   const q = o.npvUsd;
   return [
     `  NPV (USD M): mean ${pmM(q)} (± = standard error), p5 ${usdM(q.p5)}, p50 ${usdM(q.p50)}, p95 ${usdM(q.p95)}; CVaR 5 % ${pmM({ mean: o.cvar5Usd, se: o.cvar5UsdSe })}`,
-    `  conversion IRR p50 ${fmt(o.irrPct.p50, 1)} %/yr; payback p50 ${paybackText(o.paybackYears)}`,
+    `  conversion IRR p50 ${Number.isNaN(o.irrPct.p50) ? 'n/a (no sign change of the cash flows)' : `${fmt(o.irrPct.p50, 1)} %/yr`}; payback p50 ${paybackText(o.paybackYears)}`,
   ];
 }
 
@@ -134,11 +150,11 @@ function humanReport(r: PlanResult): string {
     ...(bySize.length ? ['By size (best start and contract for each MW):', gridTable(bySize, 'size')] : []),
     formatTable(
       ['year', 'revenue (USD M)', 'BTC share (%)', 'EBITDA (USD M)', 'cash flow (USD M)', '± SE', 'hashprice (USD/PH/day)', 'BTC (USD)'],
-      r.years.map((y) => [y.year, usdM(y.revenueUsd), fmt(y.btcRevenueSharePct, 1), usdM(y.ebitdaUsd), usdM(y.cashFlowUsd), usdM(y.cashFlowUsdSe), fmt(y.hashpriceUsdPerPhDay, 1), fmt(y.btcPriceUsd, 0)]),
+      r.years.map((y) => [y.year, usdM(y.revenueUsd), num(y.btcRevenueSharePct, 1), usdM(y.ebitdaUsd), usdM(y.cashFlowUsd), usdM(y.cashFlowUsdSe), fmt(y.hashpriceUsdPerPhDay, 1), fmt(y.btcPriceUsd, 0)]),
     ),
     formatTable(
       ['site', 'use', 'MW', 'PV (USD M)', '± SE', 'PV per MW (USD M)'],
-      r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), usdM(v.npvUsdSe), fmt(v.npvUsdPerMw / 1e6, 2)]),
+      r.valuePerMw.map((v) => [v.site, v.use, fmt(v.mw, 0), usdM(v.npvUsd), usdM(v.npvUsdSe), num(v.npvUsdPerMw / 1e6, 2)]),
     ),
     btcProcessLine(r.btcPriceProcess),
     `Sensitivity: ${r.sensitivity.basis}; base ${pmM({ mean: r.sensitivity.baseNpvUsd, se: r.sensitivity.baseNpvUsdSe })} M USD on those ${r.sensitivity.paths} paths.`,
@@ -162,9 +178,9 @@ const plan: CommandSpec = {
     'which year on which contract. Model and assumptions: src/planner/README.md.',
   options: {
     portfolio: { type: 'string', value: 'FILE', description: 'portfolio YAML/JSON file', required: true },
-    paths: { type: 'int', value: 'N', unit: 'paths', description: 'Monte Carlo paths', default: 2000 },
-    years: { type: 'int', value: 'Y', unit: 'years', description: 'horizon (overrides finance.horizonYears)' },
-    seed: { type: 'int', value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
+    paths: { type: 'int', min: 1, max: LIMITS.paths, value: 'N', unit: 'paths', description: 'Monte Carlo paths', default: 2000 },
+    years: { type: 'int', min: 1, max: 40, value: 'Y', unit: 'years', description: 'horizon (overrides finance.horizonYears)' },
+    seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (fan charts, tornado)' },
     db: { type: 'string', value: 'FILE', description: 'market database to calibrate power, BTC volatility and the bootstrap from', env: 'MULLET_DB' },
     threads: { type: 'int', value: 'N', description: 'worker threads (default: available cores)' },
@@ -185,18 +201,12 @@ const plan: CommandSpec = {
   async run(args, io: CliIo) {
     const file = need(opt.str(args, 'portfolio'), 'portfolio');
     const paths = need(opt.num(args, 'paths'), 'paths');
-    if (paths < 1 || paths > 10_000_000) throw badInput(`must be between 1 and 10,000,000, got ${paths}`, '--paths');
     const seed = need(opt.num(args, 'seed'), 'seed');
     const searchPaths = need(opt.num(args, 'search-paths'), 'search-paths');
-    if (searchPaths < 10) throw badInput(`must be >= 10, got ${searchPaths}`, '--search-paths');
-    const threads = opt.num(args, 'threads') ?? availableParallelism();
-    if (threads < 1) throw badInput(`must be >= 1, got ${threads}`, '--threads');
+    const threads = opt.num(args, 'threads') ?? Math.min(availableParallelism(), LIMITS.workers);
     const portfolio = await readDataFile(file, PortfolioSchema, io.cwd);
     const years = opt.num(args, 'years');
-    if (years !== undefined) {
-      if (years < 1 || years > 40) throw badInput(`must be between 1 and 40, got ${years}`, '--years');
-      portfolio.finance.horizonYears = years;
-    }
+    if (years !== undefined) portfolio.finance.horizonYears = years;
     const points = [...new Set(portfolio.sites.map((s) => s.settlementPoint.toUpperCase()))];
     let paramsFor = (sp: string): ScenarioParams => ({ ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp });
     let returns: Float64Array | undefined;
@@ -243,7 +253,7 @@ const plan: CommandSpec = {
       }
       io.stderr(`report written to ${reportFile}\n`);
     }
-    if (opt.bool(args, 'json')) printJson(io, result);
+    if (opt.bool(args, 'json')) printJson(io, planJson(result));
     else io.stdout(humanReport(result));
   },
 };

@@ -70,7 +70,7 @@ describe('mullet sim', () => {
   });
 
   it.each([
-    [['--miners', '0'], /--miners: must be >= 1/],
+    [['--miners', '0'], /--miners: must be within 1\.\.200,000 miners, got 0/],
     [['--miners', '3', '--cidr', '10.0.0.0/8'], /--cidr: must be inside loopback/],
     [['--miners', '3', '--mix', 'cgminer:1'], /--mix: unknown firmware/],
     [['--miners', '3', '--fault-rate', '2'], /--fault-rate: must be within 0\.\.1/],

@@ -1,4 +1,3 @@
-import { badInput } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
 import { writeInventory } from '../../fleet/inventory.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
@@ -14,6 +13,13 @@ import { parseFirmwareMix, parseModelMix } from '../../fleet/sim/mix.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { printJson } from '../output.js';
 import { createProgress } from '../progress.js';
+import { LIMITS } from '../../core/limits.js';
+
+/**
+ * Most simulated miners: 200,000 (4× the 50,000 the fleet benchmark runs, ~14 worker processes).
+ * Each takes a loopback address and a listener; 10 M would have planned 10 M addresses and hung.
+ */
+const MAX_SIM_MINERS = 200_000;
 
 const DEFAULT_MIX = 'antminer-stock:45,luxos:25,braiins-legacy:10,whatsminer-v2:20';
 const DEFAULT_MODELS = 's19xp:1,s21:1,s21pro:1,s19jpro:1,m60s:1';
@@ -28,24 +34,24 @@ const sim: CommandSpec = {
     "process's descriptor budget are spread over worker processes. --control serves ground truth and faults;\n" +
     '--meter serves total site power (miners + --ai-load-mw) over Modbus TCP. See src/fleet/sim/README.md.',
   options: {
-    miners: { type: 'int', value: 'N', unit: 'miners', description: 'number of simulated miners', required: true },
+    miners: { type: 'int', min: 1, max: MAX_SIM_MINERS, value: 'N', unit: 'miners', description: 'number of simulated miners', required: true },
     cidr: { type: 'string', value: 'CIDR', description: 'loopback block to take addresses from', default: '127.20.0.0/16' },
     mix: { type: 'string', value: 'FW:W,…', description: 'firmware mix by weight (antminer-stock, luxos, braiins-legacy, whatsminer-v2)', default: DEFAULT_MIX },
     models: { type: 'string', value: 'MODEL:W,…', description: 'model mix by weight (catalog names or ids; each firmware gets its vendor’s models)', default: DEFAULT_MODELS },
-    seed: { type: 'int', value: 'S', description: 'seed for assignment, noise and random faults', default: 1 },
-    'time-scale': { type: 'number', value: 'K', unit: 'sim s per wall s', description: 'run the physics K times faster than the wall clock', default: 1 },
-    'fault-rate': { type: 'number', value: 'P', unit: 'probability per request', description: 'random transient faults (timeouts, truncation, garbage, refusals, auth expiry, reboots)', default: 0 },
+    seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'seed for assignment, noise and random faults', default: 1 },
+    'time-scale': { type: 'number', gt: 0, max: 10_000, value: 'K', unit: 'sim s per wall s', description: 'run the physics K times faster than the wall clock', default: 1 },
+    'fault-rate': { type: 'number', min: 0, max: 1, value: 'P', unit: 'probability per request', description: 'random transient faults (timeouts, truncation, garbage, refusals, auth expiry, reboots)', default: 0 },
     meter: { type: 'string', value: 'HOST:PORT', description: 'serve the site revenue meter (Modbus TCP) here (loopback unless --allow-non-loopback)' },
     control: { type: 'string', value: 'HOST:PORT', description: 'serve the control API (ground truth, faults) here (loopback unless --allow-non-loopback)' },
     'allow-non-loopback': { type: 'boolean', description: 'let --meter and --control bind addresses other machines can reach (no authentication on either); miners stay on loopback' },
-    'ai-load-mw': { type: 'number', value: 'MW', unit: 'MW', description: 'firm AI load the meter adds to the miners', default: 0 },
+    'ai-load-mw': { type: 'number', min: 0, max: LIMITS.siteMW, value: 'MW', unit: 'MW', description: 'firm AI load the meter adds to the miners', default: 0 },
     'inventory-out': { type: 'string', value: 'FILE', description: 'write the fleet as an inventory file (scanner format)' },
-    'fds-per-process': { type: 'int', value: 'N', unit: 'listening sockets', description: 'listeners per process before another worker is forked (default: ulimit -n minus 4096)' },
-    processes: { type: 'int', value: 'N', unit: 'processes', description: 'spread the miners over at least N worker processes (use the cores)', default: 1 },
-    'api-port': { type: 'int', value: 'PORT', description: 'cgminer API port', default: DEFAULT_PORTS.api },
-    'http-port': { type: 'int', value: 'PORT', description: 'stock Antminer web/CGI port', default: DEFAULT_PORTS.http },
+    'fds-per-process': { type: 'int', min: 2, max: 1_048_576, value: 'N', unit: 'listening sockets', description: 'listeners per process before another worker is forked (default: ulimit -n minus 4096)' },
+    processes: { type: 'int', min: 1, max: LIMITS.workers, value: 'N', unit: 'processes', description: 'spread the miners over at least N worker processes (use the cores)', default: 1 },
+    'api-port': { type: 'int', min: 1, max: LIMITS.port, value: 'PORT', description: 'cgminer API port', default: DEFAULT_PORTS.api },
+    'http-port': { type: 'int', min: 1, max: LIMITS.port, value: 'PORT', description: 'stock Antminer web/CGI port', default: DEFAULT_PORTS.http },
     'start-asleep': { type: 'boolean', description: 'start every miner asleep instead of mining' },
-    'ambient-c': { type: 'number', value: 'C', unit: '°C', description: 'intake air temperature', default: 25 },
+    'ambient-c': { type: 'number', min: -50, max: 60, value: 'C', unit: '°C', description: 'intake air temperature', default: 25 },
   },
   json: true,
   examples: [
@@ -54,21 +60,12 @@ const sim: CommandSpec = {
   ],
   async run(args, io) {
     const miners = need(opt.num(args, 'miners'), 'miners');
-    if (miners < 1) throw badInput(`must be >= 1, got ${miners}`, '--miners');
     const timeScale = opt.num(args, 'time-scale') ?? 1;
-    if (!(timeScale > 0)) throw badInput(`must be > 0, got ${timeScale}`, '--time-scale');
     const faultRate = opt.num(args, 'fault-rate') ?? 0;
-    if (faultRate < 0 || faultRate > 1) throw badInput(`must be within 0..1, got ${faultRate}`, '--fault-rate');
     const aiLoadMW = opt.num(args, 'ai-load-mw') ?? 0;
-    if (aiLoadMW < 0) throw badInput(`must be >= 0, got ${aiLoadMW}`, '--ai-load-mw');
     const ports = { api: opt.num(args, 'api-port') ?? DEFAULT_PORTS.api, http: opt.num(args, 'http-port') ?? DEFAULT_PORTS.http };
-    for (const [name, p] of [['api-port', ports.api], ['http-port', ports.http]] as const) {
-      if (p < 1 || p > 65535) throw badInput(`must be a port 1..65535, got ${p}`, `--${name}`);
-    }
-    const fds = opt.num(args, 'fds-per-process') ?? defaultListenersPerProcess();
-    if (fds < 2) throw badInput(`must be >= 2, got ${fds}`, '--fds-per-process');
+    const fds = opt.num(args, 'fds-per-process') ?? Math.max(2, defaultListenersPerProcess());
     const processes = opt.num(args, 'processes') ?? 1;
-    if (processes < 1 || processes > 256) throw badInput(`must be within 1..256, got ${processes}`, '--processes');
     const meterAt = opt.str(args, 'meter');
     const controlAt = opt.str(args, 'control');
     const meterAddr = meterAt === undefined ? undefined : parseHostPort(meterAt, '--meter');

@@ -13,6 +13,7 @@ import { openMarketStore } from '../../store/sqlite-store.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { openExistingStore } from '../store-open.js';
+import { LIMITS } from '../../core/limits.js';
 
 function date(args: ParsedArgs, name: string): number | undefined {
   const v = opt.str(args, name);
@@ -52,8 +53,8 @@ const synth: CommandSpec = {
     'exists (--defaults skips that). --out-db stores the prices and load under market\n' +
     `${SYNTHETIC_MARKET}, never under ERCOT.`,
   options: {
-    days: { type: 'int', value: 'N', unit: 'days', description: 'days to generate', default: 365 },
-    seed: { type: 'int', value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
+    days: { type: 'int', min: 1, max: LIMITS.days, value: 'N', unit: 'days', description: 'days to generate', default: 365 },
+    seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
     from: { type: 'string', value: 'YYYY-MM-DD', unit: 'UTC date', description: 'first generated day (default: the day after the parameters\' start state)' },
     'calibrate-from-db': { type: 'string', value: 'FILE', description: 'SQLite market database with imported real data to calibrate from (default: MULLET_DB or ./mullet.db when it exists)' },
     defaults: { type: 'boolean', description: 'use the built-in parameters even when a market store exists' },
@@ -70,7 +71,6 @@ const synth: CommandSpec = {
   ],
   async run(args, io) {
     const days = need(opt.num(args, 'days'), 'days');
-    if (days < 1 || days > 36_600) throw badInput(`must be between 1 and 36600, got ${days}`, '--days');
     const seed = need(opt.num(args, 'seed'), 'seed');
     const sp = (opt.str(args, 'settlement-point') ?? 'HB_WEST').toUpperCase();
     let params: ScenarioParams = { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
@@ -125,7 +125,7 @@ const synth: CommandSpec = {
           ['system load mean (MW)', fmt(s.load.meanMW, 0)],
           ['system load max (MW)', fmt(s.load.maxMW, 0)],
           ['BTC start / end (USD)', `${fmt(s.btc.startPriceUsd, 0)} / ${fmt(s.btc.endPriceUsd, 0)}`],
-          ['BTC realized vol (%/yr)', fmt(100 * s.btc.realizedVolPerYear, 1)],
+          ['BTC realized vol (%/yr)', s.btc.realizedVolPerYear === null ? 'n/a (needs 3+ days)' : fmt(100 * s.btc.realizedVolPerYear, 1)],
           ['difficulty start / end (T)', `${fmt(s.btc.startDifficulty / 1e12)} / ${fmt(s.btc.endDifficulty / 1e12)}`],
           ['fees (BTC/day, mean)', fmt(s.btc.meanFeesBtcPerDay)],
           ['blocks per day (mean)', fmt(s.btc.meanBlocksPerDay, 1)],

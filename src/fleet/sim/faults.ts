@@ -33,10 +33,11 @@ export type FaultPort = (typeof FAULT_PORTS)[number];
 
 export const FaultSpecSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
-  count: z.number().int().positive().optional(),
-  durationMs: z.number().positive().finite().optional(),
+  count: z.number().int().positive().max(1_000_000_000).optional(),
+  // At most a day: beyond, a "transient" fault is a dead miner (power-off is the action for that).
+  durationMs: z.number().positive().max(86_400_000).optional(),
   /** Sim ms the reboot fault keeps the miner rebooting (default: the firmware's boot time). */
-  rebootMs: z.number().positive().finite().optional(),
+  rebootMs: z.number().positive().max(86_400_000).optional(),
   port: z.enum(FAULT_PORTS).optional(),
 });
 export type FaultSpec = z.output<typeof FaultSpecSchema>;

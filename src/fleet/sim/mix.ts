@@ -16,8 +16,9 @@ function parseWeights(spec: string, where: string): Weighted<string>[] {
     const idx = trimmed.lastIndexOf(':');
     const name = (idx >= 0 ? trimmed.slice(0, idx) : trimmed).trim();
     const weight = idx >= 0 ? Number(trimmed.slice(idx + 1)) : 1;
-    if (name === '' || !Number.isFinite(weight) || weight < 0) {
-      throw badInput(`expected NAME:WEIGHT[,NAME:WEIGHT…], got '${part}'`, where);
+    // Weights are relative; a bound keeps their sum finite (two of 1e308 made every share NaN).
+    if (name === '' || !Number.isFinite(weight) || weight < 0 || weight > 1e6) {
+      throw badInput(`expected NAME:WEIGHT[,NAME:WEIGHT…] with weights within 0..1,000,000, got '${part}'`, where);
     }
     out.push({ item: name, weight });
   }

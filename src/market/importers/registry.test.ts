@@ -129,7 +129,7 @@ describe('streaming: bounded batches, regular files only, decompression bombs, a
   it('refuses a FIFO (it would block until a writer appears) and a device, without reading them', async () => {
     const fifo = path.join(tmp.dir, 'pipe.csv');
     execFileSync('mkfifo', [fifo]);
-    await expect(openDataFile(fifo)).rejects.toMatchObject({ code: 'BAD_INPUT', where: fifo, message: expect.stringMatching(/is a FIFO \(named pipe\); data import reads regular files only/) as unknown });
+    await expect(openDataFile(fifo)).rejects.toMatchObject({ code: 'BAD_INPUT', where: fifo, message: expect.stringMatching(/is a FIFO \(named pipe\); only regular files are read/) as unknown });
     await expect(openDataFile('/dev/zero')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/is a character device/) as unknown });
   });
 

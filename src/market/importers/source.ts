@@ -10,13 +10,13 @@
  *   - a line longer than MAX_LINE_CHARS (a binary file, or a file without line ends).
  * Stops between chunks when `signal` aborts (ABORTED).
  */
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { crc32, createGunzip, createInflateRaw } from 'node:zlib';
 import { badInput, MulletError } from '../../core/errors.js';
+import { openRegularFile } from '../../core/files.js';
 import { openZipEntry, type ZipEntry } from '../fetchers/zip.js';
 
 /** Decompressed bytes at most per compressed byte, past the grace below. */
@@ -29,35 +29,6 @@ export const MAX_LINE_CHARS = 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 
 export type Compression = 'none' | 'gzip' | 'zip';
-
-function kindOf(stat: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
-  if (stat.isFIFO()) return 'a FIFO (named pipe)';
-  if (stat.isCharacterDevice()) return 'a character device';
-  if (stat.isBlockDevice()) return 'a block device';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isDirectory()) return 'a directory';
-  return 'not a regular file';
-}
-
-/** Opens `fullPath` for reading if it is a regular file (checked on the open descriptor: no race, no blocking). */
-export async function openRegularFile(fullPath: string, name: string): Promise<{ fh: FileHandle; size: number }> {
-  let fh: FileHandle;
-  try {
-    // O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
-    fh = await open(fullPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'no such file', { where: name, cause: err });
-    if (code === 'ENXIO') throw badInput('is a socket or device without a reader; data import reads regular files only', name, err);
-    throw new MulletError('IO', `cannot read: ${err instanceof Error ? err.message : String(err)}`, { where: name, cause: err });
-  }
-  const stat = await fh.stat();
-  if (!stat.isFile()) {
-    await fh.close();
-    throw badInput(`is ${kindOf(stat)}; data import reads regular files only`, name);
-  }
-  return { fh, size: stat.size };
-}
 
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);

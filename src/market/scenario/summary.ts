@@ -32,7 +32,8 @@ export interface SyntheticSummary {
     startPriceUsd: number;
     endPriceUsd: number;
     /** √365 × standard deviation of daily log returns. */
-    realizedVolPerYear: number;
+    /** Annualised stdev of daily log returns; null with fewer than 3 days (no spread of returns to measure). */
+    realizedVolPerYear: number | null;
     startDifficulty: number;
     endDifficulty: number;
     meanFeesBtcPerDay: number;
@@ -75,7 +76,7 @@ export function summarizeMarket(m: SyntheticMarket, spikeThresholdUsdPerMWh = 30
   const returns: number[] = [];
   for (let i = 1; i < days.length; i++) returns.push(Math.log((days[i] as { priceUsd: number }).priceUsd / (days[i - 1] as { priceUsd: number }).priceUsd));
   const mr = meanOf(returns);
-  const vol = returns.length > 1 ? Math.sqrt(returns.reduce((s, r) => s + (r - mr) ** 2, 0) / (returns.length - 1)) * Math.sqrt(365) : NaN;
+  const vol = returns.length > 1 ? Math.sqrt(returns.reduce((s, r) => s + (r - mr) ** 2, 0) / (returns.length - 1)) * Math.sqrt(365) : null;
   const first = days[0];
   const last = days[days.length - 1];
   let maxLoad = -Infinity;
