@@ -53,7 +53,6 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
   if (constant !== undefined) return { kind: 'constant', usdPerPhDay: constant };
   if (csv !== undefined && csvText !== undefined) return { kind: 'csv', file: csv, byDay: parseHashpriceCsv(csvText, csv) };
   const share = opt.num(args, 'fee-share-of-subsidy-pct');
-  if (share !== undefined && (share < 0 || share > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${share}`, '--fee-share-of-subsidy-pct');
   if (share !== undefined && (constant !== undefined || csv !== undefined)) throw badInput('applies to the store hashprice only; drop it or --hashprice-*', '--fee-share-of-subsidy-pct');
   return { kind: 'store', feeShareOfSubsidyPct: share ?? DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: share === undefined };
 }
@@ -133,6 +132,8 @@ const backtest: CommandSpec = {
     'hashprice-csv': { type: 'string', value: 'FILE', description: 'daily hashprice series: header, then YYYY-MM-DD,USD per PH/s per day' },
     'fee-share-of-subsidy-pct': {
       type: 'number',
+      min: 0,
+      max: 1000,
       value: 'PCT',
       unit: '% of subsidy',
       description: `fees per block assumed on days the store has no fee data (before 2022-12-30 in the shared data), labelled in the notes (default ${DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT})`,

@@ -22,15 +22,15 @@ const EXPLICIT = ['btc-usd', 'difficulty', 'fees-btc-per-block', 'height'] as co
 /** Shared by `hashprice` and `econ compare`: fees assumed on days the store has none. */
 export const FEE_SHARE_OPTION = {
   type: 'number',
+  min: 0,
+  max: 1000,
   value: 'PCT',
   unit: '% of subsidy',
   description: 'with --date: on a day without fee data (before 2022-12-30 in the shared data), assume fees per block = PCT % of the subsidy, and say so',
 } as const;
 
 export function feeShareOption(args: Parameters<CommandSpec['run']>[0]): number | undefined {
-  const v = opt.num(args, 'fee-share-of-subsidy-pct');
-  if (v !== undefined && (v < 0 || v > 1000)) throw badInput(`must be between 0 and 1000 (percent of the block subsidy), got ${v}`, '--fee-share-of-subsidy-pct');
-  return v;
+  return opt.num(args, 'fee-share-of-subsidy-pct');
 }
 
 /** Runs a store read; a day without fees gets a hint to the assumption flag. */

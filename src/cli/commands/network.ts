@@ -97,7 +97,7 @@ function parseProfileFlag(text: string, start: string): ExitPoint[] {
     const [d, v] = p.split(':');
     const ehs = Number(v);
     if (d === undefined || v === undefined || v.trim() === '' || !Number.isFinite(ehs) || ehs < 0 || ehs > LIMITS.networkEhs) {
-      throw badInput(`expected DATE:EH/s with EH/s within 0..${LIMITS.networkEhs.toLocaleString('en-US')}, got '${p}'`, '--exit-profile');
+      throw badInput(`expected DATE:EH/s, got '${p}' (EH/s within 0..${LIMITS.networkEhs.toLocaleString('en-US')})`, '--exit-profile');
     }
     return { dayOffset: offsetOf(dateFlag(d.trim(), '--exit-profile'), start, '--exit-profile'), exitEhs: ehs };
   });
