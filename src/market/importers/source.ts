@@ -12,8 +12,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { crc32, createGunzip, createInflateRaw } from 'node:zlib';
 import { badInput, MulletError } from '../../core/errors.js';
 import { openRegularFile } from '../../core/files.js';
@@ -70,7 +69,11 @@ export async function openLines(fullPath: string, name: string, signal?: AbortSi
       }
       zipEntry = opened.entry;
       compressedBytes = opened.entry.compressedSize;
-      const raw = fh.createReadStream({ autoClose: false, start: opened.dataStart, end: opened.dataStart + opened.entry.compressedSize - 1, highWaterMark: CHUNK_BYTES });
+      // An empty entry has no byte range to read (end < start is an error for createReadStream).
+      const raw =
+        opened.entry.compressedSize === 0
+          ? Readable.from([])
+          : fh.createReadStream({ autoClose: false, start: opened.dataStart, end: opened.dataStart + opened.entry.compressedSize - 1, highWaterMark: CHUNK_BYTES });
       streams.push(raw);
       if (opened.entry.method === 8) {
         const inflate = createInflateRaw({ chunkSize: CHUNK_BYTES });
