@@ -10,6 +10,7 @@
  *   - a line longer than MAX_LINE_CHARS (a binary file, or a file without line ends).
  * Stops between chunks when `signal` aborts (ABORTED).
  */
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline, Readable } from 'node:stream';
@@ -50,7 +51,7 @@ export async function openLines(fullPath: string, name: string, signal?: AbortSi
   try {
     const magic = await readAt(fh, 0, 4);
     let compression: Compression = 'none';
-    let data: Readable;
+    let data: AsyncIterable<Buffer>;
     let compressedBytes = size;
     let zipEntry: ZipEntry | undefined;
     if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -81,8 +82,7 @@ export async function openLines(fullPath: string, name: string, signal?: AbortSi
         data = pipeline(raw, inflate, () => undefined);
       } else data = raw;
     } else {
-      data = fh.createReadStream({ autoClose: false, highWaterMark: CHUNK_BYTES });
-      streams.push(data);
+      data = plainChunks(fh, size);
     }
     const closeAll = async (): Promise<void> => {
       for (const s of streams) s.destroy();
@@ -104,13 +104,31 @@ interface ReadOptions {
   signal: AbortSignal | undefined;
 }
 
-async function* readLines(data: Readable, o: ReadOptions): AsyncGenerator<string[]> {
+/**
+ * A plain file's bytes in CHUNK_BYTES pieces, read synchronously (a page-cached MiB takes well under
+ * a millisecond) with a turn of the event loop after each, so signals are still seen between
+ * chunks. Measured: a stream's thread-pool round trip per chunk made imports ~10 % slower in wall
+ * time on a busy machine for the same CPU time.
+ */
+async function* plainChunks(fh: FileHandle, size: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  while (position < size) {
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - position));
+    const n = readSync(fh.fd, buf, 0, buf.length, position);
+    if (n === 0) return;
+    position += n;
+    yield n === buf.length ? buf : buf.subarray(0, n);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+async function* readLines(data: AsyncIterable<Buffer>, o: ReadOptions): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   const limit = o.compression === 'none' ? Infinity : Math.max(EXPANSION_GRACE_BYTES, MAX_EXPANSION * o.compressedBytes);
   let carry = '';
   let total = 0;
   let crc = 0;
-  const iterator = data[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const iterator = data[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Buffer>;
     try {
