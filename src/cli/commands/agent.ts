@@ -7,6 +7,7 @@ import { LIMITS } from '../../core/limits.js';
 // Flags carry no `default` here: a flag given on the command line overrides the config file, so the
 // defaults (AGENT_DEFAULTS, shown in each description) are applied after both (app/agent.ts).
 const D = AGENT_DEFAULTS;
+// Bounds are those of the config file's schema (app/agent-config.ts): a value valid in one is valid in the other.
 
 const agent: CommandSpec = {
   path: ['agent'],
@@ -30,19 +31,19 @@ const agent: CommandSpec = {
     meter: { type: 'string', value: 'HOST:PORT', description: 'site revenue meter (Modbus TCP); overrides estimates when it shows more' },
     listen: { type: 'string', value: 'HOST:PORT', description: `HTTP API and /metrics (default ${D.listen})` },
     db: { type: 'string', value: 'FILE', description: `SQLite state file (default ${D.dbFile})` },
-    'tick-s': { type: 'number', min: 0.1, max: 3600, unit: 's', description: `period of the control tick (default ${D.tickS})` },
+    'tick-s': { type: 'number', min: 0.05, max: 3600, unit: 's', description: `period of the control tick (default ${D.tickS})` },
     'safe-mode': { type: 'string', choices: SAFE_MODES, description: `what to do when the plan or price feed is lost (default ${D.safeMode})` },
     mqtt: { type: 'string', value: 'URL', description: 'MQTT broker for demand-response signals, e.g. mqtt://127.0.0.1:1883' },
     'mqtt-topic': { type: 'string', value: 'TOPIC', description: 'MQTT topic for signals (default mullet/<site>/dr)' },
-    concurrency: { type: 'int', min: 1, max: 100_000, description: `device calls in flight at most (default ${D.concurrency})` },
-    'call-timeout-ms': { type: 'int', min: 10, max: 600_000, unit: 'ms', description: `deadline of one device call (default ${D.callTimeoutMs})` },
-    'restore-batch': { type: 'int', min: 1, max: LIMITS.fleetMachines, description: `miners woken per restore batch (default ${D.restoreBatchSize})` },
+    concurrency: { type: 'int', min: 1, max: 65_536, description: `device calls in flight at most (default ${D.concurrency})` },
+    'call-timeout-ms': { type: 'int', min: 50, max: 600_000, unit: 'ms', description: `deadline of one device call (default ${D.callTimeoutMs})` },
+    'restore-batch': { type: 'int', min: 1, max: 1_000_000, description: `miners woken per restore batch (default ${D.restoreBatchSize})` },
     'restore-pacing-s': { type: 'number', min: 0, max: 3600, unit: 's', description: `time between restore batches (default ${D.restorePacingS})` },
     'margin-mw': { type: 'number', min: 0, max: LIMITS.siteMW, unit: 'MW', description: `kept free below the import limit (default ${D.safetyMarginMW})` },
     'other-load-mw': { type: 'number', min: 0, max: LIMITS.siteMW, unit: 'MW', description: `other loads the agent cannot curtail, auxiliaries (default ${D.otherLoadMW})` },
-    'confirm-timeout-s': { type: 'number', gt: 0, max: 3600, unit: 's', description: `a command not seen in effect after this is re-sent (default ${D.confirmTimeoutS})` },
+    'confirm-timeout-s': { type: 'number', min: 0.1, max: 3600, unit: 's', description: `a command not seen in effect after this is re-sent (default ${D.confirmTimeoutS})` },
     'max-attempts': { type: 'int', min: 1, max: 100, description: `sends per command before a miner is marked failed (default ${D.maxAttempts})` },
-    'price-stale-s': { type: 'number', gt: 0, max: LIMITS.periodS, unit: 's', description: `a price older than this is lost: safe mode (default ${D.priceStaleS})` },
+    'price-stale-s': { type: 'number', min: 1, max: LIMITS.periodS, unit: 's', description: `a price older than this is lost: safe mode (default ${D.priceStaleS})` },
     'min-dwell-s': { type: 'number', min: 0, max: LIMITS.periodS, unit: 's', description: `a miner the agent put to sleep is not woken again before this; bounds how often signals can flip machines (default ${D.minDwellS})` },
     'mqtt-client-id': { type: 'string', value: 'ID', description: 'MQTT client id of the persistent session (default mullet-agent-<site>): the broker keeps QoS 1 signals for it while the agent is down' },
     'allow-non-loopback': { type: 'boolean', description: 'let --listen bind an address other machines can reach (the API has no authentication yet: logged as a warning)' },

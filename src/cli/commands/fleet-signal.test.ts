@@ -153,7 +153,7 @@ describe('mullet agent', () => {
     expect(r.err).toMatch(/cannot read site file/);
     const b = await runCapture(['agent', '--site', 's', '--inventory', 'i', '--tick-s', '0']);
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/--tick-s: must be within 0\.1\.\.3,600 s, got 0/);
+    expect(b.err).toMatch(/--tick-s: must be within 0\.05\.\.3,600 s, got 0/);
     const m = await runCapture(['agent', '--site', 's', '--inventory', 'i', '--safe-mode', 'panic']);
     expect(m.code).toBe(2);
   });
