@@ -193,7 +193,7 @@ export const ScenarioSchema = z
 export const UserSiteDecisionSchema = z.strictObject({
   site: name(),
   /** MW of critical IT to convert (0 = keep mining; refreshes still apply). */
-  itMW: nonNegative(),
+  itMW: nonNegative().max(...atMost(LIMITS.siteMW, 'MW')),
   /** Month construction starts (mining on the displaced MW stops), YYYY-MM. */
   start: z
     .string({ error: 'must be a month YYYY-MM' })

@@ -168,11 +168,11 @@ const deals: CommandSpec = {
     'propose-usd-per-kw-month': { type: 'number', gt: 0, max: LIMITS.usdPerKwMonth, value: 'X', unit: 'USD/kW-month', description: 'or its first-year monthly rate' },
     'propose-escalator-pct': { type: 'number', gt: -LIMITS.ratePct, max: LIMITS.ratePct, value: 'P', unit: '%/yr', description: 'the proposal\'s annual escalator', default: 0 },
     'propose-kind': { type: 'string', value: 'KIND', description: 'lease or gpu-cloud (compared with deals of the same kind)', choices: ['lease', 'gpu-cloud'], default: 'lease' },
-    'propose-prepay-pct': { type: 'number', value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
-    'propose-discount-rate-pct': { type: 'number', value: 'R', unit: '%/yr', description: `discount rate for NPV per MW and the PV-level rate (default: the portfolio's, else ${DEFAULT_DISCOUNT_RATE_PCT})` },
-    'propose-capex-usd-per-mw': { type: 'number', value: 'USD', unit: 'USD/MW of IT', description: `conversion capex the landlord pays (default: the portfolio site's, else ${DEFAULT_CONVERSION.capexUsdPerMW.toLocaleString('en-US')})` },
-    'propose-lead-time-months': { type: 'int', value: 'N', unit: 'months', description: `conversion until the rent starts (default: the portfolio site's, else ${DEFAULT_CONVERSION.leadTimeMonths})` },
-    'propose-opex-usd-per-mw-year': { type: 'number', value: 'USD', unit: 'USD/MW-year', description: `landlord opex while the hall runs (default: the portfolio site's, else ${DEFAULT_CONVERSION.opexUsdPerMWYear.toLocaleString('en-US')})` },
+    'propose-prepay-pct': { type: 'number', min: 0, max: 100, value: 'P', unit: '% of total', description: 'share of the total paid at signing', default: 0 },
+    'propose-discount-rate-pct': { type: 'number', gt: -LIMITS.ratePct, max: 99.99, value: 'R', unit: '%/yr', description: `discount rate for NPV per MW and the PV-level rate (default: the portfolio's, else ${DEFAULT_DISCOUNT_RATE_PCT})` },
+    'propose-capex-usd-per-mw': { type: 'number', min: 0, max: LIMITS.usd, value: 'USD', unit: 'USD/MW of IT', description: `conversion capex the landlord pays (default: the portfolio site's, else ${DEFAULT_CONVERSION.capexUsdPerMW.toLocaleString('en-US')})` },
+    'propose-lead-time-months': { type: 'int', min: 0, max: 120, value: 'N', unit: 'months', description: `conversion until the rent starts (default: the portfolio site's, else ${DEFAULT_CONVERSION.leadTimeMonths})` },
+    'propose-opex-usd-per-mw-year': { type: 'number', min: 0, max: LIMITS.usd, value: 'USD', unit: 'USD/MW-year', description: `landlord opex while the hall runs (default: the portfolio site's, else ${DEFAULT_CONVERSION.opexUsdPerMWYear.toLocaleString('en-US')})` },
     'propose-tenant': { type: 'string', value: 'NAME', description: 'the counterparty (tenant) of the proposal' },
     'propose-backstop': { type: 'string', value: 'TEXT', description: "who guarantees the tenant's payments, e.g. 'Google, 1.4 B USD'" },
     portfolio: { type: 'string', value: 'FILE', description: "take the conversion capex, lead time, opex and discount rate from this portfolio's site (see --portfolio-site)" },
@@ -272,19 +272,12 @@ async function proposalOf(args: ParsedArgs, list: readonly Deal[], cwd: string):
   const capex = flag('propose-capex-usd-per-mw');
   const lead = flag('propose-lead-time-months');
   const opex = flag('propose-opex-usd-per-mw-year');
-  if (capex !== undefined && capex < 0) throw badInput(`must be >= 0, got ${capex}`, '--propose-capex-usd-per-mw');
-  if (lead !== undefined && (lead < 0 || lead > 120)) throw badInput(`must be within 0..120, got ${lead}`, '--propose-lead-time-months');
-  if (opex !== undefined && opex < 0) throw badInput(`must be >= 0, got ${opex}`, '--propose-opex-usd-per-mw-year');
   if (capex !== undefined || lead !== undefined || opex !== undefined) {
     conversion = { capexUsdPerMW: capex ?? conversion.capexUsdPerMW, leadTimeMonths: lead ?? conversion.leadTimeMonths, opexUsdPerMWYear: opex ?? conversion.opexUsdPerMWYear, source: `flags${pfFile === undefined ? ' and defaults' : ` and ${conversion.source}`}` };
   }
   const dr = flag('propose-discount-rate-pct');
-  if (dr !== undefined) {
-    if (dr <= -100 || dr >= 100) throw badInput(`is a percent per year within -100..100 (10 = 10 %/yr), got ${dr}`, '--propose-discount-rate-pct');
-    discountRatePct = dr;
-  }
+  if (dr !== undefined) discountRatePct = dr;
   const prepay = flag('propose-prepay-pct') ?? 0;
-  if (prepay < 0 || prepay > 100) throw badInput(`must be within 0..100, got ${prepay}`, '--propose-prepay-pct');
   try {
     return evaluateProposal(
       {

@@ -183,8 +183,8 @@ const plan: CommandSpec = {
     seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'random seed (same seed and inputs give the same numbers)', default: 1 },
     report: { type: 'string', value: 'FILE.html', description: 'write a self-contained HTML report (fan charts, tornado)' },
     db: { type: 'string', value: 'FILE', description: 'market database to calibrate power, BTC volatility and the bootstrap from', env: 'MULLET_DB' },
-    threads: { type: 'int', value: 'N', description: 'worker threads (default: available cores)' },
-    'search-paths': { type: 'int', value: 'N', unit: 'paths', description: 'paths for the schedule search and sensitivity', default: 400 },
+    threads: { type: 'int', min: 1, max: LIMITS.workers, value: 'N', description: 'worker threads (default: available cores)' },
+    'search-paths': { type: 'int', min: 10, max: LIMITS.paths, value: 'N', unit: 'paths', description: 'paths for the schedule search and sensitivity', default: 400 },
     schedule: {
       type: 'string',
       value: '[NAME=]SITE:MW@YYYY-MM[:CONTRACT][;…]',

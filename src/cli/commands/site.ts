@@ -22,8 +22,8 @@ const fleets: CommandSpec = {
     inventory: { type: 'string', value: 'FILE', description: 'inventory JSON', required: true },
     site: { type: 'string', value: 'FILE', description: 'site YAML whose fleets: to replace (printed, not modified)' },
     out: { type: 'string', value: 'FILE', description: 'write the YAML here instead of stdout' },
-    'pool-fee-pct': { type: 'number', value: 'P', unit: '%', description: 'pool fee for every fleet', default: 0 },
-    pue: { type: 'number', value: 'X', description: 'mining overhead (metered / machine energy) for every fleet', default: 1 },
+    'pool-fee-pct': { type: 'number', min: 0, max: 99.99, value: 'P', unit: '%', description: 'pool fee for every fleet', default: 0 },
+    pue: { type: 'number', min: 1, max: 3, value: 'X', description: 'mining overhead (metered / machine energy) for every fleet', default: 1 },
     'skip-unknown': { type: 'boolean', description: 'leave out miners whose model is not in the catalog (they are still listed on stderr)' },
   },
   json: true,
@@ -32,9 +32,7 @@ const fleets: CommandSpec = {
     const invFile = need(opt.str(args, 'inventory'), 'inventory');
     const inv = readInventory(path.resolve(io.cwd, invFile));
     const poolFeePct = need(opt.num(args, 'pool-fee-pct'), 'pool-fee-pct');
-    if (poolFeePct < 0 || poolFeePct >= 100) throw badInput(`must be within 0..<100, got ${poolFeePct}`, '--pool-fee-pct');
     const pue = need(opt.num(args, 'pue'), 'pue');
-    if (pue < 1 || pue > 3) throw badInput(`must be within 1..3, got ${pue}`, '--pue');
     // Inventories written before catalogModel existed: map the firmware's model string now.
     const miners = inv.miners.map((m) => ({ ...m, catalogModel: m.catalogModel ?? catalogAsicFor(m.model)?.model ?? null }));
     const { fleets: drafts, unmatched } = fleetsFromInventory(miners);
