@@ -17,8 +17,10 @@ import { MulletError, badInput, isMulletError, type ErrorCode } from '../core/er
  * The wire is behind `Transport`, so tests replay recorded responses without a network.
  */
 
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: HttpMethod;
   url: string;
   headers: Record<string, string>;
   body?: string;
@@ -94,7 +96,7 @@ export interface HttpClient {
    * as everywhere else (TIMEOUT, NETWORK, ABORTED); the status and the parsed body come back
    * whatever the status (PARSE when the body is not JSON).
    */
-  exchangeJson(method: 'GET' | 'POST', url: string, body: unknown, opts?: RequestOptions): Promise<{ status: number; body: unknown }>;
+  exchangeJson(method: HttpMethod, url: string, body: unknown, opts?: RequestOptions): Promise<{ status: number; body: unknown }>;
 }
 
 /** The real wire: Node's global fetch (undici), redirects followed, body read under the signal. */
@@ -235,14 +237,14 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
   const userAgent = deps.userAgent ?? 'mullet/0.1';
 
-  async function attempt(method: 'GET' | 'POST', url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
+  async function attempt(method: HttpMethod, url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
     const res = await sendOnce(method, url, body, opts, extraHeaders);
     const failure = statusError(res, url);
     if (failure) throw failure;
     return res;
   }
 
-  async function sendOnce(method: 'GET' | 'POST', url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
+  async function sendOnce(method: HttpMethod, url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
     checkUrl(url);
     const timeoutMs = opts.timeoutMs ?? deps.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -264,7 +266,7 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
     return res;
   }
 
-  async function withRetry(method: 'GET' | 'POST', url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
+  async function withRetry(method: HttpMethod, url: string, body: string | undefined, opts: RequestOptions, extraHeaders: Record<string, string>): Promise<HttpResponse> {
     for (let n = 1; ; n++) {
       try {
         return await attempt(method, url, body, opts, extraHeaders);
@@ -302,7 +304,8 @@ export function createHttpClient(deps: HttpClientDeps = {}): HttpClient {
     async exchangeJson(method, url, body, opts = {}) {
       const headers: Record<string, string> = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
       const res = await sendOnce(method, url, body === undefined ? undefined : JSON.stringify(body), opts, headers);
-      return { status: res.status, body: parseJsonBody(res.body, url) };
+      // 204 No Content (a PATCH many BMCs answer with) has no body to parse.
+      return { status: res.status, body: res.body.byteLength === 0 ? null : parseJsonBody(res.body, url) };
     },
   };
 }
