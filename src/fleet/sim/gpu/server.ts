@@ -76,7 +76,7 @@ export class SimGpuServer {
 const controlPatch = z.strictObject({ SetPoint: z.number().finite().optional(), ControlMode: z.enum(['Automatic', 'Override', 'Manual', 'Disabled']).optional() });
 const legacyPatch = z.strictObject({ PowerControl: z.array(z.strictObject({ PowerLimit: z.strictObject({ LimitInWatts: z.number().finite().nullable() }) })).length(1) });
 
-function redfishError(c: Context, status: 400 | 401 | 404, message: string) {
+function redfishError(c: Pick<Context, 'json'>, status: 400 | 401 | 404, message: string): Response {
   return c.json({ error: { code: 'Base.1.8.GeneralError', message, '@Message.ExtendedInfo': [{ Message: message }] } }, status);
 }
 
