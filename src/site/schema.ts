@@ -103,6 +103,10 @@ const CappedSchema = z.strictObject({
   maxReductionPct: num().min(0, 'must be >= 0').max(100, 'must be <= 100'),
   maxHoursPerYear: num().min(0, 'must be >= 0').max(8784, 'must be <= 8784'),
   usdPerMWhReduced: price(),
+  /** Longest single curtailment the contract allows, minutes. */
+  maxEventMinutes: num().positive('must be > 0').max(10_080, 'must be <= 10080 (a week)').default(240),
+  /** Notice the tenant must get before a curtailment, minutes (0: none). */
+  noticeMinutes: num().min(0, 'must be >= 0').max(1_440, 'must be <= 1440').default(0),
   ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 

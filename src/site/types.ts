@@ -53,6 +53,10 @@ export interface CappedAi extends EnergyTerms {
   maxHoursPerYear: number;
   /** Paid to the site per MWh of IT energy reduced (negative: the site pays the tenant). */
   usdPerMWhReduced: number;
+  /** Longest single curtailment the contract allows, minutes (site files default it to 240). */
+  maxEventMinutes?: number;
+  /** Notice the tenant must get before a curtailment, minutes (default 0). */
+  noticeMinutes?: number;
 }
 
 export type AiLoad = FirmAi | DeferrableAi | CappedAi;

@@ -15,6 +15,8 @@ import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
+import { countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
+import { AiIO, type AiGroupSpec } from './ai-io.js';
 import { currentPowerW, decide, effectiveState } from './decide.js';
 import { EVENT_VERSION, EventHub, type AgentEvent, type AgentEventInput } from './events.js';
 import { FleetIO } from './fleet-io.js';
@@ -65,6 +67,8 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** Between ticks the meter is read this often; a reading above the import limit starts a tick at once, ms (0: never). */
   meterPollMs?: number;
+  /** The AI front's actuators, per AI load of the site (loads without one count at full, untouchable). */
+  ai?: readonly AiGroupSpec[];
 }
 
 const DEFAULTS = {
@@ -98,7 +102,7 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-type Resolved = Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log'>;
+type Resolved = Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai'>;
 
 export class SiteAgent implements AgentApi {
   readonly metrics: AgentMetrics;
@@ -121,6 +125,7 @@ export class SiteAgent implements AgentApi {
   private lastPruneMs = -Infinity;
   private lastSafeModeKey = '';
   private lastTargetState: string | undefined;
+  private lastAi: AiDecision | null = null;
   private closed = false;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
@@ -138,7 +143,8 @@ export class SiteAgent implements AgentApi {
     const events = new EventHub();
     const event = (e: AgentEventInput): void => publish(events, options, e, metrics);
     const signals = await SignalDesk.create({ store, metrics, event, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true });
-    return new SiteAgent(options, metrics, events, signals, saved, safe === undefined ? null : Number(safe), restore === undefined ? null : Number(restore));
+    const ai = await AiIO.create(options.ai ?? [], { clock: options.clock, store, event, log: (l) => options.log?.(l), concurrency: Math.min(64, options.concurrency ?? DEFAULTS.concurrency), callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, hardStop: options.hardStop });
+    return new SiteAgent(options, metrics, events, signals, ai, saved, safe === undefined ? null : Number(safe), restore === undefined ? null : Number(restore));
   }
 
   private constructor(
@@ -146,6 +152,7 @@ export class SiteAgent implements AgentApi {
     metrics: AgentMetrics,
     events: EventHub,
     signals: SignalDesk,
+    private readonly ai: AiIO,
     saved: Awaited<ReturnType<AgentStateStore['loadIntents']>>,
     private lastSafeMW: number | null,
     private lastRestoreBatchAtMs: number | null,
@@ -267,6 +274,8 @@ export class SiteAgent implements AgentApi {
     let reads = 0;
     let readFailures = 0;
     const phasesMs = { read: 0, write: 0, verify: 0 };
+    // The AI front is a few devices (or feeds): read every tick, so a limit is seen in effect at once.
+    if (!this.ai.empty) await this.ai.read();
     if (fullRead) {
       const r = await this.fleet.read();
       reads += r.reads;
@@ -285,17 +294,35 @@ export class SiteAgent implements AgentApi {
     let rounds = 0;
     let commandsSent = 0;
     let commandsFailed = 0;
+    let aiDecision: AiDecision | null = null;
     for (;;) {
       // The meter is read every round, after the last round's writes: metered power above the
       // limit sheds more within this tick. When a round cannot read it, the last excess stands.
       const meter = await this.meter.read();
       const nowMs = this.o.clock.nowMs();
+      const aiViews = this.ai.views(nowMs);
       decision = decide(
         this.fleet.views(),
-        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs },
+        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews) },
         cfg,
       );
       if (meter) this.meter.noteExcess(decision.meterExcessMW, meter);
+      if (aiViews.length > 0) {
+        // The AI front: after mining, within contracts; lifted before any miner wakes.
+        const needAtFull = cfg.otherLoadMW + cfg.aiMW + decision.meterExcessMW + this.fleet.nameplateMW() * cfg.sleepPowerFraction - (cfg.importLimitMW - cfg.safetyMarginMW);
+        aiDecision = decideAi(aiViews, { nowMs, signal: this.signals.aiRequest(), limitNeedMW: Math.max(0, needAtFull), ...(target.stale ? {} : target.aiMW ? { planMW: target.aiMW } : {}) });
+        if (aiDecision.commands.length > 0 && !this.stopped) {
+          const applied = await this.ai.apply(aiDecision.commands, tracked?.id ?? null);
+          commandsSent += applied.records.length;
+          commandsFailed += applied.failed;
+          if (!this.stopped) await this.o.store.persist([], applied.records, []);
+          await this.ai.read(); // the read-back: a cap counts once the power is under it
+        }
+        if (aiDecision.restoringAi) decision = holdRestores(decision);
+        // A limit not yet read back in effect is in flight: the signal is not confirmed before it is.
+        const unsettled = this.ai.views(this.o.clock.nowMs()).filter((v) => v.limitMW !== null && countedAiMW(v) > v.limitMW + 1e-6).length;
+        decision = { ...decision, shortfallMW: decision.shortfallMW + aiDecision.unmetMW, pending: decision.pending + unsettled };
+      }
       if (rounds === 0) miningBeforeMW = decision.currentMiningMW;
       this.noteBrokenPromises(decision);
       for (const id of decision.newlyConfirmed) this.fleet.confirmIfInEffect(this.fleet.slot(id));
@@ -325,6 +352,7 @@ export class SiteAgent implements AgentApi {
       if (sent.ok.length === 0 && !this.stopped) await this.o.sleep(Math.min(1000, this.o.verifyPollMs * rounds), this.o.hardStop);
     }
     await this.fleet.persist();
+    if (aiDecision) this.lastAi = aiDecision;
     const d = decision;
     if (!target.stale && d.commands.length === 0 && d.pending === 0) {
       // 'hold' keeps the last level a fresh plan allowed and the fleet was verified under.
@@ -454,6 +482,11 @@ export class SiteAgent implements AgentApi {
     return this.wakeRequested ? 'signal' : why;
   }
 
+  /** AI counted for the import limit: each controlled load at its cap once read back under it, the rest at full. */
+  private countedAiMW(views: readonly AiLoadView[]): number {
+    return this.o.decide.aiMW - views.reduce((a, v) => a + v.fullMW, 0) + views.reduce((a, v) => a + countedAiMW(v), 0);
+  }
+
   /** One log line for a tick. */
   summary(r: TickReport): string {
     return this.reporter.summary(r);
@@ -461,7 +494,10 @@ export class SiteAgent implements AgentApi {
 
   /** Everything /v1/status shows (agentStatusSchema). */
   status(): AgentStatus {
-    return this.reporter.status(this.o.clock.nowMs(), this.last, this.lastSafeMW);
+    const now = this.o.clock.nowMs();
+    const s = this.reporter.status(now, this.last, this.lastSafeMW);
+    if (this.ai.empty) return s;
+    return { ...s, ai: this.ai.status(now).map((a) => ({ ...a, blocked: this.lastAi?.blocked[a.load] ?? null })) };
   }
 
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
@@ -475,6 +511,7 @@ export class SiteAgent implements AgentApi {
     this.closed = true;
     await this.chain;
     await this.fleet.closeDrivers();
+    await this.ai.close();
     await this.o.meter?.close();
     await this.signals.releaseAll();
     if (!this.stopped) {
@@ -483,6 +520,13 @@ export class SiteAgent implements AgentApi {
       await this.o.store.close();
     }
   }
+}
+
+/** AI limits are being lifted: the miners' restores wait for the next round (AI comes back first). */
+function holdRestores(d: Decision): Decision {
+  const kept = d.commands.filter((c) => c.kind === 'sleep' || c.reason === 'curtail');
+  const held = d.commands.length - kept.length;
+  return held === 0 ? d : { ...d, commands: kept, restoreDeferred: d.restoreDeferred + held };
 }
 
 /** Stamps an event with the version and the agent's time, publishes it; alerts are also logged. */

@@ -64,6 +64,23 @@ export const agentStatusSchema = z.object({
   minersByState: z.record(z.string(), z.number().int()),
   implausible: z.array(z.object({ minerId: z.string(), host: z.string(), problem: z.string().nullable() })),
   alerts: z.array(z.object({ kind: z.string(), minerId: z.string().optional(), detail: z.string(), at: z.string() })),
+  /** The AI front: per load, full / read / limited MW at the meter, the contract hours used. */
+  ai: z
+    .array(
+      z.object({
+        load: z.string(),
+        kind: z.string(),
+        fullMW: z.number(),
+        readMW: z.number().nullable(),
+        limitMW: z.number().nullable(),
+        usedHours: z.number(),
+        eventSince: z.string().nullable(),
+        devices: z.number().int(),
+        errors: z.array(z.string()),
+        blocked: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 

@@ -240,7 +240,7 @@ export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: 
   }
 
   // --- allowed mining MW -------------------------------------------------------------------
-  const nonMiningMW = cfg.aiMW + cfg.otherLoadMW;
+  const nonMiningMW = (inputs.aiMW ?? cfg.aiMW) + cfg.otherLoadMW;
   // Metered load that nothing we know of can explain (a device that lies, an AI load above its
   // contract) is load we cannot curtail: the headroom shrinks by it. While a recent change may not
   // show on the meter yet, the reading only bounds the excess from below (the change counts at its

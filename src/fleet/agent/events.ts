@@ -47,6 +47,8 @@ export const agentEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('signal'), signal: signalTimingSchema }),
   z.object({ ...base, type: z.literal('miner'), minerId: z.string(), from: z.string(), to: z.string() }),
   z.object({ ...base, type: z.literal('safe-mode'), mode: z.enum(['hold', 'curtail-all']).nullable(), reason: z.string().nullable() }),
+  /** The AI front was limited (MW at the meter) or released (null), with the contract term used. */
+  z.object({ ...base, type: z.literal('ai'), load: z.string(), limitMW: z.number().nullable(), reason: z.string() }),
   z.object({ ...base, type: z.literal('alert'), kind: z.enum(ALERT_KINDS), minerId: z.string().optional(), detail: z.string() }),
 ]);
 export type AgentEvent = z.infer<typeof agentEventSchema>;

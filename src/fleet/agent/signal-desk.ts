@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentMetrics } from './metrics.js';
-import { canonicalRequest, capFor, SignalConflictError, signalTiming, type SignalSpec } from './signals.js';
+import { beyondMiningMW, canonicalRequest, capFor, SignalConflictError, signalTiming, type SignalSpec } from './signals.js';
 import type { AgentStateStore, SignalRecord } from './state-port.js';
 import type { Decision } from './types.js';
 import type { AgentEventInput } from './events.js';
@@ -16,6 +16,9 @@ interface CapInForce {
   signalId: string;
   capMW: number;
   baselineMW: number;
+  /** What the signal asks beyond the mining baseline (the AI front's part), MW; absent: 0. */
+  aiReductionMW?: number;
+  receivedAtMs?: number;
 }
 
 const CAP_KEY = 'signalCap';
@@ -67,6 +70,13 @@ export class SignalDesk {
     return this.cap?.signalId ?? null;
   }
 
+  /** The curtail in force's reduction beyond mining, for the AI front; null when none. */
+  aiRequest(): { reductionMW: number; receivedAtMs: number; id: string } | null {
+    const c = this.cap;
+    if (!c || !c.aiReductionMW) return null;
+    return { reductionMW: c.aiReductionMW, receivedAtMs: c.receivedAtMs ?? 0, id: c.signalId };
+  }
+
   /** The signal still waiting for confirmation (at most one: newer ones supersede older). */
   tracking(): SignalRecord | undefined {
     return this.tracked;
@@ -103,7 +113,7 @@ export class SignalDesk {
     if (spec.kind === 'curtail') {
       baselineMW = this.cap?.baselineMW ?? currentMiningMW;
       capMW = capFor(spec, baselineMW);
-      cap = { signalId: sid, capMW, baselineMW };
+      cap = { signalId: sid, capMW, baselineMW, aiReductionMW: beyondMiningMW(spec, baselineMW), receivedAtMs: nowMs };
     }
     const record: SignalRecord = {
       id: sid,

@@ -55,6 +55,14 @@ export function canonicalRequest(s: SignalSpec): string {
   return JSON.stringify({ pct: s.pct });
 }
 
+/**
+ * What a curtail asks beyond the mining baseline, MW (only `mw` can: a percent or `all` is of
+ * mining). The AI front gives it, within its contracts, when it has curtailable AI.
+ */
+export function beyondMiningMW(s: SignalSpec, baselineMW: number): number {
+  return s.mw !== undefined ? Math.max(0, s.mw - baselineMW) : 0;
+}
+
 /** Cap for a curtail from its baseline mining MW. */
 export function capFor(s: SignalSpec, baselineMW: number): number {
   if (s.all) return 0;

@@ -26,11 +26,14 @@ export interface IntentRow {
 
 export type CommandState = 'sent' | 'done' | 'interrupted';
 
+/** Miner commands, and the AI front's limits (`minerId` is then `ai:<device id>`). */
+export type RecordedCommandKind = CommandKind | 'ai-limit' | 'ai-clear';
+
 export interface CommandRecord {
   /** Row id, set by the store when the row is first written. */
   id?: number;
   minerId: string;
-  kind: CommandKind;
+  kind: RecordedCommandKind;
   targetW: number | null;
   reason: string;
   attempt: number;

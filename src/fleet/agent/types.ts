@@ -68,7 +68,15 @@ export interface MinerView {
 export type TargetSource = 'plan' | 'rule' | 'nameplate';
 
 export type TargetInput =
-  | { source: TargetSource; stale: false; /** Mining MW at the meter the plan or rule allows. */ targetMW: number; note?: string }
+  | {
+      source: TargetSource;
+      stale: false;
+      /** Mining MW at the meter the plan or rule allows. */
+      targetMW: number;
+      /** The plan's level for AI loads it curtails, MW at the meter, by load name (capped loads only act on it). */
+      aiMW?: Readonly<Record<string, number>>;
+      note?: string;
+    }
   | { source: TargetSource; stale: true; /** Why the plan/feed is not usable (for status and logs). */ reason: string };
 
 export const SAFE_MODES = ['hold', 'curtail-all'] as const;
@@ -188,6 +196,8 @@ export interface DecideInputs {
   lastRestoreBatchAtMs: number | null;
   /** More named bounds on mining MW (reserve floors, feeder limits, ...), beside the built-in ones. */
   limits?: readonly MiningLimit[];
+  /** AI load counted this tick, MW at the meter (limited loads at their cap once read back); default cfg.aiMW. */
+  aiMW?: number;
 }
 
 export interface Command {

@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { MulletError } from '../../core/errors.js';
 import { MS_PER_DAY } from '../../core/time.js';
-import { DEFAULT_RETENTION, type AgentStateStore, type CommandRecord, type CommandState, type IntentRow, type InventoryRow, type RetentionPolicy, type SignalKind, type SignalRecord, type SignalState, type TelemetryMinute } from '../agent/state-port.js';
+import { DEFAULT_RETENTION, type AgentStateStore, type CommandRecord, type CommandState, type IntentRow, type InventoryRow, type RecordedCommandKind, type RetentionPolicy, type SignalKind, type SignalRecord, type SignalState, type TelemetryMinute } from '../agent/state-port.js';
 import type { CommandKind, MinerIntent } from '../agent/types.js';
 import { migrateAgentDb } from './schema.js';
 
@@ -252,7 +252,7 @@ export class SqliteAgentStateStore implements AgentStateStore {
   }
 
   private commandsSync(opts: { minerId?: string; sinceMs?: number; limit?: number }): CommandRecord[] {
-    type R = { id: number; miner_id: string; kind: CommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; state: CommandState; error_code: string | null; error_fault: string | null; error_message: string | null };
+    type R = { id: number; miner_id: string; kind: RecordedCommandKind; target_w: number | null; reason: string; attempt: number; signal_id: string | null; sent_at_ms: number; latency_ms: number; ok: number; state: CommandState; error_code: string | null; error_fault: string | null; error_message: string | null };
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (opts.minerId !== undefined) {
