@@ -10,6 +10,7 @@
  *   listen: 127.0.0.1:8420
  *   allowedHosts: [agent.site-a.internal]
  *   meter: 127.0.0.1:5021
+ *   ai: { inventory: ai-inventory.json }   # GPU BMCs / feed targets of the site's AI loads
  *   target: { plan: plan.json }     # or { priceFeed: http://… } or {} (nameplate)
  *   signals: { mqtt: { url: mqtt://127.0.0.1:1883, topic: mullet/site-a/dr, clientId: agent-a } }
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
@@ -33,6 +34,8 @@ export const agentConfigSchema = z.strictObject({
   allowNonLoopback: z.boolean().optional(),
   allowedHosts: z.array(z.string().min(1)).max(32).optional(),
   meter: hostPort.optional(),
+  /** The AI front's actuators (GPU server BMCs, feed-level targets): an AI inventory file. */
+  ai: z.strictObject({ inventory: z.string().min(1) }).optional(),
   target: z
     .union([z.strictObject({ plan: z.string().min(1) }), z.strictObject({ priceFeed: z.url() }), z.strictObject({})])
     .optional(),
@@ -82,5 +85,6 @@ export function readAgentConfig(file: string): AgentConfigFile & { dir: string }
     inventory: abs(c.inventory),
     ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}),
     ...(c.target && 'plan' in c.target ? { target: { plan: abs(c.target.plan) } } : {}),
+    ...(c.ai ? { ai: { inventory: abs(c.ai.inventory) } } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { NameplateTarget, PlanFileTarget, StrikeRuleTarget, type TargetProvider 
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type SafeMode } from '../fleet/agent/types.js';
 import { defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { readInventory } from '../fleet/inventory.js';
+import { aiGroupsFromInventory, readAiInventory } from '../fleet/ai/inventory.js';
 import { ModbusMeterReader, parseHostPort } from '../fleet/meter/meter-reader.js';
 import { SqliteAgentStateStore } from '../fleet/state/store.js';
 import { agentRoutes } from '../server/agent-routes.js';
@@ -38,6 +39,8 @@ export interface AgentRunConfig {
   priceFeed?: string;
   /** Site meter, HOST:PORT (Modbus TCP). */
   meter?: string;
+  /** AI inventory file: the actuators of the site's AI loads. */
+  aiInventoryFile?: string;
   /** HTTP API, HOST:PORT (port 0 = any free port). */
   listen: string;
   dbFile: string;
@@ -126,6 +129,7 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
   const planFile = flags.planFile ?? (target && 'plan' in target ? target.plan : undefined);
   const priceFeed = flags.priceFeed ?? (target && 'priceFeed' in target ? target.priceFeed : undefined);
   const meter = flags.meter ?? f?.meter;
+  const aiInventoryFile = flags.aiInventoryFile ?? f?.ai?.inventory;
   const mqtt = f?.signals?.mqtt;
   const mqttUrl = flags.mqttUrl ?? mqtt?.url;
   const mqttTopic = flags.mqttTopic ?? mqtt?.topic;
@@ -141,6 +145,7 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
     ...(planFile !== undefined ? { planFile } : {}),
     ...(priceFeed !== undefined ? { priceFeed } : {}),
     ...(meter !== undefined ? { meter } : {}),
+    ...(aiInventoryFile !== undefined ? { aiInventoryFile } : {}),
     ...(mqttUrl !== undefined ? { mqttUrl } : {}),
     ...(mqttTopic !== undefined ? { mqttTopic } : {}),
     ...(mqttClientId !== undefined ? { mqttClientId } : {}),
@@ -218,6 +223,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
   const apiConnections = Math.max(8, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor(fdLimit / 8)));
   const concurrency = Math.max(1, Math.min(c.concurrency, fdLimit - apiConnections - FD_RESERVE_AGENT));
   if (concurrency < c.concurrency) log(`concurrency lowered from ${c.concurrency} to ${concurrency}: ulimit -n is ${fdLimit} (API capped at ${apiConnections} connections, ${FD_RESERVE_AGENT} kept in reserve)`);
+  const ai = c.aiInventoryFile !== undefined ? aiGroupsFromInventory(readAiInventory(resolve(c.cwd, c.aiInventoryFile)), site, { nowMs: () => clock.nowMs(), timeoutMs: c.callTimeoutMs }, c.aiInventoryFile) : [];
   const store = SqliteAgentStateStore.open(resolve(c.cwd, c.dbFile), clock.nowMs());
   let agent: SiteAgent;
   let http: RunningServer;
@@ -230,6 +236,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       clock,
       targets,
       meter,
+      ai,
       concurrency,
       callTimeoutMs: c.callTimeoutMs,
       tickMs: c.tickS * 1000,

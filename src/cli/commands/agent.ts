@@ -29,6 +29,7 @@ const agent: CommandSpec = {
     plan: { type: 'string', value: 'FILE', description: 'dispatch plan JSON to follow (MW per fleet per interval)' },
     'price-feed': { type: 'string', value: 'URL|none', description: 'live price feed for the strike rule when no plan is given (default none)' },
     meter: { type: 'string', value: 'HOST:PORT', description: 'site revenue meter (Modbus TCP); overrides estimates when it shows more' },
+    'ai-inventory': { type: 'string', value: 'FILE', description: 'actuators of the AI loads (GPU server BMCs over Redfish, feed-level targets), as `mullet sim --gpus` writes it' },
     listen: { type: 'string', value: 'HOST:PORT', description: `HTTP API and /metrics (default ${D.listen})` },
     db: { type: 'string', value: 'FILE', description: `SQLite state file (default ${D.dbFile})` },
     'tick-s': { type: 'number', min: 0.05, max: 3600, unit: 's', description: `period of the control tick (default ${D.tickS})` },
@@ -90,6 +91,7 @@ function flagsOf(args: ParsedArgs): AgentFlags {
   set(f, 'planFile', opt.str(args, 'plan'));
   set(f, 'priceFeed', opt.str(args, 'price-feed'));
   set(f, 'meter', opt.str(args, 'meter'));
+  set(f, 'aiInventoryFile', opt.str(args, 'ai-inventory'));
   set(f, 'listen', opt.str(args, 'listen'));
   set(f, 'dbFile', opt.str(args, 'db'));
   set(f, 'tickS', num('tick-s', 'positive'));

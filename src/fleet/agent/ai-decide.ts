@@ -27,6 +27,8 @@ export interface AiLoadView {
   controllable: boolean;
   /** When the current curtailment event began, UTC ms; null when not limited. */
   eventSinceMs: number | null;
+  /** What the load drew when the current event began, MW at the meter (reductions are from it); null outside events. */
+  referenceMW: number | null;
   /** Curtailment used this calendar year, hours (including the current event). */
   usedHours: number;
 }
@@ -111,11 +113,14 @@ export function decideAi(loads: readonly AiLoadView[], req: AiRequest): AiDecisi
       continue;
     }
     const floor = contractFloorMW(v);
+    // A reduction is from what the load drew before the event (its jobs rarely run at nameplate):
+    // the reference is kept for the whole event, so a limit never ratchets down tick after tick.
+    const drawn = Math.min(v.fullMW, v.referenceMW ?? v.readMW ?? v.fullMW);
     let limit: number | null = null;
     if (need > 1e-6) {
-      const give = Math.min(need, v.fullMW - floor);
+      const give = Math.min(need, drawn - floor);
       if (give > 1e-6) {
-        limit = v.fullMW - give;
+        limit = drawn - give;
         need -= give;
       }
     }

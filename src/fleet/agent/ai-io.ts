@@ -34,6 +34,8 @@ interface Group {
   /** A clear was sent: counted at full until read back without a limit. */
   clearing: boolean;
   eventSinceMs: number | null;
+  /** What the load drew when the event began, MW at the meter. */
+  referenceMW: number | null;
   /** Curtailment time used this year before the current event, ms. */
   usedMs: number;
   year: number;
@@ -64,8 +66,9 @@ export class AiIO {
     const now = d.clock.nowMs();
     const groups: Group[] = [];
     for (const s of specs) {
-      const [used, since] = await Promise.all([d.store.getKv(kvUsed(s.load.name, year(now))), d.store.getKv(kvEvent(s.load.name))]);
-      groups.push({ load: s.load, devices: s.devices.map((c) => ({ c, range: null, powerW: null, limitW: null, error: null })), clearing: false, eventSinceMs: since === undefined ? null : Number(since), usedMs: used === undefined ? 0 : Number(used), year: year(now) });
+      const [used, event] = await Promise.all([d.store.getKv(kvUsed(s.load.name, year(now))), d.store.getKv(kvEvent(s.load.name))]);
+      const ev = event === undefined ? null : (JSON.parse(event) as { sinceMs: number; referenceMW: number });
+      groups.push({ load: s.load, devices: s.devices.map((c) => ({ c, range: null, powerW: null, limitW: null, error: null })), clearing: false, eventSinceMs: ev?.sinceMs ?? null, referenceMW: ev?.referenceMW ?? null, usedMs: used === undefined ? 0 : Number(used), year: year(now) });
     }
     return new AiIO(groups, d);
   }
@@ -114,6 +117,7 @@ export class AiIO {
         deviceFloorMW: floorW * k,
         controllable: g.devices.length > 0 && g.devices.every((x) => x.range !== null),
         eventSinceMs: g.eventSinceMs,
+        referenceMW: g.referenceMW,
         usedHours: usedMs / 3_600_000,
       };
     });
@@ -135,7 +139,7 @@ export class AiIO {
       }
       this.d.log(`AI ${cmd.load}: ${cmd.limitMW === null ? 'limit cleared' : `limit ${cmd.limitMW.toFixed(3)} MW`} — ${cmd.reason}`);
       this.d.event({ type: 'ai', load: cmd.load, limitMW: cmd.limitMW, reason: cmd.reason });
-      await this.bookEvent(g, cmd.limitMW === null ? 'end' : 'start', now);
+      await this.bookEvent(g, cmd.limitMW === null ? 'end' : 'start', now, this.views(now).find((v) => v.load.name === g.load.name)?.readMW ?? g.load.itMW * g.load.pue);
       if (cmd.limitMW === null) g.clearing = true;
     }
     const records: CommandRecord[] = [];
@@ -170,17 +174,19 @@ export class AiIO {
   }
 
   /** Keeps the year's budget and the event start in the store. */
-  private async bookEvent(g: Group, what: 'start' | 'end', now: number): Promise<void> {
+  private async bookEvent(g: Group, what: 'start' | 'end', now: number, drawnMW: number): Promise<void> {
     if (year(now) !== g.year) {
       g.year = year(now);
       g.usedMs = 0;
     }
     if (what === 'start' && g.eventSinceMs === null) {
       g.eventSinceMs = now;
-      await this.d.store.setKv(kvEvent(g.load.name), String(now));
+      g.referenceMW = drawnMW;
+      await this.d.store.setKv(kvEvent(g.load.name), JSON.stringify({ sinceMs: now, referenceMW: drawnMW }));
     } else if (what === 'end' && g.eventSinceMs !== null) {
       g.usedMs += now - g.eventSinceMs;
       g.eventSinceMs = null;
+      g.referenceMW = null;
       await this.d.store.saveSignals([], { [kvEvent(g.load.name)]: null, [kvUsed(g.load.name, g.year)]: String(g.usedMs) });
     }
   }

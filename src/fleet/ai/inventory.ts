@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { badInput, MulletError } from '../../core/errors.js';
+import type { AiLoad, Site } from '../../site/types.js';
 import type { AiPowerControl } from './control.js';
 import { FeedTarget } from './feed-target.js';
 import { RedfishBmc } from './redfish.js';
@@ -61,4 +62,16 @@ export function aiControlFor(d: AiDevice, o: { nowMs: () => number; timeoutMs: n
     case 'feed-target':
       return new FeedTarget({ id: d.id, baseUrl: d.baseUrl, feedTag: d.feedTag, token: d.token, timeoutMs: o.timeoutMs, nowMs: o.nowMs });
   }
+}
+
+/**
+ * The agent's AI groups: each AI load of the site with its devices. A device naming a load the site
+ * does not have is BAD_INPUT (a typo would leave a load uncontrolled without a word).
+ */
+export function aiGroupsFromInventory(inv: AiInventory, site: Site, o: { nowMs: () => number; timeoutMs: number }, file = 'ai inventory'): { load: AiLoad; devices: AiPowerControl[] }[] {
+  const byName = new Map(site.ai.map((l) => [l.name, l]));
+  inv.devices.forEach((d, i) => {
+    if (!byName.has(d.load)) throw badInput(`load '${d.load}' is not an AI load of site '${site.name}' (it has ${[...byName.keys()].join(', ') || 'none'})`, `${file}: devices[${i}].load`);
+  });
+  return site.ai.map((load) => ({ load, devices: inv.devices.filter((d) => d.load === load.name).map((d) => aiControlFor(d, o)) })).filter((g) => g.devices.length > 0);
 }

@@ -19,6 +19,8 @@ import { DEFAULT_MINER_OPTIONS } from '../../sim/miner.js';
 import { parseFirmwareMix, parseModelMix } from '../../sim/mix.js';
 import type { MinerTruth } from '../../sim/miner.js';
 import { SqliteAgentStateStore } from '../../state/store.js';
+import { aiGroupsFromInventory } from '../../ai/inventory.js';
+import { meterWithGpuHall, SimGpuFleet } from '../../sim/gpu/gpu-fleet.js';
 import { SiteAgent, type AgentOptions } from '../agent.js';
 import { minersFromInventory, siteAiMW, type AgentMiner } from '../fleet.js';
 import { NameplateTarget } from '../targets.js';
@@ -35,6 +37,8 @@ export interface SimSiteOptions {
   /** AI load the simulated meter adds, W (default: the site's AI at the meter). */
   meterAiW?: number;
   importLimitMW?: number;
+  /** A simulated GPU hall (Redfish BMCs on `cidr`) carrying an AI load of the site file named 'hall'. */
+  gpus?: { servers: number; cidr: string; kind: 'capped' | 'firm'; maxReductionPct?: number; manager?: boolean };
 }
 
 export class SimSite {
@@ -47,6 +51,7 @@ export class SimSite {
     readonly siteFile: string,
     readonly inventory: Inventory,
     readonly inventoryFile: string,
+    readonly hall: SimGpuFleet | null,
   ) {}
 
   static async start(o: SimSiteOptions): Promise<SimSite> {
@@ -63,7 +68,9 @@ export class SimSite {
       host: { ...DEFAULT_HOST_OPTIONS, maintainEveryMs: 100 },
       miner: DEFAULT_MINER_OPTIONS,
     });
-    const meter = new ModbusMeterServer(fleet, { cacheMs: 0, wall: systemClock, sim: fleet.clocks.sim });
+    const g = o.gpus;
+    const hall = g ? await SimGpuFleet.start({ servers: g.servers, cidr: g.cidr, port: 8000, serversPerFeed: Math.max(1, Math.ceil(g.servers / 2)), ...(g.manager ? { manager: { host: '127.0.0.1', port: 0 } } : {}), load: 'hall', seed: o.seed ?? 7, sim: fleet.clocks.sim, wall: systemClock, delay: () => Promise.resolve() }) : null;
+    const meter = new ModbusMeterServer(hall ? meterWithGpuHall(fleet, hall) : fleet, { cacheMs: 0, wall: systemClock, sim: fleet.clocks.sim });
     const meterPort = (await meter.listen('127.0.0.1', 0)).port;
     const dir = mkdtempSync(join(tmpdir(), 'mullet-e2e-'));
     const text = [
@@ -72,6 +79,13 @@ export class SimSite {
       `interconnect: { importLimitMW: ${o.importLimitMW ?? 10} }`,
       'ai:',
       `  - { kind: firm, name: gpu, itMW: ${aiItMW}, pue: 1.25, usdPerKwMonth: 150 }`,
+      ...(g && hall
+        ? [
+            g.kind === 'firm'
+              ? `  - { kind: firm, name: hall, itMW: ${(hall.servers.reduce((a, x) => a + x.spec.maxW, 0) / 1e6).toFixed(6)}, pue: 1, usdPerKwMonth: 150 }`
+              : `  - { kind: capped, name: hall, itMW: ${(hall.servers.reduce((a, x) => a + x.spec.maxW, 0) / 1e6).toFixed(6)}, pue: 1, usdPerKwMonth: 150, maxReductionPct: ${g.maxReductionPct ?? 40}, maxHoursPerYear: 200, usdPerMWhReduced: 80 }`,
+          ]
+        : []),
       '',
     ].join('\n');
     const siteFile = join(dir, 'site.yaml');
@@ -79,7 +93,7 @@ export class SimSite {
     const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
     const inventoryFile = join(dir, 'inventory.json');
     writeInventory(inventoryFile, inventory);
-    return new SimSite(fleet, meter, meterPort, dir, parseSite(text, { file: siteFile }), siteFile, inventory, inventoryFile);
+    return new SimSite(fleet, meter, meterPort, dir, parseSite(text, { file: siteFile }), siteFile, inventory, inventoryFile, hall);
   }
 
   /** Fresh drivers for every miner (each agent gets its own: sessions are per driver). */
@@ -111,6 +125,7 @@ export class SimSite {
       callTimeoutMs: 3_000,
       verifyWaitMs: 2_000,
       verifyPollMs: 100,
+      ...(this.hall ? { ai: aiGroupsFromInventory(this.hall.inventory(), this.site, { nowMs: () => systemClock.nowMs(), timeoutMs: 3_000 }) } : {}),
       ...rest,
     });
     return { agent, store, db };
@@ -121,6 +136,7 @@ export class SimSite {
   }
 
   async close(): Promise<void> {
+    await this.hall?.close();
     await this.meter.close();
     await this.fleet.close();
     rmSync(this.dir, { recursive: true, force: true });

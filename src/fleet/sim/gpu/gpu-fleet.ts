@@ -105,3 +105,15 @@ export class SimGpuFleet {
     await Promise.all(this.listeners.map((l) => l.close()));
   }
 }
+
+/** The site meter's source with a GPU hall behind it: miners + the hall + the fleet's other AI load. */
+export function meterWithGpuHall(fleet: { sitePower(): Promise<{ totalW: number; minersW: number; aiLoadW: number }>; readonly miners: readonly unknown[] }, hall: SimGpuFleet): { sitePower(): Promise<{ totalW: number; minersW: number; aiLoadW: number }>; readonly miners: readonly unknown[] } {
+  return {
+    miners: fleet.miners,
+    async sitePower() {
+      const p = await fleet.sitePower();
+      const gpuW = hall.powerW();
+      return { totalW: p.totalW + gpuW, minersW: p.minersW, aiLoadW: p.aiLoadW + gpuW };
+    },
+  };
+}
