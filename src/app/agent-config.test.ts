@@ -52,6 +52,6 @@ describe('agent config file', () => {
 
   it('site and inventory are required from one place or the other', () => {
     expect(() => resolveAgentConfig({ inventoryFile: 'inv.json' }, dir())).toThrow(expect.objectContaining({ code: 'BAD_INPUT', where: '--site' }) as Error);
-    expect(() => resolveAgentConfig({ configFile: 'missing.yaml' }, dir())).toThrow(/cannot read agent config/);
+    expect(() => resolveAgentConfig({ configFile: 'missing.yaml' }, dir())).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
   });
 });

@@ -16,12 +16,11 @@
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { MulletError } from '../core/errors.js';
 import { parseConfig } from '../core/yaml-doc.js';
 import { SAFE_MODES } from '../fleet/agent/types.js';
+import { readRegularTextFileSync } from '../core/files.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
 
@@ -69,12 +68,7 @@ export type AgentConfigFile = z.infer<typeof agentConfigSchema>;
 
 /** Reads and validates an agent config file; relative paths become absolute (from the file's folder). */
 export function readAgentConfig(file: string): AgentConfigFile & { dir: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MulletError('NOT_FOUND', `cannot read agent config: ${(err as Error).message}`, { where: file, cause: err });
-  }
+  const text = readRegularTextFileSync(file, file, 64 * 2 ** 20, 'agent config');
   const c = parseConfig(agentConfigSchema, text, file);
   const dir = dirname(resolve(file));
   const abs = (p: string): string => resolve(dir, p);

@@ -4,9 +4,8 @@
  * the target (plan file, price feed or nameplate), the meter, the agent, its HTTP API (src/server)
  * and MQTT. The domain folders never do this wiring.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MulletError, badInput } from '../core/errors.js';
+import { badInput } from '../core/errors.js';
 import { softFdLimit } from '../core/fd-limit.js';
 import { systemClock, type Clock } from '../core/time.js';
 import { SiteAgent } from '../fleet/agent/agent.js';
@@ -25,6 +24,7 @@ import { DEFAULT_MAX_CONNECTIONS, serveHttp, type RunningServer } from '../serve
 import { parseSite } from '../site/parse.js';
 import type { Site } from '../site/types.js';
 import { readAgentConfig } from './agent-config.js';
+import { readRegularTextFileSync } from '../core/files.js';
 
 /** Descriptors kept for the state database, meter, MQTT, stdio and the runtime. */
 const FD_RESERVE_AGENT = 64;
@@ -102,12 +102,7 @@ export interface RunningAgent {
 }
 
 function readSite(file: string): Site {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MulletError('NOT_FOUND', `cannot read site file: ${(err as Error).message}`, { where: file, cause: err });
-  }
+  const text = readRegularTextFileSync(file, file, 64 * 2 ** 20, 'site file');
   return parseSite(text, { file });
 }
 

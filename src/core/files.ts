@@ -4,7 +4,7 @@
  * both are refused as bad input, checked on the open descriptor (no race between a stat and the
  * open).
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { badInput, MulletError } from './errors.js';
 
@@ -45,5 +45,29 @@ export async function readRegularTextFile(fullPath: string, name: string, maxByt
     return await fh.readFile({ encoding: 'utf8' });
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The synchronous twin of readRegularTextFile, for the loaders that run once at start-up (inventory,
+ * site, agent config) and are called from synchronous code: the same refusals, the same limit.
+ */
+export function readRegularTextFileSync(fullPath: string, name: string, maxBytes: number, what = 'file'): string {
+  let fd: number;
+  try {
+    fd = openSync(fullPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'no such file', { where: name, cause: err });
+    if (code === 'ENXIO') throw badInput('is a socket or device without a reader; only regular files are read', name, err);
+    throw new MulletError('IO', `cannot read: ${err instanceof Error ? err.message : String(err)}`, { where: name, cause: err });
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw badInput(`is ${kindOf(stat)}; only regular files are read`, name);
+    if (stat.size > maxBytes) throw badInput(`is ${(stat.size / 2 ** 20).toFixed(1)} MiB; a ${what} may be at most ${(maxBytes / 2 ** 20).toFixed(0)} MiB`, name);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }

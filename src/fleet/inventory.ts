@@ -4,10 +4,11 @@
  * (`inventory.json: miners[3].ports.api: ...`).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { badInput, MulletError } from '../core/errors.js';
 import { CAPABILITIES } from './capabilities.js';
+import { readRegularTextFileSync } from '../core/files.js';
 
 export const INVENTORY_VERSION = 1;
 
@@ -88,12 +89,7 @@ export function parseInventory(data: unknown, file = 'inventory'): Inventory {
 
 /** Reads and validates an inventory file. */
 export function readInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MulletError('NOT_FOUND', `cannot read inventory: ${(err as Error).message}`, { where: file, cause: err });
-  }
+  const text = readRegularTextFileSync(file, file, 64 * 2 ** 20, 'inventory');
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -6,13 +6,13 @@
  *     {"id":"gpu-0001","load":"gpu-hall","type":"redfish","baseUrl":"https://10.1.0.1","username":"mullet","password":"…"},
  *     {"id":"feed-a","load":"training","type":"feed-target","baseUrl":"http://10.9.0.5:8450","feedTag":"feed-a","token":"…"}]}
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { badInput, MulletError } from '../../core/errors.js';
 import type { AiLoad, Site } from '../../site/types.js';
 import type { AiPowerControl } from './control.js';
 import { FeedTarget } from './feed-target.js';
 import { RedfishBmc } from './redfish.js';
+import { readRegularTextFileSync } from '../../core/files.js';
 
 const base = { id: z.string().min(1).max(128), load: z.string().min(1), baseUrl: z.url() };
 export const aiDeviceSchema = z.discriminatedUnion('type', [
@@ -40,12 +40,7 @@ export function parseAiInventory(raw: unknown, file = 'ai inventory'): AiInvento
 }
 
 export function readAiInventory(file: string): AiInventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MulletError('NOT_FOUND', `cannot read AI inventory: ${(err as Error).message}`, { where: file, cause: err });
-  }
+  const text = readRegularTextFileSync(file, file, 64 * 2 ** 20, 'AI inventory');
   try {
     return parseAiInventory(JSON.parse(text) as unknown, file);
   } catch (err) {
