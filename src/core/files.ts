@@ -58,7 +58,7 @@ export function readRegularTextFileSync(fullPath: string, name: string, maxBytes
     fd = openSync(fullPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', 'no such file', { where: name, cause: err });
+    if (code === 'ENOENT') throw new MulletError('NOT_FOUND', `no such ${what}`, { where: name, cause: err });
     if (code === 'ENXIO') throw badInput('is a socket or device without a reader; only regular files are read', name, err);
     throw new MulletError('IO', `cannot read: ${err instanceof Error ? err.message : String(err)}`, { where: name, cause: err });
   }

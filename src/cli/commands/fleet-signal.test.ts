@@ -150,7 +150,7 @@ describe('mullet agent', () => {
   it('reports missing files and bad options before starting', async () => {
     const r = await runCapture(['agent', '--site', '/nonexistent/site.yaml', '--inventory', '/nonexistent/inv.json']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/cannot read site file/);
+    expect(r.err).toMatch(/site\.yaml: no such site file/);
     const b = await runCapture(['agent', '--site', 's', '--inventory', 'i', '--tick-s', '0']);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/--tick-s: must be within 0\.05\.\.3,600 s, got 0/);
