@@ -9,6 +9,7 @@
  * windows (forecast from yesterday's load) are charged as if each were the peak; on later days
  * every window hour of a listed month is. A failed step runs the strike rule (safe fallback).
  */
+import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_HOUR } from '../core/time.js';
 import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './baseline.js';
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
@@ -19,7 +20,7 @@ import { deferrableRequirementMWh } from './ledger.js';
 import type { LpPolicyOptions } from './optimal.js';
 import { findViolation, readSolution } from './solution.js';
 import { initialStrikeState, strikeDecide } from './strike.js';
-import type { DispatchInput, PolicyResult } from './types.js';
+import type { DispatchInput, Plan, PolicyResult } from './types.js';
 
 /** The first hours of each horizon are planned per interval, the rest per clock hour (DA is hourly). */
 export const FINE_HOURS = 1;
@@ -45,9 +46,12 @@ export const NOWCAST_INTERVALS = 2;
 /** Price forecast for intervals [i0, i1) as known at the start of interval i0, USD/MWh. */
 export function forecastPrices(input: DispatchInput, i0: number, i1: number, stepEndMs: number, indexOf: ReadonlyMap<number, number>): Float64Array {
   const now = input.startMs[i0] as number;
-  const last = i0 > 0 ? (input.rtPriceUsdPerMWh[i0 - 1] as number) : undefined;
+  const last = lastKnownPrice(input, i0);
   let nowcast = last;
-  for (let k = 2; k <= NOWCAST_INTERVALS && i0 - k >= 0; k++) nowcast = Math.max(nowcast as number, input.rtPriceUsdPerMWh[i0 - k] as number);
+  for (let k = 2; k <= NOWCAST_INTERVALS && i0 - k >= 0; k++) {
+    const p = input.rtPriceUsdPerMWh[i0 - k] as number;
+    if (!Number.isNaN(p)) nowcast = Math.max(nowcast ?? p, p);
+  }
   const persist = input.site.dispatch.rolling.nearTerm === 'rt-persistence';
   const daKnownThroughDay = cptDayIndex(now) + (cptHour(now) >= DAM_PUBLISHED_HOUR_CPT ? 1 : 0);
   const base = (t: number): number => {
@@ -78,7 +82,50 @@ export function forecastPrices(input: DispatchInput, i0: number, i1: number, ste
   return out;
 }
 
+/**
+ * The newest realized RT price before interval t, USD/MWh. Live, a price is NaN until ERCOT has
+ * published it (a late publication holds the one before); in a back-test this is simply price[t − 1].
+ */
+export function lastKnownPrice(input: DispatchInput, t: number): number | undefined {
+  for (let k = t - 1; k >= 0; k--) {
+    const p = input.rtPriceUsdPerMWh[k] as number;
+    if (!Number.isNaN(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * `rolling` one step at a time, so the back-test and the live dispatcher run the same code: the
+ * back-test calls beginStep/decideInterval over the whole window at once; the live dispatcher calls
+ * beginStep when a step's first interval starts (with only the prices published by then in the
+ * input) and decideInterval as each interval starts.
+ */
+export interface RollingStepper {
+  /** The plan so far (intervals decided so far are final). */
+  readonly plan: Plan;
+  /** Plans the step starting at interval i0 from what is known then; returns the index one past the step. */
+  beginStep(i0: number): number;
+  /** Fixes interval t of the current step (in order): the solver's plan, or the strike rule on a failed step. */
+  decideInterval(t: number): void;
+  /** True when the current step runs the safe fallback (solver failed, timed out or planned unsafely). */
+  readonly fellBack: boolean;
+  /** The policy result over everything decided. */
+  finish(): PolicyResult;
+}
+
 export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): PolicyResult {
+  const stepper = rollingStepper(input, options);
+  const n = input.startMs.length;
+  let i0 = 0;
+  while (i0 < n) {
+    const end = stepper.beginStep(i0);
+    for (let t = i0; t < end; t++) stepper.decideInterval(t);
+    i0 = end;
+  }
+  return stepper.finish();
+}
+
+export function rollingStepper(input: DispatchInput, options: LpPolicyOptions): RollingStepper {
   const t0 = options.nowMs?.() ?? 0;
   const site = input.site;
   const n = input.startMs.length;
@@ -108,8 +155,10 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
   const notes: string[] = [];
   const totalSteps = Math.ceil((n * input.intervalMinutes) / stepMinutes);
 
-  let i0 = 0;
-  while (i0 < n) {
+  let executed = false;
+  let stepEndIndex = 0;
+
+  function beginStep(i0: number): number {
     const now = input.startMs[i0] as number;
     const stepEnd = now + stepMs;
     let iStepEnd = i0;
@@ -118,7 +167,7 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
     while (i1 < n && (input.startMs[i1] as number) < now + horizonHours * MS_PER_HOUR) i1++;
 
     const spec = stepSpec(i0, i1, stepEnd);
-    let executed = false;
+    executed = false;
     const { model, layout } = buildDispatchLp(spec);
     const sol = options.solver.solve(model, { timeLimitSeconds });
     if (sol.feasible && sol.colValue) {
@@ -138,48 +187,64 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
       } else if (notes.length < 5) notes.push(`step at ${new Date(now).toISOString()}: unsafe solver plan rejected (${bad})`);
     } else if (notes.length < 5) notes.push(`step at ${new Date(now).toISOString()}: ${sol.message}`);
     if (!executed) fallbacks++;
-
-    for (let t = i0; t < iStepEnd; t++) {
-      // The strike rule runs every interval to keep its counters current; it decides only on fallback.
-      const aiLoad = executed ? site.ai.reduce((s, a, k) => s + ((plan.aiItMW[k] as Float64Array)[t] as number) * a.pue, 0) : 0;
-      const d = strikeDecide(models, site.dispatch.strike, strike, {
-        startMs: input.startMs[t] as number,
-        lastPriceUsdPerMWh: t > 0 ? input.rtPriceUsdPerMWh[t - 1] : undefined,
-        hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
-        fourCpAlert: input.fourCpAlert[t] === 1,
-        headroomMW: executed ? site.interconnect.importLimitMW - aiLoad : (baselineHead[t] as number),
-      }, order);
-      strike = d.state;
-      if (!executed) {
-        for (let f = 0; f < models.length; f++) {
-          (plan.fleetMW[f] as Float64Array)[t] = d.fleetMW[f] as number;
-          (plan.reason[f] as Uint8Array)[t] = d.reason[f] as number;
-        }
-        site.ai.forEach((_, a) => ((plan.aiItMW[a] as Float64Array)[t] = (baselineAi[a] as Float64Array)[t] as number));
-      } else {
-        for (let f = 0; f < models.length; f++) {
-          const mw = (plan.fleetMW[f] as Float64Array)[t] as number;
-          strike.mw[f] = mw;
-          if (mw > 1e-9) strike.offSinceMs[f] = NaN;
-          else if (Number.isNaN(strike.offSinceMs[f])) strike.offSinceMs[f] = input.startMs[t] as number;
-        }
-      }
-      site.ai.forEach((a, k) => {
-        const served = (plan.aiItMW[k] as Float64Array)[t] as number;
-        if (a.kind === 'deferrable') {
-          const day = input.localDay[t] as number;
-          const m = delivered[k] as Map<number, number>;
-          m.set(day, (m.get(day) ?? 0) + served * dt);
-        } else if (a.kind === 'capped') cappedUsed[k] = (cappedUsed[k] as number) + (a.itMW - served) * dt;
-      });
-    }
     steps++;
     options.onProgress?.(Math.min(steps, totalSteps), totalSteps);
-    i0 = iStepEnd;
+    stepEndIndex = iStepEnd;
+    return iStepEnd;
   }
-  if (fallbacks > 0) notes.unshift(`SAFE FALLBACK in ${fallbacks} of ${steps} steps: those steps ran the strike rule at break-even capped by the import limit`);
-  notes.unshift(`${steps} re-optimizations, horizon ${horizonHours} h, step ${stepMinutes} min`);
-  return { plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: fallbacks, notes };
+
+  function decideInterval(t: number): void {
+    if (t >= stepEndIndex) throw new MulletError('INTERNAL', `rolling: interval ${t} is outside the current step (beginStep first)`);
+    // The strike rule runs every interval to keep its counters current; it decides only on fallback.
+    const aiLoad = executed ? site.ai.reduce((s, a, k) => s + ((plan.aiItMW[k] as Float64Array)[t] as number) * a.pue, 0) : 0;
+    const d = strikeDecide(models, site.dispatch.strike, strike, {
+      startMs: input.startMs[t] as number,
+      lastPriceUsdPerMWh: lastKnownPrice(input, t),
+      hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
+      fourCpAlert: input.fourCpAlert[t] === 1,
+      headroomMW: executed ? site.interconnect.importLimitMW - aiLoad : (baselineHead[t] as number),
+    }, order);
+    strike = d.state;
+    if (!executed) {
+      for (let f = 0; f < models.length; f++) {
+        (plan.fleetMW[f] as Float64Array)[t] = d.fleetMW[f] as number;
+        (plan.reason[f] as Uint8Array)[t] = d.reason[f] as number;
+      }
+      site.ai.forEach((_, a) => ((plan.aiItMW[a] as Float64Array)[t] = (baselineAi[a] as Float64Array)[t] as number));
+    } else {
+      for (let f = 0; f < models.length; f++) {
+        const mw = (plan.fleetMW[f] as Float64Array)[t] as number;
+        strike.mw[f] = mw;
+        if (mw > 1e-9) strike.offSinceMs[f] = NaN;
+        else if (Number.isNaN(strike.offSinceMs[f])) strike.offSinceMs[f] = input.startMs[t] as number;
+      }
+    }
+    site.ai.forEach((a, k) => {
+      const served = (plan.aiItMW[k] as Float64Array)[t] as number;
+      if (a.kind === 'deferrable') {
+        const day = input.localDay[t] as number;
+        const m = delivered[k] as Map<number, number>;
+        m.set(day, (m.get(day) ?? 0) + served * dt);
+      } else if (a.kind === 'capped') cappedUsed[k] = (cappedUsed[k] as number) + (a.itMW - served) * dt;
+    });
+  }
+
+  function finish(): PolicyResult {
+    const out = [...notes];
+    if (fallbacks > 0) out.unshift(`SAFE FALLBACK in ${fallbacks} of ${steps} steps: those steps ran the strike rule at break-even capped by the import limit`);
+    out.unshift(`${steps} re-optimizations, horizon ${horizonHours} h, step ${stepMinutes} min`);
+    return { plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: fallbacks, notes: out };
+  }
+
+  return {
+    plan,
+    beginStep,
+    decideInterval,
+    get fellBack() {
+      return !executed;
+    },
+    finish,
+  };
 
   function stepSpec(i0: number, i1: number, stepEnd: number): DispatchLpSpec {
     const now = input.startMs[i0] as number;
