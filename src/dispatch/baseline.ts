@@ -77,3 +77,15 @@ export function miningOnlyPolicy(input: DispatchInput, options: PolicyOptions = 
   }
   return { plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: 0, notes: [] };
 }
+
+/**
+ * The newest realized RT price before interval t, USD/MWh. Live, a price is NaN until ERCOT has
+ * published it (a late publication holds the one before); in a back-test this is simply price[t − 1].
+ */
+export function lastKnownPrice(input: DispatchInput, t: number): number | undefined {
+  for (let k = t - 1; k >= 0; k--) {
+    const p = input.rtPriceUsdPerMWh[k] as number;
+    if (!Number.isNaN(p)) return p;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@
  */
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_HOUR } from '../core/time.js';
-import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './baseline.js';
+import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW, lastKnownPrice } from './baseline.js';
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
 import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FleetHistory } from './formulation.js';
 import { fleetModel } from './fleet-model.js';
@@ -80,18 +80,6 @@ export function forecastPrices(input: DispatchInput, i0: number, i1: number, ste
     out[t - i0] = Number.isNaN(f) ? (last ?? (input.rtPriceUsdPerMWh[i0] as number)) : f;
   }
   return out;
-}
-
-/**
- * The newest realized RT price before interval t, USD/MWh. Live, a price is NaN until ERCOT has
- * published it (a late publication holds the one before); in a back-test this is simply price[t − 1].
- */
-export function lastKnownPrice(input: DispatchInput, t: number): number | undefined {
-  for (let k = t - 1; k >= 0; k--) {
-    const p = input.rtPriceUsdPerMWh[k] as number;
-    if (!Number.isNaN(p)) return p;
-  }
-  return undefined;
 }
 
 /**

@@ -8,9 +8,9 @@
  * This is also the documented safe fallback when a solver fails.
  */
 import type { StrikeConfig } from '../site/types.js';
-import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './baseline.js';
+import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW, lastKnownPrice } from './baseline.js';
 import { fleetModel, strikeUsdPerMWh, type FleetModel } from './fleet-model.js';
-import { Reason, type DispatchInput, type PolicyOptions, type PolicyResult, type ReasonCode } from './types.js';
+import { Reason, type DispatchInput, type Plan, type PolicyOptions, type PolicyResult, type ReasonCode } from './types.js';
 
 export interface StrikeState {
   /** Per fleet: the price rule says run. */
@@ -111,8 +111,15 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
   return { state: s, fleetMW, reason };
 }
 
-/** Runs the strike rule over a whole window (back-test; also the safe fallback for solvers). */
-export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, policyName = 'strike'): PolicyResult {
+/** The strike rule one interval at a time: the back-test runs it over the window, the live dispatcher as each interval starts. */
+export interface StrikeStepper {
+  readonly plan: Plan;
+  /** Decides interval t from what is known at its start (the last published price). Call in order. */
+  decideInterval(t: number): void;
+  finish(): PolicyResult;
+}
+
+export function strikeStepper(input: DispatchInput, options: PolicyOptions = {}, policyName = 'strike'): StrikeStepper {
   const t0 = options.nowMs?.() ?? 0;
   const models = input.site.fleets.map(fleetModel);
   const plan = emptyPlan(policyName, input);
@@ -120,20 +127,29 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
   const head = fleetHeadroomMW(input, plan.aiItMW);
   const order = efficiencyOrder(models);
   let state = initialStrikeState(models.length);
-  const n = input.startMs.length;
-  for (let t = 0; t < n; t++) {
-    const d = strikeDecide(models, input.site.dispatch.strike, state, {
-      startMs: input.startMs[t] as number,
-      lastPriceUsdPerMWh: t > 0 ? input.rtPriceUsdPerMWh[t - 1] : undefined,
-      hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
-      fourCpAlert: input.fourCpAlert[t] === 1,
-      headroomMW: head[t] as number,
-    }, order);
-    state = d.state;
-    for (let f = 0; f < models.length; f++) {
-      (plan.fleetMW[f] as Float64Array)[t] = d.fleetMW[f] as number;
-      (plan.reason[f] as Uint8Array)[t] = d.reason[f] as number;
-    }
-  }
-  return { plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: 0, notes: [] };
+  return {
+    plan,
+    decideInterval(t: number): void {
+      const d = strikeDecide(models, input.site.dispatch.strike, state, {
+        startMs: input.startMs[t] as number,
+        lastPriceUsdPerMWh: lastKnownPrice(input, t),
+        hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
+        fourCpAlert: input.fourCpAlert[t] === 1,
+        headroomMW: head[t] as number,
+      }, order);
+      state = d.state;
+      for (let f = 0; f < models.length; f++) {
+        (plan.fleetMW[f] as Float64Array)[t] = d.fleetMW[f] as number;
+        (plan.reason[f] as Uint8Array)[t] = d.reason[f] as number;
+      }
+    },
+    finish: () => ({ plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: 0, notes: [] }),
+  };
+}
+
+/** Runs the strike rule over a whole window (back-test; also the safe fallback for solvers). */
+export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, policyName = 'strike'): PolicyResult {
+  const stepper = strikeStepper(input, options, policyName);
+  for (let t = 0; t < input.startMs.length; t++) stepper.decideInterval(t);
+  return stepper.finish();
 }

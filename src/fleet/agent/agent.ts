@@ -447,6 +447,12 @@ export class SiteAgent implements AgentApi {
         delay = Math.max(0, d.nextRestoreAtMs - this.o.clock.nowMs());
         trigger = 'pacing';
       }
+      // A new interval or a price due: act on it when it comes, not at the next period.
+      const change = report?.target.nextChangeAtMs;
+      if (change !== undefined && change - this.o.clock.nowMs() < delay) {
+        delay = Math.max(0, change - this.o.clock.nowMs());
+        trigger = 'target';
+      }
       trigger = (await this.pause(delay, signal)) ?? trigger;
     }
   }

@@ -44,6 +44,12 @@ function fleetFor(model: string | null, site: Site): Fleet | undefined {
   return site.fleets.length === 1 ? site.fleets[0] : undefined;
 }
 
+/** Index in site.fleets of the fleet a miner model belongs to (the only fleet when there is one), −1 when none. */
+export function siteFleetIndex(model: string | null, site: Site): number {
+  const f = fleetFor(model, site);
+  return f ? site.fleets.indexOf(f) : -1;
+}
+
 /** Count-weighted PUE of the site's fleets (1 without fleets). */
 export function sitePue(site: Site): number {
   const n = site.fleets.reduce((a, f) => a + f.count, 0);

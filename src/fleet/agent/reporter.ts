@@ -12,7 +12,8 @@ import type { SignalDesk } from './signal-desk.js';
 import type { TargetProvider } from './targets.js';
 import type { DecideConfig, Decision, TargetInput } from './types.js';
 
-export type TickTrigger = 'start' | 'timer' | 'signal' | 'pacing' | 'pending' | 'meter';
+/** target: the target provider said its target changes now (a new interval, a price arrived). */
+export type TickTrigger = 'start' | 'timer' | 'signal' | 'pacing' | 'pending' | 'meter' | 'target';
 
 export interface TickReport {
   seq: number;

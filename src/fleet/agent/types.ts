@@ -65,7 +65,8 @@ export interface MinerView {
 }
 
 /** Where the mining target comes from this tick. */
-export type TargetSource = 'plan' | 'rule' | 'nameplate';
+/** plan: a plan file; rule: the strike rule on a price feed; dispatch: the live dispatcher (`mullet ops`); nameplate: none. */
+export type TargetSource = 'plan' | 'rule' | 'dispatch' | 'nameplate';
 
 export type TargetInput =
   | {
@@ -76,8 +77,17 @@ export type TargetInput =
       /** The plan's level for AI loads it curtails, MW at the meter, by load name (capped loads only act on it). */
       aiMW?: Readonly<Record<string, number>>;
       note?: string;
+      /** When this target will change (the next interval, a price due), UTC ms: the agent ticks then. */
+      nextChangeAtMs?: number;
     }
-  | { source: TargetSource; stale: true; /** Why the plan/feed is not usable (for status and logs). */ reason: string };
+  | {
+      source: TargetSource;
+      stale: true;
+      /** Why the plan/feed is not usable (for status and logs). */
+      reason: string;
+      /** When the target may become usable again (a price due), UTC ms. */
+      nextChangeAtMs?: number;
+    };
 
 export const SAFE_MODES = ['hold', 'curtail-all'] as const;
 /** hold: keep mining at the last verified safe level (never above it); curtail-all: sleep everything. */
