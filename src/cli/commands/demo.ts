@@ -1,6 +1,4 @@
 import { revenueUsdPerMWh } from '../../bitcoin/asic.js';
-import { hashpriceUsdPerPhDay } from '../../bitcoin/hashprice.js';
-import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
 import { findAsic } from '../../catalog/catalog.js';
 import { valueContract } from '../../compute/contract.js';
 import { gpuCloudEconomics } from '../../compute/gpu-cloud.js';
@@ -8,7 +6,7 @@ import { usdPerMWhMeterFromUsdPerKwMonth } from '../../compute/lease.js';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate } from '../../core/time.js';
 import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
-import { generateMarket, type SyntheticMarket } from '../../market/scenario/generate.js';
+import { generateMarket, syntheticDailyHashprice as dailyHashprice, type SyntheticMarket } from '../../market/scenario/generate.js';
 import { SYNTHETIC_LABEL } from '../../market/scenario/params.js';
 import { summarizeMarket } from '../../market/scenario/summary.js';
 import { need, opt, type CommandSpec } from '../command.js';
@@ -19,18 +17,6 @@ const DEMO_MODELS = ['Antminer S21 XP', 'Antminer S21', 'Antminer S19 XP', 'Antm
 const POOL_FEE_PCT = 2;
 const MINING_PUE = 1.05;
 const AI_PUE = 1.3;
-
-/** Daily synthetic hashprice, USD/PH/day, from the generated BTC price, difficulty, fees and height. */
-function dailyHashprice(m: SyntheticMarket): number[] {
-  return m.btc.days.map((d) =>
-    hashpriceUsdPerPhDay({
-      btcPriceUsd: d.priceUsd,
-      difficulty: d.difficulty,
-      subsidyBtc: blockSubsidyBtc(d.heightEndOfDay),
-      feesBtcPerBlock: d.blocks > 0 ? d.feesBtc / d.blocks : 0,
-    }),
-  );
-}
 
 /**
  * For one machine: the share of RT intervals priced above its break-even (when a strike rule

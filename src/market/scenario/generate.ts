@@ -3,6 +3,8 @@
  * system load, and daily Bitcoin price / difficulty / fees / height. Pure and deterministic: the same
  * params, seed and window give the same numbers bit for bit. Everything it returns is labelled.
  */
+import { hashpriceUsdPerPhDay } from '../../bitcoin/hashprice.js';
+import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
 import { MS_PER_DAY, MS_PER_HOUR } from '../../core/time.js';
 import { initialBtcState, stepBtcDay, type SyntheticBtcDay } from './btc-model.js';
 import { LoadModel, PriceModel } from './power-model.js';
@@ -106,4 +108,16 @@ export function generateMarket(params: ScenarioParams, opts: GenerateOptions): S
     systemLoad: sys,
     btc: { synthetic: true, label: SYNTHETIC_LABEL, days: btcDays },
   };
+}
+
+/** Daily synthetic hashprice, USD/PH/day, from the generated BTC price, difficulty, fees and height. */
+export function syntheticDailyHashprice(m: SyntheticMarket): number[] {
+  return m.btc.days.map((d) =>
+    hashpriceUsdPerPhDay({
+      btcPriceUsd: d.priceUsd,
+      difficulty: d.difficulty,
+      subsidyBtc: blockSubsidyBtc(d.heightEndOfDay),
+      feesBtcPerBlock: d.blocks > 0 ? d.feesBtc / d.blocks : 0,
+    }),
+  );
 }

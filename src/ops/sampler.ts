@@ -1,0 +1,74 @@
+/**
+ * What the site drew, from what the agent read: per fleet, the miners' reported power (or, for
+ * firmware that reports none, nameplate while hashing and the sleep fraction while asleep) × the
+ * fleet's PUE; per AI load, the level its actuator holds in force (a limit read back in effect),
+ * else the full contract — the basis the tenant is billed on. The meter, when there is one, is kept
+ * beside it so metered and settled energy can be compared.
+ */
+import type { Site } from '../site/types.js';
+import type { AgentStatus } from '../fleet/agent/api.js';
+import type { MinerReading } from '../fleet/agent/types.js';
+import type { PowerSample } from './ledger.js';
+
+export interface SampledMiner {
+  id: string;
+  /** Index in site.fleets, −1 when the miner belongs to none (counted nowhere: reported in notes). */
+  fleet: number;
+  ratedPowerW: number;
+  pue: number;
+}
+
+export interface MinerSnapshot {
+  id: string;
+  reading: MinerReading | null;
+}
+
+export class PowerSampler {
+  private readonly byId = new Map<string, SampledMiner>();
+  unassigned = 0;
+
+  constructor(
+    private readonly site: Site,
+    miners: readonly SampledMiner[],
+    private readonly sleepPowerFraction: number,
+  ) {
+    for (const m of miners) {
+      this.byId.set(m.id, m);
+      if (m.fleet < 0) this.unassigned++;
+    }
+  }
+
+  /** MW at the meter per site fleet from one snapshot of the agent's beliefs. */
+  fleetMW(states: readonly MinerSnapshot[]): number[] {
+    const out = this.site.fleets.map(() => 0);
+    for (const s of states) {
+      const m = this.byId.get(s.id);
+      if (!m || m.fleet < 0) continue;
+      const r = s.reading;
+      // Unread: counted at nameplate, as the import limit counts it (what it may be drawing).
+      let w = m.ratedPowerW;
+      if (r && !r.implausible) {
+        if (r.powerW !== null) w = r.powerW;
+        else if (r.state === 'sleeping') w = m.ratedPowerW * this.sleepPowerFraction;
+        else if (r.hashrateThs <= 0) w = m.ratedPowerW * this.sleepPowerFraction;
+      }
+      out[m.fleet] = (out[m.fleet] as number) + (w * m.pue) / 1e6;
+    }
+    return out;
+  }
+
+  /** IT MW served per site AI load: the limit held in effect, else the full contract. */
+  aiItMW(status: Pick<AgentStatus, 'ai'>): number[] {
+    return this.site.ai.map((a) => {
+      const v = status.ai?.find((x) => x.load === a.name);
+      if (!v || v.limitMW === null) return a.itMW;
+      const inEffect = v.readMW !== null && v.readMW <= v.limitMW * 1.02 + 1e-6;
+      return inEffect ? Math.min(a.itMW, v.limitMW / a.pue) : a.itMW;
+    });
+  }
+
+  sample(atMs: number, states: readonly MinerSnapshot[], status: Pick<AgentStatus, 'ai' | 'meter'>): PowerSample {
+    const meter = status.meter?.last;
+    return { atMs, fleetMW: this.fleetMW(states), aiItMW: this.aiItMW(status), ...(meter ? { meterMW: meter.siteMW } : {}) };
+  }
+}
