@@ -15,7 +15,10 @@ import { fetchPrice } from '../fleet/agent/price-feed.js';
 import { NameplateTarget, PlanFileTarget, StrikeRuleTarget, type TargetProvider } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type SafeMode } from '../fleet/agent/types.js';
 import { defaultDriverRegistry } from '../fleet/drivers/index.js';
-import { readInventory } from '../fleet/inventory.js';
+import { readInventory, type Inventory } from '../fleet/inventory.js';
+import type { AiInventory } from '../fleet/ai/inventory.js';
+import { MemoryAgentStateStore } from '../fleet/state/memory-store.js';
+import type { Hono } from 'hono';
 import { aiGroupsFromInventory, readAiInventory } from '../fleet/ai/inventory.js';
 import { ModbusMeterReader, parseHostPort } from '../fleet/meter/meter-reader.js';
 import { SqliteAgentStateStore } from '../fleet/state/store.js';
@@ -70,6 +73,17 @@ export interface AgentRunConfig {
   cwd: string;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Compositions that build these themselves (`mullet ops`): they replace the files above. */
+  site?: Site;
+  inventory?: Inventory;
+  aiInventory?: AiInventory;
+  targets?: TargetProvider;
+  /** The agent's waits (a replay passes its clock's). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Meter polling between ticks, ms (0: never). */
+  meterPollMs?: number;
+  /** More routes on the same HTTP server (the ops API). */
+  extendRoutes?: (app: Hono) => void;
 }
 
 export const AGENT_DEFAULTS = {
@@ -101,7 +115,7 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-function readSite(file: string): Site {
+export function readSite(file: string): Site {
   const text = readRegularTextFileSync(file, file, 64 * 2 ** 20, 'site file');
   return parseSite(text, { file });
 }
@@ -168,10 +182,9 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
 export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
   const clock = c.clock ?? systemClock;
   const log = c.log ?? (() => undefined);
-  const siteFile = resolve(c.cwd, c.siteFile);
-  const site = readSite(siteFile);
+  const site = c.site ?? readSite(resolve(c.cwd, c.siteFile));
   const invFile = resolve(c.cwd, c.inventoryFile);
-  const inventory = readInventory(invFile);
+  const inventory = c.inventory ?? readInventory(invFile);
   if (inventory.miners.length === 0) throw badInput('the inventory lists no miners', invFile);
   const listen = parseHostPort(c.listen, '--listen', 8420);
   const miners = minersFromInventory(inventory, site, { registry: defaultDriverRegistry(), clock, callTimeoutMs: c.callTimeoutMs, connectTimeoutMs: c.connectTimeoutMs }, c.inventoryFile);
@@ -190,7 +203,8 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     minDwellMs: (c.minDwellS ?? AGENT_DEFAULTS.minDwellS) * 1000,
   };
   let targets: TargetProvider;
-  if (c.planFile !== undefined) {
+  if (c.targets) targets = c.targets;
+  else if (c.planFile !== undefined) {
     const plan = new PlanFileTarget(resolve(c.cwd, c.planFile), site.name);
     await plan.load();
     targets = plan;
@@ -218,8 +232,9 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
   const apiConnections = Math.max(8, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor(fdLimit / 8)));
   const concurrency = Math.max(1, Math.min(c.concurrency, fdLimit - apiConnections - FD_RESERVE_AGENT));
   if (concurrency < c.concurrency) log(`concurrency lowered from ${c.concurrency} to ${concurrency}: ulimit -n is ${fdLimit} (API capped at ${apiConnections} connections, ${FD_RESERVE_AGENT} kept in reserve)`);
-  const ai = c.aiInventoryFile !== undefined ? aiGroupsFromInventory(readAiInventory(resolve(c.cwd, c.aiInventoryFile)), site, { nowMs: () => clock.nowMs(), timeoutMs: c.callTimeoutMs }, c.aiInventoryFile) : [];
-  const store = SqliteAgentStateStore.open(resolve(c.cwd, c.dbFile), clock.nowMs());
+  const aiInventory = c.aiInventory ?? (c.aiInventoryFile !== undefined ? readAiInventory(resolve(c.cwd, c.aiInventoryFile)) : undefined);
+  const ai = aiInventory ? aiGroupsFromInventory(aiInventory, site, { nowMs: () => clock.nowMs(), timeoutMs: c.callTimeoutMs }, c.aiInventoryFile ?? 'ai inventory') : [];
+  const store = c.dbFile === ':memory:' ? new MemoryAgentStateStore() : SqliteAgentStateStore.open(resolve(c.cwd, c.dbFile), clock.nowMs());
   let agent: SiteAgent;
   let http: RunningServer;
   try {
@@ -239,8 +254,12 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       snapshotMaxAgeMs: c.tickS * 1000,
       verifyWaitMs: Math.min(decide.confirmTimeoutMs, 10_000),
       log,
+      ...(c.sleep ? { sleep: c.sleep } : {}),
+      ...(c.meterPollMs !== undefined ? { meterPollMs: c.meterPollMs } : {}),
     });
-    http = await serveHttp(agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] }), { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
+    const app = agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] });
+    c.extendRoutes?.(app);
+    http = await serveHttp(app, { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
   } catch (err) {
     await store.close();
     await meter?.close();

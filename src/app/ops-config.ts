@@ -1,0 +1,92 @@
+/**
+ * `mullet ops --config ops.yaml`: everything a running site needs, validated once with located
+ * errors (`ops.yaml:4: market.replay.to: …`). Paths are relative to the file.
+ *
+ *   site: site.yaml
+ *   policy: rolling                       # rolling | strike
+ *   market:
+ *     replay: { from: 2023-08-08, to: 2023-08-08, speed: max, data: store }   # or data: synthetic, seed: 1
+ *   fleet:
+ *     simulator: { seed: 7, gpus: { load: cloud, manager: true } }   # or inventory: inventory.json,
+ *                                                                    #    ai: { inventory: ai.json }, meter: HOST:PORT
+ *   listen: 127.0.0.1:8420
+ *   store: { sqlite: mullet.db }           # market data (replay: data: store) — --db overrides
+ *   dispatch: { maxPriceWaitS: 300, staleAfterS: 1800, rtPublicationLagS: 0 }
+ *   safety: { … as in the agent config … }
+ *   devices: { concurrency: 512, callTimeoutMs: 5000 }
+ */
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { readRegularTextFileSync } from '../core/files.js';
+import { parseUtcDate } from '../core/time.js';
+import { parseConfig } from '../core/yaml-doc.js';
+import { LIVE_POLICIES } from '../ops/dispatcher.js';
+import { agentConfigSchema } from './agent-config.js';
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
+const day = z.string().refine((s) => {
+  try {
+    parseUtcDate(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a date YYYY-MM-DD');
+const loopbackCidr = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/, 'must be a loopback block such as 127.42.0.0/16');
+
+export const replaySchema = z
+  .strictObject({
+    from: day,
+    to: day,
+    /** 'max': virtual time, as fast as the machines answer; a number: times faster than the wall. */
+    speed: z.union([z.literal('max'), z.number().min(1).max(1_000_000)]).default('max'),
+    /** store: the market store's history (real data you imported); synthetic: the labelled generator. */
+    data: z.enum(['store', 'synthetic']).default('store'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  })
+  .refine((r) => parseUtcDate(r.to) >= parseUtcDate(r.from), { message: 'to must not be before from', path: ['to'] })
+  .refine((r) => (parseUtcDate(r.to) - parseUtcDate(r.from)) / 86_400_000 < 400, { message: 'a replay covers at most 400 days', path: ['to'] });
+
+export const opsConfigSchema = z.strictObject({
+  site: z.string().min(1),
+  policy: z.enum(LIVE_POLICIES).default('rolling'),
+  market: z.strictObject({ replay: replaySchema }),
+  fleet: z.union([
+    z.strictObject({
+      simulator: z.strictObject({
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(7),
+        /** Loopback block for the simulated miners; default: a free one is found. */
+        cidr: loopbackCidr.optional(),
+        gpus: z.strictObject({ load: z.string().min(1), cidr: loopbackCidr.optional(), manager: z.boolean().default(true) }).optional(),
+      }),
+    }),
+    z.strictObject({ inventory: z.string().min(1), ai: z.strictObject({ inventory: z.string().min(1) }).optional(), meter: hostPort.optional() }),
+  ]),
+  listen: hostPort.optional(),
+  store: z.strictObject({ sqlite: z.string().min(1) }).optional(),
+  dispatch: z
+    .strictObject({
+      /** After an interval starts, wait at most this long for the previous interval's price, s. */
+      maxPriceWaitS: z.number().min(0).max(3600).default(300),
+      /** No new RT price for this long: the market is stale and the agent's safe mode applies, s. */
+      staleAfterS: z.number().min(60).max(86_400).default(1800),
+      /** Replay: an RT price is published this long after its interval ends, s. */
+      rtPublicationLagS: z.number().min(0).max(3600).default(0),
+    })
+    .prefault({}),
+  safety: agentConfigSchema.shape.safety,
+  devices: agentConfigSchema.shape.devices,
+});
+export type OpsConfig = z.infer<typeof opsConfigSchema> & { dir: string; file: string };
+
+export function parseOpsConfig(text: string, file: string): OpsConfig {
+  const c = parseConfig(opsConfigSchema, text, file);
+  const dir = dirname(resolve(file));
+  const abs = (p: string): string => resolve(dir, p);
+  const fleet = 'inventory' in c.fleet ? { ...c.fleet, inventory: abs(c.fleet.inventory), ...(c.fleet.ai ? { ai: { inventory: abs(c.fleet.ai.inventory) } } : {}) } : c.fleet;
+  return { ...c, dir, file, site: abs(c.site), fleet, ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}) };
+}
+
+export function readOpsConfig(file: string): OpsConfig {
+  return parseOpsConfig(readRegularTextFileSync(file, file, 4 * 2 ** 20, 'ops config'), file);
+}

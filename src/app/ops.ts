@@ -1,0 +1,350 @@
+/**
+ * `mullet ops`'s composition root: market source → live dispatcher → site agent (+ simulator) →
+ * live ledger → HTTP API, in one process. Replays run the whole live path on history with a replay
+ * clock and end with the realized ledger next to the back-test of the same window.
+ */
+import { resolve } from 'node:path';
+import type { HashpriceSource } from '../backtest/hashprice.js';
+import { summarizePolicy, type PolicySummary } from '../backtest/summary.js';
+import { badInput, describeError } from '../core/errors.js';
+import { MS_PER_DAY, parseUtcDate, systemClock } from '../core/time.js';
+import { settle } from '../dispatch/ledger.js';
+import type { LpSolver } from '../dispatch/lp/solver.js';
+import { nameplate, siteFleetIndex } from '../fleet/agent/fleet.js';
+import type { Gauge } from '../fleet/agent/metrics.js';
+import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
+import { freeLoopbackBlock, startSiteSim, type SiteSim } from '../fleet/sim/site-sim.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
+import type { OpsApi, OpsStatus } from '../ops/api.js';
+import { LiveDispatcher } from '../ops/dispatcher.js';
+import { storeHistory, syntheticHistory, type History } from '../ops/history.js';
+import { LiveLedger, sliceInput, STREAMS, type LedgerSummary } from '../ops/ledger.js';
+import { ReplayMarket } from '../ops/market.js';
+import { PowerSampler } from '../ops/sampler.js';
+import { scaledTime, VirtualTime, type TimeSource } from '../ops/time.js';
+import { mountOpsRoutes } from '../server/ops-routes.js';
+import { loadHighsSolver } from '../solver/highs.js';
+import type { Site } from '../site/types.js';
+import { AGENT_DEFAULTS, readSite, startAgent, type RunningAgent } from './agent.js';
+import { readOpsConfig, type OpsConfig } from './ops-config.js';
+
+export interface OpsFlags {
+  configFile: string;
+  /** Market store (data: store) — default: the config's store, then MULLET_DB, then ./mullet.db. */
+  dbFile?: string;
+  listen?: string;
+  replayFrom?: string;
+  replayTo?: string;
+  speed?: number | 'max';
+  cwd: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  log?: (line: string) => void;
+  /** Tests: a solver already loaded. */
+  solver?: LpSolver;
+}
+
+export interface ReplayOutcome {
+  site: string;
+  policy: string;
+  window: { from: string; to: string };
+  source: string;
+  /** The realized ledger in the back-test's JSON shape. */
+  live: PolicySummary;
+  /** `mullet backtest --policy <policy>` on the same window. */
+  backtest: PolicySummary;
+  /** (live − back-test) / |back-test| net, percent. */
+  netGapPct: number;
+  /** live − back-test by stream, USD (costs as costs: positive = paid more). */
+  gapByStreamUsd: Record<string, number>;
+  /** Site energy on the simulated meter vs what the ledger settled, MWh. */
+  meteredMWh: number | null;
+  settledMWh: number;
+  dispatch: { intervals: number; safeFallbacks: number; decidedWithoutLatestPrice: number };
+  wallSeconds: number;
+  /** Replay clock jumps (virtual time) — how many waits the run skipped. */
+  clockJumps: number | null;
+  notes: string[];
+}
+
+export interface RunningOps {
+  url: string;
+  config: OpsConfig;
+  agent: RunningAgent;
+  sim: SiteSim | null;
+  status(): OpsStatus;
+  /** Runs until the replay ends (or `signal` aborts), then stops the agent; the realized ledger vs the back-test. */
+  run(signal: AbortSignal): Promise<ReplayOutcome>;
+  close(): Promise<void>;
+}
+
+const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
+
+function window(cfg: OpsConfig, f: OpsFlags): { from: string; to: string } {
+  const from = f.replayFrom ?? cfg.market.replay.from;
+  const to = f.replayTo ?? cfg.market.replay.to;
+  for (const [v, flag] of [
+    [from, '--replay-from'],
+    [to, '--replay-to'],
+  ] as const) {
+    try {
+      parseUtcDate(v);
+    } catch (err) {
+      throw badInput(describeError(err), flag);
+    }
+  }
+  if (parseUtcDate(to) < parseUtcDate(from)) throw badInput(`must not be before the replay start ${from}`, '--replay-to');
+  if ((parseUtcDate(to) - parseUtcDate(from)) / MS_PER_DAY >= 400) throw badInput('a replay covers at most 400 days', '--replay-to');
+  return { from, to };
+}
+
+async function loadHistory(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolver, w: { from: string; to: string }): Promise<History> {
+  const nowMs = () => performance.now();
+  const r = cfg.market.replay;
+  if (r.data === 'synthetic') {
+    const days = Math.round((parseUtcDate(w.to) - parseUtcDate(w.from)) / MS_PER_DAY) + 1;
+    return syntheticHistory({ site, from: w.from, days, seed: r.seed, policy: cfg.policy, solver, nowMs });
+  }
+  const env = f.env ?? process.env;
+  const db = f.dbFile ?? cfg.store?.sqlite ?? env['MULLET_DB'] ?? 'mullet.db';
+  const file = resolve(f.cwd, db);
+  const { openExistingStore } = await import('../cli/store-open.js');
+  const store = await openExistingStore(file);
+  try {
+    const hashprice: HashpriceSource = { kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true };
+    const h = await storeHistory({ site, store, from: w.from, to: w.to, hashprice, policy: cfg.policy, solver, nowMs });
+    if (h.truth.startMs.length === 0) throw badInput(`no ${site.market.settlementPoint} RT prices in ${db} for ${w.from}..${w.to}; import them (mullet data import) or use market.replay.data: synthetic`, 'market.replay');
+    return h;
+  } finally {
+    store.close();
+  }
+}
+
+export async function startOps(f: OpsFlags): Promise<RunningOps> {
+  const log = f.log ?? (() => undefined);
+  const cfg = readOpsConfig(resolve(f.cwd, f.configFile));
+  const site = readSite(cfg.site);
+  const w = window(cfg, f);
+  if (!('simulator' in cfg.fleet)) throw badInput('a replay runs on the simulator (real machines run on the wall clock, not the replay\'s): use fleet.simulator', `${cfg.file}: fleet`);
+  const simCfg = cfg.fleet.simulator;
+  const solver = f.solver ?? (await loadHighsSolver());
+  const history = await loadHistory(cfg, f, site, solver, w);
+  const truth = history.truth;
+  const n = truth.startMs.length;
+  const intervalMs = truth.intervalMinutes * 60_000;
+  const startMs = truth.startMs[0] as number;
+  const lagMs = cfg.dispatch.rtPublicationLagS * 1000;
+  const endMs = (truth.startMs[n - 1] as number) + intervalMs;
+  const speed = f.speed ?? cfg.market.replay.speed;
+  const time: TimeSource = speed === 'max' ? new VirtualTime(startMs) : scaledTime(startMs, speed);
+  const market = new ReplayMarket(truth, { rtPublicationLagMs: lagMs });
+  const ledger = new LiveLedger(truth);
+  let gauges: OpsGauges | null = null;
+  const dispatcher = new LiveDispatcher({
+    market,
+    policy: cfg.policy,
+    solver,
+    maxPriceWaitMs: cfg.dispatch.maxPriceWaitS * 1000,
+    staleAfterMs: cfg.dispatch.staleAfterS * 1000,
+    onDecision: (d) => gauges?.decision(d.fleetMW, d.aiItMW, d.solveSeconds),
+  });
+
+  const count = site.fleets.reduce((a, x) => a + x.count, 0);
+  const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
+  const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
+  log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
+  const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+
+  const s = cfg.safety ?? {};
+  const dv = cfg.devices ?? {};
+  const virtual = time.kind === 'virtual';
+  let running: RunningAgent;
+  const opsApi: OpsApi = { opsStatus: () => status(), ledger: () => ledger.summary(time.clock.nowMs()) };
+  try {
+    running = await startAgent({
+      siteFile: cfg.site,
+      inventoryFile: 'simulator',
+      site,
+      inventory: sim.inventory,
+      ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}),
+      targets: dispatcher,
+      meter: `${sim.meterAddress.host}:${sim.meterAddress.port}`,
+      listen: f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen,
+      dbFile: ':memory:',
+      // The dispatcher wakes the agent at every interval and price; the period only matters between.
+      tickS: s.tickS ?? (virtual ? 900 : AGENT_DEFAULTS.tickS),
+      safeMode: s.safeMode ?? AGENT_DEFAULTS.safeMode,
+      concurrency: dv.concurrency ?? AGENT_DEFAULTS.concurrency,
+      callTimeoutMs: dv.callTimeoutMs ?? AGENT_DEFAULTS.callTimeoutMs,
+      connectTimeoutMs: Math.min(AGENT_DEFAULTS.connectTimeoutMs, dv.callTimeoutMs ?? AGENT_DEFAULTS.callTimeoutMs),
+      restoreBatchSize: s.restoreBatch ?? AGENT_DEFAULTS.restoreBatchSize,
+      restorePacingS: s.restorePacingS ?? AGENT_DEFAULTS.restorePacingS,
+      safetyMarginMW: s.marginMW ?? AGENT_DEFAULTS.safetyMarginMW,
+      otherLoadMW: s.otherLoadMW ?? AGENT_DEFAULTS.otherLoadMW,
+      confirmTimeoutS: s.confirmTimeoutS ?? AGENT_DEFAULTS.confirmTimeoutS,
+      maxAttempts: s.maxAttempts ?? AGENT_DEFAULTS.maxAttempts,
+      priceStaleS: s.priceStaleS ?? AGENT_DEFAULTS.priceStaleS,
+      minDwellS: s.minDwellS ?? AGENT_DEFAULTS.minDwellS,
+      cwd: f.cwd,
+      clock: time.clock,
+      sleep: (ms, sig) => time.sleep(ms, sig),
+      // Virtual time: polling the meter between ticks would only add clock jumps; ticks read it.
+      meterPollMs: virtual ? 0 : 1_000,
+      log,
+      extendRoutes: (app) => mountOpsRoutes(app, opsApi),
+    });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const agent = running.agent;
+  const sampler = new PowerSampler(
+    site,
+    sim.inventory.miners.map((m) => ({ id: m.id, fleet: siteFleetIndex(m.model, site), ...nameplate(m, site) })),
+    DEFAULT_DECIDE_CONFIG.sleepPowerFraction,
+  );
+  gauges = new OpsGauges(agent.metrics.registry, site);
+  const takeSample = (): void => {
+    const now = time.clock.nowMs();
+    ledger.record(sampler.sample(now, agent.minerStates(), agent.status()));
+  };
+  const unsubscribe = agent.subscribe((e) => {
+    if (e.type !== 'tick') return;
+    takeSample();
+    gauges?.ledger(ledger.summary(time.clock.nowMs()), market.known, dispatcher.safeFallbacks);
+  });
+  takeSample();
+  const t0 = performance.now();
+
+  function status(): OpsStatus {
+    const now = time.clock.nowMs();
+    return {
+      site: site.name,
+      mode: 'replay',
+      policy: cfg.policy,
+      now: new Date(now).toISOString(),
+      replay: { from: w.from, to: w.to, progress: round(Math.min(1, Math.max(0, (now - startMs) / (endMs - startMs))), 4), time: time.kind, source: history.source },
+      dispatch: dispatcher.describe(),
+      ledger: ledger.summary(now),
+      notes: history.notes,
+    };
+  }
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    await running.close();
+    await sim.close();
+  };
+
+  return {
+    url: running.http.url,
+    config: cfg,
+    agent: running,
+    sim,
+    status,
+    async run(signal: AbortSignal): Promise<ReplayOutcome> {
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      const loop = running.run(ac.signal).catch((err: unknown) => log(`agent loop failed: ${describeError(err)}`));
+      let nextReport = startMs + MS_PER_DAY;
+      while (!signal.aborted && time.clock.nowMs() < endMs + lagMs) {
+        await time.until(Math.min(nextReport, endMs + lagMs), signal);
+        if (time.clock.nowMs() >= nextReport) {
+          const sum = ledger.summary(time.clock.nowMs());
+          const run = sum.periods.find((p) => p.period === 'run');
+          log(`replay at ${new Date(time.clock.nowMs()).toISOString()}: ${sum.settledIntervals}/${n} intervals, net so far ${round(run?.totals?.netUsd ?? 0)} USD`);
+          nextReport += MS_PER_DAY;
+        }
+      }
+      ac.abort();
+      await loop;
+      signal.removeEventListener('abort', stop);
+      takeSample();
+      ledger.flush(Math.min(time.clock.nowMs(), endMs));
+      return outcome();
+    },
+    close,
+  };
+
+  function outcome(): ReplayOutcome {
+    const k = ledger.completeBefore(Math.min(time.clock.nowMs(), endMs));
+    const input = sliceInput(truth, 0, k);
+    const realized = ledger.settle(0, k);
+    const planned = dispatcher.result();
+    const live = summarizePolicy(input, { plan: ledger.realizedPlan(k, `${cfg.policy} (live)`), solveSeconds: planned.solveSeconds, safeFallbacks: planned.safeFallbacks, notes: planned.notes }, realized);
+    const backtest = k === n ? history.backtest : summarizePolicy(input, planned, settle(input, { ...planned.plan, fleetMW: planned.plan.fleetMW.map((a) => a.subarray(0, k)), aiItMW: planned.plan.aiItMW.map((a) => a.subarray(0, k)), reason: planned.plan.reason.map((a) => a.subarray(0, k)) }));
+    const gap: Record<string, number> = {};
+    for (const s of STREAMS) {
+      const isCost = s === 'energy' || s === 'ppa' || s === 'transmission';
+      const a = isCost ? live.costUsd[s as 'energy'] : live.revenueUsd[s as 'ai'];
+      const b = isCost ? backtest.costUsd[s as 'energy'] : backtest.revenueUsd[s as 'ai'];
+      gap[s] = round(a - b);
+    }
+    const notes = [...history.notes];
+    if (k < n) notes.unshift(`stopped early: ${k} of ${n} intervals replayed; compared with the planned dispatch of those intervals`);
+    if (sampler.unassigned > 0) notes.push(`${sampler.unassigned} miner(s) match no site fleet and are not in the ledger`);
+    return {
+      site: site.name,
+      policy: cfg.policy,
+      window: w,
+      source: history.source,
+      live,
+      backtest,
+      netGapPct: backtest.netUsd !== 0 ? round((100 * (live.netUsd - backtest.netUsd)) / Math.abs(backtest.netUsd), 3) : 0,
+      gapByStreamUsd: gap,
+      meteredMWh: (() => {
+        const m = ledger.meteredMWh(k);
+        return m === null ? null : round(m, 3);
+      })(),
+      settledMWh: live.siteEnergyMWh,
+      dispatch: { intervals: dispatcher.decidedCount, safeFallbacks: dispatcher.safeFallbacks, decidedWithoutLatestPrice: Number(dispatcher.describe()['decidedWithoutLatestPrice'] ?? 0) },
+      wallSeconds: round((performance.now() - t0) / 1000, 1),
+      clockJumps: time instanceof VirtualTime ? time.jumps : null,
+      notes,
+    };
+  }
+}
+
+/** The ops figures on the agent's /metrics. */
+class OpsGauges {
+  private readonly usdPerHour: Gauge;
+  private readonly netUsd: Gauge;
+  private readonly price: Gauge;
+  private readonly planned: Gauge;
+  private readonly fallbacks: Gauge;
+  private readonly solve: Gauge;
+
+  constructor(
+    registry: { gauge(name: string, help: string): Gauge },
+    private readonly site: Site,
+  ) {
+    this.usdPerHour = registry.gauge('mullet_ops_usd_per_hour', 'USD per hour by stream in the latest settled interval (costs negative)');
+    this.netUsd = registry.gauge('mullet_ops_net_usd', 'Net USD settled so far by period (today, month, run)');
+    this.price = registry.gauge('mullet_ops_price_usd_per_mwh', 'Latest published real-time settlement point price, USD/MWh');
+    this.planned = registry.gauge('mullet_ops_planned_mw', 'MW the dispatcher planned for the interval in force, by load (fleet or AI load)');
+    this.fallbacks = registry.gauge('mullet_ops_safe_fallbacks', 'Dispatch steps that ran the safe fallback (strike rule) so far');
+    this.solve = registry.gauge('mullet_ops_solve_seconds', 'Solve time of the latest dispatch step, seconds');
+  }
+
+  decision(fleetMW: readonly number[], aiItMW: readonly number[], solveSeconds: number): void {
+    this.site.fleets.forEach((f, i) => this.planned.set(fleetMW[i] ?? 0, { load: f.name }));
+    this.site.ai.forEach((a, i) => this.planned.set((aiItMW[i] ?? 0) * a.pue, { load: a.name }));
+    if (solveSeconds > 0) this.solve.set(solveSeconds);
+  }
+
+  ledger(sum: LedgerSummary, known: { rtPriceUsdPerMWh: Float64Array }, fallbacks: number): void {
+    for (const [stream, v] of Object.entries(sum.usdPerHourByStream)) this.usdPerHour.set(v, { stream });
+    for (const p of sum.periods) this.netUsd.set(p.totals?.netUsd ?? 0, { period: p.period });
+    for (let k = known.rtPriceUsdPerMWh.length - 1; k >= 0; k--) {
+      const v = known.rtPriceUsdPerMWh[k] as number;
+      if (!Number.isNaN(v)) {
+        this.price.set(v);
+        break;
+      }
+    }
+    this.fallbacks.set(fallbacks);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * What `mullet ops` shows over HTTP (GET /v1/ops, /v1/ops/ledger) and to metrics: the market
+ * source, the dispatcher's last decision, the live ledger. One zod schema for the document, shared
+ * by the server and any client (tests, the console).
+ */
+import { z } from 'zod';
+import type { LedgerSummary } from './ledger.js';
+
+const totals = z.object({ netUsd: z.number(), revenueUsd: z.record(z.string(), z.number()), costUsd: z.record(z.string(), z.number()), siteEnergyMWh: z.number(), miningEnergyMWh: z.number() }).loose();
+
+export const ledgerSummarySchema = z.object({
+  settledIntervals: z.number().int(),
+  periods: z.array(z.object({ period: z.enum(['today', 'month', 'run']), from: z.string().nullable(), to: z.string().nullable(), intervals: z.number().int(), totals: totals.nullable() })),
+  usdPerHourByStream: z.record(z.string(), z.number()),
+  meteredMWh: z.number().nullable(),
+});
+
+export const opsStatusSchema = z.object({
+  site: z.string(),
+  mode: z.enum(['replay', 'live']),
+  policy: z.string(),
+  now: z.string(),
+  /** Replay: the window and how far it has got (0–1). */
+  replay: z.object({ from: z.string(), to: z.string(), progress: z.number(), time: z.enum(['scaled', 'virtual', 'wall']), source: z.string() }).nullable(),
+  dispatch: z.record(z.string(), z.unknown()),
+  ledger: ledgerSummarySchema,
+  notes: z.array(z.string()),
+});
+/** The document as built (the schema checks it on the wire; LedgerTotals is the ledger's own type). */
+export type OpsStatus = Omit<z.infer<typeof opsStatusSchema>, 'ledger'> & { ledger: LedgerSummary };
+
+/** What the HTTP edge needs of a running ops loop. */
+export interface OpsApi {
+  opsStatus(): OpsStatus;
+  ledger(): LedgerSummary;
+}
