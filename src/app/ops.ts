@@ -59,6 +59,8 @@ export interface ReplayOutcome {
   /** Site energy on the simulated meter vs what the ledger settled, MWh. */
   meteredMWh: number | null;
   settledMWh: number;
+  /** Highest 15-minute average on the meter, MW (the import limit holds on this, the true site power). */
+  maxMeteredMW: number | null;
   dispatch: { intervals: number; safeFallbacks: number; decidedWithoutLatestPrice: number };
   wallSeconds: number;
   /** Replay clock jumps (virtual time) — how many waits the run skipped. */
@@ -300,6 +302,10 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
         return m === null ? null : round(m, 3);
       })(),
       settledMWh: live.siteEnergyMWh,
+      maxMeteredMW: (() => {
+        const m = ledger.maxMeteredMW(k);
+        return m === null ? null : round(m, 4);
+      })(),
       dispatch: { intervals: dispatcher.decidedCount, safeFallbacks: dispatcher.safeFallbacks, decidedWithoutLatestPrice: Number(dispatcher.describe()['decidedWithoutLatestPrice'] ?? 0) },
       wallSeconds: round((performance.now() - t0) / 1000, 1),
       clockJumps: time instanceof VirtualTime ? time.jumps : null,

@@ -162,6 +162,16 @@ export class LiveLedger {
     return any ? e : null;
   }
 
+  /** Highest interval-average metered site power over [0, k), MW (null without readings). */
+  maxMeteredMW(k: number): number | null {
+    let max: number | null = null;
+    for (let t = 0; t < k; t++) {
+      const h = this.meterCovered[t] as number;
+      if (h > 0) max = Math.max(max ?? -Infinity, (this.meterMWh[t] as number) / h);
+    }
+    return max;
+  }
+
   summary(nowMs: number): LedgerSummary {
     const k = this.completeBefore(nowMs);
     const start = this.truth.startMs;

@@ -21,6 +21,7 @@ export function replayJson(o: ReplayOutcome): Record<string, unknown> {
     gapByStreamUsd: o.gapByStreamUsd,
     meteredMWh: o.meteredMWh,
     settledMWh: o.settledMWh,
+    maxMeteredMW: o.maxMeteredMW,
   };
 }
 
