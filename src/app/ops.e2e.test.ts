@@ -10,6 +10,7 @@ import { BACKTEST_2023_FILES } from '../bench/dispatch.js';
 import { opsStatusSchema } from '../ops/api.js';
 import { captureIo, runCapture } from '../testing/cli.js';
 import { REPO_ROOT, SKIP_REASON, sharedFile, skipWithoutSharedData } from '../testing/data.js';
+import type { MulletError } from '../core/errors.js';
 import { startOps } from './ops.js';
 
 describe('mullet ops replay', () => {
@@ -46,7 +47,9 @@ describe('mullet ops replay', () => {
     try {
       const file = path.join(dir, 'ops.yaml');
       writeFileSync(file, `site: ${path.join(REPO_ROOT, 'examples/ops-demo-site.yaml')}\nmarket:\n  replay: { from: 2025-08-04, to: 2025-08-01, data: synthetic }\nfleet: { simulator: {} }\n`);
-      await expect(startOps({ configFile: file, cwd: dir })).rejects.toMatchObject({ message: expect.stringMatching(/market\.replay\.to: to must not be before from/), where: expect.stringMatching(/ops\.yaml:3/) });
+      const err = await startOps({ configFile: file, cwd: dir }).then(() => null, (e: unknown) => e as MulletError);
+      expect(err?.message).toMatch(/market\.replay\.to: to must not be before from/);
+      expect(err?.where).toMatch(/ops\.yaml:3/);
       writeFileSync(file, `site: ${path.join(REPO_ROOT, 'examples/ops-demo-site.yaml')}\npolicy: optimal\nmarket: { replay: { from: 2025-08-04, to: 2025-08-04 } }\nfleet: { simulator: {} }\n`);
       await expect(startOps({ configFile: file, cwd: dir })).rejects.toThrow(/policy/);
       writeFileSync(file, `site: nowhere.yaml\nmarket: { replay: { from: 2025-08-04, to: 2025-08-04 } }\nfleet: { simulator: {} }\n`);

@@ -7,7 +7,7 @@ import { loadHighsSolver } from '../solver/highs.js';
 import type { LpSolver } from './lp/solver.js';
 import { optimalPolicy, optimalSpec } from './optimal.js';
 import { strikePolicy } from './strike.js';
-import { fleet, input, Q, site, T0, SITE_PAYS } from './testing/fixtures.js';
+import { fleet, input, Q, site, T0, SITE_PAYS, rng } from './testing/fixtures.js';
 import { Reason } from './types.js';
 
 let solver: LpSolver;
@@ -205,10 +205,6 @@ describe('optimal: 4CP', () => {
 });
 
 describe('optimal: LP equals brute force', () => {
-  function rng(seed: number) {
-    let s = seed >>> 0;
-    return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  }
 
   it('single fleet with integer ramp limits: LP optimum equals enumeration on the integer grid (TU matrix)', () => {
     const rand = rng(7);

@@ -5,7 +5,7 @@ import type { LpSolver } from './lp/solver.js';
 import { optimalPolicy } from './optimal.js';
 import { forecastPrices, rollingPolicy } from './rolling.js';
 import { strikePolicy } from './strike.js';
-import { fleet, input, site, T0, Q, SITE_PAYS } from './testing/fixtures.js';
+import { fleet, input, rng, site, T0, Q, SITE_PAYS } from './testing/fixtures.js';
 import type { Site } from '../site/types.js';
 
 let solver: LpSolver;
@@ -13,10 +13,6 @@ beforeAll(async () => {
   solver = await loadHighsSolver();
 });
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 const hybrid = (over: Partial<Site> = {}): Site =>
   site({

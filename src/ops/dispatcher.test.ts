@@ -3,7 +3,7 @@ import { settle } from '../dispatch/ledger.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { rollingPolicy } from '../dispatch/rolling.js';
 import { strikePolicy } from '../dispatch/strike.js';
-import { fleet, input, site, T0, Q, SITE_PAYS } from '../dispatch/testing/fixtures.js';
+import { fleet, input, rng, site, T0, Q, SITE_PAYS } from '../dispatch/testing/fixtures.js';
 import type { Site } from '../site/types.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import { LiveDispatcher } from './dispatcher.js';
@@ -16,10 +16,6 @@ beforeAll(async () => {
   solver = await loadHighsSolver();
 });
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 const hybrid = (): Site =>
   site({
@@ -81,9 +77,9 @@ describe('live dispatcher on a replayed market', () => {
       const now = T0 + t * Q + 60_000;
       market.advance(now);
       for (let k = 0; k < n; k++) {
-        const rtKnown = !Number.isNaN(market.known.rtPriceUsdPerMWh[k] as number);
+        const rtKnown = !Number.isNaN(market.known.rtPriceUsdPerMWh[k]);
         expect(rtKnown).toBe(T0 + (k + 1) * Q + 120_000 <= now);
-        const daKnown = !Number.isNaN(market.known.daPriceUsdPerMWh[k] as number);
+        const daKnown = !Number.isNaN(market.known.daPriceUsdPerMWh[k]);
         expect(daKnown).toBe(daPublishedMs(cptDayIndex(T0 + k * Q)) <= now);
       }
     }

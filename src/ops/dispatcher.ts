@@ -137,7 +137,7 @@ export class LiveDispatcher implements TargetProvider {
     while (this.decided < t) {
       const k = this.decided + 1;
       const start = input.startMs[k] as number;
-      const priceKnown = k === 0 || !Number.isNaN(input.rtPriceUsdPerMWh[k - 1] as number);
+      const priceKnown = k === 0 || !Number.isNaN(input.rtPriceUsdPerMWh[k - 1]);
       if (!priceKnown && k === t && nowMs < start + this.o.maxPriceWaitMs) {
         // Hold the previous target until the price is published or the wait runs out.
         waitUntil = Math.min(start + this.o.maxPriceWaitMs, m.nextPublicationMs(nowMs));
@@ -176,7 +176,7 @@ export class LiveDispatcher implements TargetProvider {
   private newestRtEndMs(): number {
     const input = this.o.market.known;
     for (let k = Math.min(this.decided + 1, input.startMs.length - 1); k >= 0; k--) {
-      if (!Number.isNaN(input.rtPriceUsdPerMWh[k] as number)) return (input.startMs[k] as number) + this.intervalMs;
+      if (!Number.isNaN(input.rtPriceUsdPerMWh[k])) return (input.startMs[k] as number) + this.intervalMs;
     }
     return input.startMs[0] as number;
   }

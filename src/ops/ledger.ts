@@ -197,7 +197,7 @@ export class LiveLedger {
         continue;
       }
       const isCost = s === 'energy' || s === 'ppa' || s === 'transmission';
-      const arr = isCost ? run.cost[s as 'energy' | 'ppa' | 'transmission'] : run.revenue[s as Exclude<Stream, 'energy' | 'ppa' | 'transmission'>];
+      const arr = isCost ? run.cost[s] : run.revenue[s];
       const v = (arr[lastIdx] as number) / dt;
       rate[s] = isCost ? -v : v;
     }

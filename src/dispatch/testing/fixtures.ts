@@ -60,3 +60,9 @@ export function input(s: Site, prices: readonly number[], opts: { hashprice?: nu
   });
   return inp;
 }
+
+/** A seeded linear congruential generator in [0, 1): test prices that are the same on every run. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
