@@ -6,6 +6,7 @@
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, parseUtcDate, utcDate } from '../core/time.js';
 import type { DispatchSeries } from '../dispatch/input.js';
+import type { HourlyLoad, OfficialFourCp } from '../dispatch/fourcp.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
 import { HEIGHT_REBUILD_MAX_DAYS } from '../market/hashprice-inputs.js';
@@ -134,24 +135,10 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     daPriceUsdPerMWh: Float64Array.from(das),
   };
   if (site.transmission?.coincidentPeak) {
-    // Whole months around the window (the peak is the month's), plus 31 days for the alert forecast.
-    const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
-    // ERCOT's official settlement intervals where posted; elsewhere the 4CP window is estimated from
-    // the hour of peak load, so finer load data is averaged to clock hours.
-    series.officialFourCp = store
-      .fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
-      .map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
-    const byHour = new Map<number, { sum: number; count: number }>();
-    for (const l of loads) {
-      const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;
-      const acc = byHour.get(h) ?? { sum: 0, count: 0 };
-      acc.sum += l.loadMW;
-      acc.count++;
-      byHour.set(h, acc);
-    }
-    const hours = [...byHour.keys()].sort((a, b) => a - b);
-    series.systemLoad = { startMs: Float64Array.from(hours), loadMW: Float64Array.from(hours, (h) => (byHour.get(h) as { sum: number; count: number }).sum / (byHour.get(h) as { sum: number; count: number }).count) };
-    if (hours.length === 0) notes.push('4CP: the store has no ERCOT TOTAL load around the window');
+    const cp = loadFourCpInputs(store, market, fromMs, toMs);
+    series.officialFourCp = cp.officialFourCp;
+    series.systemLoad = cp.systemLoad;
+    if (cp.systemLoad.startMs.length === 0) notes.push('4CP: the store has no ERCOT TOTAL load around the window');
   }
   return {
     series,
@@ -162,4 +149,27 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     daIntervals: daCount,
     notes,
   };
+}
+
+/**
+ * What 4CP needs around [fromMs, toMs): ERCOT's official settlement intervals where posted, and
+ * hourly system (TOTAL) load — whole months around the window plus 31 days for the alert forecast;
+ * elsewhere the 4CP window is estimated from the hour of peak load, so finer load data is averaged
+ * to clock hours. The back-test and the live market source both read it here.
+ */
+export function loadFourCpInputs(store: Pick<MarketStore, 'loads' | 'fourCpIntervals'>, market: string, fromMs: number, toMs: number): { officialFourCp: OfficialFourCp[]; systemLoad: HourlyLoad } {
+  const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
+  const officialFourCp = store
+    .fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
+    .map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
+  const byHour = new Map<number, { sum: number; count: number }>();
+  for (const l of loads) {
+    const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;
+    const acc = byHour.get(h) ?? { sum: 0, count: 0 };
+    acc.sum += l.loadMW;
+    acc.count++;
+    byHour.set(h, acc);
+  }
+  const hours = [...byHour.keys()].sort((a, b) => a - b);
+  return { officialFourCp, systemLoad: { startMs: Float64Array.from(hours), loadMW: Float64Array.from(hours, (h) => (byHour.get(h) as { sum: number; count: number }).sum / (byHour.get(h) as { sum: number; count: number }).count) } };
 }

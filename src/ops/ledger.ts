@@ -126,7 +126,10 @@ export class LiveLedger {
 
   /** Intervals [0, k) that have ended by nowMs. */
   completeBefore(nowMs: number): number {
-    return Math.min(this.truth.startMs.length, this.indexAt(nowMs));
+    const k = Math.min(this.truth.startMs.length, this.indexAt(nowMs));
+    // Live, an interval settles once its price is published.
+    for (let t = 0; t < k; t++) if (Number.isNaN(this.truth.rtPriceUsdPerMWh[t] as number)) return t;
+    return k;
   }
 
   /** The realized plan of intervals [0, k): average MW drawn in each (its covered part). */
