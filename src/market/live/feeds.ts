@@ -73,6 +73,8 @@ export interface LiveFeeds {
   pollOnce(feed: FeedId): Promise<FeedStatus>;
   /** Re-evaluates staleness now and publishes stale / recovered events (the running scheduler does it every staleCheckMs). */
   checkStaleness(): void;
+  /** Resolves when no poll is in flight (tests, and a clean hand-over in the ops command). */
+  idle(): Promise<void>;
   /** The newest mempool snapshot (price now, tip height, next retarget), when the mempool feed runs. */
   mempoolSnapshot(): (MempoolSnapshot & { fetchedAtMs: number }) | undefined;
   /** The resolved configuration in use. */
@@ -314,6 +316,13 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
       return { ...rt.status };
     },
     checkStaleness,
+    async idle() {
+      for (;;) {
+        const pending = [...feeds.values()].flatMap((rt) => (rt.inflight ? [rt.inflight] : []));
+        if (pending.length === 0) return;
+        await Promise.allSettled(pending);
+      }
+    },
     mempoolSnapshot: () => mempool?.snapshot(),
   };
 }
