@@ -248,11 +248,20 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
       return d.config.ercot.channel === 'api' ? pollApi(ctx, days) : pollMis(ctx, days);
     },
     freshness(nowMs): Freshness {
-      const last = latestPrice(d, 'DA', nowMs);
+      const rows = d.store.prices({ market: 'ERCOT', settlementPoint: d.config.settlementPoints[0] as string, kind: 'DA', fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + 3 * DAY });
+      const last = rows.at(-1);
       if (!last) return {};
-      const endMs = last.startMs + last.minutes * MIN;
-      // DA prices cover the future: stale once the hour in force has none (coverage ended).
-      return { latestIntervalStartMs: last.startMs, latestIntervalMinutes: last.minutes, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
+      const held = { latestIntervalStartMs: last.intervalStartMs, latestIntervalMinutes: last.intervalMinutes };
+      // DA prices cover the future: what counts is how far the prices run without a hole from the
+      // hour in force. Stale once that coverage has ended (+ staleAfter): the hour in force has none.
+      let i = rows.findLastIndex((p) => p.intervalStartMs <= nowMs);
+      if (i < 0) return held;
+      let endMs = (rows[i] as (typeof rows)[number]).intervalStartMs + (rows[i] as (typeof rows)[number]).intervalMinutes * MIN;
+      while (endMs > nowMs && rows[i + 1]?.intervalStartMs === endMs) {
+        i++;
+        endMs += (rows[i] as (typeof rows)[number]).intervalMinutes * MIN;
+      }
+      return { ...held, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
     },
     waitingFor(nowMs) {
       const publishedBy = nextDaPollMs(nowMs, { publishAtMinuteCpt: c.publishAtMinuteCpt, retryEveryMs: 0, haveTomorrow: false }) <= nowMs;
