@@ -61,6 +61,8 @@ describe('live feeds config', () => {
     expect(env).toContain('ops.yaml:4');
     expect(env).toContain('feeds.ercot.api.subscriptionKeyEnv: must be the NAME of an environment variable');
     expect(env).not.toContain('0123abcd-secret');
+    const url = problems(['site: s.yaml', 'feeds:', '  mempool: { baseUrl: "https://me:pw@mempool.example" }'].join('\n'));
+    expect(url).toContain('feeds.mempool.baseUrl: must not carry credentials');
   });
 
   it('every problem is located: line and data path', () => {

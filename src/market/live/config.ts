@@ -27,7 +27,10 @@ export const FEED_IDS = ['ercot-rt', 'ercot-da', 'ercot-load', 'mempool'] as con
 export type FeedId = (typeof FEED_IDS)[number];
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be the NAME of an environment variable (upper case, digits, _), never the secret itself');
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+// No user:password@ in a URL: it would be a secret in the file and in every logged error.
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'must not carry credentials (user:password@); use the *Env fields');
 const point = z.string().regex(/^[A-Z0-9_]{1,64}$/, 'a settlement point in ERCOT spelling, upper case (e.g. HB_WEST)');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h, Central Prevailing Time)');
 const enabled = z.boolean().optional();

@@ -5,7 +5,7 @@ import { startLoopback, type Loopback } from '../../net/testing/loopback.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { skipWithoutSharedData } from '../../testing/data.js';
-import { damCsv, rtCsv, rtCsvForInterval } from '../fetchers/testing/ercot-samples.js';
+import { constructedFixture, damCsv, rtCsv, rtCsvForInterval } from '../fetchers/testing/ercot-samples.js';
 import { MEMPOOL_SAMPLES, mempoolSample, type MempoolSampleName } from '../fetchers/testing/mempool-samples.js';
 import { withData } from '../fetchers/testing/shared-data.js';
 import { actualLoadCsv, forecastLoadCsv } from '../importers/testing/ercot-load-csv.js';
@@ -75,7 +75,7 @@ afterEach(async () => {
   }
 });
 
-function rig(nowIso: string, config: LiveFeedsConfigFile = {}, o: { store?: MarketStore; mis?: FakeMis; env?: Record<string, string> } = {}): Rig {
+function rig(nowIso: string, config: LiveFeedsConfigFile = {}, o: { store?: MarketStore; mis?: FakeMis; env?: Record<string, string>; api?: (url: string) => Recorded } = {}): Rig {
   const clock = new FakeClock(at(nowIso));
   const timers = new ManualTimers(clock);
   const store = o.store ?? openMarketStore(':memory:');
@@ -83,6 +83,7 @@ function rig(nowIso: string, config: LiveFeedsConfigFile = {}, o: { store?: Mark
   const transport = new RecordedTransport([
     [/^https:\/\/mis\.test\//, (req) => mis.reply(req.url)],
     [/^https:\/\/mempool\.test\//, (req) => mempoolReply(req.url)],
+    [/^https:\/\/api\.test\//, (req) => (o.api ? o.api(req.url) : { status: 404, body: 'no route' })],
   ]);
   const feeds = createLiveFeeds(
     { ...config, ercot: { misBaseUrl: 'https://mis.test', ...config.ercot }, mempool: { baseUrl: 'https://mempool.test', ...config.mempool } },
@@ -278,6 +279,33 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     expect(s.lastError?.message).toContain('ERCOT_API_ID_TOKEN');
     expect(JSON.stringify(s)).not.toContain('sekrit-123');
     expect(r.transport.requests).toHaveLength(0);
+  });
+
+  it.skipIf(skipWithoutSharedData)('the Public API channel: key and token from the named variables, in headers only; same records as the MIS', async () => {
+    const envelope = constructedFixture('ercot-api-np6-905-cd.constructed.json') as Record<string, unknown>;
+    const rows = rtCsv()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const [d, h, i, name, type, price, dst] = line.split(',') as [string, string, string, string, string, string, string];
+        const [mm, dd, yyyy] = d.split('/');
+        return [`${yyyy}-${mm}-${dd}`, Number(h), Number(i), name, type, Number(price), dst === 'Y'];
+      });
+    const page = { body: JSON.stringify({ ...envelope, _meta: { totalRecords: rows.length, pageSize: 50_000, totalPages: 1, currentPage: 1 }, data: rows }) };
+    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => page });
+    const s = await r.feeds.pollOnce('ercot-rt');
+    expect(s).toMatchObject({ state: 'ok', latestIntervalStartMs: at('2024-03-29T05:45:00Z') });
+    const req = r.transport.requests[0];
+    expect(req?.url).toBe('https://api.test/api/public-reports/np6-905-cd/spp_node_zone_hub?deliveryDateFrom=2024-03-29&deliveryDateTo=2024-03-29&page=1&size=50000');
+    expect(req?.headers['ocp-apim-subscription-key']).toBe('sekrit-123');
+    expect(req?.headers.authorization).toBe('Bearer tok-456');
+    expect(hbWestRt(r.store).map((p) => p.priceUsdPerMWh)).toEqual([-1.08]);
+    // 401 from the API: stopped, and the status never shows the key or the token.
+    const r2 = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => ({ status: 401, body: '{"statusCode":401,"message":"Access denied due to invalid subscription key."}' }) });
+    const s2 = await r2.feeds.pollOnce('ercot-rt');
+    expect(s2).toMatchObject({ state: 'stopped', lastError: { code: 'AUTH' } });
+    expect(JSON.stringify(s2)).not.toMatch(/sekrit-123|tok-456/);
   });
 
   it('an unknown feed is an error naming the enabled ones', async () => {
