@@ -28,7 +28,8 @@ export const LOAD_REPORT_TYPES = { actual: 13101, forecast: 14837 } as const;
 
 export interface ErcotPollerDeps {
   store: Pick<MarketStore, 'prices' | 'loads'>;
-  mis: MisClient;
+  /** An MIS client whose every request carries the poll's signal and deadline. */
+  mis: (request: RequestOptions) => MisClient;
   http: HttpClient;
   config: LiveFeedsConfig;
   env: Readonly<Record<string, string | undefined>>;
@@ -133,12 +134,12 @@ export function ercotRtPoller(d: ErcotPollerDeps): Poller {
   const maxPerPoll = Math.ceil(c.backfillMs / (15 * MIN)) + 2;
 
   async function pollMis(ctx: PollContext): Promise<PollOutcome> {
-    const listed = latestPerKey(await d.mis.list(spec.reportTypeId), rtPostingKey);
+    const listed = latestPerKey(await d.mis(request(ctx, d.config)).list(spec.reportTypeId), rtPostingKey);
     const wanted = listed.filter((k) => k.doc.publishMs >= ctx.nowMs - c.backfillMs && !seen.has(k.doc.docId)).slice(-maxPerPoll);
     const batches: ParsedBatch[] = [];
     for (const k of wanted) {
       checkAborted(ctx.signal);
-      const { name, text } = await d.mis.downloadCsv(k.doc);
+      const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(k.doc);
       batches.push(keepPoints(parse(name, text), d.config.settlementPoints));
     }
     if (wanted.length === 0) return { batches: [], note: `no new ${spec.emil} posting (${listed.length} listed)` };
@@ -204,12 +205,12 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
   };
 
   async function pollMis(ctx: PollContext, days: readonly string[]): Promise<PollOutcome> {
-    const listed = latestPerKey(await d.mis.list(spec.reportTypeId), damPostingKey);
+    const listed = latestPerKey(await d.mis(request(ctx, d.config)).list(spec.reportTypeId), damPostingKey);
     const wanted = listed.filter((k) => days.includes(k.operatingDay) && !seen.has(k.doc.docId));
     const batches: ParsedBatch[] = [];
     for (const k of wanted) {
       checkAborted(ctx.signal);
-      const { name, text } = await d.mis.downloadCsv(k.doc);
+      const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(k.doc);
       batches.push(keepPoints(parse(name, text), d.config.settlementPoints));
     }
     const got = wanted.map((k) => k.operatingDay);
@@ -288,11 +289,11 @@ export function ercotLoadPoller(d: ErcotPollerDeps): Poller {
   let actualPublishMs: number | undefined;
 
   async function newest(ctx: PollContext, reportTypeId: number, formatId: string): Promise<{ doc: MisDocument; batch: ParsedBatch } | undefined> {
-    const docs = (await d.mis.list(reportTypeId)).filter(isCsvDocument).sort((a, b) => a.publishMs - b.publishMs);
+    const docs = (await d.mis(request(ctx, d.config)).list(reportTypeId)).filter(isCsvDocument).sort((a, b) => a.publishMs - b.publishMs);
     const doc = docs.at(-1);
     if (!doc || seen.has(doc.docId)) return undefined;
     checkAborted(ctx.signal);
-    const { name, text } = await d.mis.downloadCsv(doc);
+    const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(doc);
     let parsed;
     try {
       parsed = parseDataText(name, text);

@@ -10,7 +10,7 @@ import { MEMPOOL_SAMPLES, mempoolSample, type MempoolSampleName } from '../fetch
 import { withData } from '../fetchers/testing/shared-data.js';
 import { actualLoadCsv, forecastLoadCsv } from '../importers/testing/ercot-load-csv.js';
 import type { LiveFeedsConfigFile } from './config.js';
-import { createLiveFeeds, type LiveFeeds } from './feeds.js';
+import { createLiveFeeds, mergeForIngest, type LiveFeeds } from './feeds.js';
 import { seededRandom } from './schedule.js';
 import { FakeMis } from './testing/ercot-mis-fake.js';
 import { ManualTimers } from './testing/manual-timers.js';
@@ -366,6 +366,51 @@ describe('ERCOT load feed (constructed postings: no recorded sample exists)', ()
     expect(again.lastWrite).toEqual({ rows: 0, unchanged: 0 });
     r.clock.set(at('2025-04-11T13:30:00Z'));
     expect(r.feeds.status()[0]?.stale).toBe(true);
+  });
+
+  it('a poll is stored whole or not at all: a bad forecast posting keeps the good actual out too', async () => {
+    const r = rig('2025-04-11T12:00:00Z', only('ercotLoad'));
+    addLoadPostings(r.mis);
+    const fc = r.mis.docs.find((d) => d.reportTypeId === 14837);
+    if (fc) fc.csv = () => forecastLoadCsv('2025-04-11', 1).replace(',E,Y,N', ',E,maybe,N');
+    const s = await r.feeds.pollOnce('ercot-load');
+    expect(s).toMatchObject({ state: 'retrying', lastError: { code: 'PARSE', transient: true } });
+    expect(s.lastError?.message).toContain("column 'InUseFlag'");
+    expect(r.store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: 0, toMs: at('2030-01-01T00:00:00Z') })).toEqual([]);
+  });
+});
+
+describe('one poll, one transaction', () => {
+  it('merges a poll\'s batches keeping each record\'s publisher', () => {
+    const m = mergeForIngest([
+      { label: 'a', batch: { source: 'ercot-np6-345', provider: 'ercot', prices: [], loads: [{ market: 'ERCOT', zone: 'TOTAL', intervalStartMs: 0, intervalMinutes: 60, loadMW: 1 }], btcDays: [], epochs: [], notes: ['n1'] } },
+      { label: 'b', batch: { source: 'x', prices: [], loads: [{ market: 'ERCOT', zone: 'TOTAL', intervalStartMs: 0, intervalMinutes: 60, loadMW: 2, source: 'eia' }], btcDays: [], epochs: [], notes: [] } },
+    ]);
+    expect(m?.label).toBe('a + b');
+    expect(m?.batch.loads.map((l) => l.source)).toEqual(['ercot', 'eia']);
+    expect(m?.batch.notes).toEqual(['n1']);
+    expect(mergeForIngest([])).toBeUndefined();
+  });
+
+  it('stop() during a poll cancels it without counting a failure', async () => {
+    const server: Loopback = await startLoopback(() => ({ hang: true }));
+    try {
+      const clock = new FakeClock(at('2024-03-29T06:03:00Z'));
+      const store = openMarketStore(':memory:');
+      const feeds = createLiveFeeds({ ...only('ercotRt'), ercot: { misBaseUrl: server.baseUrl }, timeoutS: 60 }, { store, clock, timers: new ManualTimers(clock) });
+      open.push({ feeds, store });
+      feeds.start();
+      // ManualTimers never fires by itself: poll by hand and stop while it hangs.
+      const polling = feeds.pollOnce('ercot-rt');
+      while (server.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      await feeds.stop();
+      const s = await polling;
+      expect(s).toMatchObject({ consecutiveFailures: 0, polling: false, note: 'poll cancelled by stop()' });
+      expect(s.lastError).toBeUndefined();
+      expect(feeds.status()[0]).toMatchObject({ state: 'idle', consecutiveFailures: 0 });
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import { createHttpClient, realSleep, type HttpClient, type Sleep, type Transpor
 import type { MarketStore } from '../../store/market-store.js';
 import { MisClient } from '../fetchers/ercot-mis.js';
 import type { MempoolSnapshot } from '../fetchers/mempool-fetch.js';
+import { emptyBatch, type ParsedBatch } from '../types.js';
 import { FEED_IDS, liveFeedsConfigSchema, resolveLiveFeedsConfig, type FeedId, type LiveFeedsConfig, type LiveFeedsConfigFile } from './config.js';
 import { ercotDaPoller, ercotLoadPoller, ercotRtPoller, type ErcotPollerDeps } from './ercot-pollers.js';
 import { mempoolPoller, type MempoolPoller } from './mempool-poller.js';
@@ -108,7 +109,7 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
   const ercotDeps: ErcotPollerDeps = {
     store: deps.store,
     http,
-    mis: new MisClient({ http, baseUrl: cfg.ercot.misBaseUrl }),
+    mis: (request) => new MisClient({ http, baseUrl: cfg.ercot.misBaseUrl, request }),
     config: cfg,
     env: deps.env ?? process.env,
     sleep: deps.sleep ?? realSleep,
@@ -200,10 +201,12 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
       const outcome = await rt.poller.poll({ nowMs: startMs, signal });
       let rows = 0;
       let unchanged = 0;
-      for (const { label, batch } of outcome.batches) {
-        const r = deps.store.ingest(label, batch);
-        rows += r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
-        unchanged += r.unchanged;
+      const one = mergeForIngest(outcome.batches);
+      if (one) {
+        // One transaction per poll: all of what it fetched is stored, or none of it.
+        const r = deps.store.ingest(one.label, one.batch);
+        rows = r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
+        unchanged = r.unchanged;
       }
       outcome.onStored?.();
       const t = now();
@@ -325,6 +328,22 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
     },
     mempoolSnapshot: () => mempool?.snapshot(),
   };
+}
+
+/** The batches of one poll as one (each record keeps its batch's publisher), or undefined when there is nothing. */
+export function mergeForIngest(batches: readonly { label: string; batch: ParsedBatch }[]): { label: string; batch: ParsedBatch } | undefined {
+  if (batches.length <= 1) return batches[0];
+  const out = emptyBatch('live-feed');
+  for (const { batch: b } of batches) {
+    const source = b.provider ?? b.source;
+    out.prices.push(...b.prices.map((p) => ({ source, ...p })));
+    out.loads.push(...b.loads.map((l) => ({ source, ...l })));
+    out.btcDays.push(...b.btcDays.map((d) => ({ source, ...d })));
+    out.epochs.push(...b.epochs.map((e) => ({ source, ...e })));
+    if (b.fourCpIntervals) (out.fourCpIntervals ??= []).push(...b.fourCpIntervals.map((c) => ({ source, ...c })));
+    out.notes.push(...b.notes);
+  }
+  return { label: batches.map((b) => b.label).join(' + '), batch: out };
 }
 
 function isResolved(c: LiveFeedsConfigFile | LiveFeedsConfig): c is LiveFeedsConfig {

@@ -68,7 +68,7 @@ export interface PollContext {
 }
 
 export interface PollOutcome {
-  /** Batches to store, each in one transaction (label names the posting for the import report). */
+  /** What to store (label names the postings for the import report); all of a poll in one transaction. */
   batches: { label: string; batch: ParsedBatch }[];
   note: string;
   /** Called once every batch is stored (e.g. remember which postings are in). */
