@@ -380,6 +380,33 @@ describe('ERCOT load feed (constructed postings: no recorded sample exists)', ()
   });
 });
 
+describe('real timers and a real socket (loopback)', () => {
+  it('start() polls at once over HTTP, stop() leaves nothing running', async () => {
+    const mis = new FakeMis();
+    addLoadPostings(mis);
+    const server = await startLoopback((path) => {
+      const rec = mis.reply(`http://x${path}`);
+      return { status: rec.status ?? 200, ...(rec.headers ? { headers: rec.headers } : {}), body: rec.body };
+    });
+    try {
+      const clock = new FakeClock(at('2025-04-11T12:00:00Z'));
+      const store = openMarketStore(':memory:');
+      const feeds = createLiveFeeds({ ...only('ercotLoad'), ercot: { misBaseUrl: server.baseUrl } }, { store, clock });
+      open.push({ feeds, store });
+      const polled = new Promise<FeedEvent>((resolve) => feeds.onStatusChange((e) => e.type === 'polled' && resolve(e)));
+      feeds.start();
+      const e = await polled;
+      expect(e.status).toMatchObject({ state: 'ok', nextPollAtMs: at('2025-04-11T12:10:00Z') });
+      expect(server.seen.filter((p) => p.includes('mirDownload'))).toHaveLength(2);
+      await feeds.stop();
+      expect(feeds.status()[0]).toMatchObject({ state: 'idle', polling: false });
+      expect(feeds.status()[0]?.nextPollAtMs).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('one poll, one transaction', () => {
   it('merges a poll\'s batches keeping each record\'s publisher', () => {
     const m = mergeForIngest([
