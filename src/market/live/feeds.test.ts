@@ -11,6 +11,8 @@ import { withData } from '../fetchers/testing/shared-data.js';
 import { actualLoadCsv, forecastLoadCsv } from '../importers/testing/ercot-load-csv.js';
 import type { LiveFeedsConfigFile } from './config.js';
 import { createLiveFeeds, mergeForIngest, type LiveFeeds } from './feeds.js';
+import { attachFeedMetrics } from './metrics.js';
+import { MetricsRegistry } from '../../fleet/agent/metrics.js';
 import { seededRandom } from './schedule.js';
 import { FakeMis } from './testing/ercot-mis-fake.js';
 import { ManualTimers } from './testing/manual-timers.js';
@@ -221,7 +223,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
 
   it('the backoff grows to its cap and never stops the feed', async () => {
     const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
-    r.mis.override = { status: 503, body: 'busy', headers: { 'retry-after': '1' } };
+    r.mis.override = { status: 503, body: 'busy' };
     r.feeds.start();
     await r.advanceTo('2024-03-29T06:10:00Z');
     const s = r.feeds.status()[0];
@@ -230,6 +232,17 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     const waits = r.events.filter((e) => e.type === 'failed').map((e) => (e.status.nextPollAtMs ?? 0) - e.atMs);
     expect(Math.max(...waits)).toBeLessThanOrEqual(8_000);
     expect(Math.min(...waits.slice(5))).toBeGreaterThanOrEqual(4_000);
+  });
+
+  it("a server's Retry-After is a floor under the backoff", async () => {
+    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
+    r.mis.override = { status: 429, body: 'slow down', headers: { 'retry-after': '45' } };
+    const s = await r.feeds.pollOnce('ercot-rt');
+    expect(s.state).toBe('retrying');
+    r.feeds.start();
+    await r.advanceTo('2024-03-29T06:03:00Z');
+    const e = r.events.filter((x) => x.type === 'failed').at(-1);
+    expect((e?.status.nextPollAtMs ?? 0) - (e?.atMs ?? 0)).toBe(45_000);
   });
 
   it('HTTP 401 stops the feed (a human must fix credentials); other feeds go on', async () => {
@@ -260,6 +273,27 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     } finally {
       await server.close();
     }
+  });
+
+  it('metrics show failures, staleness and a stopped feed', async () => {
+    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 1 } });
+    const registry = new MetricsRegistry();
+    const m = attachFeedMetrics(r.feeds, registry, r.clock);
+    r.mis.override = { status: 502, body: 'Bad Gateway' };
+    await r.feeds.pollOnce('ercot-rt');
+    await r.feeds.pollOnce('ercot-rt');
+    r.mis.override = { status: 403, body: 'Forbidden' };
+    await r.feeds.pollOnce('ercot-rt');
+    // No data at all: stale once staleAfter (1 min) has passed since the first attempt.
+    r.clock.advance(60_000);
+    m.update();
+    const text = registry.render();
+    expect(text).toContain('mullet_feed_polls_total{feed="ercot-rt",result="failed"} 3');
+    expect(text).toContain('mullet_feed_errors_total{code="PROTOCOL",feed="ercot-rt"} 2');
+    expect(text).toContain('mullet_feed_errors_total{code="AUTH",feed="ercot-rt"} 1');
+    expect(text).toContain('mullet_feed_up{feed="ercot-rt"} 0');
+    expect(text).toContain('mullet_feed_consecutive_failures{feed="ercot-rt"} 3');
+    expect(text).toContain('mullet_feed_stale{feed="ercot-rt"} 1');
   });
 
   it('a listener that throws does not stop the feeds', async () => {

@@ -10,7 +10,7 @@
  */
 import { MulletError, isMulletError, type ErrorCode } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { createHttpClient, realSleep, type HttpClient, type Sleep, type Transport } from '../../net/http-client.js';
+import { HttpStatusError, createHttpClient, realSleep, type HttpClient, type Sleep, type Transport } from '../../net/http-client.js';
 import type { MarketStore } from '../../store/market-store.js';
 import { MisClient } from '../fetchers/ercot-mis.js';
 import type { MempoolSnapshot } from '../fetchers/mempool-fetch.js';
@@ -236,7 +236,8 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
       refresh(rt, t);
       if (e.transient) {
         s.state = 'retrying';
-        const delay = retryDelayMs(s.consecutiveFailures, cfg.backoff, random);
+        // A server's Retry-After (429/503, capped at 60 s by the HTTP client) is a floor.
+        const delay = Math.max(retryDelayMs(s.consecutiveFailures, cfg.backoff, random), retryAfterOf(err));
         log(`feeds: ${s.feed}: ${e.code} ${e.message} (failure ${s.consecutiveFailures}, retry in ${Math.round(delay / 1000)} s)`);
         if (running) schedule(rt, t + delay);
         emit('failed', rt);
@@ -344,6 +345,13 @@ export function mergeForIngest(batches: readonly { label: string; batch: ParsedB
     out.notes.push(...b.notes);
   }
   return { label: batches.map((b) => b.label).join(' + '), batch: out };
+}
+
+function retryAfterOf(err: unknown): number {
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 4; e = e.cause, i++) {
+    if (e instanceof HttpStatusError && e.retryAfterMs !== undefined) return e.retryAfterMs;
+  }
+  return 0;
 }
 
 function isResolved(c: LiveFeedsConfigFile | LiveFeedsConfig): c is LiveFeedsConfig {
