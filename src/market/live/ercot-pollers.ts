@@ -134,12 +134,13 @@ export function ercotRtPoller(d: ErcotPollerDeps): Poller {
   const maxPerPoll = Math.ceil(c.backfillMs / (15 * MIN)) + 2;
 
   async function pollMis(ctx: PollContext): Promise<PollOutcome> {
-    const listed = latestPerKey(await d.mis(request(ctx, d.config)).list(spec.reportTypeId), rtPostingKey);
+    const mis = d.mis(request(ctx, d.config));
+    const listed = latestPerKey(await mis.list(spec.reportTypeId), rtPostingKey);
     const wanted = listed.filter((k) => k.doc.publishMs >= ctx.nowMs - c.backfillMs && !seen.has(k.doc.docId)).slice(-maxPerPoll);
     const batches: ParsedBatch[] = [];
     for (const k of wanted) {
       checkAborted(ctx.signal);
-      const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(k.doc);
+      const { name, text } = await mis.downloadCsv(k.doc);
       batches.push(keepPoints(parse(name, text), d.config.settlementPoints));
     }
     if (wanted.length === 0) return { batches: [], note: `no new ${spec.emil} posting (${listed.length} listed)` };
@@ -158,24 +159,23 @@ export function ercotRtPoller(d: ErcotPollerDeps): Poller {
     return { batches: [{ label: `ercot-api:${spec.emil} ${from}..${to}`, batch }], note: `${spec.emil} ${from}..${to} via the Public API` };
   }
 
+  function freshness(nowMs: number): Freshness {
+    const last = latestPrice(d, 'RT', nowMs);
+    if (!last) return {};
+    const endMs = last.startMs + last.minutes * MIN;
+    return { latestIntervalStartMs: last.startMs, latestIntervalMinutes: last.minutes, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
+  }
+
   /** The newest interval that should be posted by now (ended at least publishDelay ago). */
   const expectedEndMs = (nowMs: number) => Math.floor((nowMs - c.publishDelayMs) / (15 * MIN)) * 15 * MIN;
 
   return {
     id: 'ercot-rt',
     staleAfterMs: c.staleAfterMs,
-    async poll(ctx) {
-      const out = d.config.ercot.channel === 'api' ? await pollApi(ctx) : await pollMis(ctx);
-      return out;
-    },
-    freshness(nowMs): Freshness {
-      const last = latestPrice(d, 'RT', nowMs);
-      if (!last) return {};
-      const endMs = last.startMs + last.minutes * MIN;
-      return { latestIntervalStartMs: last.startMs, latestIntervalMinutes: last.minutes, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
-    },
+    poll: (ctx) => (d.config.ercot.channel === 'api' ? pollApi(ctx) : pollMis(ctx)),
+    freshness,
     waitingFor(nowMs) {
-      const held = this.freshness(nowMs).dataTimeMs;
+      const held = freshness(nowMs).dataTimeMs;
       const expected = expectedEndMs(nowMs);
       return held === undefined || held < expected ? `the ${spec.emil} posting of the interval ending ${new Date(expected).toISOString()} is not in yet` : undefined;
     },
@@ -205,12 +205,13 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
   };
 
   async function pollMis(ctx: PollContext, days: readonly string[]): Promise<PollOutcome> {
-    const listed = latestPerKey(await d.mis(request(ctx, d.config)).list(spec.reportTypeId), damPostingKey);
+    const mis = d.mis(request(ctx, d.config));
+    const listed = latestPerKey(await mis.list(spec.reportTypeId), damPostingKey);
     const wanted = listed.filter((k) => days.includes(k.operatingDay) && !seen.has(k.doc.docId));
     const batches: ParsedBatch[] = [];
     for (const k of wanted) {
       checkAborted(ctx.signal);
-      const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(k.doc);
+      const { name, text } = await mis.downloadCsv(k.doc);
       batches.push(keepPoints(parse(name, text), d.config.settlementPoints));
     }
     const got = wanted.map((k) => k.operatingDay);
@@ -289,11 +290,12 @@ export function ercotLoadPoller(d: ErcotPollerDeps): Poller {
   let actualPublishMs: number | undefined;
 
   async function newest(ctx: PollContext, reportTypeId: number, formatId: string): Promise<{ doc: MisDocument; batch: ParsedBatch } | undefined> {
-    const docs = (await d.mis(request(ctx, d.config)).list(reportTypeId)).filter(isCsvDocument).sort((a, b) => a.publishMs - b.publishMs);
+    const mis = d.mis(request(ctx, d.config));
+    const docs = (await mis.list(reportTypeId)).filter(isCsvDocument).sort((a, b) => a.publishMs - b.publishMs);
     const doc = docs.at(-1);
     if (!doc || seen.has(doc.docId)) return undefined;
     checkAborted(ctx.signal);
-    const { name, text } = await d.mis(request(ctx, d.config)).downloadCsv(doc);
+    const { name, text } = await mis.downloadCsv(doc);
     let parsed;
     try {
       parsed = parseDataText(name, text);
