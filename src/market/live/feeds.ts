@@ -150,7 +150,7 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
     try {
       f = rt.poller.freshness(nowMs);
     } catch (err) {
-      // A store read failing is reported like a poll failure would be, without stopping the feed.
+      // A store read failing is logged; the status then shows no data held (and goes stale), the feed goes on.
       log(`feeds: ${rt.status.feed}: reading what the store holds failed: ${describe(err)}`);
       f = {};
     }
