@@ -83,4 +83,10 @@ describe('live feeds config', () => {
     expect(text).toMatch(/ops\.yaml:6.*feeds\.mempool\.baseUrl: must be an http\(s\) URL/s);
     expect(text).toMatch(/ops\.yaml:7.*feeds\.ercotLoad\.offsetMinutes/s);
   });
+
+  it('cross-field checks point at the field to change', () => {
+    const text = problems(['site: s.yaml', 'feeds:', '  ercotRt: { staleAfterMinutes: 10 }', '  backoff: { baseS: 60, maxS: 30 }'].join('\n'));
+    expect(text).toMatch(/ops\.yaml:3.*feeds\.ercotRt\.staleAfterMinutes: must be at least 17/s);
+    expect(text).toMatch(/ops\.yaml:4.*feeds\.backoff\.baseS: must not exceed backoff\.maxS \(30\)/s);
+  });
 });

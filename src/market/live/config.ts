@@ -102,6 +102,19 @@ export const liveFeedsConfigSchema = z.strictObject({
   /** Deadline of one poll (all its requests), seconds. */
   timeoutS: z.number().min(0.05).max(600).optional(),
   backoff: z.strictObject({ baseS: z.number().min(0.01).max(3600).optional(), maxS: z.number().min(0.01).max(86_400).optional() }).optional(),
+}).superRefine((c, ctx) => {
+  // Cross-field checks, each located at the field to change.
+  const rt = c.ercotRt;
+  if (rt?.staleAfterMinutes !== undefined) {
+    const gapMinutes = 15 + (rt.publishDelayS ?? 120) / 60;
+    if (rt.staleAfterMinutes < gapMinutes) {
+      ctx.addIssue({ code: 'custom', path: ['ercotRt', 'staleAfterMinutes'], message: `must be at least ${gapMinutes} (one 15-minute interval + publishDelayS), or the feed goes stale between every two postings` });
+    }
+  }
+  const b = c.backoff;
+  if (b?.baseS !== undefined && b.maxS !== undefined && b.baseS > b.maxS) {
+    ctx.addIssue({ code: 'custom', path: ['backoff', 'baseS'], message: `must not exceed backoff.maxS (${b.maxS})` });
+  }
 });
 export type LiveFeedsConfigFile = z.infer<typeof liveFeedsConfigSchema>;
 

@@ -276,7 +276,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('metrics show failures, staleness and a stopped feed', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 1 } });
+    const r = rig('2024-03-29T06:03:00Z', only('ercotRt'));
     const registry = new MetricsRegistry();
     const m = attachFeedMetrics(r.feeds, registry, r.clock);
     r.mis.override = { status: 502, body: 'Bad Gateway' };
@@ -284,8 +284,8 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     await r.feeds.pollOnce('ercot-rt');
     r.mis.override = { status: 403, body: 'Forbidden' };
     await r.feeds.pollOnce('ercot-rt');
-    // No data at all: stale once staleAfter (1 min) has passed since the first attempt.
-    r.clock.advance(60_000);
+    // No data at all: stale once staleAfter (45 min) has passed since the first attempt.
+    r.clock.advance(45 * 60_000);
     m.update();
     const text = registry.render();
     expect(text).toContain('mullet_feed_polls_total{feed="ercot-rt",result="failed"} 3');
@@ -340,6 +340,16 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     const s2 = await r2.feeds.pollOnce('ercot-rt');
     expect(s2).toMatchObject({ state: 'stopped', lastError: { code: 'AUTH' } });
     expect(JSON.stringify(s2)).not.toMatch(/sekrit-123|tok-456/);
+  });
+
+  it('an invalid config section is BAD_INPUT naming the field, not a raw schema error', () => {
+    const clock = new FakeClock(0);
+    const store = openMarketStore(':memory:');
+    try {
+      expect(() => createLiveFeeds({ ercotRt: { everyMinutes: 7 as 5 } }, { store, clock })).toThrow(/feeds\.ercotRt\.everyMinutes/);
+    } finally {
+      store.close();
+    }
   });
 
   it('an unknown feed is an error naming the enabled ones', async () => {

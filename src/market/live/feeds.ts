@@ -8,7 +8,8 @@
  * Time is injected twice: `clock` says what time it is, `timers` wakes the scheduler up. Tests pass a
  * FakeClock and ManualTimers (testing/manual-timers.ts) and move both together.
  */
-import { MulletError, isMulletError, type ErrorCode } from '../../core/errors.js';
+import { MulletError, badInput, isMulletError, type ErrorCode } from '../../core/errors.js';
+import { formatDataPath, zodProblems } from '../../core/yaml-doc.js';
 import type { Clock } from '../../core/time.js';
 import { HttpStatusError, createHttpClient, realSleep, type HttpClient, type Sleep, type Transport } from '../../net/http-client.js';
 import type { MarketStore } from '../../store/market-store.js';
@@ -99,7 +100,7 @@ interface Runtime {
  * resolved config. Nothing runs until start() or pollOnce().
  */
 export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, deps: LiveFeedsDeps): LiveFeeds {
-  const cfg = isResolved(config) ? config : resolveLiveFeedsConfig(liveFeedsConfigSchema.parse(config));
+  const cfg = isResolved(config) ? config : resolveLiveFeedsConfig(validate(config));
   const timers = deps.timers ?? realTimers;
   const random = deps.random ?? Math.random;
   const log = deps.log ?? (() => undefined);
@@ -352,6 +353,14 @@ function retryAfterOf(err: unknown): number {
     if (e instanceof HttpStatusError && e.retryAfterMs !== undefined) return e.retryAfterMs;
   }
   return 0;
+}
+
+/** A section not read through parseConfig (built in code) is still checked, with the same paths. */
+function validate(config: unknown): LiveFeedsConfigFile {
+  const r = liveFeedsConfigSchema.safeParse(config);
+  if (r.success) return r.data;
+  const lines = zodProblems(r.error.issues).map((p) => `${formatDataPath(['feeds', ...p.path])}: ${p.message}`);
+  throw badInput(`invalid live feeds config: ${lines.join('; ')}`, 'feeds');
 }
 
 function isResolved(c: LiveFeedsConfigFile | LiveFeedsConfig): c is LiveFeedsConfig {

@@ -44,6 +44,11 @@ describe('schedule: day-ahead', () => {
     expect(nextDaPollMs(at('2024-11-02T19:00:00Z'), { ...o, haveTomorrow: true })).toBe(at('2024-11-03T19:30:00Z'));
   });
 
+  it('on the spring-forward day 13:30 CDT is 18:30 UTC (the day before it was 19:30)', () => {
+    expect(nextDaPollMs(at('2024-03-09T12:00:00Z'), { ...o, haveTomorrow: false })).toBe(at('2024-03-09T19:30:00Z'));
+    expect(nextDaPollMs(at('2024-03-09T20:00:00Z'), { ...o, haveTomorrow: true })).toBe(at('2024-03-10T18:30:00Z'));
+  });
+
   it('CPT days are 23, 24 or 25 hours long', () => {
     const len = (d: string) => {
       const r = cptDayRangeMs(d);
