@@ -336,9 +336,11 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     expect(req?.headers.authorization).toBe('Bearer tok-456');
     expect(hbWestRt(r.store).map((p) => p.priceUsdPerMWh)).toEqual([-1.08]);
     // 401 from the API: stopped, and the status never shows the key or the token.
-    const r2 = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => ({ status: 401, body: '{"statusCode":401,"message":"Access denied due to invalid subscription key."}' }) });
+    const r2 = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => ({ status: 401, body: '{"statusCode":401,"message":"Access denied due to invalid subscription key sekrit-123."}' }) });
     const s2 = await r2.feeds.pollOnce('ercot-rt');
     expect(s2).toMatchObject({ state: 'stopped', lastError: { code: 'AUTH' } });
+    // Even a server echoing the key in its error body does not put it in the status.
+    expect(s2.lastError?.message).toContain('invalid subscription key ***');
     expect(JSON.stringify(s2)).not.toMatch(/sekrit-123|tok-456/);
   });
 

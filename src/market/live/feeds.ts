@@ -125,6 +125,12 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
   const feeds = new Map<FeedId, Runtime>(
     pollers.map((p) => [p.id, { poller: p, status: { feed: p.id, state: 'idle', polling: false, stale: false, staleAfterMs: p.staleAfterMs, consecutiveFailures: 0 }, reportedStale: false }]),
   );
+  // Values of the credential variables: never shown, even when a server echoes one in an error body.
+  const a = cfg.ercot.api;
+  const secrets = [a.subscriptionKeyEnv, a.idTokenEnv, a.usernameEnv, a.passwordEnv].flatMap((n) => {
+    const v = ercotDeps.env[n];
+    return v !== undefined && v.length >= 4 ? [v] : [];
+  });
   const listeners = new Set<FeedListener>();
   let running = false;
   let startedAtMs: number | undefined;
@@ -226,7 +232,7 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
     } catch (err) {
       const t = now();
       s.polling = false;
-      const e = classify(err, stopController.signal, deadline, cfg.timeoutMs);
+      const e = redact(classify(err, stopController.signal, deadline, cfg.timeoutMs), secrets);
       if (e.code === 'ABORTED' && stopController.signal.aborted) {
         // stop() cancelled the poll: not the feed's failure.
         s.note = 'poll cancelled by stop()';
@@ -346,6 +352,14 @@ export function mergeForIngest(batches: readonly { label: string; batch: ParsedB
     out.notes.push(...b.notes);
   }
   return { label: batches.map((b) => b.label).join(' + '), batch: out };
+}
+
+function redact(e: MulletError, secrets: readonly string[]): MulletError {
+  const hide = (t: string) => secrets.reduce((acc, v) => acc.split(v).join('***'), t);
+  const message = hide(e.message);
+  const where = e.where === undefined ? undefined : hide(e.where);
+  if (message === e.message && where === e.where) return e;
+  return new MulletError(e.code, message, { cause: e.cause, transient: e.transient, ...(where === undefined ? {} : { where }) });
 }
 
 function retryAfterOf(err: unknown): number {
