@@ -13,7 +13,7 @@ import type { ApiCredentials } from '../fetchers/ercot-api.js';
 import { parseDataText } from '../importers/registry.js';
 import type { ParsedBatch } from '../types.js';
 import type { LiveFeedsConfig } from './config.js';
-import { cptDatePlus, cptDayRangeMs, nextDaPollMs, nextOnGridMs } from './schedule.js';
+import { cptDatePlus, cptDayRangeMs, cptWallMs, nextDaPollMs, nextOnGridMs } from './schedule.js';
 import type { Freshness, PollContext, PollOutcome, Poller } from './types.js';
 
 const MIN = 60_000;
@@ -197,6 +197,9 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
   const parse = reportParser(spec);
   const seen = new SeenDocs();
 
+  /** Today's DAM posting (for tomorrow) is due by now. */
+  const pastPublishTime = (nowMs: number): boolean => nowMs >= cptWallMs(cptDatePlus(nowMs, 0), c.publishAtMinuteCpt);
+
   /** The primary point holds every hour of the CPT day `date`. */
   const haveDay = (date: string): boolean => {
     const { startMs, endMs } = cptDayRangeMs(date);
@@ -244,7 +247,7 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
     async poll(ctx) {
       const today = cptDatePlus(ctx.nowMs, 0);
       const tomorrow = cptDatePlus(ctx.nowMs, 1);
-      const publishedBy = nextDaPollMs(ctx.nowMs, { publishAtMinuteCpt: c.publishAtMinuteCpt, retryEveryMs: 0, haveTomorrow: false }) <= ctx.nowMs;
+      const publishedBy = pastPublishTime(ctx.nowMs);
       const days = [...(haveDay(today) ? [] : [today]), ...(publishedBy && !haveDay(tomorrow) ? [tomorrow] : [])];
       if (days.length === 0) return { batches: [], note: `DA prices held for ${today}${publishedBy ? ` and ${tomorrow}` : ''}` };
       return d.config.ercot.channel === 'api' ? pollApi(ctx, days) : pollMis(ctx, days);
@@ -257,16 +260,14 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
       // DA prices cover the future: what counts is how far the prices run without a hole from the
       // hour in force. Stale once that coverage has ended (+ staleAfter): the hour in force has none.
       let i = rows.findLastIndex((p) => p.intervalStartMs <= nowMs);
-      if (i < 0) return held;
-      let endMs = (rows[i] as (typeof rows)[number]).intervalStartMs + (rows[i] as (typeof rows)[number]).intervalMinutes * MIN;
-      while (endMs > nowMs && rows[i + 1]?.intervalStartMs === endMs) {
-        i++;
-        endMs += (rows[i] as (typeof rows)[number]).intervalMinutes * MIN;
-      }
+      const inForce = rows[i];
+      if (!inForce) return held;
+      let endMs = inForce.intervalStartMs + inForce.intervalMinutes * MIN;
+      for (let next = rows[i + 1]; endMs > nowMs && next?.intervalStartMs === endMs; next = rows[++i + 1]) endMs += next.intervalMinutes * MIN;
       return { ...held, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
     },
     waitingFor(nowMs) {
-      const publishedBy = nextDaPollMs(nowMs, { publishAtMinuteCpt: c.publishAtMinuteCpt, retryEveryMs: 0, haveTomorrow: false }) <= nowMs;
+      const publishedBy = pastPublishTime(nowMs);
       const tomorrow = cptDatePlus(nowMs, 1);
       if (publishedBy && !haveDay(tomorrow)) return `${spec.emil} for ${tomorrow} not posted yet`;
       const today = cptDatePlus(nowMs, 0);
