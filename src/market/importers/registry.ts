@@ -7,6 +7,7 @@ import { badInput, MulletError } from '../../core/errors.js';
 import { emptyBatch, type ParsedBatch } from '../types.js';
 import { BTC_FORMATS } from './btc.js';
 import { CsvLines, type RowCursor } from './csv.js';
+import { ERCOT_LOAD_REPORT_FORMATS } from './ercot-load-reports.js';
 import { ERCOT_REPORT_FORMATS } from './ercot-reports.js';
 import type { FileFormat, FormatReader, ParseOptions } from './format.js';
 import { FOURCP_FORMATS } from './fourcp.js';
@@ -17,7 +18,7 @@ import { openLines, type Compression } from './source.js';
 
 export type { FileFormat, ParseOptions } from './format.js';
 
-export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...BTC_FORMATS, ...FOURCP_FORMATS, ...REFERENCE_FORMATS];
+export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...ERCOT_LOAD_REPORT_FORMATS, ...BTC_FORMATS, ...FOURCP_FORMATS, ...REFERENCE_FORMATS];
 
 const BY_HEADER = new Map<string, FileFormat>();
 {
