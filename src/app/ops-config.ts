@@ -6,6 +6,8 @@
  *   policy: rolling                       # rolling | strike
  *   market:
  *     replay: { from: 2023-08-08, to: 2023-08-08, speed: max, data: store }   # or data: synthetic, seed: 1
+ *     # or live: { feeds: { settlementPoints: [HB_WEST] }, windowDays: 366, refreshS: 30 }   (feeds: false =
+ *     #    another process fills the store)
  *   fleet:
  *     simulator: { seed: 7, gpus: { load: cloud, manager: true } }   # or inventory: inventory.json,
  *                                                                    #    ai: { inventory: ai.json }, meter: HOST:PORT
@@ -22,6 +24,7 @@ import { parseUtcDate } from '../core/time.js';
 import { parseConfig } from '../core/yaml-doc.js';
 import { LIVE_POLICIES } from '../ops/dispatcher.js';
 import { agentConfigSchema } from './agent-config.js';
+import { liveFeedsConfigSchema } from '../market/live/config.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
 const day = z.string().refine((s) => {
@@ -47,10 +50,19 @@ export const replaySchema = z
   .refine((r) => parseUtcDate(r.to) >= parseUtcDate(r.from), { message: 'to must not be before from', path: ['to'] })
   .refine((r) => (parseUtcDate(r.to) - parseUtcDate(r.from)) / 86_400_000 < 400, { message: 'a replay covers at most 400 days', path: ['to'] });
 
+export const liveMarketSchema = z.strictObject({
+  /** The dispatcher's window from the start of today (CPT): its state and the AI hours budget span it. */
+  windowDays: z.number().int().min(1).max(366).default(366),
+  /** Re-read the market store at least this often, s (the feeds' own writes trigger a read at once). */
+  refreshS: z.number().min(1).max(3600).default(30),
+  /** The live feeds this process runs (src/market/live); false: another process fills the store. */
+  feeds: z.union([z.literal(false), liveFeedsConfigSchema]).optional(),
+});
+
 export const opsConfigSchema = z.strictObject({
   site: z.string().min(1),
   policy: z.enum(LIVE_POLICIES).default('rolling'),
-  market: z.strictObject({ replay: replaySchema }),
+  market: z.union([z.strictObject({ replay: replaySchema }), z.strictObject({ live: liveMarketSchema })]),
   fleet: z.union([
     z.strictObject({
       simulator: z.strictObject({

@@ -11,6 +11,7 @@ import { opsStatusSchema } from '../ops/api.js';
 import { captureIo, runCapture } from '../testing/cli.js';
 import { REPO_ROOT, SKIP_REASON, sharedFile, skipWithoutSharedData } from '../testing/data.js';
 import type { MulletError } from '../core/errors.js';
+import { VirtualTime } from '../ops/time.js';
 import { startOps } from './ops.js';
 
 describe('mullet ops replay', () => {
@@ -25,6 +26,7 @@ describe('mullet ops replay', () => {
       const metrics = await (await fetch(`${ops.url}/metrics`)).text();
       expect(metrics).toMatch(/# HELP mullet_ops_usd_per_hour /);
       const out = await ops.run(new AbortController().signal);
+      if (out.mode !== 'replay') throw new Error('expected a replay');
       expect(out.dispatch.intervals).toBe(96);
       expect(out.live.intervals).toBe(96);
       // The import limit holds on the true site power (the simulated meter), interval by interval.
@@ -88,5 +90,31 @@ describe.skipIf(skipWithoutSharedData)(`mullet ops replay of real 2023 HB_WEST h
     expect(j.backtest.netUsd).toBe(b.netUsd);
     // …and what the machines really drew settles within 2 % of it.
     expect(Math.abs(j.netUsd - b.netUsd) / Math.abs(b.netUsd)).toBeLessThan(0.02);
+  }, 300_000);
+
+  it('runs live on the market store, and a market that stops publishing puts the agent in its safe mode', async () => {
+    // The store's RT prices end with 2023 (the 23:45 CST interval ends 2024-01-01T06:00Z): run across that edge.
+    const cfg = path.join(dir, 'live.yaml');
+    writeFileSync(cfg, `site: ${path.join(REPO_ROOT, 'examples/ops-demo-site.yaml')}\npolicy: strike\nmarket: { live: { feeds: false, windowDays: 2, refreshS: 60 } }\nstore: { sqlite: ${db} }\nfleet: { simulator: { seed: 5 } }\ndispatch: { staleAfterS: 1800 }\nlisten: 127.0.0.1:0\n`);
+    const time = new VirtualTime(Date.parse('2024-01-01T05:20:00Z'));
+    const ops = await startOps({ configFile: cfg, cwd: dir, time });
+    const ac = new AbortController();
+    const done = ops.run(ac.signal);
+    try {
+      await time.until(Date.parse('2024-01-01T05:50:00Z'));
+      const fresh = ops.agent.agent.status();
+      expect(fresh.lastTick?.target.stale).toBe(false);
+      expect(ops.status().mode).toBe('live');
+      await time.until(Date.parse('2024-01-01T07:00:00Z'));
+      const stale = ops.agent.agent.status();
+      expect(stale.lastTick?.target).toMatchObject({ stale: true, reason: expect.stringMatching(/no RT price since/) as unknown });
+      expect(stale.lastTick?.decision.safeMode).not.toBeNull();
+    } finally {
+      ac.abort();
+      const out = await done;
+      await ops.close();
+      expect(out.mode).toBe('live');
+      if (out.mode === 'live') expect(out.ledger.settledIntervals).toBeGreaterThanOrEqual(2);
+    }
   }, 300_000);
 });

@@ -16,7 +16,7 @@ import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
 import { freeLoopbackBlock, startSiteSim, type SiteSim } from '../fleet/sim/site-sim.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
 import type { OpsApi, OpsStatus } from '../ops/api.js';
-import { LiveDispatcher } from '../ops/dispatcher.js';
+import { LiveDispatcher, type IntervalDecision } from '../ops/dispatcher.js';
 import { storeHistory, syntheticHistory, type History } from '../ops/history.js';
 import { LiveLedger, sliceInput, STREAMS, type LedgerSummary } from '../ops/ledger.js';
 import { ReplayMarket } from '../ops/market.js';
@@ -27,6 +27,19 @@ import { loadHighsSolver } from '../solver/highs.js';
 import type { Site } from '../site/types.js';
 import { AGENT_DEFAULTS, readSite, startAgent, type RunningAgent } from './agent.js';
 import { readOpsConfig, type OpsConfig } from './ops-config.js';
+import { readInventory, type Inventory } from '../fleet/inventory.js';
+import { readAiInventory, type AiInventory } from '../fleet/ai/inventory.js';
+import { createLiveFeeds, type LiveFeeds } from '../market/live/feeds.js';
+import { attachFeedMetrics } from '../market/live/metrics.js';
+import type { FeedStatus } from '../market/live/types.js';
+import type { Transport } from '../net/http-client.js';
+import type { DispatchInput } from '../dispatch/types.js';
+import type { MarketStore } from '../store/market-store.js';
+import { openMarketStore } from '../store/sqlite-store.js';
+import { LiveStoreMarket } from '../ops/live-market.js';
+import type { MarketSource } from '../ops/market.js';
+import { wallTime } from '../ops/time.js';
+
 
 export interface OpsFlags {
   configFile: string;
@@ -41,9 +54,16 @@ export interface OpsFlags {
   log?: (line: string) => void;
   /** Tests: a solver already loaded. */
   solver?: LpSolver;
+  /** Tests and benchmarks: the run's clock (default: the replay's, or the wall clock live). */
+  time?: TimeSource;
+  /** Tests: the live feeds' HTTP wire (recorded responses). */
+  feedTransport?: Transport;
+  /** Benchmarks: every interval the dispatcher decides. */
+  onDecision?: (d: IntervalDecision) => void;
 }
 
 export interface ReplayOutcome {
+  mode: 'replay';
   site: string;
   policy: string;
   window: { from: string; to: string };
@@ -68,6 +88,17 @@ export interface ReplayOutcome {
   notes: string[];
 }
 
+export interface LiveOutcome {
+  mode: 'live';
+  site: string;
+  policy: string;
+  ledger: LedgerSummary;
+  feeds: readonly FeedStatus[];
+  dispatch: { intervals: number; safeFallbacks: number };
+}
+
+export type OpsOutcome = ReplayOutcome | LiveOutcome;
+
 export interface RunningOps {
   url: string;
   config: OpsConfig;
@@ -75,15 +106,18 @@ export interface RunningOps {
   sim: SiteSim | null;
   status(): OpsStatus;
   /** Runs until the replay ends (or `signal` aborts), then stops the agent; the realized ledger vs the back-test. */
-  run(signal: AbortSignal): Promise<ReplayOutcome>;
+  run(signal: AbortSignal): Promise<OpsOutcome>;
   close(): Promise<void>;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 
-function window(cfg: OpsConfig, f: OpsFlags): { from: string; to: string } {
-  const from = f.replayFrom ?? cfg.market.replay.from;
-  const to = f.replayTo ?? cfg.market.replay.to;
+type ReplayConfig = Extract<OpsConfig['market'], { replay: unknown }>['replay'];
+type LiveConfig = Extract<OpsConfig['market'], { live: unknown }>['live'];
+
+function window(r: ReplayConfig, f: OpsFlags): { from: string; to: string } {
+  const from = f.replayFrom ?? r.from;
+  const to = f.replayTo ?? r.to;
   for (const [v, flag] of [
     [from, '--replay-from'],
     [to, '--replay-to'],
@@ -99,21 +133,25 @@ function window(cfg: OpsConfig, f: OpsFlags): { from: string; to: string } {
   return { from, to };
 }
 
-async function loadHistory(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolver, w: { from: string; to: string }): Promise<History> {
+const STORE_HASHPRICE: HashpriceSource = { kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true };
+
+function storeFile(cfg: OpsConfig, f: OpsFlags): { db: string; file: string } {
+  const env = f.env ?? process.env;
+  const db = f.dbFile ?? cfg.store?.sqlite ?? env['MULLET_DB'] ?? 'mullet.db';
+  return { db, file: db === ':memory:' ? db : resolve(f.cwd, db) };
+}
+
+async function loadHistory(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: Site, solver: LpSolver, w: { from: string; to: string }): Promise<History> {
   const nowMs = () => performance.now();
-  const r = cfg.market.replay;
   if (r.data === 'synthetic') {
     const days = Math.round((parseUtcDate(w.to) - parseUtcDate(w.from)) / MS_PER_DAY) + 1;
     return syntheticHistory({ site, from: w.from, days, seed: r.seed, policy: cfg.policy, solver, nowMs });
   }
-  const env = f.env ?? process.env;
-  const db = f.dbFile ?? cfg.store?.sqlite ?? env['MULLET_DB'] ?? 'mullet.db';
-  const file = resolve(f.cwd, db);
+  const { db, file } = storeFile(cfg, f);
   const { openExistingStore } = await import('../cli/store-open.js');
   const store = await openExistingStore(file);
   try {
-    const hashprice: HashpriceSource = { kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true };
-    const h = await storeHistory({ site, store, from: w.from, to: w.to, hashprice, policy: cfg.policy, solver, nowMs });
+    const h = await storeHistory({ site, store, from: w.from, to: w.to, hashprice: STORE_HASHPRICE, policy: cfg.policy, solver, nowMs });
     if (h.truth.startMs.length === 0) throw badInput(`no ${site.market.settlementPoint} RT prices in ${db} for ${w.from}..${w.to}; import them (mullet data import) or use market.replay.data: synthetic`, 'market.replay');
     return h;
   } finally {
@@ -121,24 +159,90 @@ async function loadHistory(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSo
   }
 }
 
+/** The market side of a run: replayed history, or the live store the feeds fill. */
+interface MarketSide {
+  mode: 'replay' | 'live';
+  market: MarketSource;
+  /** What settles (the replay's history; live, the prices as they are published). */
+  truth: DispatchInput;
+  time: TimeSource;
+  history: History | null;
+  window: { from: string; to: string } | null;
+  store: MarketStore | null;
+  feeds: LiveFeeds | null;
+  /** Live: the RT feed's problem (stale, stopped), else null. */
+  rtProblem: { reason: string | null };
+}
+
+async function replaySide(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: Site, solver: LpSolver): Promise<MarketSide> {
+  const w = window(r, f);
+  const history = await loadHistory(cfg, r, f, site, solver, w);
+  const truth = history.truth;
+  const startMs = truth.startMs[0] as number;
+  const speed = f.speed ?? r.speed;
+  const time: TimeSource = f.time ?? (speed === 'max' ? new VirtualTime(startMs) : scaledTime(startMs, speed));
+  const market = new ReplayMarket(truth, { rtPublicationLagMs: cfg.dispatch.rtPublicationLagS * 1000 });
+  return { mode: 'replay', market, truth, time, history, window: w, store: null, feeds: null, rtProblem: { reason: null } };
+}
+
+function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (line: string) => void): MarketSide {
+  for (const [v, flag] of [
+    [f.replayFrom, '--replay-from'],
+    [f.replayTo, '--replay-to'],
+    [f.speed, '--speed'],
+  ] as const) {
+    if (v !== undefined) throw badInput('applies to a replay (market.replay); this config runs live (market.live)', flag);
+  }
+  const time = f.time ?? wallTime();
+  const { file } = storeFile(cfg, f);
+  const store = openMarketStore(file);
+  try {
+    const market = new LiveStoreMarket({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
+    market.refresh(time.clock.nowMs());
+    const feeds = l.feeds === false ? null : createLiveFeeds(l.feeds ?? {}, { store, clock: time.clock, log, ...(f.feedTransport ? { transport: f.feedTransport } : {}), ...(f.env ? { env: f.env } : {}) });
+    return { mode: 'live', market, truth: market.known, time, history: null, window: null, store, feeds, rtProblem: { reason: null } };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
 export async function startOps(f: OpsFlags): Promise<RunningOps> {
   const log = f.log ?? (() => undefined);
   const cfg = readOpsConfig(resolve(f.cwd, f.configFile));
   const site = readSite(cfg.site);
-  const w = window(cfg, f);
-  if (!('simulator' in cfg.fleet)) throw badInput('a replay runs on the simulator (real machines run on the wall clock, not the replay\'s): use fleet.simulator', `${cfg.file}: fleet`);
-  const simCfg = cfg.fleet.simulator;
   const solver = f.solver ?? (await loadHighsSolver());
-  const history = await loadHistory(cfg, f, site, solver, w);
-  const truth = history.truth;
+  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : liveSide(cfg, cfg.market.live, f, site, log);
+  try {
+    return await assemble(cfg, f, site, solver, side, log);
+  } catch (err) {
+    side.store?.close();
+    throw err;
+  }
+}
+
+async function startFleet(cfg: OpsConfig, site: Site, side: MarketSide, log: (line: string) => void): Promise<{ sim: SiteSim | null; inventory: Inventory; aiInventory?: AiInventory; meter?: string }> {
+  if ('simulator' in cfg.fleet) {
+    const simCfg = cfg.fleet.simulator;
+    const count = site.fleets.reduce((a, x) => a + x.count, 0);
+    const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
+    const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
+    log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
+    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+    return { sim, inventory: sim.inventory, ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}), meter: `${sim.meterAddress.host}:${sim.meterAddress.port}` };
+  }
+  if (side.mode === 'replay') throw badInput("a replay runs on the simulator (real machines run on the wall clock, not the replay's): use fleet.simulator", `${cfg.file}: fleet`);
+  const fl = cfg.fleet;
+  return { sim: null, inventory: readInventory(fl.inventory), ...(fl.ai ? { aiInventory: readAiInventory(fl.ai.inventory) } : {}), ...(fl.meter ? { meter: fl.meter } : {}) };
+}
+
+async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolver, side: MarketSide, log: (line: string) => void): Promise<RunningOps> {
+  const { market, truth, time, history } = side;
   const n = truth.startMs.length;
   const intervalMs = truth.intervalMinutes * 60_000;
   const startMs = truth.startMs[0] as number;
   const lagMs = cfg.dispatch.rtPublicationLagS * 1000;
   const endMs = (truth.startMs[n - 1] as number) + intervalMs;
-  const speed = f.speed ?? cfg.market.replay.speed;
-  const time: TimeSource = speed === 'max' ? new VirtualTime(startMs) : scaledTime(startMs, speed);
-  const market = new ReplayMarket(truth, { rtPublicationLagMs: lagMs });
   const ledger = new LiveLedger(truth);
   let gauges: OpsGauges | null = null;
   const dispatcher = new LiveDispatcher({
@@ -147,14 +251,14 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
     solver,
     maxPriceWaitMs: cfg.dispatch.maxPriceWaitS * 1000,
     staleAfterMs: cfg.dispatch.staleAfterS * 1000,
-    onDecision: (d) => gauges?.decision(d.fleetMW, d.aiItMW, d.solveSeconds),
+    onDecision: (d) => {
+      gauges?.decision(d.fleetMW, d.aiItMW, d.solveSeconds);
+      f.onDecision?.(d);
+    },
+    marketProblem: () => side.rtProblem.reason,
   });
-
-  const count = site.fleets.reduce((a, x) => a + x.count, 0);
-  const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
-  const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
-  log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
-  const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+  const fleet = await startFleet(cfg, site, side, log);
+  const sim = fleet.sim;
 
   const s = cfg.safety ?? {};
   const dv = cfg.devices ?? {};
@@ -164,14 +268,15 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
   try {
     running = await startAgent({
       siteFile: cfg.site,
-      inventoryFile: 'simulator',
+      inventoryFile: 'inventory' in cfg.fleet ? cfg.fleet.inventory : 'simulator',
       site,
-      inventory: sim.inventory,
-      ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}),
+      inventory: fleet.inventory,
+      ...(fleet.aiInventory ? { aiInventory: fleet.aiInventory } : {}),
       targets: dispatcher,
-      meter: `${sim.meterAddress.host}:${sim.meterAddress.port}`,
+      ...(fleet.meter ? { meter: fleet.meter } : {}),
       listen: f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen,
-      dbFile: ':memory:',
+      // A replay's agent state lives as long as the replay; live, the agent's state is kept on disk.
+      dbFile: side.mode === 'replay' ? ':memory:' : resolve(cfg.dir, 'mullet-ops-agent.db'),
       // The dispatcher wakes the agent at every interval and price; the period only matters between.
       tickS: s.tickS ?? (virtual ? 900 : AGENT_DEFAULTS.tickS),
       safeMode: s.safeMode ?? AGENT_DEFAULTS.safeMode,
@@ -195,39 +300,56 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
       extendRoutes: (app) => mountOpsRoutes(app, opsApi),
     });
   } catch (err) {
-    await sim.close();
+    await sim?.close();
     throw err;
   }
   const agent = running.agent;
   const sampler = new PowerSampler(
     site,
-    sim.inventory.miners.map((m) => ({ id: m.id, fleet: siteFleetIndex(m.model, site), ...nameplate(m, site) })),
+    fleet.inventory.miners.map((m) => ({ id: m.id, fleet: siteFleetIndex(m.model, site), ...nameplate(m, site) })),
     DEFAULT_DECIDE_CONFIG.sleepPowerFraction,
   );
   gauges = new OpsGauges(agent.metrics.registry, site);
+  const feedMetrics = side.feeds ? attachFeedMetrics(side.feeds, agent.metrics.registry, time.clock) : null;
+  const unsubscribeFeeds = side.feeds?.onStatusChange((e) => {
+    if (e.type === 'polled') side.market instanceof LiveStoreMarket && side.market.invalidate();
+    if (e.type === 'stale' || e.type === 'stopped') {
+      const detail = `feed ${e.feed} ${e.type}${e.status.lastError ? `: ${e.status.lastError.message}` : ''}`;
+      log(detail);
+      agent.event({ type: 'alert', kind: 'feed-stale', detail });
+      // The RT price drives every decision: without it the agent runs its safe mode, visibly.
+      if (e.feed === 'ercot-rt') side.rtProblem.reason = `the real-time price feed is ${e.type === 'stale' ? 'stale' : 'stopped'}${e.status.lastError ? ` (${e.status.lastError.message})` : ''}`;
+    }
+    if (e.type === 'recovered' || (e.type === 'polled' && e.feed === 'ercot-rt' && !e.status.stale)) {
+      if (e.type === 'recovered') agent.event({ type: 'alert', kind: 'feed-recovered', detail: `feed ${e.feed} is current again` });
+      if (e.feed === 'ercot-rt') side.rtProblem.reason = null;
+    }
+  });
   const takeSample = (): void => {
-    const now = time.clock.nowMs();
-    ledger.record(sampler.sample(now, agent.minerStates(), agent.status()));
+    ledger.record(sampler.sample(time.clock.nowMs(), agent.minerStates(), agent.status()));
   };
   const unsubscribe = agent.subscribe((e) => {
     if (e.type !== 'tick') return;
     takeSample();
     gauges?.ledger(ledger.summary(time.clock.nowMs()), market.known, dispatcher.safeFallbacks);
+    feedMetrics?.update();
   });
   takeSample();
   const t0 = performance.now();
 
   function status(): OpsStatus {
     const now = time.clock.nowMs();
+    const w = side.window;
     return {
       site: site.name,
-      mode: 'replay',
+      mode: side.mode,
       policy: cfg.policy,
       now: new Date(now).toISOString(),
-      replay: { from: w.from, to: w.to, progress: round(Math.min(1, Math.max(0, (now - startMs) / (endMs - startMs))), 4), time: time.kind, source: history.source },
+      replay: w && history ? { from: w.from, to: w.to, progress: round(Math.min(1, Math.max(0, (now - startMs) / (endMs - startMs))), 4), time: time.kind, source: history.source } : null,
       dispatch: dispatcher.describe(),
       ledger: ledger.summary(now),
-      notes: history.notes,
+      feeds: side.feeds ? side.feeds.status() : null,
+      notes: history?.notes ?? [],
     };
   }
 
@@ -236,8 +358,11 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unsubscribeFeeds?.();
+    await side.feeds?.stop();
     await running.close();
-    await sim.close();
+    await sim?.close();
+    side.store?.close();
   };
 
   return {
@@ -246,7 +371,18 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
     agent: running,
     sim,
     status,
-    async run(signal: AbortSignal): Promise<ReplayOutcome> {
+    async run(signal: AbortSignal): Promise<OpsOutcome> {
+      if (side.mode === 'live') {
+        side.feeds?.start();
+        try {
+          await running.run(signal);
+        } finally {
+          await side.feeds?.stop();
+        }
+        takeSample();
+        const summary = ledger.summary(time.clock.nowMs());
+        return { mode: 'live', site: site.name, policy: cfg.policy, ledger: summary, feeds: side.feeds?.status() ?? [], dispatch: { intervals: dispatcher.decidedCount, safeFallbacks: dispatcher.safeFallbacks } };
+      }
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       signal.addEventListener('abort', stop, { once: true });
@@ -272,12 +408,14 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
   };
 
   function outcome(): ReplayOutcome {
+    const h = history as History;
+    const w = side.window as { from: string; to: string };
     const k = ledger.completeBefore(Math.min(time.clock.nowMs(), endMs));
     const input = sliceInput(truth, 0, k);
     const realized = ledger.settle(0, k);
     const planned = dispatcher.result();
     const live = summarizePolicy(input, { plan: ledger.realizedPlan(k, `${cfg.policy} (live)`), solveSeconds: planned.solveSeconds, safeFallbacks: planned.safeFallbacks, notes: planned.notes }, realized);
-    const backtest = k === n ? history.backtest : summarizePolicy(input, planned, settle(input, { ...planned.plan, fleetMW: planned.plan.fleetMW.map((a) => a.subarray(0, k)), aiItMW: planned.plan.aiItMW.map((a) => a.subarray(0, k)), reason: planned.plan.reason.map((a) => a.subarray(0, k)) }));
+    const backtest = k === n ? h.backtest : summarizePolicy(input, planned, settle(input, { ...planned.plan, fleetMW: planned.plan.fleetMW.map((a) => a.subarray(0, k)), aiItMW: planned.plan.aiItMW.map((a) => a.subarray(0, k)), reason: planned.plan.reason.map((a) => a.subarray(0, k)) }));
     const gap: Record<string, number> = {};
     for (const s of STREAMS) {
       const isCost = s === 'energy' || s === 'ppa' || s === 'transmission';
@@ -285,27 +423,24 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
       const b = isCost ? backtest.costUsd[s as 'energy'] : backtest.revenueUsd[s as 'ai'];
       gap[s] = round(a - b);
     }
-    const notes = [...history.notes];
+    const notes = [...h.notes];
     if (k < n) notes.unshift(`stopped early: ${k} of ${n} intervals replayed; compared with the planned dispatch of those intervals`);
     if (sampler.unassigned > 0) notes.push(`${sampler.unassigned} miner(s) match no site fleet and are not in the ledger`);
+    const metered = ledger.meteredMWh(k);
+    const maxMetered = ledger.maxMeteredMW(k);
     return {
+      mode: 'replay',
       site: site.name,
       policy: cfg.policy,
       window: w,
-      source: history.source,
+      source: h.source,
       live,
       backtest,
       netGapPct: backtest.netUsd !== 0 ? round((100 * (live.netUsd - backtest.netUsd)) / Math.abs(backtest.netUsd), 3) : 0,
       gapByStreamUsd: gap,
-      meteredMWh: (() => {
-        const m = ledger.meteredMWh(k);
-        return m === null ? null : round(m, 3);
-      })(),
+      meteredMWh: metered === null ? null : round(metered, 3),
       settledMWh: live.siteEnergyMWh,
-      maxMeteredMW: (() => {
-        const m = ledger.maxMeteredMW(k);
-        return m === null ? null : round(m, 4);
-      })(),
+      maxMeteredMW: maxMetered === null ? null : round(maxMetered, 4),
       dispatch: { intervals: dispatcher.decidedCount, safeFallbacks: dispatcher.safeFallbacks, decidedWithoutLatestPrice: Number(dispatcher.describe()['decidedWithoutLatestPrice'] ?? 0) },
       wallSeconds: round((performance.now() - t0) / 1000, 1),
       clockJumps: time instanceof VirtualTime ? time.jumps : null,

@@ -24,10 +24,12 @@ export const opsStatusSchema = z.object({
   replay: z.object({ from: z.string(), to: z.string(), progress: z.number(), time: z.enum(['scaled', 'virtual', 'wall']), source: z.string() }).nullable(),
   dispatch: z.record(z.string(), z.unknown()),
   ledger: ledgerSummarySchema,
+  /** Live: each market feed's status (src/market/live); null in a replay. */
+  feeds: z.array(z.record(z.string(), z.unknown())).nullable(),
   notes: z.array(z.string()),
 });
 /** The document as built (the schema checks it on the wire; LedgerTotals is the ledger's own type). */
-export type OpsStatus = Omit<z.infer<typeof opsStatusSchema>, 'ledger'> & { ledger: LedgerSummary };
+export type OpsStatus = Omit<z.infer<typeof opsStatusSchema>, 'ledger' | 'feeds'> & { ledger: LedgerSummary; feeds: readonly object[] | null };
 
 /** What the HTTP edge needs of a running ops loop. */
 export interface OpsApi {

@@ -52,6 +52,8 @@ export interface LiveDispatcherOptions {
   /** Wall-clock reader for solve times (performance.now in production). */
   perfNowMs?: () => number;
   onDecision?: (d: IntervalDecision) => void;
+  /** Why the market cannot be trusted now although prices look current (a live feed stale or stopped), else null. */
+  marketProblem?: () => string | null;
 }
 
 export class LiveDispatcher implements TargetProvider {
@@ -148,6 +150,8 @@ export class LiveDispatcher implements TargetProvider {
       }
       this.decide(k, nowMs, priceKnown);
     }
+    const problem = this.o.marketProblem?.() ?? null;
+    if (problem !== null) return { source: 'dispatch', stale: true, reason: problem, nextChangeAtMs: Math.min(this.nextBoundary(t), m.nextPublicationMs(nowMs)) };
     const newest = this.newestRtEndMs();
     if (nowMs - newest > this.o.staleAfterMs) {
       return { source: 'dispatch', stale: true, reason: `no RT price since the interval ending ${new Date(newest).toISOString()} (older than ${Math.round(this.o.staleAfterMs / 1000)} s)`, nextChangeAtMs: Math.min(this.nextBoundary(t), m.nextPublicationMs(nowMs)) };

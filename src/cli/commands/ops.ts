@@ -1,4 +1,4 @@
-import { startOps, type ReplayOutcome } from '../../app/ops.js';
+import { startOps, type LiveOutcome, type OpsOutcome, type ReplayOutcome } from '../../app/ops.js';
 import { badInput } from '../../core/errors.js';
 import { opt, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -44,6 +44,13 @@ function replayText(o: ReplayOutcome): string {
   ].join('\n');
 }
 
+function liveText(o: LiveOutcome): string {
+  const lines = [`${o.site} (${o.policy}, live): ${o.dispatch.intervals} intervals decided, ${o.dispatch.safeFallbacks} safe fallbacks; ${o.ledger.settledIntervals} settled`];
+  for (const p of o.ledger.periods) lines.push(`  ${p.period}: ${p.intervals} intervals${p.totals ? `, net ${fmt(p.totals.netUsd)} USD` : ''}`);
+  for (const f of o.feeds) lines.push(`  feed ${f.feed}: ${f.state}${f.stale ? ' (STALE)' : ''}${f.lastError ? ` — last error ${f.lastError.code}: ${f.lastError.message}` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
 const ops: CommandSpec = {
   path: ['ops'],
   summary: 'run a site: market feed → live dispatcher (rolling/strike) → agent → live ledger → HTTP API, in one process',
@@ -80,11 +87,17 @@ const ops: CommandSpec = {
       ...(speed !== undefined ? { speed } : {}),
     });
     io.stderr(`mullet ops: API on ${running.url} (GET /v1/ops, /v1/ops/ledger, /v1/status, /metrics; Ctrl-C stops)\n`);
-    let outcome: ReplayOutcome;
+    if (running.status().mode === 'live') io.stderr('mullet ops: live — runs until Ctrl-C, then prints the ledger\n');
+    let outcome: OpsOutcome;
     try {
       outcome = await running.run(io.signal);
     } finally {
       await running.close();
+    }
+    if (outcome.mode === 'live') {
+      if (opt.bool(args, 'json')) printJson(io, outcome);
+      else io.stdout(liveText(outcome));
+      return;
     }
     if (opt.bool(args, 'json')) printJson(io, replayJson(outcome));
     else io.stdout(replayText(outcome));

@@ -23,6 +23,8 @@ export const ALERT_KINDS = [
   'meter-over-limit', // the meter read above the import limit between ticks
   'mqtt-dropped', // the MQTT broker reports dropped messages
   'mqtt-ignored', // an MQTT message not taken (retained without a valid expiry, no id, expired, ...)
+  'feed-stale', // a live market feed went stale or stopped (`mullet ops`): the dispatcher's safe mode may follow
+  'feed-recovered', // a stale live market feed is current again
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
