@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/time.js';
 import { SqliteAgentStateStore } from '../state/store.js';
 import type { AgentMiner } from './fleet.js';
-import { SignalConflictError } from './signals.js';
+import { SignalConflictError, signalTiming } from './signals.js';
+import type { SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
 import { fake, fakeFleet } from './testing/fake-driver.js';
 import { setup, T0, TempDirs } from './testing/harness.js';
@@ -115,6 +116,48 @@ describe('SiteAgent tick', () => {
     clock.advance(10_000);
     await agent.tick('pacing');
     expect(await agent.signals.get('r-1')).toMatchObject({ state: 'confirmed', commandsSent: 12, minersConfirmed: 12 });
+  });
+
+  it('a woken miner is waking until its hashrate shows; the restore is acknowledged first, confirmed once they hash (both times kept)', async () => {
+    const db = dbFile();
+    const miners = fakeFleet(6, { bootReads: 2 });
+    const { agent, clock, store } = await setup(miners, { db });
+    await agent.tick('start');
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'c-1', 'test');
+    await agent.tick('signal');
+    clock.advance(5_000);
+    const { record } = await agent.receiveSignal({ kind: 'restore' }, 'r-boot', 'test');
+    const woke = await agent.tick('signal');
+    expect(woke.commandsSent).toBe(6);
+    // Read back 'mining' at a fifth of the hashrate: booting, so 'waking' in status and metrics,
+    // still counted at nameplate for the import limit.
+    expect(agent.status().minersByState).toMatchObject({ waking: 6, mining: 0 });
+    expect(agent.metricsText()).toMatch(/mullet_fleet_miners\{state="waking"\} 6/);
+    expect(woke.decision.byStateMW.waking).toBeCloseTo(6 * 0.0035, 9);
+    expect(woke.decision.byStateMW.mining).toBe(0);
+    const acked = await agent.signals.get('r-boot');
+    expect(acked).toMatchObject({ state: 'active', confirmedAtMs: null });
+    expect(acked?.acknowledgedAtMs).toBeGreaterThanOrEqual(record.receivedAtMs);
+    clock.advance(10_000);
+    await agent.tick('timer');
+    expect((await agent.signals.get('r-boot'))?.state).toBe('active');
+    clock.advance(10_000);
+    await agent.tick('timer');
+    expect(agent.status().minersByState).toMatchObject({ waking: 0, mining: 6 });
+    const done = await agent.signals.get('r-boot');
+    expect(done).toMatchObject({ state: 'confirmed', minersConfirmed: 6 });
+    expect(done?.confirmedAtMs).toBeGreaterThan(acked?.acknowledgedAtMs ?? Infinity);
+    // Both times survive in the store and reach the wire.
+    const stored = await store.getSignal('r-boot');
+    expect(stored?.acknowledgedAtMs).toBe(acked?.acknowledgedAtMs);
+    const t = signalTiming(stored as SignalRecord);
+    expect(t.acknowledgedMs).toBe((acked?.acknowledgedAtMs ?? 0) - record.receivedAtMs);
+    expect(t.elapsedMs).toBe((done?.confirmedAtMs ?? 0) - record.receivedAtMs);
+    expect(t.elapsedMs).toBeGreaterThan(t.acknowledgedMs ?? Infinity);
+    // A curtail is in effect when acknowledged: one time for both.
+    const c = signalTiming((await store.getSignal('c-1')) as SignalRecord);
+    expect(c.acknowledgedMs).toBe(c.elapsedMs);
+    await agent.close();
   });
 
   it('a restarted agent reconciles: it reads first and does not re-send to miners already asleep', async () => {

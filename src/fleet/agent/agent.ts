@@ -17,7 +17,7 @@ import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
 import { countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
-import { currentPowerW, decide, effectiveState } from './decide.js';
+import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
 import { EVENT_VERSION, EventHub, type AgentEvent, type AgentEventInput } from './events.js';
 import { FleetIO } from './fleet-io.js';
 import type { AgentMiner } from './fleet.js';
@@ -365,7 +365,7 @@ export class SiteAgent implements AgentApi {
       this.lastTargetState = targetState;
     }
     const nowMs = this.o.clock.nowMs();
-    await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable());
+    await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable(), (id) => this.booting(id, nowMs));
     if (!this.stopped) {
       await this.fleet.flushTelemetry();
       if (nowMs - this.lastPruneMs > 3_600_000) {
@@ -480,6 +480,14 @@ export class SiteAgent implements AgentApi {
     this.wake = null;
     signal.removeEventListener('abort', onAbort);
     return this.wakeRequested ? 'signal' : why;
+  }
+
+  /** A miner woken by the agent that does not hash yet (within the wake window: a dead machine cannot hold a signal open forever). */
+  private booting(id: string, nowMs: number): boolean {
+    const s = this.fleet.slot(id);
+    const it = s.intent;
+    if (it?.kind !== 'wake' || nowMs - it.sentAtMs >= (this.o.decide.wakeWindowMs ?? WAKE_WINDOW_MS)) return false;
+    return effectiveState(this.fleet.view(s), this.o.decide) === 'waking';
   }
 
   /** AI counted for the import limit: each controlled load at its cap once read back under it, the rest at full. */

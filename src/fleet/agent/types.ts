@@ -135,6 +135,14 @@ export interface DecideConfig {
   minDwellMs: number;
   /** After a command takes effect the meter may still show the old level for this long, ms. */
   meterLagMs: number;
+  /**
+   * A miner the agent woke is 'waking' (not 'mining') until it hashes at least this share of its
+   * expected hashrate (default `WOKEN_HASH_FRACTION`, 0.9): a restore is in effect when its woken
+   * machines hash. Waking machines still count at their level for the import limit.
+   */
+  wokenHashFraction?: number;
+  /** After this long a woken miner below that share counts as mining anyway (a weak machine, not a boot), ms. */
+  wakeWindowMs?: number;
   /** A device power reading above this multiple of nameplate is implausible (counted at nameplate, never believed). */
   maxPowerReadingFactor: number;
   /** A hashrate reading above this multiple of nameplate is implausible. */
