@@ -6,7 +6,8 @@ import { SignalConflictError, signalTiming } from './signals.js';
 import type { SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
 import { fake, fakeFleet } from './testing/fake-driver.js';
-import { setup, T0, TempDirs } from './testing/harness.js';
+import { FakeMeter, setup, T0, TempDirs } from './testing/harness.js';
+import { agentStatusSchema } from './api.js';
 import type { TargetInput } from './types.js';
 
 const tmp = new TempDirs();
@@ -158,6 +159,40 @@ describe('SiteAgent tick', () => {
     const c = signalTiming((await store.getSignal('c-1')) as SignalRecord);
     expect(c.acknowledgedMs).toBe(c.elapsedMs);
     await agent.close();
+  });
+
+  it('status and metrics show what operators chart: hashrate, metered MW, the price in force, strikes, and why each machine is curtailed', async () => {
+    const miners = fakeFleet(10);
+    let target: TargetInput = { source: 'rule', stale: false, targetMW: 0.025, priceUsdPerMWh: 61.5, priceIntervalStartMs: T0, fleetStrikeUsdPerMWh: { s21: 90, s19: 45 } };
+    const targets: TargetProvider = { source: 'rule', current: () => Promise.resolve(target), describe: () => ({ source: 'rule' }) };
+    const meter = new FakeMeter(miners, 1_000_000);
+    const { agent } = await setup(miners, { targets, meter });
+    const first = await agent.tick('start');
+    // 35 kW of miners, 25 kW allowed by the price rule: three sleep for 'price'.
+    expect(first.decision.curtailReason).toBe('price');
+    await agent.receiveSignal({ kind: 'curtail', mw: 0.0065 }, 'dr-why', 'test');
+    await agent.tick('signal');
+    target = { source: 'rule', stale: true, reason: 'feed silent' };
+    const status = agentStatusSchema.parse(agent.status());
+    expect(status.fleetHashrateThs).toBeCloseTo(200 * 5, 6);
+    expect(status.sitePowerMW).toBeCloseTo(1 + (5 * 3500 + 5 * 30) / 1e6, 9);
+    expect(status.price).toEqual({ usdPerMWh: 61.5, intervalStart: new Date(T0).toISOString(), source: 'rule' });
+    expect(status.fleetStrikesUsdPerMWh).toEqual({ s21: 90, s19: 45 });
+    expect(status.curtailed?.price?.miners).toBe(3);
+    expect(status.curtailed?.signal?.miners).toBe(2);
+    expect(status.curtailed?.signal?.mw).toBeCloseTo((2 * (3500 - 30)) / 1e6, 9);
+    expect(status.lastTick?.decision.curtailReason).toBe('signal');
+    const text = agent.metricsText();
+    expect(text).toMatch(/^mullet_fleet_hashrate_ths 1000$/m);
+    expect(text).toMatch(/^mullet_site_power_mw 1\.01765$/m);
+    expect(text).toMatch(/^mullet_price_usd_per_mwh 61\.5$/m);
+    expect(text).toMatch(/^mullet_fleet_strike_usd_per_mwh\{fleet="s21"\} 90$/m);
+    expect(text).toMatch(/^mullet_fleet_curtailed_miners\{reason="price"\} 3$/m);
+    expect(text).toMatch(/^mullet_agent_curtail_commands_total\{reason="signal"\} 2$/m);
+    // A stale feed: no price in force, the strikes last known stay.
+    await agent.tick('timer');
+    expect(agent.metricsText()).toMatch(/^mullet_price_usd_per_mwh NaN$/m);
+    expect(agent.status().price).toBeNull();
   });
 
   it('a restarted agent reconciles: it reads first and does not re-send to miners already asleep', async () => {

@@ -210,6 +210,22 @@ export function applyLimits(limits: readonly MiningLimit[]): { allowedMW: number
   return { allowedMW: Number.isFinite(allowedMW) ? allowedMW : 0, limitedBy };
 }
 
+/**
+ * The reason a curtailment is made, from the binding limit: the signal; the target by where it
+ * comes from (`rule` → `price`, `plan`, …); the import limit, or `meter` when the deficit would not
+ * exist without metered load the estimate cannot explain; `safe-mode`; any other limit by its name.
+ */
+export function curtailReason(limitedBy: LimitedBy, source: string, d: { meterExcessMW: number; projectedMW: number; allowedMW: number }): string {
+  switch (limitedBy) {
+    case 'target':
+      return source === 'rule' ? 'price' : source;
+    case 'import-limit':
+      return d.meterExcessMW > EPS_MW && d.projectedMW - (d.allowedMW + d.meterExcessMW) <= EPS_MW ? 'meter' : 'import-limit';
+    default:
+      return limitedBy;
+  }
+}
+
 /** The pure decision for one tick. */
 export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: DecideConfig): Decision {
   const now = inputs.nowMs;
@@ -293,6 +309,7 @@ export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: 
   // --- curtail or restore --------------------------------------------------------------------
   const commands: Command[] = [];
   let deficitMW = projectedMW - allowed;
+  const why = deficitMW > EPS_MW ? curtailReason(limitedBy, inputs.target.source, { meterExcessMW, projectedMW, allowedMW: allowed }) : null;
   let shortfallMW = 0;
   let restoreDeferred = 0;
   let dwellDeferred = 0;
@@ -443,5 +460,6 @@ export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: 
     pending,
     safeMode,
     byStateMW,
+    curtailReason: why,
   };
 }

@@ -81,6 +81,11 @@ describe('plan file', () => {
     const p = planFileFromPlan(SITE, { policy: 'strike', fleetMW: [Float64Array.of(1, 2), Float64Array.of(3, 4)], aiItMW: [], reason: [] }, [T0, T0 + Q], 15);
     expect(planFileSchema.parse(p)).toEqual(p);
     expect(planTargetAt(loadPlan(p), T0 + Q)).toMatchObject({ targetMW: 6 });
+    expect(planTargetAt(loadPlan(p), T0 + Q)).not.toHaveProperty('priceUsdPerMWh');
+    // With the prices it was planned on, the plan's interval price is the price in force.
+    const priced = planFileFromPlan(SITE, { policy: 'optimal', fleetMW: [Float64Array.of(1, 2), Float64Array.of(3, 4)], aiItMW: [], reason: [] }, [T0, T0 + Q], 15, [31.5, NaN]);
+    expect(priced.intervals.map((i) => i.priceUsdPerMWh)).toEqual([31.5, undefined]);
+    expect(planTargetAt(loadPlan(planFileSchema.parse(priced)), T0 + 60_000)).toMatchObject({ targetMW: 4, priceUsdPerMWh: 31.5, priceIntervalStartMs: T0 });
   });
 
   it('PlanFileTarget re-reads a changed file, and a lost file is stale (never the old numbers)', async () => {

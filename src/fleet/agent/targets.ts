@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { badInput, describeError } from '../../core/errors.js';
 import { efficiencyOrder } from '../../dispatch/baseline.js';
-import { fleetModel, type FleetModel } from '../../dispatch/fleet-model.js';
+import { fleetModel, strikeUsdPerMWh, type FleetModel } from '../../dispatch/fleet-model.js';
 import { initialStrikeState, strikeDecide, type StrikeState } from '../../dispatch/strike.js';
 import type { Site } from '../../site/types.js';
 import { z } from 'zod';
@@ -244,8 +244,19 @@ export class StrikeRuleTarget implements TargetProvider {
       source: 'rule',
       stale: false,
       targetMW,
+      priceUsdPerMWh: s.priceUsdPerMWh,
+      priceIntervalStartMs: s.intervalStartMs,
+      fleetStrikeUsdPerMWh: this.strikes(),
       note: `strike at ${s.priceUsdPerMWh} USD/MWh (${new Date(s.intervalStartMs).toISOString()})${tripped ? `: at or above the high strike ${high} USD/MWh` : ''}`,
     };
+  }
+
+  /** Each fleet's strike as the rule applies it (configured or break-even, plus the site offset), USD/MWh. */
+  private strikes(): Record<string, number> {
+    const offset = this.site.dispatch.strike.offsetUsdPerMWh ?? 0;
+    const out: Record<string, number> = {};
+    for (const m of this.models) if (m.fleet.strikeUsdPerMWh !== undefined || this.hashprice !== undefined) out[m.fleet.name] = strikeUsdPerMWh(m, this.hashprice ?? 0) + offset;
+    return out;
   }
 
   describe(): Record<string, unknown> {

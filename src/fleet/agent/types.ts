@@ -30,6 +30,8 @@ export interface MinerIntent {
    * had time to see the change (`meterLagMs`) metered load is explained up to this level.
    */
   fromW?: number;
+  /** Why a curtailing command was sent (`Decision.curtailReason`; kept by its retries); in memory only: 'unknown' after a restart. */
+  why?: string;
 }
 
 /** One miner's telemetry as the decision needs it (a subset of capabilities.Telemetry). */
@@ -67,8 +69,18 @@ export interface MinerView {
 /** Where the mining target comes from this tick. */
 export type TargetSource = 'plan' | 'rule' | 'nameplate';
 
+/** What a target knows of the market, for status and metrics (never acted on by decide). */
+export interface TargetMarket {
+  /** The energy price in force (the feed's latest, or the plan interval's), USD/MWh. */
+  priceUsdPerMWh?: number;
+  /** Start of the interval that price is for, UTC ms. */
+  priceIntervalStartMs?: number;
+  /** Each fleet's strike (configured, else break-even at the hashprice, plus the site offset), USD/MWh, by fleet name. */
+  fleetStrikeUsdPerMWh?: Readonly<Record<string, number>>;
+}
+
 export type TargetInput =
-  | {
+  | ({
       source: TargetSource;
       stale: false;
       /** Mining MW at the meter the plan or rule allows. */
@@ -76,8 +88,8 @@ export type TargetInput =
       /** The plan's level for AI loads it curtails, MW at the meter, by load name (capped loads only act on it). */
       aiMW?: Readonly<Record<string, number>>;
       note?: string;
-    }
-  | { source: TargetSource; stale: true; /** Why the plan/feed is not usable (for status and logs). */ reason: string };
+    } & TargetMarket)
+  | ({ source: TargetSource; stale: true; /** Why the plan/feed is not usable (for status and logs). */ reason: string } & Pick<TargetMarket, 'fleetStrikeUsdPerMWh'>);
 
 export const SAFE_MODES = ['hold', 'curtail-all'] as const;
 /** hold: keep mining at the last verified safe level (never above it); curtail-all: sleep everything. */
@@ -276,4 +288,10 @@ export interface Decision {
   /** Safe mode in force and why, or null. */
   safeMode: { mode: SafeMode; reason: string } | null;
   byStateMW: StateMW;
+  /**
+   * Why this decision curtails (null when it does not): `signal`, `price` (the strike rule),
+   * `plan`, `import-limit`, `meter` (metered load the estimate cannot explain pushed the site over),
+   * `safe-mode`, or the name of another limit (`curtailReason()`).
+   */
+  curtailReason: string | null;
 }
