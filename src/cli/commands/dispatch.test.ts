@@ -65,6 +65,9 @@ describe('mullet dispatch plan', () => {
       const target = new PlanFileTarget(out, 'plan-demo');
       await target.load();
       expect(await target.current(DAY0 + 15 * H + 60_000)).toMatchObject({ stale: false, targetMW: 0, priceUsdPerMWh: 250, priceIntervalStartMs: DAY0 + 15 * H });
+      // The break-even it was planned with travels with it (status and mullet_fleet_strike_usd_per_mwh show it).
+      const t = await target.current(DAY0);
+      expect(t.stale ? null : t.fleetStrikeUsdPerMWh?.s21).toBeCloseTo(50 / (24 * 3500 / 200 / 1000), 6);
     });
   }
 

@@ -15,6 +15,7 @@ import { badInput, MulletError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { MS_PER_DAY, MS_PER_MINUTE, parseUtcDate, systemClock, utcDate } from '../../core/time.js';
 import { prepareDispatchInput } from '../../dispatch/input.js';
+import { fleetModel, strikeUsdPerMWh } from '../../dispatch/fleet-model.js';
 import { needsSolver, runPolicy, type PolicyName } from '../../dispatch/policies.js';
 import { planFileFromPlan } from '../../fleet/agent/plan-file.js';
 import { formatCpt } from '../../market/ercot-time.js';
@@ -138,7 +139,9 @@ const plan: CommandSpec = {
     const timeLimit = opt.num(args, 'time-limit');
     const solver = needsSolver(policy) ? await (await import('../../solver/highs.js')).loadHighsSolver() : undefined;
     const result = runPolicy(policy, input, { nowMs: () => systemClock.nowMs(), ...(solver ? { solver } : {}), ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}) });
-    const file = planFileFromPlan(site, result.plan, startMs, INTERVAL_MINUTES, da);
+    const offset = site.dispatch.strike.offsetUsdPerMWh ?? 0;
+    const strikes = site.fleets.map((f) => strikeUsdPerMWh(fleetModel(f), hashprice.usdPerPhDay) + offset);
+    const file = planFileFromPlan(site, result.plan, startMs, INTERVAL_MINUTES, da, strikes);
     const tmp = `${out}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(file, null, 1) + '\n');
     await rename(tmp, out);

@@ -27,6 +27,8 @@ export const planFileSchema = z
     policy: z.string().min(1),
     intervalMinutes: z.number().int().positive(),
     fleets: z.array(z.string().min(1)).min(1),
+    /** Each fleet's strike the plan was made with (configured, else break-even at its hashprice), USD/MWh, in `fleets` order; optional. */
+    fleetStrikeUsdPerMWh: z.array(z.number()).optional(),
     intervals: z
       .array(
         z.strictObject({
@@ -39,6 +41,7 @@ export const planFileSchema = z
       .min(1),
   })
   .superRefine((p, ctx) => {
+    if (p.fleetStrikeUsdPerMWh && p.fleetStrikeUsdPerMWh.length !== p.fleets.length) ctx.addIssue({ code: 'custom', path: ['fleetStrikeUsdPerMWh'], message: `needs ${p.fleets.length} values (one per fleet), got ${p.fleetStrikeUsdPerMWh.length}` });
     let prev = -Infinity;
     p.intervals.forEach((iv, i) => {
       if (iv.fleetMW.length !== p.fleets.length) ctx.addIssue({ code: 'custom', path: ['intervals', i, 'fleetMW'], message: `needs ${p.fleets.length} values (one per fleet), got ${iv.fleetMW.length}` });
@@ -58,6 +61,8 @@ export interface LoadedPlan {
   miningMW: Float64Array;
   /** The plan's price per interval, USD/MWh; NaN where the file gives none. */
   priceUsdPerMWh: Float64Array;
+  /** Each fleet's strike the plan was made with, USD/MWh, by fleet name; undefined when the file gives none. */
+  fleetStrikeUsdPerMWh?: Readonly<Record<string, number>>;
 }
 
 export function loadPlan(p: PlanFile): LoadedPlan {
@@ -70,7 +75,16 @@ export function loadPlan(p: PlanFile): LoadedPlan {
     miningMW[i] = iv.fleetMW.reduce((a, b) => a + b, 0);
     if (iv.priceUsdPerMWh !== undefined) priceUsdPerMWh[i] = iv.priceUsdPerMWh;
   });
-  return { site: p.site, policy: p.policy, intervalMs: p.intervalMinutes * 60_000, startMs, miningMW, priceUsdPerMWh };
+  const strikes = p.fleetStrikeUsdPerMWh;
+  return {
+    site: p.site,
+    policy: p.policy,
+    intervalMs: p.intervalMinutes * 60_000,
+    startMs,
+    miningMW,
+    priceUsdPerMWh,
+    ...(strikes ? { fleetStrikeUsdPerMWh: Object.fromEntries(p.fleets.map((f, i) => [f, strikes[i] as number])) } : {}),
+  };
 }
 
 /** The plan's mining target at `nowMs`, or stale with the reason (before, after or between intervals). */
@@ -90,18 +104,25 @@ export function planTargetAt(plan: LoadedPlan, nowMs: number): TargetInput {
     return { source: 'plan', stale: true, reason: lo === s.length - 1 ? `plan ended at ${end}` : `plan has no interval covering now (gap after ${end})` };
   }
   const price = plan.priceUsdPerMWh[lo] as number;
-  return { source: 'plan', stale: false, targetMW: plan.miningMW[lo] as number, note: `${plan.policy} interval ${new Date(start).toISOString()}`, ...(Number.isNaN(price) ? {} : { priceUsdPerMWh: price, priceIntervalStartMs: start }) };
+  return {
+    source: 'plan',
+    stale: false,
+    targetMW: plan.miningMW[lo] as number,
+    note: `${plan.policy} interval ${new Date(start).toISOString()}`,
+    ...(Number.isNaN(price) ? {} : { priceUsdPerMWh: price, priceIntervalStartMs: start }),
+    ...(plan.fleetStrikeUsdPerMWh ? { fleetStrikeUsdPerMWh: plan.fleetStrikeUsdPerMWh } : {}),
+  };
 }
 
 /**
  * Writes a dispatch Plan as a plan file (for `dispatch` commands to hand to the agent); with
  * `priceUsdPerMWh` (the prices it was planned on) each interval carries its price.
  */
-export function planFileFromPlan(site: Site, plan: Plan, startMs: ArrayLike<number>, intervalMinutes: number, priceUsdPerMWh?: ArrayLike<number>): PlanFile {
+export function planFileFromPlan(site: Site, plan: Plan, startMs: ArrayLike<number>, intervalMinutes: number, priceUsdPerMWh?: ArrayLike<number>, fleetStrikeUsdPerMWh?: readonly number[]): PlanFile {
   const intervals: PlanFile['intervals'] = [];
   for (let t = 0; t < startMs.length; t++) {
     const price = priceUsdPerMWh?.[t];
     intervals.push({ start: new Date(startMs[t] as number).toISOString(), fleetMW: plan.fleetMW.map((f) => f[t] as number), ...(price !== undefined && Number.isFinite(price) ? { priceUsdPerMWh: price } : {}) });
   }
-  return { version: 1, site: site.name, policy: plan.policy, intervalMinutes, fleets: site.fleets.map((f) => f.name), intervals };
+  return { version: 1, site: site.name, policy: plan.policy, intervalMinutes, fleets: site.fleets.map((f) => f.name), ...(fleetStrikeUsdPerMWh ? { fleetStrikeUsdPerMWh: [...fleetStrikeUsdPerMWh] } : {}), intervals };
 }
