@@ -171,6 +171,8 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
         state: restored?.state ?? null,
         wallMs: Math.round(restoreWallMs),
         agentElapsedMs: restored?.confirmedAtMs !== null && restored ? restored.confirmedAtMs - restored.receivedAtMs : null,
+        // Wakes acknowledged (every batch sent and read back 'waking'); agentElapsedMs adds the boots (woken miners hashing).
+        agentAcknowledgedMs: restored?.acknowledgedAtMs != null ? restored.acknowledgedAtMs - restored.receivedAtMs : null,
         batchSize: restoreBatch,
         pacingS: restorePacingS,
         batches: batches.length,

@@ -42,6 +42,23 @@ describe('strike', () => {
     expect(mw(ramped.plan.fleetMW[1])).toEqual([10, 10, 7, 10, 10, 10, 10]);
   });
 
+  it('a high strike sleeps every fleet on one price, past the interval count and the ramp; they wake by the usual count', () => {
+    const strike = { sleepAfterIntervals: 3, wakeAfterIntervals: 2 };
+    const fleets = [fleet('a', 10, 50), fleet('b', 10, 80, { rampMWPerMinute: 0.1 })];
+    const prices = [20, 500, 20, 20, 20, 20];
+    // Without it one 500 USD/MWh interval never reaches three in a row: nobody sleeps.
+    const plain = strikePolicy(input(site({ fleets, dispatch: { ...site().dispatch, strike } }), prices));
+    expect(mw(plain.plan.fleetMW[0])).toEqual([10, 10, 10, 10, 10, 10]);
+    const s = site({ fleets, dispatch: { ...site().dispatch, strike: { ...strike, highStrikeUsdPerMWh: 400 } } });
+    const r = strikePolicy(input(s, prices));
+    // Seen at t2 (one interval of lag): both off at once (b ignores its 1.5 MW per interval ramp-down), back after two below.
+    expect(mw(r.plan.fleetMW[0])).toEqual([10, 10, 0, 0, 10, 10]);
+    expect(mw(r.plan.fleetMW[1])).toEqual([10, 10, 0, 0, 1.5, 3]);
+    expect(Array.from(r.plan.reason[0] ?? []).slice(2, 4)).toEqual([Reason.price, Reason.price]);
+    // A price just under it is an ordinary price.
+    expect(mw(strikePolicy(input(s, [20, 399.99, 20, 20])).plan.fleetMW[0])).toEqual([10, 10, 10, 10]);
+  });
+
   it('decide is pure: the previous state is not modified', () => {
     const models = [fleetModel(fleet('a', 10, 50))];
     const s0 = initialStrikeState(1);

@@ -4,7 +4,13 @@
  * hashprice) for N consecutive intervals, wakes after M intervals at or below it (and not before
  * minOffMinutes asleep), sleeps during 4CP alerts, moves at most rampMWPerMinute, and never takes
  * more than the interconnect headroom (most efficient fleet first; the import limit beats ramp).
- * The decision for an interval sees prices up to the previous interval only.
+ * An optional high strike (`highStrikeUsdPerMWh`) trips every fleet at once: a price at or above it
+ * sleeps them on that observation, whatever the interval counts say, without waiting for the ramp
+ * (they wake by the usual count at or below their strike). Each call is one price observation
+ * (`lastPriceUsdPerMWh`; undefined = no new price, only time moved: min-off and ramps progress).
+ * The back-test observes each 15-minute price once, at the start of the next interval (the decision
+ * for an interval sees prices up to the previous interval only); the live agent calls it when each
+ * new price arrives and on every tick between (see fleet/agent/targets.ts).
  * This is also the documented safe fallback when a solver fails.
  */
 import type { StrikeConfig } from '../site/types.js';
@@ -71,6 +77,7 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
     const m = models[f] as FleetModel;
     const strike = strikeUsdPerMWh(m, obs.hashpriceUsdPerPhDay) + (cfg.offsetUsdPerMWh ?? 0);
     const p = obs.lastPriceUsdPerMWh;
+    const trip = p !== undefined && cfg.highStrikeUsdPerMWh !== undefined && p >= cfg.highStrikeUsdPerMWh;
     if (p !== undefined) {
       if (p > strike) {
         s.above[f] = (s.above[f] as number) + 1;
@@ -80,7 +87,11 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
         s.above[f] = 0;
       }
     }
-    if (s.awake[f] && (s.above[f] as number) >= cfg.sleepAfterIntervals) s.awake[f] = false;
+    if (trip) {
+      // The high strike acts on this price alone; the wake count starts afresh from it.
+      s.awake[f] = false;
+      s.below[f] = 0;
+    } else if (s.awake[f] && (s.above[f] as number) >= cfg.sleepAfterIntervals) s.awake[f] = false;
     else if (!s.awake[f] && (s.below[f] as number) >= cfg.wakeAfterIntervals) s.awake[f] = true;
 
     const off = s.offSinceMs[f] as number;
@@ -96,7 +107,7 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
     if (ramp !== undefined && !Number.isNaN(prevMW)) {
       const step = ramp * elapsedMin;
       if (mw > prevMW + step) [mw, why] = [prevMW + step, why === Reason.none ? Reason.ramp : why];
-      else if (mw < prevMW - step) mw = prevMW - step;
+      else if (mw < prevMW - step && !trip) mw = prevMW - step;
     }
     if (mw > left) [mw, why] = [left, why === Reason.none || why === Reason.ramp ? Reason.importLimit : why];
     mw = Math.max(0, mw);

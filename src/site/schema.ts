@@ -146,6 +146,8 @@ const DispatchSchema = z.strictObject({
       wakeAfterIntervals: num().int().min(1, 'must be >= 1').max(...atMost(672, 'intervals (a week of 15 min)')).default(2),
       /** Added to every fleet's strike (break-even or strikeUsdPerMWh), USD/MWh: > 0 mines into dearer power. */
       offsetUsdPerMWh: num().min(-1000, 'must be >= -1000').max(1000, 'must be <= 1000').default(0),
+      /** Price at or above which every fleet sleeps at once (no interval count), USD/MWh. */
+      highStrikeUsdPerMWh: price().optional(),
     })
     .default({ sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 }),
   rolling: z

@@ -120,6 +120,11 @@ export interface StrikeConfig {
   wakeAfterIntervals: number;
   /** Added to every fleet's strike, USD/MWh (default 0; `backtest --sweep strike-offset=…` varies it). */
   offsetUsdPerMWh?: number;
+  /**
+   * A real-time price at or above this, USD/MWh, sleeps every fleet on that price alone (no
+   * sleepAfterIntervals count, no ramp-down); absent: no high strike. Back-test and agent alike.
+   */
+  highStrikeUsdPerMWh?: number | undefined;
 }
 
 export interface RollingConfig {

@@ -97,7 +97,9 @@ async function sendAndWait(args: ParsedArgs, io: CliIo, path: '/v1/curtail' | '/
   }
   if (!opt.bool(args, 'json')) {
     io.stdout(
-      `${t.kind} ${t.id} confirmed in ${fmt(t.elapsedMs ?? 0, 0)} ms: ${t.commandsSent} commands, ` +
+      `${t.kind} ${t.id} confirmed in ${fmt(t.elapsedMs ?? 0, 0)} ms` +
+        (t.acknowledgedMs != null && t.acknowledgedMs !== t.elapsedMs ? ` (commands acknowledged in ${fmt(t.acknowledgedMs, 0)} ms, in effect: woken miners hashing)` : '') +
+        `: ${t.commandsSent} commands, ` +
         `${t.miners.confirmed} miners confirmed, ${t.miners.failed} failed, ${t.miners.unreachable} unreachable` +
         (t.capMW !== null ? `; mining cap ${fmt(t.capMW, 3)} MW` : '') +
         '\n',
@@ -143,7 +145,11 @@ const curtail: CommandSpec = {
 const restore: CommandSpec = {
   path: ['fleet', 'restore'],
   summary: 'lift the curtailment: the agent wakes miners most efficient first, in paced batches',
-  options: { ...common },
+  description:
+    'Waits until the restore is in effect: every woken miner hashes (a boot takes minutes), and\n' +
+    'prints both times: commands acknowledged (acknowledgedMs) and in effect (elapsedMs).\n' +
+    'Exit 1 if not confirmed within --timeout-s.',
+  options: { ...common, 'timeout-s': { ...common['timeout-s'], default: 900 } },
   json: true,
   examples: ['mullet fleet restore --json', 'mullet fleet restore --id ercot-ers-2025-08-01-end'],
   run(args, io) {

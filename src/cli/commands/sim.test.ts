@@ -7,6 +7,8 @@ import { runCli } from '../run.js';
 import { readInventory } from '../../fleet/inventory.js';
 import { ModbusMeterReader } from '../../fleet/meter/meter-reader.js';
 import { api, cgJson, httpRequest, TEST_HTTP_PORT } from '../../fleet/sim/testing/clients.js';
+import net from 'node:net';
+import { freeLoopbackBlock } from './sim.js';
 
 /** Runs `mullet sim …` in-process until it has printed its ready document, then stops it. */
 async function withSim<T>(argv: readonly string[], use: (ready: Record<string, unknown>) => Promise<T>): Promise<{ code: number; err: string; value: T }> {
@@ -105,5 +107,30 @@ describe('simulator binds', () => {
     await expect(meter.listen('0.0.0.0', 0)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(new ControlServer({} as never).listen('0.0.0.0', 0)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await meter.close();
+  });
+});
+
+describe('mullet sim --cidr auto (shared hosts)', () => {
+  it('picks a loopback block whose miner ports are free, skipping one another user holds, and prints it', async () => {
+    const { code, err, value } = await withSim(['--miners', '3', '--cidr', 'auto', '--json', '--meter', '127.0.0.1:0', '--control', '127.0.0.1:0', '--http-port', String(TEST_HTTP_PORT)], (ready) => {
+      expect(ready.cidr).toMatch(/^127\.\d+\.\d+\.0\/24$/);
+      const fleet = ready.fleet as { ip: string }[];
+      expect(fleet[0]?.ip).toBe(String(ready.cidr).replace('.0/24', '.1'));
+      // Port 0 gave free ports: the printed addresses are the bound ones.
+      expect(ready.meter).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+      return Promise.resolve(ready.cidr as string);
+    });
+    expect(code).toBe(0);
+    expect(err).toContain(`sim: --cidr auto chose ${value}`);
+    // A block whose first address is taken on the API port is not chosen.
+    const taken = net.createServer();
+    const ip = value.replace('.0/24', '.1');
+    await new Promise<void>((r) => taken.listen({ host: ip, port: 4028, exclusive: true }, () => r()));
+    try {
+      const picks = [value, '127.201.7.0/24'];
+      expect(await freeLoopbackBlock(3, [4028], 5, () => picks.shift() ?? 'none')).toBe('127.201.7.0/24');
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });

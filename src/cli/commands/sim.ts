@@ -1,4 +1,8 @@
+import { randomInt } from 'node:crypto';
+import net from 'node:net';
 import { systemClock } from '../../core/time.js';
+import { badInput } from '../../core/errors.js';
+import { allocateAddresses } from '../../fleet/sim/cidr.js';
 import { writeInventory } from '../../fleet/inventory.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
 import { checkSimBind, isLoopbackHost } from '../../fleet/sim/bind.js';
@@ -35,7 +39,7 @@ const sim: CommandSpec = {
     '--meter serves total site power (miners + --ai-load-mw) over Modbus TCP. See src/fleet/sim/README.md.',
   options: {
     miners: { type: 'int', min: 1, max: MAX_SIM_MINERS, value: 'N', unit: 'miners', description: 'number of simulated miners', required: true },
-    cidr: { type: 'string', value: 'CIDR', description: 'loopback block to take addresses from', default: '127.20.0.0/16' },
+    cidr: { type: 'string', value: 'CIDR', description: "loopback block to take addresses from, or 'auto': a random free 127.x.y.0/24 (/16 above 254 miners), printed (shared hosts)", default: '127.20.0.0/16' },
     mix: { type: 'string', value: 'FW:W,…', description: 'firmware mix by weight (antminer-stock, luxos, braiins-legacy, whatsminer-v2)', default: DEFAULT_MIX },
     models: { type: 'string', value: 'MODEL:W,…', description: 'model mix by weight (catalog names or ids; each firmware gets its vendor’s models)', default: DEFAULT_MODELS },
     seed: { type: 'int', min: 0, max: LIMITS.seed, value: 'S', description: 'seed for assignment, noise and random faults', default: 1 },
@@ -78,11 +82,16 @@ const sim: CommandSpec = {
       if (addr && !isLoopbackHost(addr.host)) io.stderr(`sim: WARNING: ${flag} ${addr.host}:${addr.port} is reachable from other machines and has no authentication\n`);
     }
 
+    let cidr = opt.str(args, 'cidr') ?? '127.20.0.0/16';
+    if (cidr === 'auto') {
+      cidr = await freeLoopbackBlock(miners, [ports.api, ports.http]);
+      io.stderr(`sim: --cidr auto chose ${cidr}\n`);
+    }
     const progress = createProgress(io, 'sim: binding listeners');
     const fleet = await SimFleet.start(
       {
         miners,
-        cidr: opt.str(args, 'cidr') ?? '127.20.0.0/16',
+        cidr,
         mix: parseFirmwareMix(opt.str(args, 'mix') ?? DEFAULT_MIX),
         models: parseModelMix(opt.str(args, 'models') ?? DEFAULT_MODELS),
         seed: opt.num(args, 'seed') ?? 1,
@@ -125,6 +134,7 @@ const sim: CommandSpec = {
           listeners: fleet.listeners,
           seed: opt.num(args, 'seed') ?? 1,
           timeScale,
+          cidr,
           control: controlUrl,
           meter: meterText,
           aiLoadW: fleet.aiLoadW,
@@ -151,5 +161,48 @@ const sim: CommandSpec = {
     }
   },
 };
+
+/**
+ * False when something already listens on host:port (EADDRINUSE); other bind errors (a port below
+ * 1024 without the right) are not a collision: the simulator reports them itself.
+ */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(false);
+    }, 2_000);
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code !== 'EADDRINUSE');
+    });
+    s.listen({ host, port, exclusive: true }, () => {
+      clearTimeout(timer);
+      s.close(() => resolve(true));
+    });
+  });
+}
+
+function randomBlock(n: number): string {
+  return n <= 254 ? `127.${randomInt(32, 251)}.${randomInt(0, 256)}.0/24` : `127.${randomInt(32, 251)}.0.0/16`;
+}
+
+/**
+ * A random loopback block for `n` miners whose first and last addresses are free on the miner
+ * ports: another user's simulator on the same host (the walkthrough's fixed 127.31.0.0/24 once
+ * collided) picks another. 127.32–250.x.y keeps clear of 127.0.0.1 and the documented examples.
+ */
+export async function freeLoopbackBlock(n: number, ports: readonly number[], tries = 20, pick: (n: number) => string = randomBlock): Promise<string> {
+  for (let i = 0; i < tries; i++) {
+    const cidr = pick(n);
+    const addrs = allocateAddresses(cidr, n);
+    const probe = [addrs[0], addrs[addrs.length - 1]].filter((a): a is string => a !== undefined);
+    let free = true;
+    for (const a of probe) for (const p of ports) if (free && !(await portFree(a, p))) free = false;
+    if (free) return cidr;
+  }
+  throw badInput(`found no free loopback block for ${n} miners in ${tries} tries; give one (e.g. 127.77.3.0/24)`, '--cidr');
+}
 
 export const simCommands: readonly CommandSpec[] = [sim];

@@ -98,8 +98,9 @@ describe('agent against the simulator: signals', () => {
     expect((await store.commands()).filter((c) => c.signalId === 'mw-1')).toHaveLength(out.commandsSent);
   });
 
-  it('restore wakes everything in paced batches, most efficient first', async () => {
-    const s = await site('127.30.3.0/24', 40);
+  it('restore wakes everything in paced batches, most efficient first, and is confirmed once the woken miners hash', async () => {
+    // Boots and ramps at 20× (3 minutes of stock Antminer ramp in 9 s of wall time).
+    const s = await site('127.30.3.0/24', 40, { timeScale: 20 });
     // No dwell: this test is about batches and order (the dwell has its own test).
     const { agent, store } = await s.agent({ decide: { restoreBatchSize: 8, restorePacingMs: 300, minDwellMs: 0 } });
     running(agent);
@@ -108,10 +109,17 @@ describe('agent against the simulator: signals', () => {
     expect(c.code).toBe(0);
     const r = await runCapture(['fleet', 'restore', '--id', 'r-1', '--agent', http.url, '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.out) as { state: string; commandsSent: number; miners: { confirmed: number } };
+    const out = JSON.parse(r.out) as { state: string; commandsSent: number; miners: { confirmed: number }; acknowledgedMs: number; elapsedMs: number };
     expect(out).toMatchObject({ state: 'confirmed', commandsSent: 40, miners: { confirmed: 40 } });
+    // Confirmed when in effect (the woken machines hash), not when the wakes were acknowledged.
+    expect(out.elapsedMs).toBeGreaterThanOrEqual(out.acknowledgedMs);
     const truth = await s.truth();
     expect(truth.filter((t) => t.state !== 'waking' && t.state !== 'mining').map((t) => `${t.firmware}:${t.state}`)).toEqual([]);
+    // Ground truth agrees: every machine hashes at (nearly) its level, the last tenth of a ramp at most left.
+    const hashing = truth.filter((t) => t.hashrateThs > 0);
+    expect(hashing).toHaveLength(40);
+    const status = agent.status();
+    expect(trueMiningMW(truth)).toBeGreaterThan(0.85 * (status.lastTick?.decision.currentMiningMW ?? Infinity));
     const wakes = (await store.commands({})).filter((x) => x.kind === 'wake').reverse();
     expect(wakes).toHaveLength(40);
     // Five batches of 8, each sent only after the one before (a batch is decided after the previous
@@ -391,7 +399,8 @@ describe.skipIf(!brokerUp)('agent against the simulator: MQTT (needs Mosquitto o
 
 describe('mullet agent + mullet fleet curtail/restore (the CLI end to end)', () => {
   it('runs the agent command, curtails and restores through it, and stops on SIGINT', async () => {
-    const s = await site('127.30.10.0/24', 20);
+    // Boots at 20×: the restore is confirmed once the woken miners hash.
+    const s = await site('127.30.10.0/24', 20, { timeScale: 20 });
     const ac = new AbortController();
     const io: CliIo & { err: () => string } = { ...captureIo(s.dir), signal: ac.signal };
     // Half from a config file (paths relative to it), half from flags (a flag overrides the file).
@@ -412,7 +421,7 @@ describe('mullet agent + mullet fleet curtail/restore (the CLI end to end)', () 
     expect((await s.truth()).every((t) => t.state === 'sleeping')).toBe(true);
     const r = await runCapture(['fleet', 'restore', '--agent', url as string]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^restore cli-\S+ confirmed in [\d,]+ ms: 20 commands, 20 miners confirmed, 0 failed, 0 unreachable\n$/);
+    expect(r.out).toMatch(/^restore cli-\S+ confirmed in [\d,]+ ms( \(commands acknowledged in [\d,]+ ms, in effect: woken miners hashing\))?: 20 commands, 20 miners confirmed, 0 failed, 0 unreachable\n$/);
     ac.abort();
     const done = await agentRun;
     expect(done.code).toBe(0);

@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/time.js';
 import { SqliteAgentStateStore } from '../state/store.js';
 import type { AgentMiner } from './fleet.js';
-import { SignalConflictError } from './signals.js';
+import { SignalConflictError, signalTiming } from './signals.js';
+import type { SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
 import { fake, fakeFleet } from './testing/fake-driver.js';
-import { setup, T0, TempDirs } from './testing/harness.js';
+import { FakeMeter, setup, T0, TempDirs } from './testing/harness.js';
+import { agentStatusSchema } from './api.js';
 import type { TargetInput } from './types.js';
 
 const tmp = new TempDirs();
@@ -115,6 +117,82 @@ describe('SiteAgent tick', () => {
     clock.advance(10_000);
     await agent.tick('pacing');
     expect(await agent.signals.get('r-1')).toMatchObject({ state: 'confirmed', commandsSent: 12, minersConfirmed: 12 });
+  });
+
+  it('a woken miner is waking until its hashrate shows; the restore is acknowledged first, confirmed once they hash (both times kept)', async () => {
+    const db = dbFile();
+    const miners = fakeFleet(6, { bootReads: 2 });
+    const { agent, clock, store } = await setup(miners, { db });
+    await agent.tick('start');
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'c-1', 'test');
+    await agent.tick('signal');
+    clock.advance(5_000);
+    const { record } = await agent.receiveSignal({ kind: 'restore' }, 'r-boot', 'test');
+    const woke = await agent.tick('signal');
+    expect(woke.commandsSent).toBe(6);
+    // Read back 'mining' at a fifth of the hashrate: booting, so 'waking' in status and metrics,
+    // still counted at nameplate for the import limit.
+    expect(agent.status().minersByState).toMatchObject({ waking: 6, mining: 0 });
+    expect(agent.metricsText()).toMatch(/mullet_fleet_miners\{state="waking"\} 6/);
+    expect(woke.decision.byStateMW.waking).toBeCloseTo(6 * 0.0035, 9);
+    expect(woke.decision.byStateMW.mining).toBe(0);
+    const acked = await agent.signals.get('r-boot');
+    expect(acked).toMatchObject({ state: 'active', confirmedAtMs: null });
+    expect(acked?.acknowledgedAtMs).toBeGreaterThanOrEqual(record.receivedAtMs);
+    clock.advance(10_000);
+    await agent.tick('timer');
+    expect((await agent.signals.get('r-boot'))?.state).toBe('active');
+    clock.advance(10_000);
+    await agent.tick('timer');
+    expect(agent.status().minersByState).toMatchObject({ waking: 0, mining: 6 });
+    const done = await agent.signals.get('r-boot');
+    expect(done).toMatchObject({ state: 'confirmed', minersConfirmed: 6 });
+    expect(done?.confirmedAtMs).toBeGreaterThan(acked?.acknowledgedAtMs ?? Infinity);
+    // Both times survive in the store and reach the wire.
+    const stored = await store.getSignal('r-boot');
+    expect(stored?.acknowledgedAtMs).toBe(acked?.acknowledgedAtMs);
+    const t = signalTiming(stored as SignalRecord);
+    expect(t.acknowledgedMs).toBe((acked?.acknowledgedAtMs ?? 0) - record.receivedAtMs);
+    expect(t.elapsedMs).toBe((done?.confirmedAtMs ?? 0) - record.receivedAtMs);
+    expect(t.elapsedMs).toBeGreaterThan(t.acknowledgedMs ?? Infinity);
+    // A curtail is in effect when acknowledged: one time for both.
+    const c = signalTiming((await store.getSignal('c-1')) as SignalRecord);
+    expect(c.acknowledgedMs).toBe(c.elapsedMs);
+    await agent.close();
+  });
+
+  it('status and metrics show what operators chart: hashrate, metered MW, the price in force, strikes, and why each machine is curtailed', async () => {
+    const miners = fakeFleet(10);
+    let target: TargetInput = { source: 'rule', stale: false, targetMW: 0.025, priceUsdPerMWh: 61.5, priceIntervalStartMs: T0, fleetStrikeUsdPerMWh: { s21: 90, s19: 45 } };
+    const targets: TargetProvider = { source: 'rule', current: () => Promise.resolve(target), describe: () => ({ source: 'rule' }) };
+    const meter = new FakeMeter(miners, 1_000_000);
+    const { agent } = await setup(miners, { targets, meter });
+    const first = await agent.tick('start');
+    // 35 kW of miners, 25 kW allowed by the price rule: three sleep for 'price'.
+    expect(first.decision.curtailReason).toBe('price');
+    await agent.receiveSignal({ kind: 'curtail', mw: 0.0065 }, 'dr-why', 'test');
+    await agent.tick('signal');
+    target = { source: 'rule', stale: true, reason: 'feed silent' };
+    const status = agentStatusSchema.parse(agent.status());
+    expect(status.fleetHashrateThs).toBeCloseTo(200 * 5, 6);
+    expect(status.sitePowerMW).toBeCloseTo(1 + (5 * 3500 + 5 * 30) / 1e6, 9);
+    expect(status.price).toEqual({ usdPerMWh: 61.5, intervalStart: new Date(T0).toISOString(), source: 'rule' });
+    expect(status.fleetStrikesUsdPerMWh).toEqual({ s21: 90, s19: 45 });
+    expect(status.curtailed?.price?.miners).toBe(3);
+    expect(status.curtailed?.signal?.miners).toBe(2);
+    expect(status.curtailed?.signal?.mw).toBeCloseTo((2 * (3500 - 30)) / 1e6, 9);
+    expect(status.lastTick?.decision.curtailReason).toBe('signal');
+    const text = agent.metricsText();
+    expect(text).toMatch(/^mullet_fleet_hashrate_ths 1000$/m);
+    expect(text).toMatch(/^mullet_site_power_mw 1\.01765$/m);
+    expect(text).toMatch(/^mullet_price_usd_per_mwh 61\.5$/m);
+    expect(text).toMatch(/^mullet_fleet_strike_usd_per_mwh\{fleet="s21"\} 90$/m);
+    expect(text).toMatch(/^mullet_fleet_curtailed_miners\{reason="price"\} 3$/m);
+    expect(text).toMatch(/^mullet_agent_curtail_commands_total\{reason="signal"\} 2$/m);
+    // A stale feed: no price in force, the strikes last known stay.
+    await agent.tick('timer');
+    expect(agent.metricsText()).toMatch(/^mullet_price_usd_per_mwh NaN$/m);
+    expect(agent.status().price).toBeNull();
   });
 
   it('a restarted agent reconciles: it reads first and does not re-send to miners already asleep', async () => {

@@ -17,7 +17,7 @@ import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
 import { countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
-import { currentPowerW, decide, effectiveState } from './decide.js';
+import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
 import { EVENT_VERSION, EventHub, type AgentEvent, type AgentEventInput } from './events.js';
 import { FleetIO } from './fleet-io.js';
 import type { AgentMiner } from './fleet.js';
@@ -295,6 +295,8 @@ export class SiteAgent implements AgentApi {
     let commandsSent = 0;
     let commandsFailed = 0;
     let aiDecision: AiDecision | null = null;
+    /** Why the tick curtailed (its first curtailing round: later rounds find the deficit already met). */
+    let curtailedFor: string | null = null;
     for (;;) {
       // The meter is read every round, after the last round's writes: metered power above the
       // limit sheds more within this tick. When a round cannot read it, the last excess stands.
@@ -334,7 +336,9 @@ export class SiteAgent implements AgentApi {
         for (const c of decision.commands) this.signals.commandedNow(tracked.id, c.minerId);
       }
       const tw = performance.now();
-      const sent = await this.fleet.send(decision.commands, tracked?.id ?? null);
+      curtailedFor ??= decision.curtailReason;
+      const sent = await this.fleet.send(decision.commands, tracked?.id ?? null, decision.curtailReason);
+      for (const c of decision.commands) if (c.reason === 'curtail') this.metrics.curtailCommands.inc({ reason: decision.curtailReason ?? 'unknown' });
       phasesMs.write += performance.now() - tw;
       commandsSent += decision.commands.length;
       commandsFailed += sent.failed;
@@ -353,7 +357,7 @@ export class SiteAgent implements AgentApi {
     }
     await this.fleet.persist();
     if (aiDecision) this.lastAi = aiDecision;
-    const d = decision;
+    const d = decision.curtailReason === null && curtailedFor !== null ? { ...decision, curtailReason: curtailedFor } : decision;
     if (!target.stale && d.commands.length === 0 && d.pending === 0) {
       // 'hold' keeps the last level a fresh plan allowed and the fleet was verified under.
       if (this.lastSafeMW !== d.allowedMiningMW && !this.stopped) await this.o.store.setKv(KV_LAST_SAFE, String(d.allowedMiningMW));
@@ -365,7 +369,7 @@ export class SiteAgent implements AgentApi {
       this.lastTargetState = targetState;
     }
     const nowMs = this.o.clock.nowMs();
-    await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable());
+    await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable(), (id) => this.booting(id, nowMs));
     if (!this.stopped) {
       await this.fleet.flushTelemetry();
       if (nowMs - this.lastPruneMs > 3_600_000) {
@@ -395,6 +399,7 @@ export class SiteAgent implements AgentApi {
       projectedSiteMW: d.projectedSiteMW,
       commandsSent: r.commandsSent,
       commandsFailed: r.commandsFailed,
+      ...(d.curtailReason !== null ? { curtailReason: d.curtailReason } : {}),
     });
     const key = d.safeMode ? `${d.safeMode.mode}:${d.safeMode.reason}` : '';
     if (key !== this.lastSafeModeKey) {
@@ -486,6 +491,14 @@ export class SiteAgent implements AgentApi {
     this.wake = null;
     signal.removeEventListener('abort', onAbort);
     return this.wakeRequested ? 'signal' : why;
+  }
+
+  /** A miner woken by the agent that does not hash yet (within the wake window: a dead machine cannot hold a signal open forever). */
+  private booting(id: string, nowMs: number): boolean {
+    const s = this.fleet.slot(id);
+    const it = s.intent;
+    if (it?.kind !== 'wake' || nowMs - it.sentAtMs >= (this.o.decide.wakeWindowMs ?? WAKE_WINDOW_MS)) return false;
+    return effectiveState(this.fleet.view(s), this.o.decide) === 'waking';
   }
 
   /** AI counted for the import limit: each controlled load at its cap once read back under it, the rest at full. */

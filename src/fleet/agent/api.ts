@@ -47,6 +47,8 @@ export const tickStatusSchema = z.object({
     pending: z.number().int(),
     safeMode: z.object({ mode: z.enum(['hold', 'curtail-all']), reason: z.string() }).nullable(),
     byStateMW: z.record(z.string(), z.number()),
+    /** Why this tick curtails (signal, price, plan, import-limit, meter, safe-mode, …); null when it does not. Optional: older agents omit it. */
+    curtailReason: z.string().nullable().optional(),
   }),
 });
 
@@ -64,6 +66,16 @@ export const agentStatusSchema = z.object({
   minersByState: z.record(z.string(), z.number().int()),
   implausible: z.array(z.object({ minerId: z.string(), host: z.string(), problem: z.string().nullable() })),
   alerts: z.array(z.object({ kind: z.string(), minerId: z.string().optional(), detail: z.string(), at: z.string() })),
+  /** Fleet hashrate the miners report (believed readings), TH/s. */
+  fleetHashrateThs: z.number().optional(),
+  /** Site power at the revenue meter, MW; null without a good reading. */
+  sitePowerMW: z.number().nullable().optional(),
+  /** The energy price in force (price feed or plan interval) and where it comes from; null when none. */
+  price: z.object({ usdPerMWh: z.number(), intervalStart: z.string().nullable(), source: z.string() }).nullable().optional(),
+  /** Each fleet's strike (configured, else break-even), USD/MWh; null until a target reports them. */
+  fleetStrikesUsdPerMWh: z.record(z.string(), z.number()).nullable().optional(),
+  /** Miners held curtailed and the MW they shed, by reason (signal, price, plan, import-limit, meter, safe-mode, unknown, external). */
+  curtailed: z.record(z.string(), z.object({ miners: z.number().int(), mw: z.number() })).optional(),
   /** The AI front: per load, full / read / limited MW at the meter, the contract hours used. */
   ai: z
     .array(

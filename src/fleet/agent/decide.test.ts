@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MinerState } from '../capabilities.js';
-import { classifyIntent, decide } from './decide.js';
+import { classifyIntent, curtailReason, decide, effectiveState } from './decide.js';
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type DecideInputs, type MinerIntent, type MinerView } from './types.js';
 
 const NOW = Date.UTC(2025, 7, 1, 18, 0, 0);
@@ -368,5 +368,47 @@ describe('decide: restart reconciliation', () => {
     });
     const again = decide(after, inputs({ signalCapMW: 0.05 }), cfg());
     expect(again.commands).toEqual([]);
+  });
+});
+
+describe('waking until the hashrate shows', () => {
+  const wake = (sentAtMs: number): MinerIntent => ({ kind: 'wake', sentAtMs, attempts: 1, status: 'confirmed', confirmedAtMs: sentAtMs + 500 });
+
+  it("a miner the agent woke that reads 'mining' below 90 % of its hashrate is waking, counted at its level", () => {
+    const c = cfg();
+    const booting = miner({ hashrateThs: 40, powerW: 900, intent: wake(NOW - 60_000) });
+    const hashing = miner({ hashrateThs: 190, intent: wake(NOW - 60_000) });
+    const own = miner({ hashrateThs: 40, powerW: 900 }); // not woken by the agent: a weak miner, not a boot
+    expect(effectiveState(booting, c)).toBe('waking');
+    expect(effectiveState(hashing, c)).toBe('mining');
+    expect(effectiveState(own, c)).toBe('mining');
+    // Past the wake window a low hashrate is the machine's own.
+    expect(effectiveState(miner({ hashrateThs: 40, intent: wake(NOW - 16 * 60_000) }), c)).toBe('mining');
+    // The expected hashrate follows the agent's power target.
+    expect(effectiveState(miner({ hashrateThs: 95, powerTargetW: 1750, intent: wake(NOW - 60_000) }), c)).toBe('mining');
+    const d = decide([booting, hashing], inputs(), c);
+    expect(d.byStateMW.waking).toBeCloseTo(0.0035, 9);
+    expect(d.byStateMW.mining).toBeCloseTo(0.0035, 9);
+    expect(d.currentMiningMW).toBeCloseTo(0.007, 9);
+    expect(classifyIntent(booting, NOW, c)).toBe('confirmed');
+  });
+});
+
+describe('the reason for every curtailment', () => {
+  const fleet = (): MinerView[] => Array.from({ length: 10 }, (_, i) => miner({ id: `r${i}` }));
+
+  it('names the binding limit: signal, price (strike rule), plan, import-limit, meter, safe-mode', () => {
+    const c = cfg();
+    const rule = inputs({ target: { source: 'rule', stale: false, targetMW: 0.02 } });
+    expect(decide(fleet(), rule, c).curtailReason).toBe('price');
+    expect(decide(fleet(), inputs({ target: { source: 'plan', stale: false, targetMW: 0.02 } }), c).curtailReason).toBe('plan');
+    expect(decide(fleet(), inputs({ signalCapMW: 0.01 }), c).curtailReason).toBe('signal');
+    expect(decide(fleet(), inputs(), cfg({ importLimitMW: 0.02 })).curtailReason).toBe('import-limit');
+    // 35 kW of miners under a 40 kW limit; the meter shows 10 kW nothing explains: the meter pushed it over.
+    expect(decide(fleet(), inputs({ meter: { siteMW: 0.045, atMs: NOW } }), cfg({ importLimitMW: 0.04 })).curtailReason).toBe('meter');
+    expect(decide(fleet(), inputs({ target: { source: 'plan', stale: true, reason: 'gone' } }), c).curtailReason).toBe('safe-mode');
+    // Nothing to curtail: no reason.
+    expect(decide(fleet(), inputs(), c).curtailReason).toBeNull();
+    expect(curtailReason('reserve-floor', 'plan', { meterExcessMW: 0, projectedMW: 1, allowedMW: 0 })).toBe('reserve-floor');
   });
 });

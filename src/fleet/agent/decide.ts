@@ -30,7 +30,7 @@ type Effective = MinerState | 'unreachable';
  *    standby fraction of nameplate is unknown (counted at nameplate or its reading, whichever is more);
  *  - a zero-hashrate 'unknown' miner we put to sleep is asleep (Braiins legacy cannot say 'paused').
  */
-export function effectiveState(v: MinerView, cfg: Pick<DecideConfig, 'zeroHashFraction' | 'standbyPowerFraction'>): Effective {
+export function effectiveState(v: MinerView, cfg: Pick<DecideConfig, 'zeroHashFraction' | 'standbyPowerFraction' | 'wokenHashFraction' | 'wakeWindowMs'>): Effective {
   const r = v.reading;
   if (!r) return 'unreachable';
   // Nothing an implausible reading says is evidence, not even with our own record beside it.
@@ -45,7 +45,27 @@ export function effectiveState(v: MinerView, cfg: Pick<DecideConfig, 'zeroHashFr
     if (v.intent.kind === 'sleep') return 'sleeping';
     if (v.intent.kind === 'wake') return 'waking';
   }
+  if (r.state === 'mining' && stillBooting(v, r, cfg)) return 'waking';
   return r.state;
+}
+
+/** Default share of the expected hashrate a woken miner must show before it counts as mining. */
+export const WOKEN_HASH_FRACTION = 0.9;
+/** Default time after a wake during which a miner below that share is still waking, ms. */
+export const WAKE_WINDOW_MS = 15 * 60_000;
+
+/**
+ * A miner the agent woke that reports 'mining' while its hashrate is still below `wokenHashFraction`
+ * of what it hashes at its level is booting (firmware says 'mining' from the first hash, minutes
+ * before the ramp ends): it stays 'waking' until the hashrate shows, at most `wakeWindowMs` after
+ * the wake (then a low hashrate is the machine's, not the boot's). Counted at its level either way.
+ */
+function stillBooting(v: MinerView, r: MinerReading, cfg: Pick<DecideConfig, 'wokenHashFraction' | 'wakeWindowMs'>): boolean {
+  const it = v.intent;
+  if (it?.kind !== 'wake' || it.status === 'failed') return false;
+  if (v.readAtMs - it.sentAtMs >= (cfg.wakeWindowMs ?? WAKE_WINDOW_MS)) return false;
+  const levelShare = v.ratedPowerW > 0 ? Math.min(1, levelW(v) / v.ratedPowerW) : 1;
+  return r.hashrateThs < (cfg.wokenHashFraction ?? WOKEN_HASH_FRACTION) * v.ratedHashrateThs * levelShare;
 }
 
 /**
@@ -69,7 +89,7 @@ function aboveTarget(it: MinerIntent, state: Effective, reading: MinerReading | 
   return it.kind === 'target' && state === 'mining' && w !== null && it.targetW !== undefined && w > it.targetW * (1 + tolerance);
 }
 
-type ClassifyConfig = Pick<DecideConfig, 'confirmTimeoutMs' | 'maxAttempts' | 'failedRetryMs' | 'zeroHashFraction' | 'standbyPowerFraction' | 'targetTolerance' | 'commandGraceMs' | 'relapseWindowMs'>;
+type ClassifyConfig = Pick<DecideConfig, 'confirmTimeoutMs' | 'maxAttempts' | 'failedRetryMs' | 'zeroHashFraction' | 'standbyPowerFraction' | 'targetTolerance' | 'commandGraceMs' | 'relapseWindowMs' | 'wokenHashFraction' | 'wakeWindowMs'>;
 
 /** Classifies a miner's last command at `nowMs` (pure; the agent and decide share it). */
 export function classifyIntent(v: MinerView, nowMs: number, cfg: ClassifyConfig): IntentClass {
@@ -190,6 +210,22 @@ export function applyLimits(limits: readonly MiningLimit[]): { allowedMW: number
   return { allowedMW: Number.isFinite(allowedMW) ? allowedMW : 0, limitedBy };
 }
 
+/**
+ * The reason a curtailment is made, from the binding limit: the signal; the target by where it
+ * comes from (`rule` → `price`, `plan`, …); the import limit, or `meter` when the deficit would not
+ * exist without metered load the estimate cannot explain; `safe-mode`; any other limit by its name.
+ */
+export function curtailReason(limitedBy: LimitedBy, source: string, d: { meterExcessMW: number; projectedMW: number; allowedMW: number }): string {
+  switch (limitedBy) {
+    case 'target':
+      return source === 'rule' ? 'price' : source;
+    case 'import-limit':
+      return d.meterExcessMW > EPS_MW && d.projectedMW - (d.allowedMW + d.meterExcessMW) <= EPS_MW ? 'meter' : 'import-limit';
+    default:
+      return limitedBy;
+  }
+}
+
 /** The pure decision for one tick. */
 export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: DecideConfig): Decision {
   const now = inputs.nowMs;
@@ -273,6 +309,7 @@ export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: 
   // --- curtail or restore --------------------------------------------------------------------
   const commands: Command[] = [];
   let deficitMW = projectedMW - allowed;
+  const why = deficitMW > EPS_MW ? curtailReason(limitedBy, inputs.target.source, { meterExcessMW, projectedMW, allowedMW: allowed }) : null;
   let shortfallMW = 0;
   let restoreDeferred = 0;
   let dwellDeferred = 0;
@@ -423,5 +460,6 @@ export function decide(miners: readonly MinerView[], inputs: DecideInputs, cfg: 
     pending,
     safeMode,
     byStateMW,
+    curtailReason: why,
   };
 }

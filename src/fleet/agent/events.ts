@@ -45,6 +45,8 @@ export const agentEventSchema = z.discriminatedUnion('type', [
     projectedSiteMW: z.number(),
     commandsSent: z.number().int(),
     commandsFailed: z.number().int(),
+    /** Why the tick curtails (signal, price, plan, import-limit, meter, safe-mode, …); absent when it does not. */
+    curtailReason: z.string().optional(),
   }),
   z.object({ ...base, type: z.literal('signal'), signal: signalTimingSchema }),
   z.object({ ...base, type: z.literal('miner'), minerId: z.string(), from: z.string(), to: z.string() }),

@@ -242,7 +242,7 @@ export class FleetIO {
    * before the first byte goes out (a crash mid-burst leaves a complete record of what may have
    * been sent); results and latencies are written with the next `persist`.
    */
-  async send(commands: readonly Command[], signalId: string | null): Promise<SendResult> {
+  async send(commands: readonly Command[], signalId: string | null, why: string | null = null): Promise<SendResult> {
     const plannedAtMs = this.d.clock.nowMs();
     const records: CommandRecord[] = commands.map((c) => {
       const s = this.slot(c.minerId);
@@ -251,6 +251,8 @@ export class FleetIO {
       const fromW = currentPowerW(v, effectiveState(v, this.d.decide), this.d.decide);
       const intent: MinerIntent = { kind: c.kind, sentAtMs: plannedAtMs, attempts: c.attempt, status: 'pending', fromW };
       if (c.targetW !== undefined) intent.targetW = c.targetW;
+      const reason = c.reason === 'curtail' ? why : c.reason === 'retry' && c.kind !== 'wake' ? s.intent?.why : undefined;
+      if (reason != null) intent.why = reason;
       s.intent = intent;
       s.dirty = true;
       return { minerId: c.minerId, kind: c.kind, targetW: c.targetW ?? null, reason: c.reason, attempt: c.attempt, signalId, sentAtMs: plannedAtMs, latencyMs: 0, ok: false, state: 'sent', errorCode: null, errorFault: null, errorMessage: null };

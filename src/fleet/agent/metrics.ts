@@ -163,6 +163,13 @@ export function agentMetrics(): {
   brokenPromises: Counter;
   meterOverLimit: Counter;
   alerts: Counter;
+  curtailCommands: Counter;
+  fleetHashrateThs: Gauge;
+  sitePowerMW: Gauge;
+  priceUsdPerMWh: Gauge;
+  fleetStrike: Gauge;
+  curtailedMiners: Gauge;
+  curtailedMW: Gauge;
 } {
   const registry = new MetricsRegistry();
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -185,6 +192,13 @@ export function agentMetrics(): {
     brokenPromises: registry.counter('mullet_agent_broken_promises_total', 'Commands a miner acknowledged but was later read not obeying, by kind (observed-over-commanded: still drawing after the grace; relapse: a proven sleep undone).'),
     meterOverLimit: registry.counter('mullet_agent_meter_over_limit_total', 'Meter readings above the import limit between ticks (each one starts a tick at once).'),
     alerts: registry.counter('mullet_agent_alerts_total', 'Alerts raised, by kind (implausible readings, broken promises, failed miners, meter over limit, MQTT drops and refusals).'),
+    curtailCommands: registry.counter('mullet_agent_curtail_commands_total', 'Curtailing commands sent (sleep or lower target), by reason (signal, price, plan, import-limit, meter, safe-mode, ...).'),
+    fleetHashrateThs: registry.gauge('mullet_fleet_hashrate_ths', 'Fleet hashrate the miners report (believed readings only), TH/s.'),
+    sitePowerMW: registry.gauge('mullet_site_power_mw', 'Site power at the revenue meter, MW (NaN without a fresh reading).'),
+    priceUsdPerMWh: registry.gauge('mullet_price_usd_per_mwh', 'Energy price in force (price feed or plan interval), USD/MWh (NaN when none).'),
+    fleetStrike: registry.gauge('mullet_fleet_strike_usd_per_mwh', "Each site fleet's strike (configured, else break-even at the hashprice), USD/MWh."),
+    curtailedMiners: registry.gauge('mullet_fleet_curtailed_miners', 'Miners the agent holds curtailed (asleep or below nameplate), by reason.'),
+    curtailedMW: registry.gauge('mullet_fleet_curtailed_mw', 'Mining power the agent holds curtailed (nameplate minus draw), MW at the meter, by reason.'),
   };
 }
 export type AgentMetrics = ReturnType<typeof agentMetrics>;

@@ -27,9 +27,21 @@ export const planFileSchema = z
     policy: z.string().min(1),
     intervalMinutes: z.number().int().positive(),
     fleets: z.array(z.string().min(1)).min(1),
-    intervals: z.array(z.strictObject({ start: isoInstant, fleetMW: z.array(z.number().min(0, 'must be >= 0')) })).min(1),
+    /** Each fleet's strike the plan was made with (configured, else break-even at its hashprice), USD/MWh, in `fleets` order; optional. */
+    fleetStrikeUsdPerMWh: z.array(z.number()).optional(),
+    intervals: z
+      .array(
+        z.strictObject({
+          start: isoInstant,
+          fleetMW: z.array(z.number().min(0, 'must be >= 0')),
+          /** The price the plan was made with (day-ahead for `mullet dispatch plan`), USD/MWh: shown as the price in force. */
+          priceUsdPerMWh: z.number().optional(),
+        }),
+      )
+      .min(1),
   })
   .superRefine((p, ctx) => {
+    if (p.fleetStrikeUsdPerMWh && p.fleetStrikeUsdPerMWh.length !== p.fleets.length) ctx.addIssue({ code: 'custom', path: ['fleetStrikeUsdPerMWh'], message: `needs ${p.fleets.length} values (one per fleet), got ${p.fleetStrikeUsdPerMWh.length}` });
     let prev = -Infinity;
     p.intervals.forEach((iv, i) => {
       if (iv.fleetMW.length !== p.fleets.length) ctx.addIssue({ code: 'custom', path: ['intervals', i, 'fleetMW'], message: `needs ${p.fleets.length} values (one per fleet), got ${iv.fleetMW.length}` });
@@ -47,17 +59,32 @@ export interface LoadedPlan {
   intervalMs: number;
   startMs: Float64Array;
   miningMW: Float64Array;
+  /** The plan's price per interval, USD/MWh; NaN where the file gives none. */
+  priceUsdPerMWh: Float64Array;
+  /** Each fleet's strike the plan was made with, USD/MWh, by fleet name; undefined when the file gives none. */
+  fleetStrikeUsdPerMWh?: Readonly<Record<string, number>>;
 }
 
 export function loadPlan(p: PlanFile): LoadedPlan {
   const n = p.intervals.length;
   const startMs = new Float64Array(n);
   const miningMW = new Float64Array(n);
+  const priceUsdPerMWh = new Float64Array(n).fill(NaN);
   p.intervals.forEach((iv, i) => {
     startMs[i] = Date.parse(iv.start);
     miningMW[i] = iv.fleetMW.reduce((a, b) => a + b, 0);
+    if (iv.priceUsdPerMWh !== undefined) priceUsdPerMWh[i] = iv.priceUsdPerMWh;
   });
-  return { site: p.site, policy: p.policy, intervalMs: p.intervalMinutes * 60_000, startMs, miningMW };
+  const strikes = p.fleetStrikeUsdPerMWh;
+  return {
+    site: p.site,
+    policy: p.policy,
+    intervalMs: p.intervalMinutes * 60_000,
+    startMs,
+    miningMW,
+    priceUsdPerMWh,
+    ...(strikes ? { fleetStrikeUsdPerMWh: Object.fromEntries(p.fleets.map((f, i) => [f, strikes[i] as number])) } : {}),
+  };
 }
 
 /** The plan's mining target at `nowMs`, or stale with the reason (before, after or between intervals). */
@@ -76,14 +103,26 @@ export function planTargetAt(plan: LoadedPlan, nowMs: number): TargetInput {
     const end = new Date(start + plan.intervalMs).toISOString();
     return { source: 'plan', stale: true, reason: lo === s.length - 1 ? `plan ended at ${end}` : `plan has no interval covering now (gap after ${end})` };
   }
-  return { source: 'plan', stale: false, targetMW: plan.miningMW[lo] as number, note: `${plan.policy} interval ${new Date(start).toISOString()}` };
+  const price = plan.priceUsdPerMWh[lo] as number;
+  return {
+    source: 'plan',
+    stale: false,
+    targetMW: plan.miningMW[lo] as number,
+    note: `${plan.policy} interval ${new Date(start).toISOString()}`,
+    ...(Number.isNaN(price) ? {} : { priceUsdPerMWh: price, priceIntervalStartMs: start }),
+    ...(plan.fleetStrikeUsdPerMWh ? { fleetStrikeUsdPerMWh: plan.fleetStrikeUsdPerMWh } : {}),
+  };
 }
 
-/** Writes a dispatch Plan as a plan file (for `dispatch` commands to hand to the agent). */
-export function planFileFromPlan(site: Site, plan: Plan, startMs: ArrayLike<number>, intervalMinutes: number): PlanFile {
+/**
+ * Writes a dispatch Plan as a plan file (for `dispatch` commands to hand to the agent); with
+ * `priceUsdPerMWh` (the prices it was planned on) each interval carries its price.
+ */
+export function planFileFromPlan(site: Site, plan: Plan, startMs: ArrayLike<number>, intervalMinutes: number, priceUsdPerMWh?: ArrayLike<number>, fleetStrikeUsdPerMWh?: readonly number[]): PlanFile {
   const intervals: PlanFile['intervals'] = [];
   for (let t = 0; t < startMs.length; t++) {
-    intervals.push({ start: new Date(startMs[t] as number).toISOString(), fleetMW: plan.fleetMW.map((f) => f[t] as number) });
+    const price = priceUsdPerMWh?.[t];
+    intervals.push({ start: new Date(startMs[t] as number).toISOString(), fleetMW: plan.fleetMW.map((f) => f[t] as number), ...(price !== undefined && Number.isFinite(price) ? { priceUsdPerMWh: price } : {}) });
   }
-  return { version: 1, site: site.name, policy: plan.policy, intervalMinutes, fleets: site.fleets.map((f) => f.name), intervals };
+  return { version: 1, site: site.name, policy: plan.policy, intervalMinutes, fleets: site.fleets.map((f) => f.name), ...(fleetStrikeUsdPerMWh ? { fleetStrikeUsdPerMWh: [...fleetStrikeUsdPerMWh] } : {}), intervals };
 }

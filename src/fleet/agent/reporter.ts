@@ -3,7 +3,7 @@
  * and one log line. Reads the parts it is given; never acts.
  */
 import type { AgentStatus } from './api.js';
-import { classifyIntent, effectiveState } from './decide.js';
+import { classifyIntent, currentPowerW, effectiveState } from './decide.js';
 import type { EventHub } from './events.js';
 import type { FleetIO } from './fleet-io.js';
 import type { AgentMetrics } from './metrics.js';
@@ -48,8 +48,57 @@ export interface ReporterParts {
   targets: TargetProvider;
 }
 
+/** What operators chart, as of the last tick (status and metrics). */
+export interface Operations {
+  fleetHashrateThs: number;
+  /** Site power at the meter, MW; null without a good reading. */
+  sitePowerMW: number | null;
+  price: { usdPerMWh: number; intervalStart: string | null; source: string } | null;
+  fleetStrikesUsdPerMWh: Record<string, number> | null;
+  /** Miners held curtailed and the MW they shed, by reason. */
+  curtailed: Record<string, { miners: number; mw: number }>;
+}
+
 export class Reporter {
+  private ops: Operations | null = null;
+  private strikes: Record<string, number> | null = null;
+  /** Reasons ever reported (a reason that ends is set to 0, not left at its last value). */
+  private readonly reasons = new Set<string>();
+
   constructor(private readonly p: ReporterParts) {}
+
+  /** Fleet hashrate, curtailments by reason, the meter, the price and the strikes (pure reads of the parts). */
+  private operations(r: TickReport): Operations {
+    const cfg = this.p.decide;
+    let ths = 0;
+    const curtailed: Operations['curtailed'] = {};
+    for (const s of this.p.fleet.slots) {
+      const v = this.p.fleet.view(s);
+      const reading = v.reading;
+      if (reading && reading.implausible === undefined) ths += reading.hashrateThs;
+      const state = effectiveState(v, cfg);
+      const it = v.intent;
+      let shedW = 0;
+      if (state === 'sleeping') shedW = v.ratedPowerW - currentPowerW(v, state, cfg);
+      else if ((state === 'mining' || state === 'tuning') && v.powerTargetW !== null && v.powerTargetW < v.ratedPowerW) shedW = v.ratedPowerW - v.powerTargetW;
+      if (shedW <= 0) continue;
+      // Asleep with no command of ours: an operator or the firmware did it.
+      const why = it && (it.kind === 'sleep' || it.kind === 'target') ? (it.why ?? 'unknown') : 'external';
+      const c = (curtailed[why] ??= { miners: 0, mw: 0 });
+      c.miners++;
+      c.mw += (shedW * v.pue) / 1e6;
+    }
+    const t = r.target;
+    if (t.fleetStrikeUsdPerMWh) this.strikes = { ...t.fleetStrikeUsdPerMWh };
+    const m = this.p.meter;
+    return {
+      fleetHashrateThs: ths,
+      sitePowerMW: m.configured && m.error === null && m.last ? m.last.siteMW : null,
+      price: !t.stale && t.priceUsdPerMWh !== undefined ? { usdPerMWh: t.priceUsdPerMWh, intervalStart: t.priceIntervalStartMs === undefined ? null : new Date(t.priceIntervalStartMs).toISOString(), source: t.source } : null,
+      fleetStrikesUsdPerMWh: this.strikes,
+      curtailed,
+    };
+  }
 
   /** Updates the gauges and histograms for a finished tick. */
   publish(r: TickReport): void {
@@ -64,6 +113,17 @@ export class Reporter {
       counts[key] = (counts[key] ?? 0) + 1;
     }
     for (const [state, n] of Object.entries(counts)) m.fleetMiners.set(n, { state });
+    const ops = this.operations(r);
+    this.ops = ops;
+    m.fleetHashrateThs.set(ops.fleetHashrateThs);
+    m.sitePowerMW.set(ops.sitePowerMW ?? NaN);
+    m.priceUsdPerMWh.set(ops.price?.usdPerMWh ?? NaN);
+    for (const [fleet, usd] of Object.entries(ops.fleetStrikesUsdPerMWh ?? {})) m.fleetStrike.set(usd, { fleet });
+    for (const why of Object.keys(ops.curtailed)) this.reasons.add(why);
+    for (const why of this.reasons) {
+      m.curtailedMiners.set(ops.curtailed[why]?.miners ?? 0, { reason: why });
+      m.curtailedMW.set(ops.curtailed[why]?.mw ?? 0, { reason: why });
+    }
     m.allowedMW.set(d.allowedMiningMW);
     m.projectedSiteMW.set(d.projectedSiteMW);
     m.safeMode.set(d.safeMode ? 1 : 0);
@@ -131,9 +191,11 @@ export class Reporter {
               pending: r.decision.pending,
               safeMode: r.decision.safeMode,
               byStateMW: r.decision.byStateMW,
+              curtailReason: r.decision.curtailReason,
             },
           }
         : null,
+      ...(this.ops ?? {}),
       minersByState: counts,
       implausible: p.fleet.slots
         .filter((s) => s.implausible !== null)

@@ -47,6 +47,8 @@ export class SignalDesk {
   private commandedFor: string | null = null;
   /** The signal being worked on (newer ones supersede older), kept in memory: every tick asks. */
   private tracked: SignalRecord | undefined;
+  /** The signal whose 'still booting' line was logged (once per signal). */
+  private bootingLogged: string | null = null;
 
   private constructor(
     private readonly d: SignalDeskDeps,
@@ -126,6 +128,7 @@ export class SignalDesk {
       state: 'active',
       commandsSent: 0,
       firstCommandAtMs: null,
+      acknowledgedAtMs: null,
       confirmedAtMs: null,
       minersConfirmed: 0,
       minersFailed: 0,
@@ -186,18 +189,27 @@ export class SignalDesk {
   }
 
   /**
-   * After a tick: the tracked signal settles when a tick that started after it ends with nothing to
-   * send, nothing in flight and nothing deferred — 'confirmed', or 'unmet' with the shortfall when
-   * nothing left could meet the cap. `confirmed(id)` says whether a commanded miner's intent holds.
+   * After a tick: the tracked signal is acknowledged when a tick that started after it ends with
+   * nothing to send, nothing in flight and nothing deferred; it settles then — 'confirmed', or
+   * 'unmet' with the shortfall when nothing left could meet the cap — unless a miner woken for it is
+   * still booting (`waking(id)`): a restore is confirmed when the woken machines hash, at a later
+   * tick. `confirmed(id)` says whether a commanded miner's intent holds.
    */
-  async settle(seq: number, d: Decision, nowMs: number, confirmed: (minerId: string) => boolean, unreachable: number): Promise<void> {
+  async settle(seq: number, d: Decision, nowMs: number, confirmed: (minerId: string) => boolean, unreachable: number, waking: (minerId: string) => boolean = () => false): Promise<void> {
     const t = this.tracked;
     if (!t) return;
     const since = this.arrivedAtSeq.get(t.id);
     const eligible = since === undefined || seq > since;
     const settled = d.commands.length === 0 && d.pending === 0 && d.restoreDeferred === 0;
-    if (eligible && settled) {
-      const ids = this.commandedFor === t.id ? this.commanded : new Set<string>();
+    const ids = this.commandedFor === t.id ? this.commanded : new Set<string>();
+    const booting = eligible && settled && d.shortfallMW <= 0 ? [...ids].filter(waking).length : 0;
+    if (eligible && settled && t.acknowledgedAtMs == null) t.acknowledgedAtMs = nowMs;
+    if (booting > 0 && this.bootingLogged !== t.id) {
+      this.bootingLogged = t.id;
+      this.d.log(`signal ${t.id} acknowledged after ${nowMs - t.receivedAtMs} ms: ${booting} woken miners still booting; confirmed once they hash`);
+      this.d.event({ type: 'signal', signal: signalTiming(t) });
+    }
+    if (eligible && settled && booting === 0) {
       let ok = 0;
       let failed = 0;
       for (const id of ids) if (confirmed(id)) ok++;
@@ -212,7 +224,8 @@ export class SignalDesk {
       this.tracked = undefined;
       this.d.log(
         `signal ${t.id} ${t.state === 'confirmed' ? 'confirmed' : `UNMET (${d.shortfallMW.toFixed(3)} MW above the cap that nothing left can shed)`} after ${nowMs - t.receivedAtMs} ms: ` +
-          `${t.commandsSent} commands, ${ok} confirmed, ${failed} failed, ${unreachable} unreachable`,
+          `${t.commandsSent} commands, ${ok} confirmed, ${failed} failed, ${unreachable} unreachable` +
+          (t.acknowledgedAtMs != null && t.acknowledgedAtMs < nowMs ? ` (acknowledged after ${t.acknowledgedAtMs - t.receivedAtMs} ms)` : ''),
       );
       this.d.event({ type: 'signal', signal: signalTiming(t) });
     }

@@ -91,7 +91,13 @@ export const signalTimingSchema = z.object({
   capMW: z.number().nullable(),
   signalReceivedAt: z.string(),
   firstCommandAt: z.string().nullable(),
+  /** Every command acknowledged and read back (a woken miner 'waking'); optional: older agents omit it. */
+  acknowledgedAt: z.string().nullable().optional(),
+  /** From receipt to acknowledged, ms. */
+  acknowledgedMs: z.number().nullable().optional(),
+  /** In effect: asleep for a curtail; for a restore, the woken machines hash. */
   confirmedAt: z.string().nullable(),
+  /** From receipt to in effect (confirmedAt), ms. */
   elapsedMs: z.number().nullable(),
   commandsSent: z.number(),
   miners: z.object({ confirmed: z.number(), failed: z.number(), unreachable: z.number() }),
@@ -116,6 +122,8 @@ export function signalTiming(r: SignalRecord): SignalTiming {
     capMW: r.capMW,
     signalReceivedAt: new Date(r.receivedAtMs).toISOString(),
     firstCommandAt: r.firstCommandAtMs === null ? null : new Date(r.firstCommandAtMs).toISOString(),
+    acknowledgedAt: r.acknowledgedAtMs == null ? null : new Date(r.acknowledgedAtMs).toISOString(),
+    acknowledgedMs: r.acknowledgedAtMs == null ? null : r.acknowledgedAtMs - r.receivedAtMs,
     confirmedAt: r.confirmedAtMs === null ? null : new Date(r.confirmedAtMs).toISOString(),
     elapsedMs: r.confirmedAtMs === null ? null : r.confirmedAtMs - r.receivedAtMs,
     commandsSent: r.commandsSent,

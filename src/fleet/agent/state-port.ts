@@ -67,6 +67,12 @@ export interface SignalRecord {
   state: SignalState;
   commandsSent: number;
   firstCommandAtMs: number | null;
+  /**
+   * When every command it caused was acknowledged and read back (woken miners 'waking', sleeping
+   * miners asleep), UTC ms; absent/null before. `confirmedAtMs` is when it is in effect: for a
+   * restore, when the woken machines hash (later); for a curtail the same moment.
+   */
+  acknowledgedAtMs?: number | null;
   confirmedAtMs: number | null;
   minersConfirmed: number;
   minersFailed: number;

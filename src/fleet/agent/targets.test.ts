@@ -15,6 +15,8 @@ import { loadPlan, planFileFromPlan, planFileSchema, planTargetAt, type PlanFile
 import { fetchPrice, type PriceSample } from './price-feed.js';
 import { capFor, SignalConflictError } from './signals.js';
 import { PlanFileTarget, StrikeRuleTarget } from './targets.js';
+import { strikePolicy } from '../../dispatch/strike.js';
+import { input as dispatchInput } from '../../dispatch/testing/fixtures.js';
 
 const T0 = Date.UTC(2025, 7, 1, 18, 0, 0);
 const Q = 15 * 60_000;
@@ -79,6 +81,11 @@ describe('plan file', () => {
     const p = planFileFromPlan(SITE, { policy: 'strike', fleetMW: [Float64Array.of(1, 2), Float64Array.of(3, 4)], aiItMW: [], reason: [] }, [T0, T0 + Q], 15);
     expect(planFileSchema.parse(p)).toEqual(p);
     expect(planTargetAt(loadPlan(p), T0 + Q)).toMatchObject({ targetMW: 6 });
+    expect(planTargetAt(loadPlan(p), T0 + Q)).not.toHaveProperty('priceUsdPerMWh');
+    // With the prices it was planned on, the plan's interval price is the price in force.
+    const priced = planFileFromPlan(SITE, { policy: 'optimal', fleetMW: [Float64Array.of(1, 2), Float64Array.of(3, 4)], aiItMW: [], reason: [] }, [T0, T0 + Q], 15, [31.5, NaN]);
+    expect(priced.intervals.map((i) => i.priceUsdPerMWh)).toEqual([31.5, undefined]);
+    expect(planTargetAt(loadPlan(planFileSchema.parse(priced)), T0 + 60_000)).toMatchObject({ targetMW: 4, priceUsdPerMWh: 31.5, priceIntervalStartMs: T0 });
   });
 
   it('PlanFileTarget re-reads a changed file, and a lost file is stale (never the old numbers)', async () => {
@@ -144,6 +151,75 @@ describe('strike rule on a live price feed (dispatch strikeDecide)', () => {
     expect(await r2.current(T0 + 3 * Q, new AbortController().signal)).toMatchObject({ targetMW: 25 });
     // A saved state that does not fit the site (fleets changed) is ignored.
     expect(r2.loadState('{"awake":[true],"above":[0],"below":[0],"offSinceMs":[null],"mw":[null],"lastStartMs":null}')).toBe(false);
+  });
+
+  const siteWith = (strike: string): ReturnType<typeof parseSite> =>
+    parseSite(
+      [
+        'name: demo',
+        'market: { iso: ERCOT, settlementPoint: HB_WEST }',
+        'interconnect: { importLimitMW: 50 }',
+        'ai: [{ kind: firm, name: gpu, itMW: 20, pue: 1.25, usdPerKwMonth: 150 }]',
+        'fleets:',
+        '  - { name: new, hashrateThs: 200, powerW: 3500, count: 4000, strikeUsdPerMWh: 90 }',
+        '  - { name: old, hashrateThs: 110, powerW: 3250, count: 4000, strikeUsdPerMWh: 45 }',
+        `dispatch: { strike: ${strike} }`,
+        '',
+      ].join('\n'),
+    );
+
+  it('acts on each new price when it arrives (5-minute SCED prices), not at the next 15-minute boundary', async () => {
+    let s = sample(30, T0 - 5 * 60_000);
+    const rule = new StrikeRuleTarget(SITE, { fetch: () => Promise.resolve(s), staleAfterMs: 20 * 60_000, pollMs: 0, fixedLoadMW: 25 });
+    const now = (ms: number) => rule.current(ms, new AbortController().signal);
+    expect(await now(T0)).toMatchObject({ targetMW: 25 });
+    // 17:43:52 (here T0 + 3:52): a 60 USD/MWh price for the 5-minute interval at +0:00 → old sleeps now.
+    s = sample(60, T0, { receivedAtMs: T0 + 232_000 });
+    expect(await now(T0 + 232_000)).toMatchObject({ targetMW: 14 });
+    // The same price again on later ticks is not counted again.
+    expect(await now(T0 + 242_000)).toMatchObject({ targetMW: 14 });
+    // Two 5-minute prices at or below the strike wake it: at +10 min, not at the 15-minute boundary after the next.
+    s = sample(30, T0 + 5 * 60_000);
+    expect(await now(T0 + 5 * 60_000 + 5_000)).toMatchObject({ targetMW: 14 });
+    s = sample(30, T0 + 10 * 60_000);
+    expect(await now(T0 + 10 * 60_000 + 5_000)).toMatchObject({ targetMW: 25 });
+    expect(rule.describe()).toMatchObject({ lastPriceActedAt: new Date(T0 + 10 * 60_000 + 5_000).toISOString() });
+  });
+
+  it('a price at or above the high strike curtails at once, whatever the interval count; a revised price is decided again', async () => {
+    const site = siteWith('{ sleepAfterIntervals: 3, wakeAfterIntervals: 1, highStrikeUsdPerMWh: 400 }');
+    let s = sample(30, T0 - Q);
+    const rule = new StrikeRuleTarget(site, { fetch: () => Promise.resolve(s), staleAfterMs: 20 * 60_000, pollMs: 0, fixedLoadMW: 25 });
+    const now = (ms: number) => rule.current(ms, new AbortController().signal);
+    expect(await now(T0)).toMatchObject({ targetMW: 25 });
+    s = sample(120, T0);
+    expect(await now(T0 + 60_000)).toMatchObject({ targetMW: 25 }); // above both strikes once: needs 3
+    s = sample(500, T0 + 5 * 60_000);
+    const t = await now(T0 + 5 * 60_000 + 10_000);
+    expect(t).toMatchObject({ targetMW: 0 });
+    if (!t.stale) expect(t.note).toMatch(/at or above the high strike 400 USD\/MWh/);
+    // The feed corrects that interval's price to 80: decided again from the counts before it (no trip).
+    s = sample(80, T0 + 5 * 60_000);
+    // old: two prices above its 45, not three; new: 80 is under its 90 → both run again (25 MW of headroom).
+    expect(await now(T0 + 5 * 60_000 + 20_000)).toMatchObject({ targetMW: 25 });
+  });
+
+  it('live and back-test agree: the same prices through the agent rule and through strikePolicy give the same MW', async () => {
+    const site = siteWith('{ sleepAfterIntervals: 2, wakeAfterIntervals: 2, highStrikeUsdPerMWh: 300 }');
+    const prices = [20, 60, 100, 30, 30, 500, 20, 20, 50, 95, 40, 40, 40, 1200, 10, 10, 10];
+    const inp = dispatchInput(site, prices, { startMs: T0 });
+    const plan = strikePolicy(inp).plan;
+    let s: PriceSample | null = null;
+    const rule = new StrikeRuleTarget(site, { fetch: () => (s ? Promise.resolve(s) : Promise.reject(new Error('none yet'))), staleAfterMs: 40 * 60_000, pollMs: 0, fixedLoadMW: 25 });
+    for (let t = 1; t < prices.length; t++) {
+      // The 15-minute price of t − 1 is published about a minute into t; ticks every few minutes after.
+      s = sample(prices[t - 1] as number, T0 + (t - 1) * Q);
+      const want = plan.fleetMW.reduce((a, f) => a + (f[t] as number), 0);
+      for (const offMs of [65_000, 5 * 60_000, 12 * 60_000]) {
+        const got = await rule.current(T0 + t * Q + offMs, new AbortController().signal);
+        expect(got.stale ? NaN : got.targetMW, `interval ${t} +${offMs / 1000} s`).toBeCloseTo(want, 9);
+      }
+    }
   });
 
   it('a silent or failing feed goes stale after its timeout', async () => {

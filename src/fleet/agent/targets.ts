@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { badInput, describeError } from '../../core/errors.js';
 import { efficiencyOrder } from '../../dispatch/baseline.js';
-import { fleetModel, type FleetModel } from '../../dispatch/fleet-model.js';
+import { fleetModel, strikeUsdPerMWh, type FleetModel } from '../../dispatch/fleet-model.js';
 import { initialStrikeState, strikeDecide, type StrikeState } from '../../dispatch/strike.js';
 import type { Site } from '../../site/types.js';
 import { z } from 'zod';
@@ -36,6 +36,13 @@ const strikeStateSchema = z.object({
   offSinceMs: z.array(nanNumber),
   mw: z.array(nanNumber),
   lastStartMs: nanNumber,
+});
+/** What the rule keeps across restarts: its state, the state before the last price counted, and that price. */
+const savedRuleSchema = z.object({
+  v: z.literal(2),
+  state: strikeStateSchema,
+  base: strikeStateSchema,
+  lastObs: z.object({ intervalStartMs: z.number(), priceUsdPerMWh: z.number() }).nullable(),
 });
 
 /** No plan, no feed: mine everything the interconnect and the signals allow. */
@@ -110,21 +117,34 @@ export interface StrikeRuleOptions {
   pollMs: number;
   /** AI and other fixed loads at the meter, MW (the rule's headroom is what is left). */
   fixedLoadMW: number;
-  /** Settlement interval, minutes (15 in ERCOT). */
+  /** Settlement interval, minutes (15 in ERCOT); kept for callers, the rule now acts on each price as it arrives. */
   intervalMinutes?: number;
 }
 
-/** The strike rule on a live feed: one strikeDecide per settlement interval, as in the back-test. */
+/**
+ * The strike rule on a live feed, dispatch's own `strikeDecide` (the code the back-test runs):
+ * every new price is one observation, acted on when it arrives — a feed that publishes ERCOT's
+ * 5-minute SCED prices is acted on every 5 minutes, not at the next 15-minute boundary — and the
+ * `sleepAfterIntervals` / `wakeAfterIntervals` counts are counts of the feed's price intervals.
+ * A price at or above `dispatch.strike.highStrikeUsdPerMWh` sleeps every fleet on that price alone.
+ * A revised price for an interval already counted replaces it (decided again from the counts as
+ * they were before that interval). Between prices each tick lets time act (minimum off-times,
+ * ramps, a 4CP alert) without counting the price again.
+ */
 export class StrikeRuleTarget implements TargetProvider {
   readonly source = 'rule' as const;
   private readonly models: FleetModel[];
   private readonly order: number[];
   private state: StrikeState;
+  /** The state before the last observation was counted (a revision of that interval re-decides from it). */
+  private base: StrikeState;
+  private lastObs: { intervalStartMs: number; priceUsdPerMWh: number } | null = null;
   private sample: PriceSample | null = null;
   private lastPollMs = -Infinity;
   private lastError: string | null = null;
   private hashprice: number | undefined;
-  private readonly intervalMs: number;
+  /** When the last new price was acted on, UTC ms (for status). */
+  private actedAtMs: number | null = null;
 
   constructor(
     private readonly site: Site,
@@ -134,16 +154,16 @@ export class StrikeRuleTarget implements TargetProvider {
     this.models = site.fleets.map(fleetModel);
     this.order = efficiencyOrder(this.models);
     this.state = initialStrikeState(this.models.length);
-    this.intervalMs = (o.intervalMinutes ?? 15) * 60_000;
+    this.base = this.state;
   }
 
   /**
-   * The rule's counters (which fleets run, their hysteresis counts, off-since times, the last
-   * interval decided) as JSON: a restart mid-interval neither decides the interval twice nor forgets
-   * that a fleet is in its minimum off-time.
+   * The rule's counters (which fleets run, their hysteresis counts, off-since times), the counts
+   * before the last price and that price, as JSON: a restart neither counts a price twice nor
+   * forgets that a fleet is in its minimum off-time.
    */
   saveState(): string {
-    return JSON.stringify(this.state, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v));
+    return JSON.stringify({ v: 2, state: this.state, base: this.base, lastObs: this.lastObs }, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v));
   }
 
   loadState(text: string): boolean {
@@ -153,9 +173,20 @@ export class StrikeRuleTarget implements TargetProvider {
     } catch {
       return false;
     }
-    const p = strikeStateSchema.safeParse(raw);
-    if (!p.success || p.data.awake.length !== this.models.length) return false;
-    this.state = p.data;
+    const fits = (st: StrikeState): boolean => st.awake.length === this.models.length;
+    const saved = savedRuleSchema.safeParse(raw);
+    if (saved.success) {
+      if (!fits(saved.data.state) || !fits(saved.data.base)) return false;
+      this.state = saved.data.state;
+      this.base = saved.data.base;
+      this.lastObs = saved.data.lastObs;
+      return true;
+    }
+    // Written by an agent that decided once per 15-minute interval: its counts, no price on record.
+    const old = strikeStateSchema.safeParse(raw);
+    if (!old.success || !fits(old.data)) return false;
+    this.state = old.data;
+    this.base = old.data;
     return true;
   }
 
@@ -178,19 +209,54 @@ export class StrikeRuleTarget implements TargetProvider {
     }
     const missing = this.models.find((m) => m.fleet.strikeUsdPerMWh === undefined);
     if (missing && this.hashprice === undefined) return { source: 'rule', stale: true, reason: `fleet '${missing.fleet.name}' has no strikeUsdPerMWh and the feed gives no hashprice` };
-    const startMs = Math.floor(nowMs / this.intervalMs) * this.intervalMs;
-    if (startMs !== this.state.lastStartMs) {
-      const d = strikeDecide(
-        this.models,
-        this.site.dispatch.strike,
-        this.state,
-        { startMs, lastPriceUsdPerMWh: s.priceUsdPerMWh, hashpriceUsdPerPhDay: this.hashprice ?? 0, fourCpAlert: s.fourCpAlert, headroomMW: this.site.interconnect.importLimitMW - this.o.fixedLoadMW },
-        this.order,
-      );
-      this.state = d.state;
+    const last = this.lastObs;
+    const fresh = last === null || s.intervalStartMs > last.intervalStartMs;
+    const revised = last !== null && s.intervalStartMs === last.intervalStartMs && s.priceUsdPerMWh !== last.priceUsdPerMWh;
+    const obs = (price: number | undefined) => ({
+      startMs: nowMs,
+      lastPriceUsdPerMWh: price,
+      hashpriceUsdPerPhDay: this.hashprice ?? 0,
+      fourCpAlert: s.fourCpAlert,
+      headroomMW: this.site.interconnect.importLimitMW - this.o.fixedLoadMW,
+    });
+    const cfg = this.site.dispatch.strike;
+    if (fresh) {
+      this.base = this.state;
+      this.state = strikeDecide(this.models, cfg, this.base, obs(s.priceUsdPerMWh), this.order).state;
+      this.lastObs = { intervalStartMs: s.intervalStartMs, priceUsdPerMWh: s.priceUsdPerMWh };
+      this.actedAtMs = nowMs;
+    } else if (revised) {
+      const before = this.state;
+      const next = strikeDecide(this.models, cfg, this.base, obs(s.priceUsdPerMWh), this.order).state;
+      // A fleet off before and after the revision has been off since the first decision.
+      next.offSinceMs = next.offSinceMs.map((t, f) => (Number.isNaN(t) || Number.isNaN(before.offSinceMs[f] as number) ? t : (before.offSinceMs[f] as number)));
+      this.state = next;
+      this.lastObs = { intervalStartMs: s.intervalStartMs, priceUsdPerMWh: s.priceUsdPerMWh };
+      this.actedAtMs = nowMs;
+    } else {
+      // No new price: only time acts (minimum off-times end, ramps move, a 4CP alert starts or ends).
+      this.state = strikeDecide(this.models, cfg, this.state, obs(undefined), this.order).state;
     }
     const targetMW = this.state.mw.reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
-    return { source: 'rule', stale: false, targetMW, note: `strike at ${s.priceUsdPerMWh} USD/MWh (${new Date(s.intervalStartMs).toISOString()})` };
+    const high = cfg.highStrikeUsdPerMWh;
+    const tripped = high !== undefined && s.priceUsdPerMWh >= high;
+    return {
+      source: 'rule',
+      stale: false,
+      targetMW,
+      priceUsdPerMWh: s.priceUsdPerMWh,
+      priceIntervalStartMs: s.intervalStartMs,
+      fleetStrikeUsdPerMWh: this.strikes(),
+      note: `strike at ${s.priceUsdPerMWh} USD/MWh (${new Date(s.intervalStartMs).toISOString()})${tripped ? `: at or above the high strike ${high} USD/MWh` : ''}`,
+    };
+  }
+
+  /** Each fleet's strike as the rule applies it (configured or break-even, plus the site offset), USD/MWh. */
+  private strikes(): Record<string, number> {
+    const offset = this.site.dispatch.strike.offsetUsdPerMWh ?? 0;
+    const out: Record<string, number> = {};
+    for (const m of this.models) if (m.fleet.strikeUsdPerMWh !== undefined || this.hashprice !== undefined) out[m.fleet.name] = strikeUsdPerMWh(m, this.hashprice ?? 0) + offset;
+    return out;
   }
 
   describe(): Record<string, unknown> {
@@ -198,6 +264,8 @@ export class StrikeRuleTarget implements TargetProvider {
       source: 'rule',
       lastPriceUsdPerMWh: this.sample?.priceUsdPerMWh ?? null,
       lastPriceIntervalStart: this.sample ? new Date(this.sample.intervalStartMs).toISOString() : null,
+      lastPriceActedAt: this.actedAtMs === null ? null : new Date(this.actedAtMs).toISOString(),
+      highStrikeUsdPerMWh: this.site.dispatch.strike.highStrikeUsdPerMWh ?? null,
       hashpriceUsdPerPhDay: this.hashprice ?? null,
       fleetsAwake: this.state.awake,
       error: this.lastError,

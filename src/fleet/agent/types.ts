@@ -30,6 +30,8 @@ export interface MinerIntent {
    * had time to see the change (`meterLagMs`) metered load is explained up to this level.
    */
   fromW?: number;
+  /** Why a curtailing command was sent (`Decision.curtailReason`; kept by its retries); in memory only: 'unknown' after a restart. */
+  why?: string;
 }
 
 /** One miner's telemetry as the decision needs it (a subset of capabilities.Telemetry). */
@@ -68,8 +70,18 @@ export interface MinerView {
 /** plan: a plan file; rule: the strike rule on a price feed; dispatch: the live dispatcher (`mullet ops`); nameplate: none. */
 export type TargetSource = 'plan' | 'rule' | 'dispatch' | 'nameplate';
 
+/** What a target knows of the market, for status and metrics (never acted on by decide). */
+export interface TargetMarket {
+  /** The energy price in force (the feed's latest, or the plan interval's), USD/MWh. */
+  priceUsdPerMWh?: number;
+  /** Start of the interval that price is for, UTC ms. */
+  priceIntervalStartMs?: number;
+  /** Each fleet's strike (configured, else break-even at the hashprice, plus the site offset), USD/MWh, by fleet name. */
+  fleetStrikeUsdPerMWh?: Readonly<Record<string, number>>;
+}
+
 export type TargetInput =
-  | {
+  | ({
       source: TargetSource;
       stale: false;
       /** Mining MW at the meter the plan or rule allows. */
@@ -79,15 +91,15 @@ export type TargetInput =
       note?: string;
       /** When this target will change (the next interval, a price due), UTC ms: the agent ticks then. */
       nextChangeAtMs?: number;
-    }
-  | {
+    } & TargetMarket)
+  | ({
       source: TargetSource;
       stale: true;
       /** Why the plan/feed is not usable (for status and logs). */
       reason: string;
       /** When the target may become usable again (a price due), UTC ms. */
       nextChangeAtMs?: number;
-    };
+    } & Pick<TargetMarket, 'fleetStrikeUsdPerMWh'>);
 
 export const SAFE_MODES = ['hold', 'curtail-all'] as const;
 /** hold: keep mining at the last verified safe level (never above it); curtail-all: sleep everything. */
@@ -145,6 +157,14 @@ export interface DecideConfig {
   minDwellMs: number;
   /** After a command takes effect the meter may still show the old level for this long, ms. */
   meterLagMs: number;
+  /**
+   * A miner the agent woke is 'waking' (not 'mining') until it hashes at least this share of its
+   * expected hashrate (default `WOKEN_HASH_FRACTION`, 0.9): a restore is in effect when its woken
+   * machines hash. Waking machines still count at their level for the import limit.
+   */
+  wokenHashFraction?: number;
+  /** After this long a woken miner below that share counts as mining anyway (a weak machine, not a boot), ms. */
+  wakeWindowMs?: number;
   /** A device power reading above this multiple of nameplate is implausible (counted at nameplate, never believed). */
   maxPowerReadingFactor: number;
   /** A hashrate reading above this multiple of nameplate is implausible. */
@@ -278,4 +298,10 @@ export interface Decision {
   /** Safe mode in force and why, or null. */
   safeMode: { mode: SafeMode; reason: string } | null;
   byStateMW: StateMW;
+  /**
+   * Why this decision curtails (null when it does not): `signal`, `price` (the strike rule),
+   * `plan`, `import-limit`, `meter` (metered load the estimate cannot explain pushed the site over),
+   * `safe-mode`, or the name of another limit (`curtailReason()`).
+   */
+  curtailReason: string | null;
 }

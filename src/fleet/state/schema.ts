@@ -136,6 +136,14 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX signals_active ON signals (state) WHERE state = 'active';
     `,
   },
+  {
+    version: 3,
+    description: 'signal acknowledgement time (commands acknowledged; confirmed_at_ms is now "in effect")',
+    sql: `
+      -- A restore's wakes are acknowledged long before the woken machines hash: both times are kept.
+      ALTER TABLE signals ADD COLUMN acknowledged_at_ms INTEGER;
+    `,
+  },
 ];
 
 export const AGENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -27,6 +27,7 @@ interface SignalRow {
   state: SignalState;
   commands_sent: number;
   first_command_at_ms: number | null;
+  acknowledged_at_ms: number | null;
   confirmed_at_ms: number | null;
   miners_confirmed: number;
   miners_failed: number;
@@ -47,6 +48,7 @@ function signalFromRow(r: SignalRow): SignalRecord {
     state: r.state,
     commandsSent: r.commands_sent,
     firstCommandAtMs: r.first_command_at_ms,
+    ...(r.acknowledged_at_ms !== null ? { acknowledgedAtMs: r.acknowledged_at_ms } : {}),
     confirmedAtMs: r.confirmed_at_ms,
     minersConfirmed: r.miners_confirmed,
     minersFailed: r.miners_failed,
@@ -348,9 +350,9 @@ export class SqliteAgentStateStore implements AgentStateStore {
 
   private putSignal(s: SignalRecord): void {
     this.stmt(
-      'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, shortfall_mw, superseded_by)' +
-        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.shortfallMW, s.supersededBy);
+      'INSERT OR REPLACE INTO signals (id, kind, request, source, received_at_ms, cap_mw, baseline_mw, state, commands_sent, first_command_at_ms, confirmed_at_ms, miners_confirmed, miners_failed, miners_unreachable, shortfall_mw, superseded_by, acknowledged_at_ms)' +
+        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(s.id, s.kind, s.request, s.source, s.receivedAtMs, s.capMW, s.baselineMW, s.state, s.commandsSent, s.firstCommandAtMs, s.confirmedAtMs, s.minersConfirmed, s.minersFailed, s.minersUnreachable, s.shortfallMW, s.supersededBy, s.acknowledgedAtMs ?? null);
   }
 
   getKv(key: string): Promise<string | undefined> {

@@ -27,6 +27,8 @@ export interface FakeMinerOptions {
   liesAsleep?: boolean;
   /** Like liesAsleep, but only once it has been told to sleep (acknowledges, reports asleep, keeps drawing). */
   liesAfterSleep?: boolean;
+  /** After a wake, this many reads show it booting: 'mining' at a fifth of its hashrate (as firmware does during the ramp). */
+  bootReads?: number;
 }
 
 export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTargetable {
@@ -35,6 +37,8 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
   state: MinerState;
   targetW: number;
   calls = { read: 0, sleep: 0, wake: 0, target: 0, close: 0 };
+  /** Reads left before a woken miner hashes at its level. */
+  bootLeft = 0;
 
   constructor(
     readonly host: string,
@@ -56,6 +60,10 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
     let state: MinerState = this.state === 'sleeping' && this.o.ambiguousSleep ? 'unknown' : this.state;
     let hashrateThs = mining ? (this.o.ratedHashrateThs * this.targetW) / this.o.ratedPowerW : 0;
     let powerW: number | null = mining ? this.targetW : this.state === 'sleeping' ? 30 : this.targetW;
+    if (mining && this.bootLeft > 0) {
+      this.bootLeft--;
+      hashrateThs /= 5;
+    }
     if (this.o.liesAsleep || (this.o.liesAfterSleep && this.calls.sleep > 0)) {
       state = 'sleeping';
       hashrateThs = 0;
@@ -90,6 +98,7 @@ export class FakeDriver implements MinerDriver, StatusReader, Sleepable, PowerTa
   wake(): Promise<void> {
     this.calls.wake++;
     this.state = 'mining';
+    this.bootLeft = this.o.bootReads ?? 0;
     return Promise.resolve();
   }
 

@@ -32,6 +32,8 @@ export interface SimSiteOptions {
   mix?: string;
   models?: string;
   seed?: number;
+  /** Simulated seconds per wall second (default 1): > 1 shortens boots and ramps (restore tests). */
+  timeScale?: number;
   /** Firm AI load in the site file, IT MW (× PUE 1.25 at the meter). */
   aiItMW?: number;
   /** AI load the simulated meter adds, W (default: the site's AI at the meter). */
@@ -62,7 +64,7 @@ export class SimSite {
       mix: parseFirmwareMix(o.mix ?? 'antminer-stock:1,luxos:1,braiins-legacy:1,whatsminer-v2:1'),
       models: parseModelMix(o.models ?? 's19xp:1,s21:1,s21pro:1,m60s:1'),
       seed: o.seed ?? 7,
-      timeScale: 1,
+      timeScale: o.timeScale ?? 1,
       listenersPerProcess: 100_000,
       aiLoadW: o.meterAiW ?? aiItMW * 1.25 * 1e6,
       host: { ...DEFAULT_HOST_OPTIONS, maintainEveryMs: 100 },
