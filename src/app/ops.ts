@@ -312,7 +312,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
   gauges = new OpsGauges(agent.metrics.registry, site);
   const feedMetrics = side.feeds ? attachFeedMetrics(side.feeds, agent.metrics.registry, time.clock) : null;
   const unsubscribeFeeds = side.feeds?.onStatusChange((e) => {
-    if (e.type === 'polled') side.market instanceof LiveStoreMarket && side.market.invalidate();
+    if (e.type === 'polled' && side.market instanceof LiveStoreMarket) side.market.invalidate();
     if (e.type === 'stale' || e.type === 'stopped') {
       const detail = `feed ${e.feed} ${e.type}${e.status.lastError ? `: ${e.status.lastError.message}` : ''}`;
       log(detail);

@@ -135,7 +135,7 @@ export class LiveDispatcher implements TargetProvider {
     const t = this.intervalAt(nowMs);
     if (t < 0) return { source: 'dispatch', stale: true, reason: `before the market window (starts ${new Date(input.startMs[0] ?? NaN).toISOString()})`, nextChangeAtMs: input.startMs[0] as number };
     if (t >= n) return { source: 'dispatch', stale: true, reason: 'past the end of the market window' };
-    if (Number.isNaN(input.hashpriceUsdPerPhDay[t] as number)) {
+    if (Number.isNaN(input.hashpriceUsdPerPhDay[t])) {
       return { source: 'dispatch', stale: true, reason: 'no hashprice yet (the market store holds no Bitcoin day up to now)', nextChangeAtMs: m.nextPublicationMs(nowMs) };
     }
     let waitUntil: number | undefined;

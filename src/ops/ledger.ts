@@ -128,7 +128,7 @@ export class LiveLedger {
   completeBefore(nowMs: number): number {
     const k = Math.min(this.truth.startMs.length, this.indexAt(nowMs));
     // Live, an interval settles once its price is published.
-    for (let t = 0; t < k; t++) if (Number.isNaN(this.truth.rtPriceUsdPerMWh[t] as number)) return t;
+    for (let t = 0; t < k; t++) if (Number.isNaN(this.truth.rtPriceUsdPerMWh[t])) return t;
     return k;
   }
 

@@ -92,14 +92,14 @@ export class LiveStoreMarket implements MarketSource {
       const i = indexOf(p.intervalStartMs);
       // Only a finished interval's price is a settlement price.
       if (i < 0 || i >= k.startMs.length || p.intervalStartMs + this.intervalMs > nowMs) continue;
-      if (Number.isNaN(k.rtPriceUsdPerMWh[i] as number)) count++;
+      if (Number.isNaN(k.rtPriceUsdPerMWh[i])) count++;
       k.rtPriceUsdPerMWh[i] = p.priceUsdPerMWh;
     }
     for (const p of this.o.store.prices({ market: this.market, settlementPoint: point, kind: 'DA', fromMs: this.fromMs, toMs: Math.min(this.toMs, nowMs + 2 * MS_PER_DAY) })) {
       for (let t = p.intervalStartMs; t < p.intervalStartMs + p.intervalMinutes * MS_PER_MINUTE; t += this.intervalMs) {
         const i = indexOf(t);
         if (i < 0 || i >= k.startMs.length) continue;
-        if (Number.isNaN(k.daPriceUsdPerMWh[i] as number)) count++;
+        if (Number.isNaN(k.daPriceUsdPerMWh[i])) count++;
         k.daPriceUsdPerMWh[i] = p.priceUsdPerMWh;
       }
     }
@@ -139,7 +139,7 @@ export class LiveStoreMarket implements MarketSource {
     const k = this.known;
     let last = -1;
     for (let i = k.startMs.length - 1; i >= 0; i--) {
-      if (!Number.isNaN(k.rtPriceUsdPerMWh[i] as number)) {
+      if (!Number.isNaN(k.rtPriceUsdPerMWh[i])) {
         last = i;
         break;
       }
