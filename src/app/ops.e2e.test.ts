@@ -13,6 +13,7 @@ import { REPO_ROOT, SKIP_REASON, sharedFile, skipWithoutSharedData } from '../te
 import type { MulletError } from '../core/errors.js';
 import { VirtualTime } from '../ops/time.js';
 import { startOps } from './ops.js';
+import { readOpsConfig } from './ops-config.js';
 
 describe('mullet ops replay', () => {
   it('replays the demo day (synthetic) within 2 % of the back-test, serving /v1/ops while it runs', async () => {
@@ -43,6 +44,11 @@ describe('mullet ops replay', () => {
       await ops.close();
     }
   }, 300_000);
+
+  it('parses the live example config', () => {
+    const c = readOpsConfig(path.join(REPO_ROOT, 'examples/ops-live.yaml'));
+    expect('live' in c.market).toBe(true);
+  });
 
   it('refuses a bad config with the file, line and key', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mullet-ops-'));

@@ -142,4 +142,21 @@ describe('live dispatcher on a replayed market', () => {
     expect(p.fleetMW[0]?.[0]).toBeCloseTo(10 / 3 + (4 * 2) / 3, 9);
     expect(p.fleetMW[0]?.[1]).toBeCloseTo(4, 9);
   });
+
+  it('a solver that times out runs the safe fallback (the strike rule), counted and visible', () => {
+    const truth = input(hybrid(), rt, { da });
+    const market = new ReplayMarket(truth, { rtPublicationLagMs: 0 });
+    const timedOut = { name: 'timed-out', solve: () => ({ status: 'time-limit' as const, feasible: false, message: 'time limit reached' }) };
+    const d = new LiveDispatcher({ market, policy: 'rolling', solver: timedOut, maxPriceWaitMs: 60_000, staleAfterMs: 3 * Q, perfNowMs: () => 0 });
+    for (let t = 0; t < 16; t++) {
+      const target = d.at(T0 + t * Q);
+      expect(target.stale).toBe(false);
+      if (!target.stale) expect(target.note).toMatch(/SAFE FALLBACK/);
+    }
+    expect(d.safeFallbacks).toBe(4);
+    expect(d.result().notes.join(' ')).toMatch(/SAFE FALLBACK in 4 of 4 steps/);
+    // What the fallback decided is the strike rule's decision, interval by interval.
+    const strike = strikePolicy(truth).plan;
+    for (let t = 0; t < 16; t++) expect(d.result().plan.fleetMW[0]?.[t]).toBe(strike.fleetMW[0]?.[t]);
+  });
 });

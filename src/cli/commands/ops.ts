@@ -59,10 +59,12 @@ const ops: CommandSpec = {
     'it was published — RT prices after their interval, DA the day before at 14:00 CPT — to the same rolling/strike\n' +
     'code the back-test runs, drives the simulated site through the agent, books what the machines drew with the\n' +
     'back-test\'s settle(), and prints that ledger next to `mullet backtest` of the same window when it ends.\n' +
-    'GET /v1/ops and /v1/ops/ledger on --listen show it running; /metrics adds mullet_ops_* figures.',
+    'Live (market.live): the live feeds fill the market store (--db), the same dispatcher runs on what they\n' +
+    'published, a stale RT feed puts the agent in its safe mode; it runs until Ctrl-C and prints the ledger.\n' +
+    'GET /v1/ops and /v1/ops/ledger on --listen show it running; /metrics adds mullet_ops_* and mullet_feed_* figures.',
   options: {
     config: { type: 'string', value: 'FILE', description: 'ops config (YAML): site, policy, market, fleet, listen, …' },
-    db: { type: 'string', value: 'FILE', description: 'market store for market.replay.data: store (default: the config\'s store, MULLET_DB, ./mullet.db)' },
+    db: { type: 'string', value: 'FILE', description: 'market store: the replay\'s history (data: store) or the one the live feeds fill (default: the config\'s store, MULLET_DB, ./mullet.db)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'the HTTP API (default 127.0.0.1:8420; port 0 = any free port, printed)' },
     'replay-from': { type: 'string', value: 'YYYY-MM-DD', unit: 'date', description: 'first replayed day (overrides market.replay.from)' },
     'replay-to': { type: 'string', value: 'YYYY-MM-DD', unit: 'date', description: 'last replayed day, inclusive (overrides market.replay.to)' },
