@@ -235,7 +235,7 @@ export class AuthService {
   }
 
   /** Changes a user's role, scope, password or disabled flag; their sessions end (they log in again). */
-  async updateUser(a: Actor, name: string, p: { role?: Role; site?: string | null; disabled?: boolean; password?: string }): Promise<UserRow> {
+  async updateUser(a: Actor, name: string, p: { role?: Role | undefined; site?: string | null | undefined; disabled?: boolean | undefined; password?: string | undefined }): Promise<UserRow> {
     this.requireSession(a, 'changing a user');
     if (a.kind !== 'cli') this.require(a, 'users:manage');
     const u = await this.store.userByName(name);
