@@ -9,6 +9,7 @@ import { badInput } from '../core/errors.js';
 import { softFdLimit } from '../core/fd-limit.js';
 import { systemClock, type Clock } from '../core/time.js';
 import { SiteAgent } from '../fleet/agent/agent.js';
+import type { AgentApi } from '../fleet/agent/api.js';
 import { minersFromInventory, siteAiMW } from '../fleet/agent/fleet.js';
 import { startMqttSignals, type MqttSignals } from '../fleet/agent/mqtt.js';
 import { fetchPrice } from '../fleet/agent/price-feed.js';
@@ -56,6 +57,11 @@ export interface AgentRunConfig {
   allowedHosts?: readonly string[];
   /** A miner put to sleep is not woken again before this, s. */
   minDwellS?: number;
+  /**
+   * Serves the agent's HTTP edge instead of the plain agent API (`mullet serve`: the authenticated
+   * console); given the agent and the connection cap the descriptor budget allows.
+   */
+  serveApi?: (agent: AgentApi, limits: { maxConnections: number }) => Promise<RunningServer>;
   concurrency: number;
   callTimeoutMs: number;
   connectTimeoutMs: number;
@@ -240,7 +246,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       verifyWaitMs: Math.min(decide.confirmTimeoutMs, 10_000),
       log,
     });
-    http = await serveHttp(agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] }), { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
+    http = c.serveApi ? await c.serveApi(agent, { maxConnections: apiConnections }) : await serveHttp(agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] }), { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
   } catch (err) {
     await store.close();
     await meter?.close();

@@ -12,6 +12,7 @@ import { keyView, userView, type AuthService, type Principal } from '../../conso
 import { roleSchema, scopeOf, siteNameSchema } from '../../console/roles.js';
 import { createdKeySchema, durationMs, durationSchema, iso, keyIdSchema, keyViewSchema, principalViewSchema, userNameSchema, userViewSchema } from '../../console/views.js';
 import { agentStatusSchema, curtailRequestSchema, restoreRequestSchema, type AgentApi } from '../../fleet/agent/api.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../fleet/agent/metrics.js';
 import { signalId, signalReplySchema, signalTiming, type SignalSpec } from '../../fleet/agent/signals.js';
 import { HttpProblem } from '../errors.js';
 import { route, type AnyRoute } from './define.js';
@@ -150,6 +151,16 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
       access: { kind: 'permission', permission: 'site:read', onSite: true },
       replies: { 200: { description: "event: snapshot (the status document), then tick, signal, miner, safe-mode, alert (the agent's event schema); event: dropped when too slow", contentType: 'text/event-stream' } },
       handler: ({ c }) => eventStream(c, d.agent, slot()),
+    }),
+    route({
+      method: 'get',
+      path: '/metrics',
+      operationId: 'site.metrics',
+      summary: "The agent's metrics in Prometheus text format (scrape with a viewer key)",
+      tag: 'site',
+      access: { kind: 'permission', permission: 'site:read', onSite: true },
+      replies: { 200: { description: 'Prometheus text exposition', contentType: PROMETHEUS_CONTENT_TYPE } },
+      handler: ({ c }) => c.body(d.agent.metricsText(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
     }),
     route<Record<string, never>, Record<string, never>, z.infer<typeof curtailRequestSchema>>({
       method: 'post',
