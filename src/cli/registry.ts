@@ -16,12 +16,13 @@ import { simCommands } from './commands/sim.js';
 import { agentCommands } from './commands/agent.js';
 import { fleetSignalCommands } from './commands/fleet-signal.js';
 import { siteCommands } from './commands/site.js';
+import { consoleCommands } from './commands/console.js';
 
 /**
  * Every CLI command, in help order. Each command module exports its specs; add new modules here.
  * A duplicate command path is a programming error caught at start-up and in tests.
  */
-export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...backtestCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...siteCommands, ...simCommands, ...agentCommands, ...fleetSignalCommands];
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...backtestCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...siteCommands, ...simCommands, ...agentCommands, ...fleetSignalCommands, ...consoleCommands];
 
 export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
   let best: CommandSpec | undefined;
