@@ -121,7 +121,7 @@ describe('mullet serve', () => {
     });
     let url: string | undefined;
     for (let i = 0; i < 400 && url === undefined; i++) {
-      url = /console API on (http:\/\/[^\s]+)\/api\/v1/.exec(io.err())?.[1];
+      url = /its API on (http:\/\/[^\s]+)\/api\/v1/.exec(io.err())?.[1];
       if (url === undefined) await new Promise((r) => setTimeout(r, 25));
     }
     expect(url, io.err()).toBeDefined();

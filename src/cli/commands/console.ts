@@ -21,6 +21,7 @@ import { durationMs } from '../../console/views.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
 import { CONSOLE_API_BASE, mountConsole } from '../../server/console/app.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
+import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from '../../server/console/dashboard.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { AGENT_OPTIONS, flagsOf } from './agent.js';
@@ -320,10 +321,12 @@ const serve: CommandSpec = {
         serveApi: (agent, limits) => {
           const app = new Hono();
           mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
+          if (dashboardBuilt()) mountDashboard(app);
+          else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
           return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
         },
       });
-      io.stderr(`mullet serve: console API on ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${dbPath}; Ctrl-C to stop)\n`);
+      io.stderr(`mullet serve: console on ${running.http.url}/ and its API on ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${dbPath}; Ctrl-C to stop)\n`);
       try {
         await running.run(io.signal);
       } finally {
