@@ -1,6 +1,7 @@
 /**
  * The operator console in the browser (Preact, chart.js; bundled by Vite, served by our server,
  * nothing from a CDN). Pages: login, the live site (SSE: a status snapshot, then events), audit.
+ * A users & keys page (users for admins; everyone's own API keys, shown once at creation).
  * Operators get curtail / restore with a confirmation step and see the audit entry afterwards;
  * viewers get no action buttons (and the API refuses them anyway).
  */
@@ -249,26 +250,136 @@ function AuditPage() {
   );
 }
 
+
+interface UserView {
+  name: string;
+  role: string;
+  site: string | null;
+  disabled: boolean;
+  createdAt: string;
+}
+interface KeyView {
+  id: string;
+  name: string;
+  role: string;
+  site: string | null;
+  createdBy: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  state: string;
+}
+
+const ROLES = ['viewer', 'operator', 'admin', 'signals'];
+const field = (name: string, value: string, set: (v: string) => void, extra: Record<string, unknown> = {}) => h('input', { name, value, placeholder: name, onInput: (e: Event) => set((e.target as HTMLInputElement).value), ...extra });
+const roleSelect = (name: string, value: string, set: (v: string) => void) => h('select', { name, value, onChange: (e: Event) => set((e.target as HTMLSelectElement).value) }, ROLES.map((r) => h('option', { key: r, value: r }, r)));
+
+/** Users (admins) and API keys (everyone: their own; admins: all in scope). Keys are shown once. */
+function AccessPage(p: { me: Me }) {
+  const admin = p.me.permissions.includes('users:manage');
+  const [users, setUsers] = useState<UserView[]>([]);
+  const [keys, setKeys] = useState<KeyView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [fresh, setFresh] = useState<string | null>(null);
+  const [u, setU] = useState({ name: '', password: '', role: 'viewer', site: '' });
+  const [k, setK] = useState({ name: '', role: 'viewer', site: '', expires: '' });
+  const load = () => {
+    if (admin) call<{ users: UserView[] }>('GET', '/users').then((r) => setUsers(r.users), (e: unknown) => setError(String(e)));
+    call<{ keys: KeyView[] }>('GET', '/keys').then((r) => setKeys(r.keys), (e: unknown) => setError(String(e)));
+  };
+  useEffect(load, []);
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      load();
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+    }
+  };
+  const site = (s: string) => (s.trim() === '' ? null : s.trim());
+  return h(
+    'main',
+    null,
+    error ? h('section', { class: 'wide' }, h('p', { class: 'error', role: 'alert' }, error)) : null,
+    admin
+      ? h(
+          'section',
+          { class: 'wide' },
+          h('h2', null, 'Users'),
+          h(Table, { head: ['name', 'role', 'site', 'disabled', 'created'], rows: users.map((x) => [x.name, x.role, x.site ?? '(all)', x.disabled ? 'yes' : '', x.createdAt]) }),
+          h(
+            'form',
+            { 'data-testid': 'new-user', onSubmit: (e: Event) => (e.preventDefault(), void act(async () => {
+                await call('POST', '/users', { name: u.name, password: u.password, role: u.role, site: site(u.site) });
+                setU({ name: '', password: '', role: 'viewer', site: '' }); // never leave a password in the form
+              })) },
+            field('user-name', u.name, (v) => setU({ ...u, name: v })),
+            field('user-password', u.password, (v) => setU({ ...u, password: v }), { type: 'password', autocomplete: 'new-password' }),
+            roleSelect('user-role', u.role, (v) => setU({ ...u, role: v })),
+            field('user-site', u.site, (v) => setU({ ...u, site: v }), { placeholder: 'site (empty: all)' }),
+            h('button', { type: 'submit' }, 'Add user'),
+          ),
+        )
+      : null,
+    h(
+      'section',
+      { class: 'wide' },
+      h('h2', null, 'API keys'),
+      fresh ? h('div', { class: 'confirm', 'data-testid': 'fresh-key' }, h('p', null, 'Your new key — store it now, it is not shown again:'), h('code', null, fresh), ' ', h('button', { onClick: () => setFresh(null) }, 'Done')) : null,
+      h(Table, { head: ['id', 'name', 'role', 'site', 'state', 'created by', 'expires', 'last used', ''], rows: keys.map((x) => [x.id, x.name, x.role, x.site ?? '(all)', x.state, x.createdBy, x.expiresAt ?? 'never', x.lastUsedAt ?? 'never', '']) }),
+      h(
+        'div',
+        null,
+        keys
+          .filter((x) => x.state === 'active')
+          .map((x) => h('button', { key: x.id, onClick: () => void act(() => call('DELETE', `/keys/${x.id}`)) }, `Revoke ${x.name}`)),
+      ),
+      p.me.kind === 'user'
+        ? h(
+            'form',
+            {
+              'data-testid': 'new-key',
+              onSubmit: (e: Event) => (
+                e.preventDefault(),
+                void act(async () => {
+                  const r = await call<{ key: string }>('POST', '/keys', { name: k.name, role: k.role, site: site(k.site), ...(k.expires.trim() !== '' ? { expires: k.expires.trim() } : {}) });
+                  setFresh(r.key);
+                  setK({ name: '', role: 'viewer', site: '', expires: '' });
+                })
+              ),
+            },
+            field('key-name', k.name, (v) => setK({ ...k, name: v })),
+            roleSelect('key-role', k.role, (v) => setK({ ...k, role: v })),
+            field('key-site', k.site, (v) => setK({ ...k, site: v }), { placeholder: 'site (empty: all)' }),
+            field('key-expires', k.expires, (v) => setK({ ...k, expires: v }), { placeholder: 'expires, e.g. 30d' }),
+            h('button', { type: 'submit' }, 'Create key'),
+          )
+        : null,
+    ),
+  );
+}
+
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const [page, setPage] = useState(location.hash === '#/audit' ? 'audit' : 'site');
+  const pageOf = () => (location.hash === '#/audit' ? 'audit' : location.hash === '#/access' ? 'access' : 'site');
+  const [page, setPage] = useState(pageOf());
   useEffect(() => {
     call<Me>('GET', '/me')
       .then(setMe)
       .catch(() => setMe(null));
-    const onHash = () => setPage(location.hash === '#/audit' ? 'audit' : 'site');
+    const onHash = () => setPage(pageOf());
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
   if (me === undefined) return h('p', null, 'loading…');
   if (me === null) return h(Login, { onDone: setMe });
   const logout = () => void call('POST', '/logout').finally(() => setMe(null));
-  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit')];
+  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit'), h('a', { href: '#/access' }, 'Users & keys')];
   return h(
     'div',
     null,
     h('header', null, h('strong', null, 'Mullet'), nav, h('span', { class: 'who', 'data-testid': 'who' }, `${me.name} — ${me.role} on ${me.site ?? 'all sites'} `, h('button', { onClick: logout }, 'Log out'))),
-    page === 'audit' ? h(AuditPage, null) : h(SitePage, { me }),
+    page === 'audit' ? h(AuditPage, null) : page === 'access' ? h(AccessPage, { me }) : h(SitePage, { me }),
   );
 }
 

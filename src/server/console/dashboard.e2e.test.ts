@@ -46,6 +46,7 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     const cli = { kind: 'cli' as const, name: 'e2e' };
     await auth.addUser(cli, { name: 'op', password: PW, role: 'operator', site: null });
     await auth.addUser(cli, { name: 'viewer', password: PW, role: 'viewer', site: null });
+    await auth.addUser(cli, { name: 'admin', password: PW, role: 'admin', site: null });
     const cfg = resolveAgentConfig({ siteFile: site.siteFile, inventoryFile: site.inventoryFile, meter: `127.0.0.1:${site.meterPort}`, listen: '127.0.0.1:0', dbFile: join(dir, 'agent.db'), tickS: 0.5, minDwellS: 0 }, dir);
     running = await startAgent({
       ...cfg,
@@ -131,6 +132,31 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     expect(status).toBe(403);
     expect(await running.agent.waitForSignal('viewer-try', 0)).toBeUndefined();
     await page.screenshot({ path: join(SHOTS, 'site-viewer.png'), fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
+  it('admin: adds a user and creates an API key shown once, which works until revoked', async () => {
+    const page = await login('admin');
+    await page.goto(`${url}/#/access`);
+    await page.fill('[data-testid=new-user] input[name=user-name]', 'night-op');
+    await page.fill('[data-testid=new-user] input[name=user-password]', PW);
+    await page.selectOption('[data-testid=new-user] select[name=user-role]', 'operator');
+    await page.click('[data-testid=new-user] button[type=submit]');
+    await page.waitForSelector('td:text("night-op")');
+    await page.fill('[data-testid=new-key] input[name=key-name]', 'qse');
+    await page.selectOption('[data-testid=new-key] select[name=key-role]', 'signals');
+    await page.fill('[data-testid=new-key] input[name=key-expires]', '30d');
+    await page.click('[data-testid=new-key] button[type=submit]');
+    const key = ((await (await page.waitForSelector('[data-testid=fresh-key] code')).textContent()) ?? '').trim();
+    expect(key).toMatch(/^mlt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    await page.screenshot({ path: join(SHOTS, 'access.png'), fullPage: true });
+    const me = (k: string) => page.evaluate(async (bearer) => (await fetch('/api/v1/me', { headers: { authorization: `Bearer ${bearer}` } })).status, k);
+    expect(await me(key)).toBe(200);
+    await page.click('[data-testid=fresh-key] >> text=Done');
+    expect(await page.locator('[data-testid=fresh-key]').count()).toBe(0); // shown once
+    await page.click('text=Revoke qse');
+    await page.waitForSelector('td:text("revoked")');
+    expect(await me(key)).toBe(401);
     await page.context().close();
   }, 60_000);
 });
