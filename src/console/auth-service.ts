@@ -34,6 +34,8 @@ export class RateLimitedError extends MulletError {
   constructor(
     readonly retryAfterS: number,
     message: string,
+    /** The first refusal of this lock-out (later ones are not audited: a flood must not grow the log). */
+    readonly first = true,
   ) {
     super('AUTH', message, { transient: true });
     this.name = 'RateLimitedError';
@@ -87,6 +89,8 @@ export class AuthService {
   private readonly maxHashes: number;
   private hashing = 0;
   private dummy: Promise<string> | undefined;
+  /** Lock-outs already reported, by limiter key: the time each ends (bounded like the limiters). */
+  private readonly reported = new Map<string, number>();
 
   constructor(o: AuthServiceOptions) {
     this.store = o.store;
@@ -130,7 +134,13 @@ export class AuthService {
     const wait = Math.max(this.byUser.retryAfterMs(userKey, now), this.byAddress.retryAfterMs(addrKey, now));
     if (wait > 0) {
       const s = Math.ceil(wait / 1000);
-      throw new RateLimitedError(s, `too many failed logins; try again in ${s} s`);
+      const lockKey = `${userKey}\u0000${addrKey}`;
+      const first = (this.reported.get(lockKey) ?? 0) <= now;
+      if (first) {
+        this.reported.set(lockKey, now + wait);
+        for (const [k, until] of this.reported) if (until <= now || this.reported.size > 10_000) this.reported.delete(k);
+      }
+      throw new RateLimitedError(s, `too many failed logins; try again in ${s} s`, first);
     }
     const user = await this.store.userByName(name);
     const ok = await this.hashSlot(async () => {

@@ -92,6 +92,7 @@ describe('console API: authentication', () => {
     const limited = await api('/login', { method: 'POST', body: JSON.stringify({ name: 'op', password: PW }) });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) expect((await api('/login', { method: 'POST', body: JSON.stringify({ name: 'op', password: PW }) })).status).toBe(429); // refused, recorded once
     const entries = await store.audit({ action: 'auth.login' });
     expect(entries.map((e) => [e.actorType, e.actor, e.result, e.status])).toEqual([['anonymous', 'op', 'denied', 429], ...Array.from({ length: 5 }, () => ['anonymous', 'op', 'denied', 401]), ['user', 'op', 'ok', 200]]);
     expect(entries.every((e) => !(e.detail ?? '').includes(PW))).toBe(true);

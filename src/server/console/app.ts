@@ -169,7 +169,9 @@ export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CON
       }
       // Writes by anyone who presented a credential (or tried to log in) are recorded; a bare
       // request with no credential at all did nothing and names nobody: 401, not recorded.
-      if (isWrite(r.method) && (principal !== null || state.credentialed || r.access.kind === 'public')) await record(r, c, res, principal, note, error);
+      // A lock-out is recorded once, not every refused retry (a flood must not grow the log).
+      const repeatLockout = error instanceof RateLimitedError && !error.first;
+      if (isWrite(r.method) && !repeatLockout && (principal !== null || state.credentialed || r.access.kind === 'public')) await record(r, c, res, principal, note, error);
       return res;
     };
 
