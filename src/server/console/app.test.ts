@@ -65,6 +65,16 @@ describe('console API: authentication', () => {
     expect((await api('/status', { headers: { cookie: 'mullet_session=forged-but-well-formed-token-0123456789abcd' } })).status).toBe(401);
   });
 
+  it('writes with a forged key are refused and recorded, at most 20 per address per 15 min', async () => {
+    const { api, store } = await world();
+    const forged = { authorization: `Bearer mlt_000000000000_${'A'.repeat(43)}` };
+    for (let i = 0; i < 30; i++) expect((await api('/curtail', { method: 'POST', headers: forged, body: '{"all":true}' })).status).toBe(401);
+    const entries = await store.audit({ action: 'site.curtail' });
+    expect(entries).toHaveLength(20);
+    expect(entries[0]).toMatchObject({ actorType: 'anonymous', result: 'denied', status: 401 });
+    expect(JSON.parse(entries[0]?.detail ?? '{}')).toMatchObject({ error: 'Authorization: unknown API key' });
+  });
+
   it('health says how to create the first admin when no user exists', async () => {
     const { agent, clock } = await setup(fakeFleet(1));
     const app = consoleApi({ agent, clock, auth: new AuthService({ store: new MemoryIdentityStore(), clock, scrypt: TEST_SCRYPT }), secureCookies: false });

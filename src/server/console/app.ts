@@ -9,6 +9,7 @@ import type { Context, Hono as HonoApp, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import { actorName, RateLimitedError, type Principal } from '../../console/auth-service.js';
+import { FailureLimiter } from '../../console/rate-limit.js';
 import type { AuditResult } from '../../console/audit.js';
 import { errorBody, httpStatusFor } from '../errors.js';
 import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } from '../guards.js';
@@ -64,6 +65,9 @@ function consoleHeaders(secure: boolean): MiddlewareHandler {
 export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CONSOLE_API_BASE): Hono {
   const log = o.log ?? (() => undefined);
   const site = d.agent.siteName;
+  // Writes refused for a bad credential (401) are recorded at most 20 per address per 15 min: a
+  // flood of forged keys must not grow the append-only log (a key cannot be guessed anyway).
+  const unauthenticatedWrites = new FailureLimiter({ maxFailures: 20, windowMs: 15 * 60_000 });
   const routes = consoleRoutes(d);
   let doc: unknown;
   routes.push(
@@ -171,7 +175,14 @@ export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CON
       // request with no credential at all did nothing and names nobody: 401, not recorded.
       // A lock-out is recorded once, not every refused retry (a flood must not grow the log).
       const repeatLockout = error instanceof RateLimitedError && !error.first;
-      if (isWrite(r.method) && !repeatLockout && (principal !== null || state.credentialed || r.access.kind === 'public')) await record(r, c, res, principal, note, error);
+      let flood = false;
+      if (res.status === 401 && isWrite(r.method) && r.access.kind !== 'public') {
+        const addr = clientAddress(c);
+        const now = d.clock.nowMs();
+        flood = unauthenticatedWrites.retryAfterMs(addr, now) > 0;
+        if (!flood) unauthenticatedWrites.fail(addr, now);
+      }
+      if (isWrite(r.method) && !repeatLockout && !flood && (principal !== null || state.credentialed || r.access.kind === 'public')) await record(r, c, res, principal, note, error);
       return res;
     };
 
