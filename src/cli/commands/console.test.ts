@@ -3,11 +3,12 @@
  * printed once), the CLI's own changes audited, and `mullet serve` end to end against the
  * simulator on loopback: log in, curtail as operator, be refused as viewer, find the audit entry.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readAgentConfig } from '../../app/agent-config.js';
 import { SqliteIdentityStore } from '../../console/sqlite-store.js';
 import { createdKeySchema, keyViewSchema, userViewSchema } from '../../console/views.js';
 import { SimSite } from '../../fleet/agent/testing/sim-site.js';
@@ -105,6 +106,22 @@ describe('mullet serve', () => {
     const r = await run(['serve', '--site', 'x.yaml', '--inventory', 'y.json', '--listen', '0.0.0.0:8443']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--listen: '0\.0\.0\.0' can be reached from other machines.*--insecure-http/);
+  });
+
+  it('takes the console database and TLS from the config (paths relative to it); insecureHttp there is the flag', async () => {
+    const d = tempDir();
+    mkdirSync(join(d, 'conf'));
+    const file = join(d, 'conf', 'agent.yaml');
+    writeFileSync(file, ['site: site.yaml', 'inventory: inv.json', 'listen: 0.0.0.0:8443', 'console: { db: state/console.db, tls: { cert: tls/cert.pem, key: tls/key.pem } }', ''].join('\n'));
+    expect(readAgentConfig(file).console).toEqual({ db: join(d, 'conf', 'state', 'console.db'), tls: { cert: join(d, 'conf', 'tls', 'cert.pem'), key: join(d, 'conf', 'tls', 'key.pem') } });
+    writeFileSync(file, ['site: site.yaml', 'inventory: inv.json', 'listen: 0.0.0.0:8443', ''].join('\n'));
+    const refused = await run(['serve', '--config', file], { cwd: d });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/console\.tls in the config/);
+    writeFileSync(file, ['site: site.yaml', 'inventory: inv.json', 'listen: 0.0.0.0:8443', 'console: { insecureHttp: true, db: c.db }', ''].join('\n'));
+    const allowed = await run(['serve', '--config', file], { cwd: d });
+    expect(allowed.err).toMatch(/WARNING: --insecure-http/);
+    expect(allowed.err).toMatch(/no such site file/); // past the listen check, stopped by the missing site
   });
 
   it('end to end on the simulator: explains the first admin, then log in, curtail as operator, refused as viewer, audit entry found', async () => {
