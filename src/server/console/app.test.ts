@@ -263,6 +263,18 @@ describe('console API: the edge', () => {
     expect(JSON.stringify(curtail?.requestBody)).toContain('"exclusiveMinimum":0');
     expect(doc.paths['/api/v1/users']?.post?.security).toEqual([{ sessionCookie: [] }]);
     expect(doc.paths['/api/v1/health']?.get?.security).toEqual([]);
+    // Every {param} of a path is declared as a path parameter; every $ref resolves.
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      for (const op of Object.values(ops) as unknown as { parameters: { name: string; in: string; required: boolean }[] }[]) {
+        expect(op.parameters.filter((x) => x.in === 'path').map((x) => x.name)).toEqual(names);
+        expect(op.parameters.filter((x) => x.in === 'path').every((x) => x.required)).toBe(true);
+      }
+    }
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1] as string);
+    expect(refs.length).toBeGreaterThan(0);
+    const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    for (const r of new Set(refs)) expect(schemas[r], r).toBeDefined();
   });
 
   it('mounts on an existing Hono app (how mullet ops serves it)', async () => {
