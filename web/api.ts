@@ -25,6 +25,7 @@ export interface Status {
     decision: { allowedMiningMW: number | null; limitedBy: string; projectedMiningMW: number; projectedSiteMW: number; headroomMW: number | null; safeMode: { mode: string; reason: string } | null };
   } | null;
   minersByState: Record<string, number>;
+  ai?: { load: string; kind: string; fullMW: number; readMW: number | null; limitMW: number | null; usedHours: number; eventSince: string | null; blocked: string | null; errors: string[] }[];
   alerts: { kind: string; detail: string; at: string }[];
 }
 

@@ -43,6 +43,7 @@ function Login(p: { onDone: (me: Me) => void }) {
 interface Point {
   label: string;
   aiMW: number;
+  flexAiMW: number;
   otherMW: number;
   miningMW: number;
   headroomMW: number;
@@ -68,6 +69,7 @@ function PowerChart(p: { points: Point[] }) {
     c.data.labels = p.points.map((x) => x.label);
     c.data.datasets = [
       ds('firm AI', p.points.map((x) => x.aiMW), '#5e35b1', 'origin', 'load'),
+      ds('flexible AI', p.points.map((x) => x.flexAiMW), '#1e88e5', '-1', 'load'),
       ds('other load', p.points.map((x) => x.otherMW), '#8d6e63', '-1', 'load'),
       ds('mining', p.points.map((x) => x.miningMW), '#f57c00', '-1', 'load'),
       ds('headroom', p.points.map((x) => x.headroomMW), '#9e9e9e', '-1', 'load'),
@@ -166,8 +168,13 @@ function SitePage(p: { me: Me }) {
       const s = statusRef.current;
       if (!s) return;
       const limitMW = s.limits.importLimitMW;
-      const siteMW = Math.max(t.projectedSiteMW, t.projectedMiningMW + s.limits.aiMW + s.limits.otherLoadMW);
-      setPoints((prev) => [...prev, { label: new Date(t.atMs).toISOString().slice(11, 19), aiMW: s.limits.aiMW, otherMW: s.limits.otherLoadMW, miningMW: t.projectedMiningMW, headroomMW: Math.max(0, limitMW - siteMW), limitMW }].slice(-MAX_POINTS));
+      // AI at the meter: limits.aiMW is every AI load at full power; the flexible ones the agent
+      // drives (status.ai, non-firm) are drawn at their limit while limited, the rest as firm.
+      const flex = (s.ai ?? []).filter((a) => a.kind !== 'firm');
+      const firmMW = Math.max(0, s.limits.aiMW - flex.reduce((x, a) => x + a.fullMW, 0));
+      const flexMW = flex.reduce((x, a) => x + (a.limitMW ?? a.fullMW), 0);
+      const siteMW = Math.max(t.projectedSiteMW, t.projectedMiningMW + firmMW + flexMW + s.limits.otherLoadMW);
+      setPoints((prev) => [...prev, { label: new Date(t.atMs).toISOString().slice(11, 19), aiMW: firmMW, flexAiMW: flexMW, otherMW: s.limits.otherLoadMW, miningMW: t.projectedMiningMW, headroomMW: Math.max(0, limitMW - siteMW), limitMW }].slice(-MAX_POINTS));
       setTicks((n) => n + 1);
       refresh();
     });
@@ -218,6 +225,9 @@ function SitePage(p: { me: Me }) {
             h('p', null, `signal ${last.signal.id}: ${last.signal.kind}, ${last.signal.state}`),
             last.entry ? h('p', { 'data-testid': 'audit-entry' }, `audit #${last.entry.id}: ${last.entry.actor} ${last.entry.action} ${last.entry.result} (${last.entry.status ?? ''}) ${last.entry.correlationId ?? ''}`) : h('p', null, 'no audit entry visible to you'),
           )
+        : null,
+      status?.ai && status.ai.length > 0
+        ? h('section', { class: 'wide' }, h('h2', null, 'AI loads (at the meter)'), h(Table, { head: ['load', 'kind', 'full MW', 'read MW', 'limit MW', 'contract hours used', 'limited since', 'blocked'], rows: status.ai.map((a) => [a.load, a.kind, a.fullMW.toFixed(3), a.readMW === null ? '' : a.readMW.toFixed(3), a.limitMW === null ? 'none' : a.limitMW.toFixed(3), a.usedHours.toFixed(1), a.eventSince ?? '', a.blocked ?? '']) }))
         : null,
       h('section', { class: 'wide' }, h('h2', null, 'Signals'), h(Table, { head: ['id', 'kind', 'state', 'cap MW', 'received', 'confirmed', 'elapsed ms'], rows: signals.map((s) => [s.id, s.kind, s.state, s.capMW === null ? '' : s.capMW.toFixed(3), s.signalReceivedAt ?? '', s.confirmedAt ?? '', s.elapsedMs === null || s.elapsedMs === undefined ? '' : String(Math.round(s.elapsedMs))]) })),
       h('section', { class: 'wide' }, h('h2', null, 'Alerts'), h(Table, { head: ['at', 'kind', 'detail'], rows: (status?.alerts ?? []).slice(-10).reverse().map((a) => [a.at, a.kind, a.detail]) })),
