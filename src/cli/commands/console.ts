@@ -6,6 +6,7 @@
  * every change it makes is in the audit log as `cli:<os user>`.
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Hono } from 'hono';
 import { readAgentConfig } from '../../app/agent-config.js';
@@ -46,7 +47,13 @@ function openDb(args: ParsedArgs, io: CliIo, create: boolean): SqliteIdentitySto
 }
 
 function cliActor(io: CliIo): Actor {
-  return { kind: 'cli', name: io.env.SUDO_USER ?? io.env.USER ?? io.env.LOGNAME ?? 'unknown' };
+  let os: string | undefined;
+  try {
+    os = userInfo().username;
+  } catch {
+    os = undefined; // no passwd entry for this uid (containers)
+  }
+  return { kind: 'cli', name: io.env.SUDO_USER ?? io.env.USER ?? io.env.LOGNAME ?? os ?? 'unknown' };
 }
 
 async function withAuth<T>(args: ParsedArgs, io: CliIo, create: boolean, fn: (auth: AuthService, store: SqliteIdentityStore, actor: Actor) => Promise<T>): Promise<T> {
