@@ -15,6 +15,7 @@
  *   signals: { mqtt: { url: mqtt://127.0.0.1:1883, topic: mullet/site-a/dr, clientId: agent-a } }
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
+ *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem } }   # mullet serve only
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -57,6 +58,14 @@ export const agentConfigSchema = z.strictObject({
       priceStaleS: z.number().min(1).max(86_400).optional(),
     })
     .optional(),
+  /** `mullet serve`: the console's identity/audit database and TLS (required beyond loopback). */
+  console: z
+    .strictObject({
+      db: z.string().min(1).optional(),
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      insecureHttp: z.boolean().optional(),
+    })
+    .optional(),
   devices: z
     .strictObject({
       concurrency: z.number().int().min(1).max(65_536).optional(),
@@ -80,5 +89,8 @@ export function readAgentConfig(file: string): AgentConfigFile & { dir: string }
     ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}),
     ...(c.target && 'plan' in c.target ? { target: { plan: abs(c.target.plan) } } : {}),
     ...(c.ai ? { ai: { inventory: abs(c.ai.inventory) } } : {}),
+    ...(c.console
+      ? { console: { ...c.console, ...(c.console.db !== undefined ? { db: c.console.db === ':memory:' ? ':memory:' : abs(c.console.db) } : {}), ...(c.console.tls ? { tls: { cert: abs(c.console.tls.cert), key: abs(c.console.tls.key) } } : {}) } }
+      : {}),
   };
 }

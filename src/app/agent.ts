@@ -9,6 +9,7 @@ import { badInput } from '../core/errors.js';
 import { softFdLimit } from '../core/fd-limit.js';
 import { systemClock, type Clock } from '../core/time.js';
 import { SiteAgent } from '../fleet/agent/agent.js';
+import type { AgentApi } from '../fleet/agent/api.js';
 import { minersFromInventory, siteAiMW } from '../fleet/agent/fleet.js';
 import { startMqttSignals, type MqttSignals } from '../fleet/agent/mqtt.js';
 import { fetchPrice } from '../fleet/agent/price-feed.js';
@@ -59,6 +60,11 @@ export interface AgentRunConfig {
   allowedHosts?: readonly string[];
   /** A miner put to sleep is not woken again before this, s. */
   minDwellS?: number;
+  /**
+   * Serves the agent's HTTP edge instead of the plain agent API (`mullet serve`: the authenticated
+   * console); given the agent and the connection cap the descriptor budget allows.
+   */
+  serveApi?: (agent: AgentApi, limits: { maxConnections: number }) => Promise<RunningServer>;
   concurrency: number;
   callTimeoutMs: number;
   connectTimeoutMs: number;
@@ -257,9 +263,12 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       ...(c.sleep ? { sleep: c.sleep } : {}),
       ...(c.meterPollMs !== undefined ? { meterPollMs: c.meterPollMs } : {}),
     });
-    const app = agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] });
-    c.extendRoutes?.(app);
-    http = await serveHttp(app, { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
+    if (c.serveApi) http = await c.serveApi(agent, { maxConnections: apiConnections });
+    else {
+      const app = agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] });
+      c.extendRoutes?.(app);
+      http = await serveHttp(app, { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
+    }
   } catch (err) {
     await store.close();
     await meter?.close();

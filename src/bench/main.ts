@@ -21,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
     const { benchFleet, benchFleetArgs } = await import('./fleet.js');
     return benchFleet(benchFleetArgs(args));
   },
+  console: async () => (await import('./console.js')).benchConsole(),
   soak: async ({ args }) => {
     const { benchSoak, soakArgs } = await import('./soak.js');
     return benchSoak(soakArgs(args));

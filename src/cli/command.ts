@@ -56,6 +56,8 @@ export interface CliIo {
   stderrIsTty: boolean;
   /** Fires on SIGINT/SIGTERM for long-running commands. */
   signal: AbortSignal;
+  /** Standard input, for commands that read a secret from it (`--password-stdin`); absent: process.stdin. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export interface CommandSpec {

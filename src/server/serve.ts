@@ -6,6 +6,7 @@
  * request timeouts, and a bounded header count.
  */
 import { createAdaptorServer } from '@hono/node-server';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   /** What is exposed, for the refusal and the warning. */
   what?: string;
   log?: (line: string) => void;
+  /** Serve HTTPS with this certificate and private key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface RunningServer {
@@ -44,7 +47,7 @@ export async function serveHttp(app: Hono, o: ServeOptions): Promise<RunningServ
     }
     o.log?.(`WARNING: ${what} listens on ${o.host}:${o.port}, reachable from other machines, WITHOUT AUTHENTICATION: anyone who reaches it can act on this site`);
   }
-  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
+  const server = (o.tls ? createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false, createServer: createHttpsServer, serverOptions: { cert: o.tls.cert, key: o.tls.key } }) : createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false })) as Server;
   server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.requestTimeout = 90_000;
   server.headersTimeout = 10_000;
@@ -57,7 +60,7 @@ export async function serveHttp(app: Hono, o: ServeOptions): Promise<RunningServ
   const a = server.address() as AddressInfo;
   const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
-    url: `http://${host}:${a.port}`,
+    url: `${o.tls ? 'https' : 'http'}://${host}:${a.port}`,
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -72,8 +72,8 @@ const agent: CommandSpec = {
   },
 };
 
-/** The flags actually given (undefined when absent), checked for sign. */
-function flagsOf(args: ParsedArgs): AgentFlags {
+/** The flags actually given (undefined when absent), checked for sign (`mullet serve` takes the same). */
+export function flagsOf(args: ParsedArgs): AgentFlags {
   const num = (name: string, min: 'positive' | 'nonNegative'): number | undefined => {
     const v = opt.num(args, name);
     if (v === undefined) return undefined;
@@ -116,3 +116,6 @@ function flagsOf(args: ParsedArgs): AgentFlags {
 }
 
 export const agentCommands: readonly CommandSpec[] = [agent];
+
+/** The agent's options, for commands that run an agent too (`mullet serve`). */
+export const AGENT_OPTIONS = agent.options;

@@ -1,0 +1,162 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core against `mullet
+ * serve`'s composition (site agent on the simulator, console API and the built dashboard on one
+ * loopback origin). Log in, watch the live stack move, curtail as operator through the
+ * confirmation and see the audit entry, be refused as viewer, find the entry on the audit page.
+ * Screenshots of each page go to out/screenshots/ (or $MULLET_SCREENSHOTS) for a reviewer.
+ * Skipped (with the reason) when /usr/bin/chromium or the built dashboard is missing; `.ci/run`
+ * installs Chromium and `npm ci` builds the dashboard.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveAgentConfig, startAgent, type RunningAgent } from '../../app/agent.js';
+import { systemClock } from '../../core/time.js';
+import { AuthService } from '../../console/auth-service.js';
+import { MemoryIdentityStore } from '../../console/memory-store.js';
+import { TEST_SCRYPT } from '../../console/secrets.js';
+import { SimSite } from '../../fleet/agent/testing/sim-site.js';
+import { REPO_ROOT } from '../../testing/data.js';
+import { mountConsole } from './app.js';
+import { dashboardBuilt, mountDashboard } from './dashboard.js';
+import { serveConsole } from './serve-console.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PW = 'correct horse battery';
+const SHOTS = process.env.MULLET_SCREENSHOTS ?? join(REPO_ROOT, 'out', 'screenshots');
+const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install -y chromium)` : !dashboardBuilt() ? 'dashboard not built (npm run build:web)' : null;
+
+describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skipped: ${missing}` : ''}`, () => {
+  let site: SimSite;
+  let running: RunningAgent;
+  let browser: Browser;
+  let url: string;
+  let dir: string;
+  const loop = new AbortController();
+  let loopDone: Promise<void>;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'mullet-dashboard-'));
+    site = await SimSite.start({ miners: 24, cidr: '127.142.0.0/24' });
+    const auth = new AuthService({ store: new MemoryIdentityStore(), clock: systemClock, scrypt: TEST_SCRYPT });
+    const cli = { kind: 'cli' as const, name: 'e2e' };
+    await auth.addUser(cli, { name: 'op', password: PW, role: 'operator', site: null });
+    await auth.addUser(cli, { name: 'viewer', password: PW, role: 'viewer', site: null });
+    await auth.addUser(cli, { name: 'admin', password: PW, role: 'admin', site: null });
+    const cfg = resolveAgentConfig({ siteFile: site.siteFile, inventoryFile: site.inventoryFile, meter: `127.0.0.1:${site.meterPort}`, listen: '127.0.0.1:0', dbFile: join(dir, 'agent.db'), tickS: 0.5, minDwellS: 0 }, dir);
+    running = await startAgent({
+      ...cfg,
+      serveApi: (agent, limits) => {
+        const app = new Hono();
+        mountConsole(app, { agent, auth, clock: systemClock, secureCookies: false });
+        mountDashboard(app);
+        return serveConsole(app, { host: '127.0.0.1', port: 0, maxConnections: limits.maxConnections });
+      },
+    });
+    url = running.http.url;
+    loopDone = running.run(loop.signal);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    loop.abort();
+    await loopDone;
+    await running?.close();
+    await site?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  async function login(name: string): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(url);
+    await page.fill('input[name=name]', name);
+    await page.fill('input[name=password]', PW);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who]');
+    return page;
+  }
+
+  const liveUpdates = async (page: Page): Promise<number> => Number(/\d+/.exec((await page.textContent('[data-testid=ticks]')) ?? '')?.[0] ?? 0);
+
+  it('a wrong password is refused on the login page', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.fill('input[name=name]', 'op');
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    await expect.poll(async () => page.textContent('[role=alert]'), { timeout: 10_000 }).toContain('wrong user name or password');
+    await page.screenshot({ path: join(SHOTS, 'login-refused.png') });
+    await ctx.close();
+  }, 30_000);
+
+  it('operator: logs in, sees the live stack move, curtails all through the confirmation, sees it confirmed and audited', async () => {
+    const page = await login('op');
+    expect(await page.textContent('[data-testid=who]')).toContain('op — operator on all sites');
+    await expect.poll(() => liveUpdates(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(SHOTS, 'site-operator.png'), fullPage: true });
+
+    await page.selectOption('select[name=mode]', 'all');
+    await page.click('text=Curtail…');
+    await page.waitForSelector('[role=dialog]');
+    expect(await page.textContent('[role=dialog]')).toContain('Curtail ALL mining');
+    await page.screenshot({ path: join(SHOTS, 'curtail-confirm.png'), fullPage: true });
+    await page.click('[role=dialog] >> text=Confirm');
+    const entry = await page.waitForSelector('[data-testid=audit-entry]');
+    expect(await entry.textContent()).toMatch(/audit #\d+: op site\.curtail ok \(202\) console-/);
+    const id = /signal (console-[a-z0-9]+)/.exec((await page.textContent('[data-testid=last-action]')) ?? '')?.[1] as string;
+    const settled = await running.agent.waitForSignal(id, 20_000);
+    expect(settled?.state).toBe('confirmed');
+    // The page shows the mining stack going to zero on the next live updates.
+    await expect.poll(async () => page.textContent('[data-testid=mining-mw]'), { timeout: 20_000 }).toBe('0.000 MW');
+    await page.screenshot({ path: join(SHOTS, 'site-curtailed.png'), fullPage: true });
+
+    await page.goto(`${url}/#/audit`);
+    await page.waitForSelector(`td:text("${id}")`);
+    await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
+    await page.context().close();
+  }, 90_000);
+
+  it('viewer: sees the site without action buttons, and the API refuses a curtail anyway', async () => {
+    const page = await login('viewer');
+    await expect.poll(() => liveUpdates(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('text=Curtail…').count()).toBe(0);
+    const status = await page.evaluate(async () => (await fetch('/api/v1/curtail', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"all":true,"id":"viewer-try"}' })).status);
+    expect(status).toBe(403);
+    expect(await running.agent.waitForSignal('viewer-try', 0)).toBeUndefined();
+    await page.screenshot({ path: join(SHOTS, 'site-viewer.png'), fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
+  it('admin: adds a user and creates an API key shown once, which works until revoked', async () => {
+    const page = await login('admin');
+    await page.goto(`${url}/#/access`);
+    await page.fill('[data-testid=new-user] input[name=user-name]', 'night-op');
+    await page.fill('[data-testid=new-user] input[name=user-password]', PW);
+    await page.selectOption('[data-testid=new-user] select[name=user-role]', 'operator');
+    await page.click('[data-testid=new-user] button[type=submit]');
+    await page.waitForSelector('td:text("night-op")');
+    await page.fill('[data-testid=new-key] input[name=key-name]', 'qse');
+    await page.selectOption('[data-testid=new-key] select[name=key-role]', 'signals');
+    await page.fill('[data-testid=new-key] input[name=key-expires]', '30d');
+    await page.click('[data-testid=new-key] button[type=submit]');
+    const key = ((await (await page.waitForSelector('[data-testid=fresh-key] code')).textContent()) ?? '').trim();
+    expect(key).toMatch(/^mlt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    await page.screenshot({ path: join(SHOTS, 'access.png'), fullPage: true });
+    const me = (k: string) => page.evaluate(async (bearer) => (await fetch('/api/v1/me', { headers: { authorization: `Bearer ${bearer}` } })).status, k);
+    expect(await me(key)).toBe(200);
+    await page.click('[data-testid=fresh-key] >> text=Done');
+    expect(await page.locator('[data-testid=fresh-key]').count()).toBe(0); // shown once
+    await page.click('text=Revoke qse');
+    await page.waitForSelector('td:text("revoked")');
+    expect(await me(key)).toBe(401);
+    await page.context().close();
+  }, 60_000);
+});
