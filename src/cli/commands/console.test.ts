@@ -3,6 +3,7 @@
  * printed once), the CLI's own changes audited, and `mullet serve` end to end against the
  * simulator on loopback: log in, curtail as operator, be refused as viewer, find the audit entry.
  */
+import { freeLoopbackBlock } from '../../fleet/sim/site-sim.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +126,8 @@ describe('mullet serve', () => {
   });
 
   it('end to end on the simulator: explains the first admin, then log in, curtail as operator, refused as viewer, audit entry found', async () => {
-    const s = await SimSite.start({ miners: 12, cidr: '127.141.0.0/24' });
+    // A free block: other runs on a shared host may hold a fixed one.
+    const s = await SimSite.start({ miners: 12, cidr: await freeLoopbackBlock(12, 4028, 41) });
     cleanup.push(() => s.close());
     const dir = tempDir();
     const db = join(dir, 'console.db');
