@@ -10,6 +10,7 @@
  * every window hour of a listed month is. A failed step runs the strike rule (safe fallback).
  */
 import { MS_PER_DAY, MS_PER_HOUR } from '../core/time.js';
+import { rollingGrid } from './ancillary-rolling.js';
 import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './baseline.js';
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
 import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FleetHistory } from './formulation.js';
@@ -107,6 +108,10 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
   let steps = 0;
   const notes: string[] = [];
   const totalSteps = Math.ceil((n * input.intervalMinutes) / stepMinutes);
+  // Grid services: awards committed day-ahead, held as floors in every step (ancillary-rolling.ts).
+  const grid = rollingGrid(input, models, options.solver, timeLimitSeconds);
+  if (grid.awards.length > 0) plan.awards = grid.awards;
+  notes.push(...grid.notes);
 
   let i0 = 0;
   while (i0 < n) {
@@ -148,6 +153,7 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
         hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
         fourCpAlert: input.fourCpAlert[t] === 1,
         headroomMW: executed ? site.interconnect.importLimitMW - aiLoad : (baselineHead[t] as number),
+        ...grid.fleetFloor(t),
       }, order);
       strike = d.state;
       if (!executed) {
@@ -261,6 +267,7 @@ export function rollingPolicy(input: DispatchInput, options: LpPolicyOptions): P
       cappedBudgetMWh: budget,
       relaxIntegers: true,
       ...(history ? { history } : {}),
+      ...grid.stepSpec(first, i1, startMs),
     };
   }
 }

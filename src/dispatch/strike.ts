@@ -8,6 +8,7 @@
  * This is also the documented safe fallback when a solver fails.
  */
 import type { StrikeConfig } from '../site/types.js';
+import { ersAwards, fleetFloorsMW, strikeDayAheadAwards } from './ancillary.js';
 import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW } from './baseline.js';
 import { fleetModel, strikeUsdPerMWh, type FleetModel } from './fleet-model.js';
 import { Reason, type DispatchInput, type PolicyOptions, type PolicyResult, type ReasonCode } from './types.js';
@@ -34,6 +35,8 @@ export interface StrikeObservation {
   fourCpAlert: boolean;
   /** Interconnect MW available to the fleets this interval. */
   headroomMW: number;
+  /** Per fleet: MW a grid award holds this interval (the fleet keeps at least this running, price or 4CP alert notwithstanding). */
+  floorMW?: readonly number[];
 }
 
 export interface StrikeDecision {
@@ -90,6 +93,9 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
     if (obs.fourCpAlert) [target, why] = [0, Reason.fourCp];
     else if (!s.awake[f]) [target, why] = [0, Reason.price];
     else if (heldOff) [target, why] = [0, Reason.minOff];
+    // An award is an obligation: it holds through a price spike or an alert (not through min-off, ramp or the interconnect).
+    const floor = Math.min(obs.floorMW?.[f] ?? 0, m.maxMW);
+    if (floor > 0 && target < floor && why !== Reason.minOff) [target, why] = [Math.max(target, floor), floor >= m.nominalMW - 1e-9 ? Reason.none : why];
     const prevMW = s.mw[f] as number;
     let mw = target;
     const ramp = m.fleet.rampMWPerMinute;
@@ -121,6 +127,10 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
   const order = efficiencyOrder(models);
   let state = initialStrikeState(models.length);
   const n = input.startMs.length;
+  // Grid services: offered day-ahead at the opportunity cost, then held (see ancillary.ts).
+  const awards = input.site.ancillary ? [...strikeDayAheadAwards(input, models), ...ersAwards(input.site, input.startMs)] : [];
+  const floors = awards.length > 0 ? fleetFloorsMW(input.site, awards, n) : undefined;
+  if (awards.length > 0) plan.awards = awards;
   for (let t = 0; t < n; t++) {
     const d = strikeDecide(models, input.site.dispatch.strike, state, {
       startMs: input.startMs[t] as number,
@@ -128,6 +138,7 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
       hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
       fourCpAlert: input.fourCpAlert[t] === 1,
       headroomMW: head[t] as number,
+      ...(floors ? { floorMW: floors.map((a) => a[t] as number) } : {}),
     }, order);
     state = d.state;
     for (let f = 0; f < models.length; f++) {
