@@ -66,7 +66,7 @@ type FileOutcome =
   | { file: string; status: 'failed'; code: string; where?: string; error: string };
 
 function written(r: ImportReport): number {
-  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
+  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals + r.inserted.asPrices;
 }
 
 function iso(ms: number): string {
@@ -87,7 +87,7 @@ function describeOutcome(o: FileOutcome): string {
       const r = o.report;
       const lines = [
         `${o.file}  [${o.format}]  ${fmt(o.rows, 0)} rows in ${fmt(o.elapsedMs / 1000, 1)} s`,
-        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}, 4CP intervals ${fmt(r.inserted.fourCpIntervals, 0)}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
+        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}, 4CP intervals ${fmt(r.inserted.fourCpIntervals, 0)}${r.inserted.asPrices ? `, AS prices ${fmt(r.inserted.asPrices, 0)}` : ''}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
         `  ${gapSummary(r.gaps)}`,
       ];
       for (const n of r.notes) lines.push(`  note: ${n}`);
