@@ -13,7 +13,7 @@ import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
 import { cptWallToUtcMs } from '../market/ercot-time.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
-import { loadBacktestData, type BacktestData } from './data.js';
+import { loadBacktestData, type AsPriceSource, type BacktestData } from './data.js';
 import type { HashpriceSource } from './hashprice.js';
 import { addRegret, backtestDocument, identicalPairs, roundBreakdown, summarizePolicy, type BacktestDocument, type PolicySummary } from './summary.js';
 import { regretByCause } from '../dispatch/compare.js';
@@ -45,6 +45,10 @@ export interface BacktestOptions {
   timeLimitSeconds?: number;
   /** Reference policy for regret by cause (default: optimal when it ran). */
   regretVs?: PolicyName;
+  /** AS clearing prices: the store (default) or SYNTHETIC. */
+  asPrices?: AsPriceSource;
+  /** Re-run policies without each grid product to show what it added (--compare does). */
+  productValues?: boolean;
   /** Progress hooks per policy (the CLI draws bars on stderr). */
   progress?: (policy: PolicyName) => { update(done: number, total: number): void; finish(message?: string): void };
 }
@@ -93,7 +97,7 @@ function describeHashpriceSource(h: HashpriceSource): string {
 /** Runs the policies over the window and settles each with the same ledger. */
 export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> {
   const { fromMs, toMs } = cptWindow(o.from, o.to);
-  const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice);
+  const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
   const { input, notes } = prepareDispatchInput(data.series);
   const solver = o.policies.some(needsSolver) ? (o.solver ?? (await loadHighsSolver())) : undefined;
   const runs: PolicyRun[] = [];
@@ -116,8 +120,36 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> 
   if (ref) {
     for (const r of runs) if (r !== ref) r.summary.regretByCause = roundBreakdown(regretByCause(input, { plan: r.result.plan, ledger: r.ledger }, { plan: ref.result.plan, ledger: ref.ledger }));
   }
+  if (o.productValues) {
+    for (const r of runs) {
+      // Rolling re-solves every step: leave-one-out re-runs of it cost a back-test each, so they are left to the user.
+      if (r.policy === 'rolling') continue;
+      const v = productValues(input, r.policy, r.ledger.totals.netUsd, { nowMs: o.nowMs, ...(solver ? { solver } : {}), ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}) });
+      if (v) r.summary.ancillaryValueByProduct = v;
+    }
+  }
   const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice, data), [...data.notes, ...notes]);
   doc.identical = identicalPairs(input, runs);
   return { data, input, runs, doc };
 }
 
+
+/**
+ * What each grid product added to a policy's net: net(all products) − net(without that product), and
+ * `energyOnly`: net(all) − net(no grid services). USD, rounded to the cent. Undefined without products.
+ */
+export function productValues(input: DispatchInput, policy: PolicyName, netUsd: number, options: Parameters<typeof runPolicy>[2]): Record<string, number> | undefined {
+  const anc = input.site.ancillary;
+  if (!anc) return undefined;
+  const products = [...anc.products, ...new Set(anc.ers.map((e) => e.product))];
+  if (products.length === 0) return undefined;
+  const without = (drop: readonly string[]): number => {
+    const site: Site = { ...input.site, ancillary: { ...anc, products: anc.products.filter((p) => !drop.includes(p)), ers: anc.ers.filter((e) => !drop.includes(e.product)) } };
+    const alt = { ...input, site };
+    return settle(alt, runPolicy(policy, alt, options).plan).totals.netUsd;
+  };
+  const out: Record<string, number> = {};
+  for (const p of products) out[p] = Math.round((netUsd - without([p])) * 100) / 100;
+  out.allProducts = Math.round((netUsd - without(products)) * 100) / 100;
+  return out;
+}
