@@ -186,7 +186,7 @@ function asPrices(store: MarketStore, products: readonly AsProduct[], startMs: F
     const g = generateAsPrices(DEFAULT_AS_PRICE_PARAMS, { seed: source.seed, startMs: h0, hours });
     notes.push(...g.notes);
     for (const p of products) {
-      const v = g.values[p as SyntheticAsProduct];
+      const v = g.values[p];
       out[p] = Float64Array.from(startMs, (ms) => v[(hourOf(ms) - h0) / MS_PER_HOUR] ?? NaN);
     }
     return out;
