@@ -125,7 +125,10 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> 
       // Rolling re-solves every step: leave-one-out re-runs of it cost a back-test each, so they are left to the user.
       if (r.policy === 'rolling') continue;
       const v = productValues(input, r.policy, r.ledger.totals.netUsd, { nowMs: o.nowMs, ...(solver ? { solver } : {}), ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}) });
-      if (v) r.summary.ancillaryValueByProduct = v;
+      if (v) {
+        r.summary.ancillaryValueByProduct = v.values;
+        r.summary.notes.push(...v.notes);
+      }
     }
   }
   const doc = backtestDocument(o.site.name, o.site.market.settlementPoint, o.from, o.to, data, input, describeSource(o.hashprice, data), [...data.notes, ...notes]);
@@ -136,20 +139,29 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> 
 
 /**
  * What each grid product added to a policy's net: net(all products) − net(without that product), and
- * `energyOnly`: net(all) − net(no grid services). USD, rounded to the cent. Undefined without products.
+ * `allProducts`: net(all) − net(no grid services). USD, rounded to the cent. Undefined without products.
+ * A re-run that was not solved to optimality (a MIP stopped at the time limit, a safe fallback) makes
+ * its difference unreliable: it is reported as null with a note (raise --time-limit).
  */
-export function productValues(input: DispatchInput, policy: PolicyName, netUsd: number, options: Parameters<typeof runPolicy>[2]): Record<string, number> | undefined {
+export function productValues(input: DispatchInput, policy: PolicyName, netUsd: number, options: Parameters<typeof runPolicy>[2]): { values: Record<string, number | null>; notes: string[] } | undefined {
   const anc = input.site.ancillary;
   if (!anc) return undefined;
   const products = [...anc.products, ...new Set(anc.ers.map((e) => e.product))];
   if (products.length === 0) return undefined;
-  const without = (drop: readonly string[]): number => {
+  const notes: string[] = [];
+  const without = (drop: readonly string[], label: string): number | null => {
     const site: Site = { ...input.site, ancillary: { ...anc, products: anc.products.filter((p) => !drop.includes(p)), ers: anc.ers.filter((e) => !drop.includes(e.product)) } };
     const alt = { ...input, site };
-    return settle(alt, runPolicy(policy, alt, options).plan).totals.netUsd;
+    const r = runPolicy(policy, alt, options);
+    const inexact = r.safeFallbacks > 0 || r.notes.some((n) => /time-limit|stopped at/.test(n));
+    if (inexact) {
+      notes.push(`value of ${label}: the re-run without it was not solved to optimality (${r.notes.find((n) => /time-limit|stopped at|FALLBACK/.test(n)) ?? 'safe fallback'}); reported as null (raise --time-limit)`);
+      return null;
+    }
+    return Math.round((netUsd - settle(alt, r.plan).totals.netUsd) * 100) / 100;
   };
-  const out: Record<string, number> = {};
-  for (const p of products) out[p] = Math.round((netUsd - without([p])) * 100) / 100;
-  out.allProducts = Math.round((netUsd - without(products)) * 100) / 100;
-  return out;
+  const values: Record<string, number | null> = {};
+  for (const p of products) values[p] = without([p], p);
+  values.allProducts = without(products, 'all products');
+  return { values, notes };
 }

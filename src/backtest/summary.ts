@@ -12,7 +12,7 @@ export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW' | 'a
   /** Deployments and shortfalls (their money is already in the streams). */
   ancillary: Omit<LedgerTotals['ancillary'], 'byProductUsd'>;
   /** What each product added to this policy's net (leave-one-out re-runs), USD; present with --compare when products are offered. */
-  ancillaryValueByProduct?: Record<string, number>;
+  ancillaryValueByProduct?: Record<string, number | null>;
   policy: string;
   intervals: number;
   /** Per 4CP month: the interval that set the site's demand (official, or the worst estimated candidate). */

@@ -58,6 +58,9 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
   return { kind: 'store', feeShareOfSubsidyPct: share ?? DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: share === undefined };
 }
 
+/** A product's added value, or 'n/a' when its re-run was not solved to optimality (null). */
+const valueCell = (v: number | null | undefined) => (v === null ? 'n/a' : fmt(v ?? 0, 0));
+
 function humanSummary(out: BacktestOutcome): string {
   const d = out.doc;
   const lines = [
@@ -114,7 +117,7 @@ function humanSummary(out: BacktestOutcome): string {
     lines.push(
       formatTable(
         ['policy', ...products.flatMap((p) => [`${p} revenue`, `${p} added`]), 'all products added'],
-        s.map((x) => [x.policy, ...products.flatMap((p) => [fmt(x.ancillaryByProduct[p] ?? 0, 0), x.ancillaryValueByProduct ? fmt(x.ancillaryValueByProduct[p] ?? 0, 0) : '—']), x.ancillaryValueByProduct ? fmt(x.ancillaryValueByProduct.allProducts ?? 0, 0) : '—']),
+        s.map((x) => [x.policy, ...products.flatMap((p) => [fmt(x.ancillaryByProduct[p] ?? 0, 0), x.ancillaryValueByProduct ? valueCell(x.ancillaryValueByProduct[p]) : '—']), x.ancillaryValueByProduct ? valueCell(x.ancillaryValueByProduct.allProducts) : '—']),
       ),
     );
   }
