@@ -144,6 +144,18 @@ describe('grid services: day-ahead commitment in strike and rolling', () => {
     expect(strikePolicy(inp2).plan.awards).toBeUndefined();
   });
 
+  it('strike does not put machines to sleep that a coming award needs (min-off would make them miss it)', () => {
+    const s = gridSite({ fleets: [offering(fleet('a', 10, 50, { minOffMinutes: 30 }))] });
+    // Hour 0: DA 80, so ECRS 25 does not clear; hour 1: DA 20, it does. The spike at interval 2 would
+    // put the fleet to sleep at interval 3 for 30 minutes, through the award's first interval.
+    const prices = [20, 20, 1000, 1000, 20, 20, 20, 20];
+    const inp = withAs(input(s, prices, { da: [80, 80, 80, 80, 20, 20, 20, 20] }), { ECRS: 25 });
+    const r = strikePolicy(inp);
+    expect(mw(award(r.plan.awards, 'ECRS')?.mw)).toEqual([0, 0, 0, 0, 10, 10, 10, 10]);
+    expect(mw(r.plan.fleetMW[0])).toEqual([10, 10, 10, 10, 10, 10, 10, 10]);
+    expect(settle(inp, r.plan).totals.ancillary.shortfallMWh).toBe(0);
+  });
+
   it('rolling commits day-ahead at DA prices and then cannot drop the award in real time', () => {
     const s = gridSite({ fleets: [offering(fleet('a', 10, 50))] });
     // DA says 20 all hour; the realized spike at interval 2 comes after the award.

@@ -129,7 +129,9 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
   const n = input.startMs.length;
   // Grid services: offered day-ahead at the opportunity cost, then held (see ancillary.ts).
   const awards = input.site.ancillary ? [...strikeDayAheadAwards(input, models), ...ersAwards(input.site, input.startMs)] : [];
-  const floors = awards.length > 0 ? fleetFloorsMW(input.site, awards, n) : undefined;
+  // Awards are known day-ahead, so a fleet about to hold one does not sleep now: machines put to sleep
+  // stay asleep minOffMinutes and would miss it. The floor looks that far ahead.
+  const floors = awards.length > 0 ? fleetFloorsMW(input.site, awards, n).map((fl, f) => lookAheadMax(fl, input.startMs, models[f]?.fleet.minOffMinutes ?? 0)) : undefined;
   if (awards.length > 0) plan.awards = awards;
   for (let t = 0; t < n; t++) {
     const d = strikeDecide(models, input.site.dispatch.strike, state, {
@@ -147,4 +149,16 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
     }
   }
   return { plan, solveSeconds: ((options.nowMs?.() ?? 0) - t0) / 1000, safeFallbacks: 0, notes: [] };
+}
+
+/** max(floor[t'] for t' with startMs[t'] < startMs[t] + minutes), per t (the floor itself without min-off). */
+function lookAheadMax(floor: Float64Array, startMs: Float64Array, minutes: number): Float64Array {
+  if (minutes <= 0) return floor;
+  const out = new Float64Array(floor.length);
+  for (let t = 0; t < floor.length; t++) {
+    let m = floor[t] as number;
+    for (let k = t + 1; k < floor.length && (startMs[k] as number) < (startMs[t] as number) + minutes * 60_000; k++) m = Math.max(m, floor[k] as number);
+    out[t] = m;
+  }
+  return out;
 }
