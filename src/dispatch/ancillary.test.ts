@@ -4,7 +4,9 @@ import type { AsProduct, ErsAward, Fleet, Site } from '../site/types.js';
 import { ersMask, hourBlocks } from './ancillary.js';
 import { settle } from './ledger.js';
 import type { LpSolver } from './lp/solver.js';
-import { optimalPolicy } from './optimal.js';
+import { buildDispatchLp } from './formulation.js';
+import { fleetModel } from './fleet-model.js';
+import { optimalPolicy, optimalSpec } from './optimal.js';
 import { rollingPolicy } from './rolling.js';
 import { strikePolicy } from './strike.js';
 import { fleet, input, Q, site, SITE_PAYS, T0 } from './testing/fixtures.js';
@@ -118,6 +120,19 @@ describe('grid services in optimal: hand-computed optima', () => {
     const sat = Date.parse('2023-08-05T05:00:00Z');
     const ers: ErsAward = { name: 'ers', product: 'ERS-10', resource: 'a', mw: 5, usdPerMWh: 8, fromMs: T0, toMs: T0 + 10 * 86_400_000, timePeriods: [{ days: 'weekdays', localHours: [0, 24] }] };
     expect(Array.from(ersMask(ers, Float64Array.from([sat, sat - Q, sat + 2 * 86_400_000])))).toEqual([0, 1, 1]);
+  });
+
+  it('the LP objective equals the ledger net with awards and ERS (the objective prices what settles)', () => {
+    const ers: ErsAward = { name: 'ers', product: 'ERS-10', resource: 'b', mw: 2, usdPerMWh: 8, fromMs: T0, toMs: T0 + 86_400_000, timePeriods: [{ days: 'all', localHours: [1, 2] }] };
+    const s = gridSite({ fleets: [offering(fleet('a', 10, 50)), offering(fleet('b', 5, 70))], ppa: { blockMW: 6, priceUsdPerMWh: 30, resale: true } }, ['ECRS', 'NSPIN'], [ers]);
+    const prices = [20, 60, 1000, 20, 45, 80, 30, 10, 5, 200, 40, 55];
+    const inp = withAs(input(s, prices), { ECRS: [3, 3, 3, 3, 90, 90, 90, 90, 1, 1, 1, 1], NSPIN: [10, 10, 10, 10, 2, 2, 2, 2, 30, 30, 30, 30] });
+    const spec = optimalSpec(inp, inp.site.fleets.map(fleetModel));
+    const { model } = buildDispatchLp(spec);
+    const sol = solver.solve(model, { timeLimitSeconds: 30 });
+    const r = optimalPolicy(inp, { solver });
+    expect(sol.objective).toBeDefined();
+    expect(settle(inp, r.plan).totals.netUsd).toBeCloseTo(sol.objective as number, 4);
   });
 
   it('awards are one level per clock hour', () => {

@@ -110,6 +110,8 @@ export interface AncillaryLpSpec {
   floorMW?: Float64Array[];
   /** Create award columns (false: only hold the floors). */
   offer: boolean;
+  /** Payments of the held awards with a fixed price (ERS) in the problem, USD: an objective constant. */
+  fixedUsd?: number;
 }
 
 /** Objective cost per MW of a held award that is not curtailable (shortfall), per hour: above any price. */
@@ -121,13 +123,16 @@ export function optimalAncillarySpec(input: DispatchInput): AncillaryLpSpec | un
   if (resources.length === 0) return undefined;
   const n = input.startMs.length;
   const { block, count } = hourBlocks(input.startMs);
+  const ers = ersAwards(input.site, input.startMs);
+  const dt = input.intervalMinutes / 60;
   return {
     resources,
     priceUsdPerMWh: input.asPriceUsdPerMWh ?? {},
     block,
     blockCount: count,
-    floorMW: heldMW(resources, ersAwards(input.site, input.startMs), n),
+    floorMW: heldMW(resources, ers, n),
     offer: true,
+    fixedUsd: ers.reduce((s, a) => s + a.mw.reduce((x, v) => x + v, 0) * (a.usdPerMWh ?? 0) * dt, 0),
   };
 }
 

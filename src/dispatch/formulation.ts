@@ -303,7 +303,8 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
       if (ppa.resale) offset += p * (ppa.blockMW - fixedMW) * dt;
     }
   }
-  b.offset = offset;
+  // Held awards with a fixed price (ERS) are paid whatever the plan: a constant too.
+  b.offset = offset + (spec.ancillary?.fixedUsd ?? 0);
   return { model: b.build(true), layout };
 }
 
