@@ -159,6 +159,15 @@ describe('grid services: day-ahead commitment in strike and rolling', () => {
     expect(strikePolicy(inp2).plan.awards).toBeUndefined();
   });
 
+  it('strike offers only the MW its ERS award does not already hold', () => {
+    const ers: ErsAward = { name: 'ers', product: 'ERS-30', resource: 'a', mw: 4, usdPerMWh: 8, fromMs: T0, toMs: T0 + 86_400_000, timePeriods: [{ days: 'all', localHours: [1, 2] }] };
+    const s = gridSite({ fleets: [offering(fleet('a', 10, 50))] }, ['ECRS'], [ers]);
+    const inp = withAs(input(s, new Array<number>(8).fill(20), { da: new Array<number>(8).fill(20) }), { ECRS: 5 });
+    const r = strikePolicy(inp);
+    expect(mw(award(r.plan.awards, 'ECRS')?.mw)).toEqual([10, 10, 10, 10, 6, 6, 6, 6]);
+    expect(settle(inp, r.plan).totals.ancillary.shortfallMWh).toBe(0);
+  });
+
   it('strike does not put machines to sleep that a coming award needs (min-off would make them miss it)', () => {
     const s = gridSite({ fleets: [offering(fleet('a', 10, 50, { minOffMinutes: 30 }))] });
     // Hour 0: DA 80, so ECRS 25 does not clear; hour 1: DA 20, it does. The spike at interval 2 would

@@ -166,8 +166,13 @@ export function strikeDayAheadAwards(input: DispatchInput, models: readonly Flee
   const n = input.startMs.length;
   const prices = input.asPriceUsdPerMWh ?? {};
   const awards = new Map<string, GridAward>();
-  for (const res of resources) {
+  // MW already held for ERS is not offered again (the same MW cannot be sold twice).
+  const ers = heldMW(resources, ersAwards(input.site, input.startMs), n);
+  resources.forEach((res, r) => {
+    const held = ers[r] as Float64Array;
     for (let t = 0; t < n; t++) {
+      const free = res.maxMW - (held[t] as number);
+      if (free <= 1e-9) continue;
       let best: AsProduct | undefined;
       let bestPrice = -Infinity;
       for (const p of res.products) {
@@ -188,9 +193,9 @@ export function strikeDayAheadAwards(input: DispatchInput, models: readonly Flee
         a = { resource: res.name, product: best, mw: new Float64Array(n) };
         awards.set(key, a);
       }
-      a.mw[t] = res.maxMW;
+      a.mw[t] = free;
     }
-  }
+  });
   // DA energy and MCPC are hourly and hashprice daily, so every interval of an hour decides alike.
   return [...awards.values()];
 }
