@@ -3,10 +3,11 @@
  * committed day-ahead and held in real time. For each CPT day the site's offers clear in the DAM as a
  * price taker: the dispatch LP over that day at the day-ahead energy price and the day-ahead MCPC
  * (what the DAM co-optimization does with a bid at the site's true value), with the hashprice known
- * the day before. Hours without a DA price get no offer. The awards (plus ERS) then become floors in
+ * the day before, and every 4CP alert-window hour priced as a possible settlement interval (the day's
+ * alert is not known at DAM time). Hours without a DA price get no offer. The awards (plus ERS) then become floors in
  * every step: the step LP must keep that MW curtailable, price spike or not.
  */
-import { ersAwards, heldMW, hourBlocks, readAwards, asResources, type AncillaryLpSpec, type AsResource } from './ancillary.js';
+import { ersAwards, fourCpRiskUsdPerMW, heldMW, hourBlocks, readAwards, asResources, type AncillaryLpSpec, type AsResource } from './ancillary.js';
 import { buildDispatchLp, type DispatchLpSpec } from './formulation.js';
 import type { FleetModel } from './fleet-model.js';
 import type { LpSolver } from './lp/solver.js';
@@ -67,6 +68,9 @@ function dayAheadAwards(input: DispatchInput, models: FleetModel[], resources: A
   const prices = input.asPriceUsdPerMWh ?? {};
   const out = new Map<string, GridAward>();
   const ers = heldMW(resources, ersAwards(site, input.startMs), n);
+  // At DAM time the day's 4CP alert is not known: every alert-window hour of a listed month is priced
+  // as a possible settlement interval (as rolling prices days after today), so awards avoid them.
+  const fourCp = fourCpRiskUsdPerMW(input);
   let failed = 0;
   let from = 0;
   while (from < n) {
@@ -91,7 +95,7 @@ function dayAheadAwards(input: DispatchInput, models: FleetModel[], resources: A
         startMs,
         priceUsdPerMWh: pick(input.daPriceUsdPerMWh),
         hashpriceUsdPerPhDay: new Float64Array(idx.length).fill(hp),
-        fourCpUsdPerMW: new Float64Array(idx.length),
+        fourCpUsdPerMW: pick(fourCp),
         deferrableGroups: site.ai.map(() => []),
         cappedBudgetMWh: site.ai.map(() => 0),
         relaxIntegers: true,

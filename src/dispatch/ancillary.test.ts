@@ -180,6 +180,14 @@ describe('grid services: day-ahead commitment in strike and rolling', () => {
     expect(settle(inp, r.plan).totals.ancillary.shortfallMWh).toBe(0);
   });
 
+  it('neither strike nor rolling offers a fleet in the hours a 4CP alert may come (not known at DAM time)', () => {
+    const cp = { months: [8], usdPerKwYear: 60, alerts: { localHours: [0, 1] as [number, number], riskPct: 95 } };
+    const s = gridSite({ fleets: [offering(fleet('a', 10, 50))], transmission: { coincidentPeak: cp } });
+    const inp = withAs(input(s, new Array<number>(8).fill(20), { da: new Array<number>(8).fill(20) }), { ECRS: 5 });
+    expect(mw(award(strikePolicy(inp).plan.awards, 'ECRS')?.mw)).toEqual([0, 0, 0, 0, 10, 10, 10, 10]);
+    expect(mw(award(rollingPolicy(inp, { solver }).plan.awards, 'ECRS')?.mw)).toEqual([0, 0, 0, 0, 10, 10, 10, 10]);
+  });
+
   it('rolling commits day-ahead at DA prices and then cannot drop the award in real time', () => {
     const s = gridSite({ fleets: [offering(fleet('a', 10, 50))] });
     // DA says 20 all hour; the realized spike at interval 2 comes after the award.

@@ -5,7 +5,8 @@
  * in real time). Pure. MW at the meter; capacity prices USD per MW per hour; see README.md
  * ("Grid services").
  */
-import { cptDayIndex, cptHour } from './calendar.js';
+import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
+import { fourCpRate } from './fourcp.js';
 import { breakEvenUsdPerMWh, type FleetModel } from './fleet-model.js';
 import { AS_PRODUCTS, eligibleAsProducts } from '../site/grid-products.js';
 import type { AsProduct, ErsAward, Site } from '../site/types.js';
@@ -114,8 +115,36 @@ export interface AncillaryLpSpec {
   fixedUsd?: number;
 }
 
-/** Objective cost per MW of a held award that is not curtailable (shortfall), per hour: above any price. */
-export const AS_SHORTFALL_USD_PER_MWH = 50_000;
+/**
+ * Objective cost per MW of a held award that is not curtailable (shortfall), per hour: above any
+ * energy price and above a 4CP settlement (15,000 USD per MW at 60 USD/kW-year), so a step keeps an
+ * award unless it physically cannot.
+ */
+export const AS_SHORTFALL_USD_PER_MWH = 100_000;
+
+/**
+ * Per interval: the 4CP charge per MW an award there risks, as known day-ahead — every alert-window
+ * hour of a listed month (the day's alert is only known the evening before, after the DAM), or the
+ * explicit alert windows. 0 elsewhere or without 4CP. USD per MW.
+ */
+export function fourCpRiskUsdPerMW(input: DispatchInput): Float64Array {
+  const n = input.startMs.length;
+  const out = new Float64Array(n);
+  const cp = input.site.transmission?.coincidentPeak;
+  if (!cp) return out;
+  for (let t = 0; t < n; t++) {
+    const ms = input.startMs[t] as number;
+    const month = cptMonth(ms);
+    let risk: boolean;
+    if (cp.alerts.windows) risk = input.fourCpAlert[t] === 1;
+    else {
+      const h = cptHour(ms);
+      risk = cp.months.includes(Number(month.slice(5, 7))) && h >= cp.alerts.localHours[0] && h < cp.alerts.localHours[1];
+    }
+    if (risk) out[t] = fourCpRate(cp, month).usdPerKwYear * 250;
+  }
+  return out;
+}
 
 /** LP spec pieces for the whole window (optimal): offers on every eligible product, ERS as floors. */
 export function optimalAncillarySpec(input: DispatchInput): AncillaryLpSpec | undefined {
@@ -168,6 +197,8 @@ export function strikeDayAheadAwards(input: DispatchInput, models: readonly Flee
   const awards = new Map<string, GridAward>();
   // MW already held for ERS is not offered again (the same MW cannot be sold twice).
   const ers = heldMW(resources, ersAwards(input.site, input.startMs), n);
+  // A fleet does not offer where a 4CP alert may come (the rule sleeps there; an award would keep it up).
+  const fourCpRisk = fourCpRiskUsdPerMW(input);
   resources.forEach((res, r) => {
     const held = ers[r] as Float64Array;
     for (let t = 0; t < n; t++) {
@@ -183,7 +214,7 @@ export function strikeDayAheadAwards(input: DispatchInput, models: readonly Flee
       let cost = 0;
       if (res.kind === 'fleet') {
         const da = input.daPriceUsdPerMWh[t] as number;
-        if (!Number.isFinite(da)) continue;
+        if (!Number.isFinite(da) || (fourCpRisk[t] as number) > 0) continue;
         cost = Math.max(0, da - breakEvenUsdPerMWh(models[res.index] as FleetModel, input.hashpriceUsdPerPhDay[t] as number));
       }
       if (bestPrice < cost || bestPrice <= 0) continue;
