@@ -9,7 +9,7 @@ import { settle, type Ledger } from '../dispatch/ledger.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { needsSolver, runPolicy, type PolicyName } from '../dispatch/policies.js';
-import type { DispatchInput, PolicyResult } from '../dispatch/types.js';
+import type { AsDeployment, DispatchInput, PolicyResult } from '../dispatch/types.js';
 import { cptWallToUtcMs } from '../market/ercot-time.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
@@ -49,6 +49,8 @@ export interface BacktestOptions {
   asPrices?: AsPriceSource;
   /** Re-run policies without each grid product to show what it added (--compare does). */
   productValues?: boolean;
+  /** ERCOT deployments of grid products to settle (--as-deployments). */
+  asDeployments?: readonly AsDeployment[];
   /** Progress hooks per policy (the CLI draws bars on stderr). */
   progress?: (policy: PolicyName) => { update(done: number, total: number): void; finish(message?: string): void };
 }
@@ -98,7 +100,14 @@ function describeHashpriceSource(h: HashpriceSource): string {
 export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> {
   const { fromMs, toMs } = cptWindow(o.from, o.to);
   const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
-  const { input, notes } = prepareDispatchInput(data.series);
+  const prepared = prepareDispatchInput(data.series);
+  const notes = prepared.notes;
+  let input = prepared.input;
+  if (o.asDeployments) {
+    const inWindow = o.asDeployments.filter((d) => d.endMs > fromMs && d.startMs < toMs);
+    input = { ...input, asDeployments: inWindow };
+    notes.push(`grid services: ${inWindow.length} deployment(s) in the window settled (of ${o.asDeployments.length} given)`);
+  } else if (o.site.ancillary) notes.push('grid services: no deployments given (--as-deployments): none settled, so the deployments\' energy effect is missing from net');
   const solver = o.policies.some(needsSolver) ? (o.solver ?? (await loadHighsSolver())) : undefined;
   const runs: PolicyRun[] = [];
   for (const policy of o.policies) {

@@ -46,12 +46,16 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
 
   it('grid services: synthetic AS prices, revenue by product in the JSON, what each product added, a ledger column per product', async () => {
     const ledger = path.join(dir, 'grid.csv');
-    const r = await run(['backtest', '--site', 'examples/west-texas-grid-services.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--compare', 'strike', '--as-prices', 'synthetic:3', '--db', db, '--json', '--ledger', ledger]);
+    const deployments = path.join(dir, 'deployments.csv');
+    // An ECRS deployment on the evening of 2023-08-08 (17:00–18:00 CDT).
+    writeFileSync(deployments, 'product,start_utc,end_utc,fraction\nECRS,2023-08-08T22:00:00Z,2023-08-08T23:00:00Z,1\n');
+    const r = await run(['backtest', '--site', 'examples/west-texas-grid-services.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--compare', 'strike', '--as-prices', 'synthetic:3', '--db', db, '--json', '--ledger', ledger, '--as-deployments', deployments]);
     expect(r.err).not.toMatch(/mullet backtest:/);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { notes: string[]; compare: { policy: string; netUsd: number; revenueUsd: { ancillary: number }; ancillaryByProduct: Record<string, number>; ancillaryValueByProduct?: Record<string, number> }[] };
     expect(j.notes.join('\n')).toMatch(/^SYNTHETIC/m);
     expect(j.notes.join('\n')).toMatch(/SB 6/);
+    expect(j.notes.join('\n')).toMatch(/1 deployment\(s\) in the window settled/);
     for (const s of j.compare) {
       const sum = Object.values(s.ancillaryByProduct).reduce((a, b) => a + b, 0);
       expect(sum).toBeCloseTo(s.revenueUsd.ancillary, 1);

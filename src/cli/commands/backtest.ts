@@ -8,6 +8,7 @@ import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
 import type { AsPriceSource } from '../../backtest/data.js';
+import { parseDeploymentsCsv } from '../../backtest/deployments.js';
 import { parseSweep, runSweep, SWEEP_PARAMETERS, type SweepPoint, type SweepResult } from '../../backtest/sweep.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../../dispatch/compare.js';
@@ -167,6 +168,7 @@ const backtest: CommandSpec = {
       value: 'SOURCE',
       description: "AS clearing prices for sites with ancillary.products: 'store' (ERCOT's NP4-181-ER / NP4-188-CD imported; default) or 'synthetic[:SEED]' (SYNTHETIC, calibrated to published annual means; seed default 1)",
     },
+    'as-deployments': { type: 'string', value: 'FILE.csv', description: "ERCOT deployments of grid products to settle: header 'product,start_utc,end_utc,fraction'" },
     'regret-vs': { type: 'string', value: 'NAME', description: 'reference policy for regret by cause (default optimal, when it runs)', choices: POLICY_NAMES },
     'time-limit': { type: 'number', gt: 0, max: LIMITS.periodS, value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
   },
@@ -230,6 +232,7 @@ async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
   const hashprice = hashpriceFrom(args, csvText);
   const site = parseSite(await readFlagFile(io, siteFile, '--site'), { file: siteFile });
   const timeLimit = opt.num(args, 'time-limit');
+  const deployFile = opt.str(args, 'as-deployments');
   return {
     site,
     run: {
@@ -240,6 +243,7 @@ async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
       nowMs: () => systemClock.nowMs(),
       ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
       asPrices: asPricesFrom(args),
+      ...(deployFile !== undefined ? { asDeployments: parseDeploymentsCsv(await readFlagFile(io, deployFile, '--as-deployments'), deployFile) } : {}),
     },
   };
 }
