@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MulletError } from '../core/errors.js';
-import { ineligibility } from './grid-products.js';
+import { ineligibility, qseParameters } from './grid-products.js';
 import { parseSite } from './parse.js';
 
 const BASE = `name: grid
@@ -60,5 +60,20 @@ describe('grid products: eligibility in the site model', () => {
     const r = { offer: ['ERS' as const], responseSeconds: 1200, relay: false };
     expect(ineligibility('ERS-30', r, false, true)).toBeUndefined();
     expect(ineligibility('ERS-10', r, false, true)).toMatch(/within 600 s/);
+  });
+});
+
+describe('QSE registration parameters', () => {
+  it('computes each resource\'s curtailable MW, ramp, response, longest deployment and weekly energy', () => {
+    const s = parseSite(BASE.replace('ancillary: { offer: [RRS, ECRS, NSPIN, ERS], relay: true }', 'rampMWPerMinute: 5, ancillary: { offer: [RRS, ECRS, NSPIN, ERS], relay: true }') + 'ancillary: { products: [RRS, ECRS] }\n');
+    const [fleet, cloud] = qseParameters(s);
+    // 8,000 × 3,500 W × 1.05 = 29.4 MW; all of it within 10 s is 176 MW/min, the ramp limit says 5.
+    expect(fleet).toEqual({ resource: 's21', kind: 'fleet', products: ['RRS', 'ECRS', 'ERS-10', 'ERS-30'], maxMW: 29.4, rampMWPerMinute: 5, responseSeconds: 10, maxDeploymentMinutes: null, maxWeeklyEnergyMWh: 29.4 * 168 });
+    // 40 MW IT × 1.3 × 30 % = 15.6 MW in 120 s → 7.8 MW/min; 240-minute events; 100 h/year at full depth → 100 × 15.6 × 7/365 MWh a week.
+    expect(cloud?.products).toEqual(['ECRS', 'ERS-10', 'ERS-30']);
+    expect(cloud?.maxMW).toBeCloseTo(15.6, 9);
+    expect(cloud?.rampMWPerMinute).toBeCloseTo(7.8, 9);
+    expect(cloud?.maxDeploymentMinutes).toBe(240);
+    expect(cloud?.maxWeeklyEnergyMWh).toBeCloseTo((100 * 15.6 * 7) / 365, 9);
   });
 });
