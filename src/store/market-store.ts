@@ -110,6 +110,8 @@ export interface MarketStore {
    * the highest-precedence source per interval (ercot first). `intervalMinutes` defaults to the finest stored.
    */
   asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[];
+  /** Per AS price series (market, product, DA/RT, interval): first and last start, UTC ms, and count of intervals (any source). */
+  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[];
   /** Per series: first/last, count vs expected, and the `topGaps` (default 5) largest gaps. */
   coverage(opts?: { topGaps?: number }): SeriesCoverage[];
   close(): void;

@@ -634,6 +634,14 @@ class SqliteMarketStore implements MarketStore {
     return out;
   }
 
+  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[] {
+    const rows = this.stmt(
+      `SELECT market, product, price_kind AS kind, interval_minutes AS intervalMinutes, MIN(start_ms) AS firstMs, MAX(start_ms) AS lastMs, COUNT(DISTINCT start_ms) AS count
+       FROM as_prices GROUP BY market, product, price_kind, interval_minutes ORDER BY market, price_kind, product, interval_minutes`,
+    ).all() as { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[];
+    return rows;
+  }
+
   coverage(opts: { topGaps?: number } = {}): SeriesCoverage[] {
     const top = opts.topGaps ?? 5;
     const out: SeriesCoverage[] = [];

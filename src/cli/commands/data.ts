@@ -263,16 +263,18 @@ const statusCommand: CommandSpec = {
       const firstEpoch = epochs[0];
       const lastEpoch = epochs[epochs.length - 1];
       const fourCp = store.fourCpIntervals({ market: 'ERCOT' });
+      const asCoverage = store.asPriceCoverage();
       if (opt.bool(args, 'json')) {
         printJson(io, {
           db,
           series: coverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs), gaps: c.gaps.map((g) => ({ ...g, fromUtc: iso(g.fromMs), toUtc: iso(g.toMs) })) })),
           epochs: { count: epochs.length, first: firstEpoch?.startDateUtc ?? null, last: lastEpoch?.startDateUtc ?? null },
           fourCpIntervals: fourCp.map((c) => ({ month: c.month, intervalStartUtc: iso(c.intervalStartMs), intervalMinutes: c.intervalMinutes, systemLoadMW: c.systemLoadMW ?? null, source: c.source })),
+          asPrices: asCoverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs) })),
         });
         return;
       }
-      if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0) {
+      if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0 && asCoverage.length === 0) {
         io.stdout(`the market database ${db} is empty; run 'mullet data import'\n`);
         return;
       }
@@ -296,6 +298,7 @@ const statusCommand: CommandSpec = {
       );
       if (firstEpoch && lastEpoch) io.stdout(`\ndifficulty epochs: ${epochs.length} (first full days ${firstEpoch.startDateUtc} → ${lastEpoch.startDateUtc})\n`);
       if (fourCp.length > 0) io.stdout(`official 4CP intervals: ${fourCp.length} months (${fourCp[0]?.month ?? ''} → ${fourCp[fourCp.length - 1]?.month ?? ''}; sources ${[...new Set(fourCp.map((c) => c.source))].join(', ')})\n`);
+      for (const c of asCoverage) io.stdout(`AS clearing prices ${c.market} ${c.product} ${c.kind} ${c.intervalMinutes} min: ${fmt(c.count, 0)} intervals, ${when(c.firstMs, c.intervalMinutes)} → ${when(c.lastMs, c.intervalMinutes)} (USD/MW-h)\n`);
       io.stdout(`database: ${db}\n`);
     } finally {
       store.close();

@@ -43,6 +43,7 @@ describe('ERCOT ancillary-service clearing prices', () => {
       ['2023-11-05T06:00:00.000Z', 2, 'ercot'],
       ['2023-11-05T07:00:00.000Z', 2.1, 'ercot'],
     ]);
+    expect(store.asPriceCoverage().find((c) => c.product === 'ECRS')).toEqual({ market: 'ERCOT', product: 'ECRS', kind: 'DA', intervalMinutes: 60, firstMs: ECRS_FIRST_START_MS, lastMs: Date.parse('2023-11-05T07:00:00Z'), count: 3 });
     store.close();
   });
 
