@@ -195,7 +195,31 @@ export function regretByCause(input: DispatchInput, policy: Settled, reference: 
 export function samePlan(a: Plan, b: Plan, tolMW = 1e-6): boolean {
   const eq = (x: readonly Float64Array[], y: readonly Float64Array[]) =>
     x.length === y.length && x.every((arr, i) => arr.every((v, t) => Math.abs(v - ((y[i] as Float64Array)[t] as number)) <= tolMW));
-  return eq(a.fleetMW, b.fleetMW) && eq(a.aiItMW, b.aiItMW);
+  return eq(a.fleetMW, b.fleetMW) && eq(a.aiItMW, b.aiItMW) && sameAwards(a, b, tolMW);
+}
+
+/** The same grid awards (resource, product, MW per interval) in both plans. */
+function sameAwards(a: Plan, b: Plan, tolMW: number): boolean {
+  const key = (x: { resource: string; product: string }) => `${x.resource}\u0000${x.product}`;
+  const sum = (p: Plan) => {
+    const m = new Map<string, Float64Array>();
+    for (const w of p.awards ?? []) {
+      const k = key(w);
+      const acc = m.get(k) ?? new Float64Array(w.mw.length);
+      for (let t = 0; t < w.mw.length; t++) acc[t] = (acc[t] as number) + (w.mw[t] as number);
+      m.set(k, acc);
+    }
+    return m;
+  };
+  const x = sum(a);
+  const y = sum(b);
+  for (const k of new Set([...x.keys(), ...y.keys()])) {
+    const u = x.get(k);
+    const v = y.get(k);
+    const n = Math.max(u?.length ?? 0, v?.length ?? 0);
+    for (let t = 0; t < n; t++) if (Math.abs((u?.[t] ?? 0) - (v?.[t] ?? 0)) > tolMW) return false;
+  }
+  return true;
 }
 
 /**
