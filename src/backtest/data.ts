@@ -11,6 +11,11 @@ import type { Site } from '../site/types.js';
 import type { MarketStore } from '../store/market-store.js';
 import { HEIGHT_REBUILD_MAX_DAYS } from '../market/hashprice-inputs.js';
 import { dailyHashprice, type HashpriceProvenance, type HashpriceSource } from './hashprice.js';
+import { DEFAULT_AS_PRICE_PARAMS, generateAsPrices, hoursCovering } from '../market/scenario/ancillary.js';
+import type { AsProduct } from '../site/types.js';
+
+/** Where the back-test takes AS clearing prices from: the store (ERCOT's archives), or the seeded SYNTHETIC generator. */
+export type AsPriceSource = { kind: 'store' } | { kind: 'synthetic'; seed: number | string };
 
 export const INTERVAL_MINUTES = 15;
 
@@ -46,7 +51,7 @@ function addGap(gaps: GapRange[], startMs: number, reason: GapRange['reason']): 
 }
 
 /** Loads prices, system load and hashprice for [fromMs, toMs) of the site's settlement point. */
-export function loadBacktestData(store: MarketStore, site: Site, fromMs: number, toMs: number, hashprice: HashpriceSource): BacktestData {
+export function loadBacktestData(store: MarketStore, site: Site, fromMs: number, toMs: number, hashprice: HashpriceSource, asSource: AsPriceSource = { kind: 'store' }): BacktestData {
   const market = site.market.iso;
   const point = site.market.settlementPoint;
   const step = INTERVAL_MINUTES * MS_PER_MINUTE;
@@ -134,6 +139,10 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     hashpriceUsdPerPhDay: Float64Array.from(hps),
     daPriceUsdPerMWh: Float64Array.from(das),
   };
+  if (site.ancillary && site.ancillary.products.length > 0) series.asPriceUsdPerMWh = asPrices(store, site.ancillary.products, series.startMs, fromMs, toMs, asSource, notes);
+  if (site.ancillary?.sb6LargeLoad) {
+    notes.push('SB 6: the site can draw ≥ 75 MW, so it is a large load under Texas SB 6 (2025): ERCOT may direct it to curtail in an emergency (unpaid), and its backup generation can be called; not priced here');
+  }
   if (site.transmission?.coincidentPeak) {
     const cp = loadFourCpInputs(store, market, fromMs, toMs);
     series.officialFourCp = cp.officialFourCp;
@@ -172,4 +181,34 @@ export function loadFourCpInputs(store: Pick<MarketStore, 'loads' | 'fourCpInter
   }
   const hours = [...byHour.keys()].sort((a, b) => a - b);
   return { officialFourCp, systemLoad: { startMs: Float64Array.from(hours), loadMW: Float64Array.from(hours, (h) => (byHour.get(h) as { sum: number; count: number }).sum / (byHour.get(h) as { sum: number; count: number }).count) } };
+}
+
+/**
+ * Day-ahead MCPC per product for each priced interval (the hour's price on its four intervals), NaN
+ * where unknown. From the store (ERCOT's archives imported by the user) or the SYNTHETIC generator.
+ */
+function asPrices(store: MarketStore, products: readonly AsProduct[], startMs: Float64Array, fromMs: number, toMs: number, source: AsPriceSource, notes: string[]): Partial<Record<AsProduct, Float64Array>> {
+  const out: Partial<Record<AsProduct, Float64Array>> = {};
+  const n = startMs.length;
+  const hourOf = (ms: number) => Math.floor(ms / MS_PER_HOUR) * MS_PER_HOUR;
+  if (source.kind === 'synthetic') {
+    const { startMs: h0, hours } = hoursCovering(fromMs, toMs);
+    const g = generateAsPrices(DEFAULT_AS_PRICE_PARAMS, { seed: source.seed, startMs: h0, hours });
+    notes.push(...g.notes);
+    for (const p of products) {
+      const v = g.values[p];
+      out[p] = Float64Array.from(startMs, (ms) => v[(hourOf(ms) - h0) / MS_PER_HOUR] ?? NaN);
+    }
+    return out;
+  }
+  for (const p of products) {
+    const byHour = new Map<number, number>();
+    for (const r of store.asPrices({ market: 'ERCOT', product: p, kind: 'DA', fromMs: hourOf(fromMs), toMs, intervalMinutes: 60 })) byHour.set(r.intervalStartMs, r.usdPerMWh);
+    const arr = Float64Array.from(startMs, (ms) => byHour.get(hourOf(ms)) ?? NaN);
+    const missing = arr.reduce((c, v) => c + (Number.isNaN(v) ? 1 : 0), 0);
+    if (missing === n) notes.push(`grid services: the store has no ERCOT day-ahead ${p} clearing prices in the window: no ${p} awards (import NP4-181-ER / NP4-188-CD, or use --as-prices synthetic)`);
+    else if (missing > 0) notes.push(`grid services: ${missing} of ${n} intervals have no day-ahead ${p} price: no ${p} award there`);
+    out[p] = arr;
+  }
+  return out;
 }

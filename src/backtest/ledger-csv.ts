@@ -11,6 +11,10 @@ const num = (v: number, d: number) => (Number.isFinite(v) ? String(Math.round(v 
  */
 export function ledgerCsv(input: DispatchInput, runs: readonly { plan: Plan; ledger: Ledger }[]): string {
   const site = input.site;
+  // One column per grid product any run holds: MW held and capacity revenue (USD), plus the penalties.
+  const products = [...new Set([...(site.ancillary?.products ?? []), ...(site.ancillary?.ers ?? []).map((e) => e.product), ...runs.flatMap((r) => (r.plan.awards ?? []).map((a) => a.product))])];
+  const heldMW = (plan: Plan, product: string, t: number) => (plan.awards ?? []).reduce((s, a) => s + (a.product === product ? (a.mw[t] as number) : 0), 0);
+  const slug = (p: string) => p.toLowerCase().replace('-', '');
   const header = [
     'policy',
     'interval_start_utc',
@@ -26,6 +30,8 @@ export function ledgerCsv(input: DispatchInput, runs: readonly { plan: Plan; led
     'revenue_power_resale_usd',
     'revenue_ai_flex_usd',
     'revenue_ai_pass_through_usd',
+    ...products.flatMap((p) => [`${slug(p)}_award_mw`, `revenue_${slug(p)}_usd`]),
+    ...(products.length > 0 ? ['revenue_ancillary_usd', 'cost_ancillary_penalty_usd'] : []),
     'cost_energy_usd',
     'cost_ppa_usd',
     'cost_transmission_usd',
@@ -51,6 +57,8 @@ export function ledgerCsv(input: DispatchInput, runs: readonly { plan: Plan; led
       num(ledger.revenue.powerResale[t] as number, 2),
       num(ledger.revenue.aiFlex[t] as number, 2),
       num(ledger.revenue.aiPassThrough[t] as number, 2),
+      ...products.flatMap((p) => [num(heldMW(plan, p, t), 4), num(ledger.ancillaryByProduct[p]?.[t] ?? 0, 2)]),
+      ...(products.length > 0 ? [num(ledger.revenue.ancillary[t] as number, 2), num(ledger.cost.ancillaryPenalty[t] as number, 2)] : []),
       num(ledger.cost.energy[t] as number, 2),
       num(ledger.cost.ppa[t] as number, 2),
       num(ledger.cost.transmission[t] as number, 2),

@@ -6,7 +6,13 @@ import type { DispatchInput, Plan, PolicyResult } from '../dispatch/types.js';
 import type { BacktestData } from './data.js';
 
 /** The ledger's totals (4CP peaks with their hours written out), plus what the run itself adds. */
-export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW'> {
+export interface PolicySummary extends Omit<LedgerTotals, 'fourCpDemandsMW' | 'ancillary'> {
+  /** Gross grid-service revenue by product (RRS, ECRS, NSPIN, ERS-10, ERS-30), USD; sums to revenueUsd.ancillary. */
+  ancillaryByProduct: Record<string, number>;
+  /** Deployments and shortfalls (their money is already in the streams). */
+  ancillary: Omit<LedgerTotals['ancillary'], 'byProductUsd'>;
+  /** What each product added to this policy's net (leave-one-out re-runs), USD; present with --compare when products are offered. */
+  ancillaryValueByProduct?: Record<string, number | null>;
   policy: string;
   intervals: number;
   /** Per 4CP month: the interval that set the site's demand (official, or the worst estimated candidate). */
@@ -65,8 +71,17 @@ export function summarizePolicy(input: DispatchInput, result: PolicyResult, ledg
     policy: result.plan.policy,
     intervals: input.startMs.length,
     netUsd: round(t.netUsd),
-    revenueUsd: { ai: round(t.revenueUsd.ai), mining: round(t.revenueUsd.mining), powerResale: round(t.revenueUsd.powerResale), aiFlex: round(t.revenueUsd.aiFlex), aiPassThrough: round(t.revenueUsd.aiPassThrough) },
-    costUsd: { energy: round(t.costUsd.energy), ppa: round(t.costUsd.ppa), transmission: round(t.costUsd.transmission) },
+    revenueUsd: {
+      ai: round(t.revenueUsd.ai),
+      mining: round(t.revenueUsd.mining),
+      powerResale: round(t.revenueUsd.powerResale),
+      aiFlex: round(t.revenueUsd.aiFlex),
+      aiPassThrough: round(t.revenueUsd.aiPassThrough),
+      ancillary: round(t.revenueUsd.ancillary),
+    },
+    costUsd: { energy: round(t.costUsd.energy), ppa: round(t.costUsd.ppa), transmission: round(t.costUsd.transmission), ancillaryPenalty: round(t.costUsd.ancillaryPenalty) },
+    ancillaryByProduct: Object.fromEntries(Object.entries(t.ancillary.byProductUsd).map(([p, v]) => [p, round(v)])),
+    ancillary: { deploymentUsd: round(t.ancillary.deploymentUsd), deployedMWh: round(t.ancillary.deployedMWh, 3), missedMWh: round(t.ancillary.missedMWh, 3), shortfallMWh: round(t.ancillary.shortfallMWh, 3) },
     miningEnergyMWh: round(t.miningEnergyMWh, 3),
     curtailedMWh: round(t.curtailedMWh, 3),
     miningUptimePct: round(t.miningUptimePct, 3),
@@ -140,7 +155,18 @@ export function roundBreakdown(b: RegretBreakdown): RegretBreakdown {
     ...b,
     gapUsd: round(b.gapUsd),
     causes: b.causes.map((c) => ({ ...c, usd: round(c.usd), fleetMWh: round(c.fleetMWh, 3) })),
-    byStreamUsd: { mining: round(s.mining), powerResale: round(s.powerResale), ai: round(s.ai), aiFlex: round(s.aiFlex), aiPassThrough: round(s.aiPassThrough), energy: round(s.energy), ppa: round(s.ppa), transmission: round(s.transmission) },
+    byStreamUsd: {
+      mining: round(s.mining),
+      powerResale: round(s.powerResale),
+      ai: round(s.ai),
+      aiFlex: round(s.aiFlex),
+      aiPassThrough: round(s.aiPassThrough),
+      ancillary: round(s.ancillary),
+      energy: round(s.energy),
+      ppa: round(s.ppa),
+      transmission: round(s.transmission),
+      ancillaryPenalty: round(s.ancillaryPenalty),
+    },
   };
 }
 

@@ -25,7 +25,7 @@ import { baselineAiItMW } from './baseline.js';
 import type { Ledger } from './ledger.js';
 import { Reason, type DispatchInput, type Plan } from './types.js';
 
-export const REGRET_CAUSES = ['fourCpAlerts', 'fourCpPeaks', 'priceResponse', 'rampLimits', 'minOffTime', 'importLimit', 'aiFlexibility', 'resale'] as const;
+export const REGRET_CAUSES = ['fourCpAlerts', 'fourCpPeaks', 'priceResponse', 'rampLimits', 'minOffTime', 'importLimit', 'aiFlexibility', 'resale', 'gridServices'] as const;
 export type RegretCause = (typeof REGRET_CAUSES)[number];
 
 export const REGRET_CAUSE_LABELS: Readonly<Record<RegretCause, string>> = {
@@ -37,6 +37,7 @@ export const REGRET_CAUSE_LABELS: Readonly<Record<RegretCause, string>> = {
   importLimit: 'interconnect limit',
   aiFlexibility: 'AI flexibility',
   resale: 'unresold power (PPA block without resale)',
+  gridServices: 'grid services (capacity payments, penalties)',
 };
 
 export interface CauseShare {
@@ -57,7 +58,7 @@ export interface RegretBreakdown {
   gapUsd: number;
   causes: CauseShare[];
   /** The same gap by ledger stream, USD: revenues as reference − policy, costs as policy − reference (a lower bill is a positive share); they sum to gapUsd. */
-  byStreamUsd: { mining: number; powerResale: number; ai: number; aiFlex: number; aiPassThrough: number; energy: number; ppa: number; transmission: number };
+  byStreamUsd: { mining: number; powerResale: number; ai: number; aiFlex: number; aiPassThrough: number; ancillary: number; energy: number; ppa: number; transmission: number; ancillaryPenalty: number };
 }
 
 export interface Settled {
@@ -124,6 +125,9 @@ export function regretByCause(input: DispatchInput, policy: Settled, reference: 
       ((b.revenue.aiPassThrough[t] as number) - (a.revenue.aiPassThrough[t] as number));
     const aiCost = energyCost(input, t, la + dAiLoad) - energyCost(input, t, la);
     if (Math.abs(dAiLoad) > EPS_MW || Math.abs(aiRev) > 0.005) add('aiFlexibility', aiRev - aiCost, 0);
+    // Grid services: capacity payments and penalties (deployments' energy effects are in the streams below).
+    const dGrid = (b.revenue.ancillary[t] as number) - (a.revenue.ancillary[t] as number) - ((b.cost.ancillaryPenalty[t] as number) - (a.cost.ancillaryPenalty[t] as number));
+    if (Math.abs(dGrid) > 0.005) add('gridServices', dGrid, 0);
     // 2. Fleet part, the rest of the interval's gap.
     const fa = fleetLoad(policy.plan, t);
     const fb = fleetLoad(reference.plan, t);
@@ -178,9 +182,11 @@ export function regretByCause(input: DispatchInput, policy: Settled, reference: 
       ai: d(a.revenue.ai, b.revenue.ai),
       aiFlex: d(a.revenue.aiFlex, b.revenue.aiFlex),
       aiPassThrough: d(a.revenue.aiPassThrough, b.revenue.aiPassThrough),
+      ancillary: d(a.revenue.ancillary, b.revenue.ancillary),
       energy: -d(a.cost.energy, b.cost.energy),
       ppa: -d(a.cost.ppa, b.cost.ppa),
       transmission: -d(a.cost.transmission, b.cost.transmission),
+      ancillaryPenalty: -d(a.cost.ancillaryPenalty, b.cost.ancillaryPenalty),
     },
   };
 }
@@ -189,7 +195,31 @@ export function regretByCause(input: DispatchInput, policy: Settled, reference: 
 export function samePlan(a: Plan, b: Plan, tolMW = 1e-6): boolean {
   const eq = (x: readonly Float64Array[], y: readonly Float64Array[]) =>
     x.length === y.length && x.every((arr, i) => arr.every((v, t) => Math.abs(v - ((y[i] as Float64Array)[t] as number)) <= tolMW));
-  return eq(a.fleetMW, b.fleetMW) && eq(a.aiItMW, b.aiItMW);
+  return eq(a.fleetMW, b.fleetMW) && eq(a.aiItMW, b.aiItMW) && sameAwards(a, b, tolMW);
+}
+
+/** The same grid awards (resource, product, MW per interval) in both plans. */
+function sameAwards(a: Plan, b: Plan, tolMW: number): boolean {
+  const key = (x: { resource: string; product: string }) => `${x.resource}\u0000${x.product}`;
+  const sum = (p: Plan) => {
+    const m = new Map<string, Float64Array>();
+    for (const w of p.awards ?? []) {
+      const k = key(w);
+      const acc = m.get(k) ?? new Float64Array(w.mw.length);
+      for (let t = 0; t < w.mw.length; t++) acc[t] = (acc[t] as number) + (w.mw[t] as number);
+      m.set(k, acc);
+    }
+    return m;
+  };
+  const x = sum(a);
+  const y = sum(b);
+  for (const k of new Set([...x.keys(), ...y.keys()])) {
+    const u = x.get(k);
+    const v = y.get(k);
+    const n = Math.max(u?.length ?? 0, v?.length ?? 0);
+    for (let t = 0; t < n; t++) if (Math.abs((u?.[t] ?? 0) - (v?.[t] ?? 0)) > tolMW) return false;
+  }
+  return true;
 }
 
 /**

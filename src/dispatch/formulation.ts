@@ -6,6 +6,7 @@
  * not resold. Objective: net USD, maximized.
  */
 import type { Site } from '../site/types.js';
+import { AS_SHORTFALL_USD_PER_MWH, type AncillaryLpSpec } from './ancillary.js';
 import { usdPerMWhForDensity, type FleetModel } from './fleet-model.js';
 import { usdPerMWhFromKwMonth } from './ledger.js';
 import { LpBuilder, type LpModel } from './lp/model.js';
@@ -68,6 +69,8 @@ export interface DispatchLpSpec {
    * 15-minute step is ~6× slower, and at thousands of machines a fractional count is immaterial.
    */
   relaxIntegers?: boolean;
+  /** Grid services: award columns and/or held floors (absent: energy only). */
+  ancillary?: AncillaryLpSpec;
 }
 
 export interface DispatchLpLayout {
@@ -86,6 +89,8 @@ export interface DispatchLpLayout {
   rampRow: number[];
   /** Fixed (non-dispatchable) site load, MW at the meter. */
   fixedMW: number;
+  /** Per ancillary resource, per its product: base column of the award (column = base + block); absent without offers. */
+  asAward?: number[][];
 }
 
 /** Builds the dispatch model and the column layout needed to read a solution back. */
@@ -284,6 +289,8 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
     for (let t = 0; t < n; t++) b.coef(row, base + t, hours(t));
   });
 
+  if (spec.ancillary) addAncillary(b, spec, spec.ancillary, layout, hours);
+
   // Constants, so that the objective equals the ledger's net USD at the realized prices.
   let offset = 0;
   for (let t = 0; t < n; t++) {
@@ -296,6 +303,61 @@ export function buildDispatchLp(spec: DispatchLpSpec): { model: LpModel; layout:
       if (ppa.resale) offset += p * (ppa.blockMW - fixedMW) * dt;
     }
   }
-  b.offset = offset;
+  // Held awards with a fixed price (ERS) are paid whatever the plan: a constant too.
+  b.offset = offset + (spec.ancillary?.fixedUsd ?? 0);
   return { model: b.build(true), layout };
+}
+
+/**
+ * Grid services (see ancillary.ts): award columns per resource, product and clock hour, paid the
+ * capacity price of every period of the hour; per resource and period one row
+ * `Σ_p q_p(hour) − curtailable(t) − u(t) ≤ −floor(t)`: reserve is load actually consuming in that
+ * period (a load can only offer what it can drop), the products share it without double counting,
+ * and a held award or ERS period binds in every period it covers (through price spikes).
+ */
+function addAncillary(b: LpBuilder, spec: DispatchLpSpec, anc: AncillaryLpSpec, layout: DispatchLpLayout, hours: (t: number) => number): void {
+  const n = layout.n;
+  const award: number[][] = [];
+  anc.resources.forEach((res, r) => {
+    const bases: number[] = [];
+    if (anc.offer) {
+      for (const p of res.products) {
+        const price = anc.priceUsdPerMWh[p];
+        const base = b.numCols;
+        bases.push(base);
+        const value = new Float64Array(anc.blockCount);
+        const open = new Uint8Array(anc.blockCount).fill(price ? 1 : 0);
+        for (let t = 0; t < n; t++) {
+          const k = anc.block[t] as number;
+          const v = price ? (price[t] as number) : NaN;
+          if (!Number.isFinite(v)) open[k] = 0;
+          else value[k] = (value[k] as number) + hours(t) * v;
+        }
+        for (let k = 0; k < anc.blockCount; k++) b.col(open[k] ? (value[k] as number) : 0, 0, open[k] ? res.maxMW : 0);
+      }
+    }
+    award.push(bases);
+    const floor = anc.floorMW?.[r];
+    const anyFloor = floor?.some((v) => v > 0) ?? false;
+    if (bases.length === 0 && !anyFloor) return;
+    const slack = anyFloor ? b.numCols : -1;
+    if (anyFloor) for (let t = 0; t < n; t++) b.col(-AS_SHORTFALL_USD_PER_MWH * hours(t), 0, Infinity);
+    for (let t = 0; t < n; t++) {
+      const f = floor ? (floor[t] as number) : 0;
+      let row: number;
+      if (res.kind === 'fleet') {
+        row = b.row(-Infinity, -f);
+        const scale = layout.scale[res.index] as number;
+        for (const base of layout.seg[res.index] as number[]) b.coef(row, base + t, -scale);
+      } else {
+        const a = spec.site.ai[res.index];
+        if (!a || a.kind !== 'capped') continue;
+        row = b.row(-Infinity, res.maxMW - f);
+        b.coef(row, (layout.ai[res.index] as number) + t, a.pue);
+      }
+      for (const base of bases) b.coef(row, base + (anc.block[t] as number), 1);
+      if (slack >= 0) b.coef(row, slack + t, -1);
+    }
+  });
+  if (anc.offer) layout.asAward = award;
 }

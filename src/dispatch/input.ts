@@ -22,6 +22,8 @@ export interface DispatchSeries {
   systemLoad?: HourlyLoad;
   /** ERCOT's official 4CP settlement intervals of the months around the window (from the store). */
   officialFourCp?: readonly OfficialFourCp[];
+  /** Day-ahead AS clearing prices per product and interval (NaN unknown); see DispatchInput. */
+  asPriceUsdPerMWh?: DispatchInput['asPriceUsdPerMWh'];
 }
 
 /** 'YYYY-MM-DD HH:MM' in CPT. */
@@ -90,6 +92,7 @@ export function prepareDispatchInput(s: DispatchSeries): { input: DispatchInput;
       fourCpPeaks: peaks,
       localDay,
       localDayIntervals: dayIntervals,
+      ...(s.asPriceUsdPerMWh ? { asPriceUsdPerMWh: s.asPriceUsdPerMWh } : {}),
     },
     notes,
   };

@@ -8,7 +8,8 @@
 import type { Site } from '../site/types.js';
 import { fleetHashrateThs, fleetModel, type FleetModel } from './fleet-model.js';
 import { candidateIndices } from './fourcp.js';
-import type { DispatchInput, Plan } from './types.js';
+import type { AsProduct } from '../site/types.js';
+import type { DispatchInput, GridAward, Plan } from './types.js';
 
 export interface RevenueUsd {
   ai: number;
@@ -17,12 +18,30 @@ export interface RevenueUsd {
   aiFlex: number;
   /** Energy (at the RT price) and 4CP charges passed through to AI tenants. */
   aiPassThrough: number;
+  /** Grid services: AS capacity payments (day-ahead MCPC) and ERS availability payments, gross. */
+  ancillary: number;
 }
 
 export interface CostUsd {
   energy: number;
   ppa: number;
   transmission: number;
+  /** Capacity payments clawed back for awarded MW that was not curtailable, plus missed-deployment penalties. */
+  ancillaryPenalty: number;
+}
+
+/** What grid services did over the window (money is in RevenueUsd.ancillary and CostUsd.ancillaryPenalty). */
+export interface AncillaryTotals {
+  /** Gross capacity / availability revenue by product (RRS, ECRS, NSPIN, ERS-10, ERS-30), USD. */
+  byProductUsd: Record<string, number>;
+  /** Net effect of deployments on the energy streams (mining lost, energy not bought), USD; included in those streams. */
+  deploymentUsd: number;
+  /** Energy curtailed for deployments, MWh. */
+  deployedMWh: number;
+  /** Deployed MWh the site could not deliver (penalised), MWh. */
+  missedMWh: number;
+  /** Award MWh that was not curtailable when held (capacity clawed back), MWh. */
+  shortfallMWh: number;
 }
 
 export interface FleetTotals {
@@ -53,6 +72,7 @@ export interface LedgerTotals {
   /** Intervals whose planned site load exceeded the interconnect (must be 0). */
   importLimitViolations: number;
   fleets: FleetTotals[];
+  ancillary: AncillaryTotals;
 }
 
 /** A site's demand in one month's 4CP settlement and what it costs. */
@@ -71,8 +91,10 @@ export interface FourCpDemand {
 export interface Ledger {
   policy: string;
   siteLoadMW: Float64Array;
-  revenue: { ai: Float64Array; mining: Float64Array; powerResale: Float64Array; aiFlex: Float64Array; aiPassThrough: Float64Array };
-  cost: { energy: Float64Array; ppa: Float64Array; transmission: Float64Array };
+  revenue: { ai: Float64Array; mining: Float64Array; powerResale: Float64Array; aiFlex: Float64Array; aiPassThrough: Float64Array; ancillary: Float64Array };
+  cost: { energy: Float64Array; ppa: Float64Array; transmission: Float64Array; ancillaryPenalty: Float64Array };
+  /** Gross grid-service revenue per product and interval, USD (only products with an award). */
+  ancillaryByProduct: Record<string, Float64Array>;
   net: Float64Array;
   totals: LedgerTotals;
 }
@@ -91,13 +113,128 @@ export function deferrableRequirementMWh(input: DispatchInput, dailyEnergyMWh: n
   return req;
 }
 
-/** Settles a plan at realized prices. */
+/**
+ * Settles a plan at realized prices. Grid awards (plan.awards) earn their capacity price; ERCOT's
+ * deployments (input.asDeployments) curtail the awarded MW, so the energy streams settle the
+ * delivered load; awarded MW that was not curtailable loses its payment, and a deployment the site
+ * could not deliver is charged site.ancillary.penaltyUsdPerMWh.
+ */
 export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = input.site.fleets.map(fleetModel)): Ledger {
+  const grid = settleAncillary(input, plan);
+  const ledger = settleEnergy(input, grid.delivered, models, grid);
+  if (grid.delivered !== plan) ledger.totals.ancillary.deploymentUsd = settleEnergy(input, grid.delivered, models).totals.netUsd - settleEnergy(input, plan, models).totals.netUsd;
+  return ledger;
+}
+
+interface GridSettlement {
+  delivered: Plan;
+  revenue: Float64Array;
+  penalty: Float64Array;
+  byProduct: Record<string, Float64Array>;
+  totals: { deployedMWh: number; missedMWh: number; shortfallMWh: number };
+}
+
+/** Curtailable MW of an award's resource at t: the fleet's MW, or capped AI's remaining reduction at the meter. */
+function curtailableMW(site: Site, plan: Plan, resource: string, t: number): number {
+  const f = site.fleets.findIndex((x) => x.name === resource);
+  if (f >= 0) return (plan.fleetMW[f] as Float64Array)[t] as number;
+  const k = site.ai.findIndex((x) => x.name === resource);
+  const a = site.ai[k];
+  if (!a || a.kind !== 'capped') return 0;
+  return Math.max(0, (((plan.aiItMW[k] as Float64Array)[t] as number) - a.itMW * (1 - a.maxReductionPct / 100)) * a.pue);
+}
+
+function settleAncillary(input: DispatchInput, plan: Plan): GridSettlement {
+  const n = input.startMs.length;
+  const dt = input.intervalMinutes / 60;
+  const site = input.site;
+  const revenue = new Float64Array(n);
+  const penalty = new Float64Array(n);
+  const byProduct: Record<string, Float64Array> = {};
+  const totals = { deployedMWh: 0, missedMWh: 0, shortfallMWh: 0 };
+  const awards = plan.awards ?? [];
+  if (awards.length === 0) return { delivered: plan, revenue, penalty, byProduct, totals };
+  const priceOf = (a: GridAward, t: number): number => {
+    if (a.usdPerMWh !== undefined) return a.usdPerMWh;
+    const v = input.asPriceUsdPerMWh?.[a.product as AsProduct]?.[t];
+    return v !== undefined && Number.isFinite(v) ? v : 0;
+  };
+  // Capacity revenue, and the clawback where a resource held more than it could curtail.
+  const byResource = new Map<string, GridAward[]>();
+  for (const a of awards) {
+    byProduct[a.product] ??= new Float64Array(n);
+    const arr = byProduct[a.product] as Float64Array;
+    for (let t = 0; t < n; t++) {
+      const usd = (a.mw[t] as number) * priceOf(a, t) * dt;
+      arr[t] = (arr[t] as number) + usd;
+      revenue[t] = (revenue[t] as number) + usd;
+    }
+    byResource.set(a.resource, [...(byResource.get(a.resource) ?? []), a]);
+  }
+  for (const [resource, list] of byResource) {
+    for (let t = 0; t < n; t++) {
+      let held = 0;
+      let usd = 0;
+      for (const a of list) {
+        held += a.mw[t] as number;
+        usd += (a.mw[t] as number) * priceOf(a, t) * dt;
+      }
+      const short = held - curtailableMW(site, plan, resource, t);
+      if (held <= 1e-9 || short <= 1e-6) continue;
+      totals.shortfallMWh += short * dt;
+      penalty[t] = (penalty[t] as number) + (usd * short) / held;
+    }
+  }
+  const deps = input.asDeployments ?? [];
+  if (deps.length === 0) return { delivered: plan, revenue, penalty, byProduct, totals };
+  // Deployments: the awarded MW drops (time-weighted over the interval); what cannot drop is missed.
+  const delivered: Plan = { ...plan, fleetMW: plan.fleetMW.map((a) => a.slice()), aiItMW: plan.aiItMW.map((a) => a.slice()) };
+  const lenMs = input.intervalMinutes * 60_000;
+  const rate = site.ancillary?.penaltyUsdPerMWh ?? 0;
+  for (const d of deps) {
+    for (const a of awards) {
+      if (a.product !== d.product) continue;
+      const f = site.fleets.findIndex((x) => x.name === a.resource);
+      const k = site.ai.findIndex((x) => x.name === a.resource);
+      for (let t = 0; t < n; t++) {
+        const s = input.startMs[t] as number;
+        const overlap = Math.min(s + lenMs, d.endMs) - Math.max(s, d.startMs);
+        if (overlap <= 0) continue;
+        const want = (a.mw[t] as number) * d.fraction * (overlap / lenMs);
+        if (want <= 0) continue;
+        const can = curtailableMW(site, delivered, a.resource, t);
+        const drop = Math.min(want, can);
+        if (f >= 0) (delivered.fleetMW[f] as Float64Array)[t] = ((delivered.fleetMW[f] as Float64Array)[t] as number) - drop;
+        else {
+          const ai = site.ai[k];
+          if (ai) (delivered.aiItMW[k] as Float64Array)[t] = ((delivered.aiItMW[k] as Float64Array)[t] as number) - drop / ai.pue;
+        }
+        totals.deployedMWh += drop * dt;
+        const missed = want - drop;
+        if (missed > 1e-9) {
+          totals.missedMWh += missed * dt;
+          penalty[t] = (penalty[t] as number) + missed * dt * rate;
+        }
+      }
+    }
+  }
+  return { delivered, revenue, penalty, byProduct, totals };
+}
+
+/** The energy streams of a plan, plus the grid-service streams already worked out. */
+function settleEnergy(input: DispatchInput, plan: Plan, models: FleetModel[], grid?: GridSettlement): Ledger {
   const site: Site = input.site;
   const n = input.startMs.length;
   const dt = input.intervalMinutes / 60;
-  const rev = { ai: new Float64Array(n), mining: new Float64Array(n), powerResale: new Float64Array(n), aiFlex: new Float64Array(n), aiPassThrough: new Float64Array(n) };
-  const cost = { energy: new Float64Array(n), ppa: new Float64Array(n), transmission: new Float64Array(n) };
+  const rev = {
+    ai: new Float64Array(n),
+    mining: new Float64Array(n),
+    powerResale: new Float64Array(n),
+    aiFlex: new Float64Array(n),
+    aiPassThrough: new Float64Array(n),
+    ancillary: grid?.revenue ?? new Float64Array(n),
+  };
+  const cost = { energy: new Float64Array(n), ppa: new Float64Array(n), transmission: new Float64Array(n), ancillaryPenalty: grid?.penalty ?? new Float64Array(n) };
   const load = new Float64Array(n);
   const fleets: FleetTotals[] = models.map((m) => ({ name: m.fleet.name, energyMWh: 0, revenueUsd: 0, uptimePct: 0 }));
   const fleetNameplateMWh = models.map((m) => m.nominalMW * dt * n);
@@ -196,18 +333,22 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
   const net = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     net[t] =
-      (rev.ai[t] as number) + (rev.mining[t] as number) + (rev.powerResale[t] as number) + (rev.aiFlex[t] as number) + (rev.aiPassThrough[t] as number) -
-      (cost.energy[t] as number) - (cost.ppa[t] as number) - (cost.transmission[t] as number);
+      (rev.ai[t] as number) + (rev.mining[t] as number) + (rev.powerResale[t] as number) + (rev.aiFlex[t] as number) + (rev.aiPassThrough[t] as number) + (rev.ancillary[t] as number) -
+      (cost.energy[t] as number) - (cost.ppa[t] as number) - (cost.transmission[t] as number) - (cost.ancillaryPenalty[t] as number);
   }
   const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
   const nameplate = fleetNameplateMWh.reduce((s, v) => s + v, 0);
-  const revenueUsd = { ai: sum(rev.ai), mining: sum(rev.mining), powerResale: sum(rev.powerResale), aiFlex: sum(rev.aiFlex), aiPassThrough: sum(rev.aiPassThrough) };
-  const costUsd = { energy: sum(cost.energy), ppa: sum(cost.ppa), transmission: sum(cost.transmission) };
+  const revenueUsd = { ai: sum(rev.ai), mining: sum(rev.mining), powerResale: sum(rev.powerResale), aiFlex: sum(rev.aiFlex), aiPassThrough: sum(rev.aiPassThrough), ancillary: sum(rev.ancillary) };
+  const costUsd = { energy: sum(cost.energy), ppa: sum(cost.ppa), transmission: sum(cost.transmission), ancillaryPenalty: sum(cost.ancillaryPenalty) };
+  const byProduct = grid?.byProduct ?? {};
+  const byProductUsd: Record<string, number> = {};
+  for (const [p, arr] of Object.entries(byProduct)) byProductUsd[p] = sum(arr);
   return {
     policy: plan.policy,
     siteLoadMW: load,
     revenue: rev,
     cost,
+    ancillaryByProduct: byProduct,
     net,
     totals: {
       netUsd: sum(net),
@@ -223,6 +364,7 @@ export function settle(input: DispatchInput, plan: Plan, models: FleetModel[] = 
       deferrableShortfallMWh: shortfall,
       importLimitViolations: violations,
       fleets,
+      ancillary: { byProductUsd, deploymentUsd: 0, deployedMWh: grid?.totals.deployedMWh ?? 0, missedMWh: grid?.totals.missedMWh ?? 0, shortfallMWh: grid?.totals.shortfallMWh ?? 0 },
     },
   };
 }

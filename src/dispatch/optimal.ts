@@ -5,6 +5,7 @@
  * A failed, infeasible or timed-out solve (or a solution that breaks a limit) falls back to the
  * strike rule at break-even, capped by the interconnect, and is counted in safeFallbacks.
  */
+import { ersAwards, optimalAncillarySpec, readAwards } from './ancillary.js';
 import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FourCpGroup } from './formulation.js';
 import { candidateIndices } from './fourcp.js';
 import { fleetModel, type FleetModel } from './fleet-model.js';
@@ -12,7 +13,7 @@ import { deferrableRequirementMWh } from './ledger.js';
 import type { LpSolver } from './lp/solver.js';
 import { findViolation, readSolution } from './solution.js';
 import { strikePolicy } from './strike.js';
-import type { DispatchInput, PolicyOptions, PolicyResult } from './types.js';
+import type { DispatchInput, Plan, PolicyOptions, PolicyResult } from './types.js';
 
 export interface LpPolicyOptions extends PolicyOptions {
   solver: LpSolver;
@@ -54,7 +55,9 @@ export function cappedBudgetMWh(input: DispatchInput, hours: number): number[] {
 
 export function optimalSpec(input: DispatchInput, models: FleetModel[]): DispatchLpSpec {
   const hours = (input.startMs.length * input.intervalMinutes) / 60;
+  const ancillary = optimalAncillarySpec(input);
   return {
+    ...(ancillary ? { ancillary } : {}),
     site: input.site,
     models,
     intervalMinutes: input.intervalMinutes,
@@ -82,7 +85,9 @@ export function optimalPolicy(input: DispatchInput, options: LpPolicyOptions): P
     const bad = findViolation(spec, slice);
     if (!bad) {
       if (sol.status !== 'optimal') notes.push(`solver stopped at ${sol.status} with a feasible, possibly suboptimal plan`);
-      return { plan: { policy: 'optimal', ...slice }, solveSeconds: elapsed(), safeFallbacks: 0, notes };
+      const plan: Plan = { policy: 'optimal', ...slice };
+      if (spec.ancillary) plan.awards = [...readAwards(spec.ancillary, layout.asAward, sol.colValue), ...ersAwards(input.site, input.startMs)];
+      return { plan, solveSeconds: elapsed(), safeFallbacks: 0, notes };
     }
     notes.push(`solver plan rejected as unsafe (${bad})`);
   }

@@ -11,6 +11,7 @@
  */
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_HOUR } from '../core/time.js';
+import { rollingGrid } from './ancillary-rolling.js';
 import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW, lastKnownPrice } from './baseline.js';
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
 import { buildDispatchLp, type DeferrableGroup, type DispatchLpSpec, type FleetHistory } from './formulation.js';
@@ -142,6 +143,10 @@ export function rollingStepper(input: DispatchInput, options: LpPolicyOptions): 
   let steps = 0;
   const notes: string[] = [];
   const totalSteps = Math.ceil((n * input.intervalMinutes) / stepMinutes);
+  // Grid services: awards committed day-ahead, held as floors in every step (ancillary-rolling.ts).
+  const grid = rollingGrid(input, models, options.solver, timeLimitSeconds);
+  if (grid.awards.length > 0) plan.awards = grid.awards;
+  notes.push(...grid.notes);
 
   let executed = false;
   let stepEndIndex = 0;
@@ -191,6 +196,7 @@ export function rollingStepper(input: DispatchInput, options: LpPolicyOptions): 
       hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
       fourCpAlert: input.fourCpAlert[t] === 1,
       headroomMW: executed ? site.interconnect.importLimitMW - aiLoad : (baselineHead[t] as number),
+      ...grid.fleetFloor(t),
     }, order);
     strike = d.state;
     if (!executed) {
@@ -314,6 +320,7 @@ export function rollingStepper(input: DispatchInput, options: LpPolicyOptions): 
       cappedBudgetMWh: budget,
       relaxIntegers: true,
       ...(history ? { history } : {}),
+      ...grid.stepSpec(first, i1, startMs),
     };
   }
 }

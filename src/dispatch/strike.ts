@@ -14,6 +14,7 @@
  * This is also the documented safe fallback when a solver fails.
  */
 import type { StrikeConfig } from '../site/types.js';
+import { ersAwards, fleetFloorsMW, strikeDayAheadAwards } from './ancillary.js';
 import { baselineAiItMW, efficiencyOrder, emptyPlan, fleetHeadroomMW, lastKnownPrice } from './baseline.js';
 import { fleetModel, strikeUsdPerMWh, type FleetModel } from './fleet-model.js';
 import { Reason, type DispatchInput, type Plan, type PolicyOptions, type PolicyResult, type ReasonCode } from './types.js';
@@ -40,6 +41,8 @@ export interface StrikeObservation {
   fourCpAlert: boolean;
   /** Interconnect MW available to the fleets this interval. */
   headroomMW: number;
+  /** Per fleet: MW a grid award holds this interval (the fleet keeps at least this running, price or 4CP alert notwithstanding). */
+  floorMW?: readonly number[];
 }
 
 export interface StrikeDecision {
@@ -101,6 +104,9 @@ export function strikeDecide(models: readonly FleetModel[], cfg: StrikeConfig, p
     if (obs.fourCpAlert) [target, why] = [0, Reason.fourCp];
     else if (!s.awake[f]) [target, why] = [0, Reason.price];
     else if (heldOff) [target, why] = [0, Reason.minOff];
+    // An award is an obligation: it holds through a price spike or an alert (not through min-off, ramp or the interconnect).
+    const floor = Math.min(obs.floorMW?.[f] ?? 0, m.maxMW);
+    if (floor > 0 && target < floor && why !== Reason.minOff) [target, why] = [Math.max(target, floor), floor >= m.nominalMW - 1e-9 ? Reason.none : why];
     const prevMW = s.mw[f] as number;
     let mw = target;
     const ramp = m.fleet.rampMWPerMinute;
@@ -138,6 +144,13 @@ export function strikeStepper(input: DispatchInput, options: PolicyOptions = {},
   const head = fleetHeadroomMW(input, plan.aiItMW);
   const order = efficiencyOrder(models);
   let state = initialStrikeState(models.length);
+  const n = input.startMs.length;
+  // Grid services: offered day-ahead at the opportunity cost, then held (see ancillary.ts).
+  const awards = input.site.ancillary ? [...strikeDayAheadAwards(input, models), ...ersAwards(input.site, input.startMs)] : [];
+  // Awards are known day-ahead, so a fleet about to hold one does not sleep now: machines put to sleep
+  // stay asleep minOffMinutes and would miss it. The floor looks that far ahead.
+  const floors = awards.length > 0 ? fleetFloorsMW(input.site, awards, n).map((fl, f) => lookAheadMax(fl, input.startMs, models[f]?.fleet.minOffMinutes ?? 0)) : undefined;
+  if (awards.length > 0) plan.awards = awards;
   return {
     plan,
     decideInterval(t: number): void {
@@ -147,6 +160,7 @@ export function strikeStepper(input: DispatchInput, options: PolicyOptions = {},
         hashpriceUsdPerPhDay: input.hashpriceUsdPerPhDay[t] as number,
         fourCpAlert: input.fourCpAlert[t] === 1,
         headroomMW: head[t] as number,
+        ...(floors ? { floorMW: floors.map((a) => a[t] as number) } : {}),
       }, order);
       state = d.state;
       for (let f = 0; f < models.length; f++) {
@@ -163,4 +177,16 @@ export function strikePolicy(input: DispatchInput, options: PolicyOptions = {}, 
   const stepper = strikeStepper(input, options, policyName);
   for (let t = 0; t < input.startMs.length; t++) stepper.decideInterval(t);
   return stepper.finish();
+}
+
+/** max(floor[t'] for t' with startMs[t'] < startMs[t] + minutes), per t (the floor itself without min-off). */
+function lookAheadMax(floor: Float64Array, startMs: Float64Array, minutes: number): Float64Array {
+  if (minutes <= 0) return floor;
+  const out = new Float64Array(floor.length);
+  for (let t = 0; t < floor.length; t++) {
+    let m = floor[t] as number;
+    for (let k = t + 1; k < floor.length && (startMs[k] as number) < (startMs[t] as number) + minutes * 60_000; k++) m = Math.max(m, floor[k] as number);
+    out[t] = m;
+  }
+  return out;
 }

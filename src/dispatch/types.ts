@@ -3,7 +3,7 @@
  * priced interval), the Plan every policy returns, and the reasons for curtailment. Prices USD/MWh,
  * power MW at the meter unless a name says IT, hashprice USD per PH/s per day, time UTC ms.
  */
-import type { Site } from '../site/types.js';
+import type { AsProduct, GridProduct, Site } from '../site/types.js';
 
 /** Why a fleet ran below its nameplate power in an interval. */
 export const Reason = {
@@ -19,6 +19,7 @@ export const Reason = {
   /** Machines asleep for less than minOffMinutes. */
   minOff: 5,
 } as const;
+// (A fleet held up by a grid award runs: it is not curtailed, so awards need no reason code.)
 export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 export const REASON_NAMES: readonly string[] = ['', 'price', '4cp', 'import-limit', 'ramp', 'min-off'];
 
@@ -68,6 +69,37 @@ export interface DispatchInput {
   localDay: Int32Array;
   /** Intervals a full local day has (92/96/100 at 15 min), indexed like localDay values via a map. */
   localDayIntervals: ReadonlyMap<number, number>;
+  /**
+   * Day-ahead clearing price of each AS product per interval (the hour's MCPC), USD per MW per hour;
+   * NaN where unknown (no award can be made or settled there). Absent: no AS market data.
+   */
+  asPriceUsdPerMWh?: Partial<Record<AsProduct, Float64Array>>;
+  /** ERCOT deployments of grid products in the window (settled by the ledger; absent: none). */
+  asDeployments?: readonly AsDeployment[];
+}
+
+/** ERCOT told the holders of `product` to curtail `fraction` of their award over [startMs, endMs). */
+export interface AsDeployment {
+  product: GridProduct;
+  startMs: number;
+  endMs: number;
+  /** Share of each award deployed, 0..1 (ERCOT often deploys part of ECRS). */
+  fraction: number;
+}
+
+/**
+ * MW a resource holds for a grid product, per interval: curtailable load it must keep consuming and
+ * drop when deployed. Market products are paid the day-ahead MCPC; ERS its contract price.
+ */
+export interface GridAward {
+  /** Fleet or capped-AI name. */
+  resource: string;
+  product: GridProduct;
+  mw: Float64Array;
+  /** Fixed availability price (ERS), USD per MW per hour; absent = the product's MCPC. */
+  usdPerMWh?: number;
+  /** ERS award name, for ERS. */
+  ers?: string;
 }
 
 /** MW per load per interval, with the reason for each fleet curtailment. */
@@ -79,6 +111,8 @@ export interface Plan {
   aiItMW: Float64Array[];
   /** Per site.fleets[i]: ReasonCode when below nameplate. */
   reason: Uint8Array[];
+  /** Grid-service awards held (absent: energy only). */
+  awards?: GridAward[];
 }
 
 export interface PolicyResult {

@@ -77,6 +77,25 @@ export interface FourCpInterval {
   source?: string;
 }
 
+/** ERCOT ancillary-service products as its reports spell them (NP4-181-ER, NP4-188-CD, NP6-331-CD). */
+export const AS_PRICE_PRODUCTS = ['REGUP', 'REGDN', 'RRS', 'ECRS', 'NSPIN'] as const;
+export type AsPriceProduct = (typeof AS_PRICE_PRODUCTS)[number];
+
+/**
+ * A clearing price for ancillary-service capacity (MCPC): USD per MW of capacity per hour held, for
+ * one product and interval. 'DA' = the DAM's hourly MCPC; 'RT' = the 15-minute real-time MCPC ERCOT
+ * publishes since real-time co-optimization (NP6-331-CD, from 2025-12).
+ */
+export interface AsPricePoint {
+  market: string; // 'ERCOT'
+  product: AsPriceProduct;
+  kind: PriceKind;
+  intervalStartMs: number;
+  intervalMinutes: number;
+  usdPerMWh: number;
+  source?: string;
+}
+
 /** What a parsed source file yields; `source` names the file format recognised. */
 export interface ParsedBatch {
   source: string;
@@ -88,6 +107,8 @@ export interface ParsedBatch {
   epochs: DifficultyEpoch[];
   /** Official 4CP settlement intervals (only the 4CP interval files carry them). */
   fourCpIntervals?: FourCpInterval[];
+  /** Ancillary-service clearing prices (only the AS price files carry them). */
+  asPrices?: AsPricePoint[];
   /** Non-fatal observations (e.g. a DST repeated hour) for the import report. */
   notes: string[];
 }

@@ -8,7 +8,9 @@ import type { Catalog } from '../catalog/types.js';
 import { describeError } from '../core/errors.js';
 import { formatDataPath, parseYaml, throwProblems, type DataPath, type DataProblem } from '../core/yaml-doc.js';
 import { SiteSchema, type FleetInput, type SiteInput } from './schema.js';
-import type { AiLoad, Fleet, FourCpAlertConfig, Site } from './types.js';
+import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { ineligibility, SB6_LARGE_LOAD_MW } from './grid-products.js';
+import type { AiLoad, ErsAward, Fleet, FourCpAlertConfig, ResourceAncillary, Site } from './types.js';
 
 type Problem = DataProblem;
 
@@ -80,6 +82,7 @@ function resolveFleet(f: FleetInput, i: number, catalog: Catalog, problems: Prob
     // unless the fleet is a continuous power-target actuator (efficiency curve).
     integerMachines: f.integerMachines ?? ((f.minOffMinutes > 0 || f.startCostUsd > 0) && f.efficiencyCurve === undefined),
   };
+  if (f.ancillary !== undefined) fleet.ancillary = { offer: [...f.ancillary.offer], responseSeconds: f.ancillary.responseSeconds, relay: f.ancillary.relay };
   if (f.model !== undefined) fleet.model = f.model;
   if (f.rampMWPerMinute !== undefined) fleet.rampMWPerMinute = f.rampMWPerMinute;
   if (f.strikeUsdPerMWh !== undefined) fleet.strikeUsdPerMWh = f.strikeUsdPerMWh;
@@ -122,7 +125,12 @@ function resolve(s: SiteInput, catalog: Catalog, problems: Problem[]): Site {
     if (fleet) fleets.push(fleet);
   });
 
-  const ai: AiLoad[] = s.ai.map((a) => ({ ...a, fourCpPassThrough: a.fourCpPassThrough ?? a.powerPassThrough }));
+  const ai: AiLoad[] = s.ai.map((a) => {
+    const { ancillary, ...rest } = a.kind === 'capped' ? a : { ...a, ancillary: undefined };
+    const out = { ...rest, fourCpPassThrough: a.fourCpPassThrough ?? a.powerPassThrough } as AiLoad;
+    if (out.kind === 'capped' && ancillary) out.ancillary = { offer: [...ancillary.offer], responseSeconds: ancillary.responseSeconds, relay: ancillary.relay };
+    return out;
+  });
   const site: Site = {
     name: s.name,
     market: { iso: s.market.iso, settlementPoint: s.market.settlementPoint },
@@ -147,5 +155,70 @@ function resolve(s: SiteInput, catalog: Catalog, problems: Problem[]): Site {
     }
   }
   if (s.ppa) site.ppa = { ...s.ppa };
+  if (s.ancillary) resolveAncillary(s, site, problems);
   return site;
+}
+
+/** CPT date 'YYYY-MM-DD' → UTC ms of its local midnight (dayOffset days later). */
+function cptMidnight(date: string, dayOffset = 0): number {
+  const d = new Date(Date.parse(`${date}T00:00:00Z`) + dayOffset * 86_400_000);
+  return cptWallToUtcMs({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, 0);
+}
+
+/** Grid services: products each resource qualifies for, ERS awards on named resources, SB 6 status. */
+function resolveAncillary(s: SiteInput, site: Site, problems: Problem[]): void {
+  const a = s.ancillary;
+  if (!a) return;
+  const check = (anc: ResourceAncillary | undefined, isAi: boolean, path: DataPath) => {
+    if (!anc) return;
+    anc.offer.forEach((p, j) => {
+      if (p === 'ERS') return;
+      const why = ineligibility(p, anc, a.telemetry, isAi);
+      if (why) problems.push({ path: [...path, 'ancillary', 'offer', j], message: `not eligible: ${why}` });
+    });
+  };
+  s.fleets.forEach((f, i) => check(f.ancillary, false, ['fleets', i]));
+  s.ai.forEach((x, i) => {
+    if (x.kind === 'capped') check(x.ancillary, true, ['ai', i]);
+  });
+  const ers: ErsAward[] = [];
+  a.ers.forEach((e, i) => {
+    const fleet = site.fleets.find((f) => f.name === e.resource);
+    const ai = site.ai.find((x) => x.name === e.resource);
+    const anc = fleet?.ancillary ?? (ai?.kind === 'capped' ? ai.ancillary : undefined);
+    if (!fleet && ai?.kind !== 'capped') {
+      problems.push({ path: ['ancillary', 'ers', i, 'resource'], message: `'${e.resource}' is not a fleet or a capped AI load` });
+      return;
+    }
+    if (!anc || !anc.offer.includes('ERS')) {
+      problems.push({ path: ['ancillary', 'ers', i, 'resource'], message: `'${e.resource}' does not offer ERS (add ERS to its ancillary.offer)` });
+      return;
+    }
+    const why = ineligibility(e.product, anc, a.telemetry, ai !== undefined);
+    if (why) problems.push({ path: ['ancillary', 'ers', i, 'product'], message: `'${e.resource}' is not eligible: ${why}` });
+    const maxMW = fleet ? (fleet.count * fleet.powerW * fleet.pue) / 1e6 : ai?.kind === 'capped' ? (ai.itMW * ai.pue * ai.maxReductionPct) / 100 : 0;
+    if (e.mw > maxMW + 1e-9) problems.push({ path: ['ancillary', 'ers', i, 'mw'], message: `${e.mw} MW exceeds what '${e.resource}' can curtail (${maxMW.toFixed(2)} MW)` });
+    if (e.contract.to < e.contract.from) problems.push({ path: ['ancillary', 'ers', i, 'contract', 'to'], message: 'must not be before from' });
+    ers.push({
+      name: e.name,
+      product: e.product,
+      resource: e.resource,
+      mw: e.mw,
+      usdPerMWh: e.usdPerMWh,
+      fromMs: cptMidnight(e.contract.from),
+      toMs: cptMidnight(e.contract.to, 1),
+      timePeriods: e.timePeriods.map((tp) => ({ days: tp.days, localHours: [tp.localHours[0], tp.localHours[1]] })),
+    });
+  });
+  // SB 6 counts what the site can draw: its interconnect, or less when its loads cannot reach it.
+  let maxLoadMW = 0;
+  for (const f of site.fleets) maxLoadMW += (f.count * f.powerW * f.pue) / 1e6;
+  for (const x of site.ai) maxLoadMW += x.itMW * x.pue;
+  site.ancillary = {
+    products: [...a.products],
+    telemetry: a.telemetry,
+    ers,
+    penaltyUsdPerMWh: a.penaltyUsdPerMWh,
+    sb6LargeLoad: Math.min(maxLoadMW, site.interconnect.importLimitMW) >= SB6_LARGE_LOAD_MW,
+  };
 }

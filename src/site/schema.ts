@@ -35,6 +35,17 @@ const EfficiencyCurve = z
   .max(100, 'at most 100 points')
   .superRefine(powerFractionsIncrease);
 
+/** A resource's grid-service declaration (fleets and capped AI); eligibility is checked in parse.ts. */
+const ResourceAncillarySchema = (defaultResponseSeconds: number) =>
+  z.strictObject({
+    offer: z
+      .array(z.enum(['RRS', 'ECRS', 'NSPIN', 'ERS'], { error: 'must be one of RRS, ECRS, NSPIN, ERS' }))
+      .max(4)
+      .refine((l) => new Set(l).size === l.length, 'products must not repeat'),
+    responseSeconds: positive().max(3600, 'must be <= 3600').default(defaultResponseSeconds),
+    relay: z.boolean({ error: 'must be true or false' }).default(false),
+  });
+
 export const FleetSchema = z
   .strictObject({
     name: name(),
@@ -50,6 +61,8 @@ export const FleetSchema = z
     strikeUsdPerMWh: price().optional(),
     efficiencyCurve: z.union([z.literal('catalog'), EfficiencyCurve]).optional(),
     integerMachines: z.boolean({ error: 'must be true or false' }).optional(),
+    // Miners sleep in seconds (a fleet-wide sleep command and the power falling at the meter).
+    ancillary: ResourceAncillarySchema(10).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.model === undefined) {
@@ -107,6 +120,8 @@ const CappedSchema = z.strictObject({
   maxEventMinutes: num().positive('must be > 0').max(10_080, 'must be <= 10080 (a week)').default(240),
   /** Notice the tenant must get before a curtailment, minutes (0: none). */
   noticeMinutes: num().min(0, 'must be >= 0').max(1_440, 'must be <= 1440').default(0),
+  // Through BMC power caps / the tenant's power manager: tens of seconds to minutes.
+  ancillary: ResourceAncillarySchema(120).optional(),
   ...passThrough(LEASE_POWER_PASS_THROUGH_DEFAULT),
 });
 
@@ -160,6 +175,39 @@ const DispatchSchema = z.strictObject({
   timeLimitSeconds: positive().max(...atMost(LIMITS.periodS, 's')).default(60),
 });
 
+const cptDate = z.string({ error: 'must be a date YYYY-MM-DD' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+const ErsSchema = z.strictObject({
+  name: name(),
+  product: z.enum(['ERS-10', 'ERS-30'], { error: 'must be ERS-10 or ERS-30' }),
+  resource: name(),
+  mw: mw(),
+  usdPerMWh: nonNegative().max(...atMost(LIMITS.priceUsdPerMWh, 'USD/MW-h')),
+  /** Contract period, CPT dates inclusive. */
+  contract: z.strictObject({ from: cptDate, to: cptDate }),
+  timePeriods: z
+    .array(
+      z.strictObject({
+        days: z.enum(['all', 'weekdays', 'weekends'], { error: 'must be all, weekdays or weekends' }).default('all'),
+        localHours: z
+          .tuple([num().int().min(0).max(23), num().int().min(1).max(24)], { error: 'must be [startHour, endHour] in CPT clock hours' })
+          .refine(([a, b]) => b > a, 'end hour must be after start hour'),
+      }),
+    )
+    .min(1, 'needs at least one time period')
+    .max(24),
+});
+
+const AncillarySchema = z.strictObject({
+  products: z
+    .array(z.enum(['RRS', 'ECRS', 'NSPIN'], { error: 'must be one of RRS, ECRS, NSPIN' }))
+    .refine((l) => new Set(l).size === l.length, 'products must not repeat')
+    .default([]),
+  telemetry: z.boolean({ error: 'must be true or false' }).default(true),
+  ers: z.array(ErsSchema).max(100).default([]),
+  penaltyUsdPerMWh: nonNegative().max(...atMost(LIMITS.priceUsdPerMWh, 'USD/MWh')).default(5000),
+});
+
 export const SiteSchema = z.strictObject({
   name: name(),
   market: z.strictObject({
@@ -180,6 +228,7 @@ export const SiteSchema = z.strictObject({
     .optional(),
   ai: z.array(AiSchema, { error: 'must be a list' }).max(LIMITS.fleetsPerSite, `at most ${LIMITS.fleetsPerSite} AI loads (group identical tenants)`).default([]),
   fleets: z.array(FleetSchema, { error: 'must be a list' }).max(LIMITS.fleetsPerSite, `at most ${LIMITS.fleetsPerSite} fleets (a fleet is a group of identical machines: use count)`).default([]),
+  ancillary: AncillarySchema.optional(),
   dispatch: DispatchSchema.default({
     strike: { sleepAfterIntervals: 1, wakeAfterIntervals: 2, offsetUsdPerMWh: 0 },
     rolling: { horizonHours: 36, stepMinutes: 15, nearTerm: 'rt-persistence' },

@@ -57,9 +57,32 @@ export interface CappedAi extends EnergyTerms {
   maxEventMinutes?: number;
   /** Notice the tenant must get before a curtailment, minutes (default 0). */
   noticeMinutes?: number;
+  /** Grid products the reducible part may be offered into (absent: none). */
+  ancillary?: ResourceAncillary;
 }
 
 export type AiLoad = FirmAi | DeferrableAi | CappedAi;
+
+/** ERCOT day-ahead ancillary-service markets a load resource can sell into (see dispatch/ancillary.ts). */
+export type AsProduct = 'RRS' | 'ECRS' | 'NSPIN';
+/** Emergency Response Service: 10- and 30-minute products procured per contract period and time period. */
+export type ErsProduct = 'ERS-10' | 'ERS-30';
+/** Every grid product a resource can hold MW for. */
+export type GridProduct = AsProduct | ErsProduct;
+
+/**
+ * What a curtailable resource (a fleet, or capped AI through its actuator) declares to the grid.
+ * Eligibility follows the response time, the telemetry and (RRS) an under-frequency relay; parse.ts
+ * refuses a product the resource does not qualify for, saying why.
+ */
+export interface ResourceAncillary {
+  /** Products this resource offers ('ERS' = may carry the site's ERS awards that name it). */
+  offer: (AsProduct | 'ERS')[];
+  /** Signal to load reduced, seconds (miners sleep in seconds; capped AI through BMC caps: tens of seconds to minutes). */
+  responseSeconds: number;
+  /** An under-frequency relay trips this load (ERCOT's RRS from load resources). */
+  relay: boolean;
+}
 
 export interface Fleet {
   name: string;
@@ -87,6 +110,8 @@ export interface Fleet {
    * minimum off-time or a start cost and no efficiency curve; rolling relaxes it per step.
    */
   integerMachines: boolean;
+  /** Grid products the fleet may be offered into (absent: none). */
+  ancillary?: ResourceAncillary;
 }
 
 export interface CoincidentPeak {
@@ -146,6 +171,37 @@ export interface DispatchConfig {
   timeLimitSeconds: number;
 }
 
+/**
+ * An ERS award: MW a named resource must keep curtailable in every interval of the award's time
+ * periods, for the whole contract period; paid usdPerMWh per MW per hour of availability.
+ */
+export interface ErsAward {
+  name: string;
+  product: ErsProduct;
+  /** Fleet or capped-AI name that carries the obligation. */
+  resource: string;
+  mw: number;
+  /** Availability price cleared for the time period, USD per MW per hour. */
+  usdPerMWh: number;
+  /** Contract period, [fromMs, toMs) UTC (from CPT dates). */
+  fromMs: number;
+  toMs: number;
+  /** Time periods inside the contract period (CPT clock hours [start, end) on the given days). */
+  timePeriods: { days: 'all' | 'weekdays' | 'weekends'; localHours: [number, number] }[];
+}
+
+export interface SiteAncillary {
+  /** Day-ahead AS markets the site bids in (awards are hourly, paid the DAM MCPC). */
+  products: AsProduct[];
+  /** The site streams real-time telemetry to its QSE (ERCOT requires it of RRS/ECRS/Non-Spin load resources). */
+  telemetry: boolean;
+  ers: ErsAward[];
+  /** Charged per MWh of a deployment the site failed to deliver, USD/MWh (on top of losing the capacity payment). */
+  penaltyUsdPerMWh: number;
+  /** SB 6 (2025): the site can draw ≥ 75 MW, so it is a large load with curtailment obligations (derived). */
+  sb6LargeLoad: boolean;
+}
+
 export interface Site {
   name: string;
   market: { iso: 'ERCOT'; settlementPoint: string };
@@ -155,4 +211,6 @@ export interface Site {
   ai: AiLoad[];
   fleets: Fleet[];
   dispatch: DispatchConfig;
+  /** Grid services (absent: energy only). */
+  ancillary?: SiteAncillary;
 }

@@ -5,7 +5,7 @@
  */
 import { badInput } from '../core/errors.js';
 import { MS_PER_MINUTE, parseUtcDate } from '../core/time.js';
-import { BTC_FIELDS, type BtcField, type ParsedBatch, type PriceKind } from '../market/types.js';
+import { AS_PRICE_PRODUCTS, BTC_FIELDS, type AsPriceProduct, type BtcField, type ParsedBatch, type PriceKind } from '../market/types.js';
 
 export interface PointSeriesId {
   kind: 'price' | 'load';
@@ -34,6 +34,7 @@ export interface BatchGroups {
   btc: Group<BtcField>[];
   epochs: { startDayMs: number; source: string; difficulty: number; startHeight: number | null }[];
   fourCp: { market: string; month: string; startMs: number; intervalMinutes: number; systemLoadMW: number | null; source: string }[];
+  asPrices: { market: string; product: AsPriceProduct; kind: PriceKind; intervalMinutes: number; startMs: number; usdPerMWh: number; source: string }[];
 }
 
 export const PRICE_UNIT = 'USD/MWh';
@@ -235,7 +236,18 @@ export function groupBatch(file: string, batch: ParsedBatch): BatchGroups {
     return { market, month: c.month, startMs, intervalMinutes, systemLoadMW: mw, source: c.source === undefined ? defaultSource : checkName(c.source, 'source', where) };
   });
 
-  return { points: points.finish(), btc: btc.finish(), epochs, fourCp };
+  const asPrices = (batch.asPrices ?? []).map((a, i) => {
+    const where = `${file}: asPrices[${i}]`;
+    const market = checkName(a.market, 'market', where);
+    if (!(AS_PRICE_PRODUCTS as readonly string[]).includes(a.product)) throw badInput(`product must be one of ${AS_PRICE_PRODUCTS.join(', ')}, got ${JSON.stringify(a.product)}`, where);
+    if (a.kind !== 'RT' && a.kind !== 'DA') throw badInput(`kind must be RT or DA, got ${String(a.kind)}`, where);
+    const intervalMinutes = checkInterval(a.intervalMinutes, where);
+    const startMs = checkStart(a.intervalStartMs, intervalMinutes, where);
+    const usdPerMWh = checkFinite(a.usdPerMWh, 'usdPerMWh', where);
+    return { market, product: a.product, kind: a.kind, intervalMinutes, startMs, usdPerMWh, source: a.source === undefined ? defaultSource : checkName(a.source, 'source', where) };
+  });
+
+  return { points: points.finish(), btc: btc.finish(), epochs, fourCp, asPrices };
 }
 
 function utcDay(date: unknown, where: string): number {

@@ -56,7 +56,7 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       const batch = priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]);
       store.ingest('a.csv', batch);
       const again = store.ingest('a.csv', batch);
-      expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 });
+      expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0, asPrices: 0 });
       expect(again.unchanged).toBe(2);
       expect(again.changed).toBe(0);
       expect(westRt()).toHaveLength(2);

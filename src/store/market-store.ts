@@ -1,4 +1,4 @@
-import type { BtcDay, DifficultyEpoch, FourCpInterval, LoadPoint, ParsedBatch, PriceKind, PricePoint } from '../market/types.js';
+import type { AsPricePoint, AsPriceProduct, BtcDay, DifficultyEpoch, FourCpInterval, LoadPoint, ParsedBatch, PriceKind, PricePoint } from '../market/types.js';
 
 /** Outcome of ingesting one parsed file: idempotent upserts, plus what the data looks like. */
 export interface ImportReport {
@@ -6,7 +6,7 @@ export interface ImportReport {
   /** The format that produced the batch (ParsedBatch.source). */
   source: string;
   /** Rows newly written or changed, by series kind. Re-importing the same file gives zeros. */
-  inserted: { prices: number; loads: number; btcDays: number; epochs: number; fourCpIntervals: number };
+  inserted: { prices: number; loads: number; btcDays: number; epochs: number; fourCpIntervals: number; asPrices: number };
   /** Of `inserted`, how many replaced a different stored value for the same key and source. */
   changed: number;
   /** Rows already present with identical values. */
@@ -105,6 +105,13 @@ export interface MarketStore {
    * inclusive; omitted = unbounded), one per month (the highest-precedence source), by month.
    */
   fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): FourCpInterval[];
+  /**
+   * Ancillary-service clearing prices of one product for interval starts in [fromMs, toMs), sorted,
+   * the highest-precedence source per interval (ercot first). `intervalMinutes` defaults to the finest stored.
+   */
+  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[];
+  /** Per AS price series (market, product, DA/RT, interval): first and last start, UTC ms, and count of intervals (any source). */
+  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[];
   /** Per series: first/last, count vs expected, and the `topGaps` (default 5) largest gaps. */
   coverage(opts?: { topGaps?: number }): SeriesCoverage[];
   close(): void;

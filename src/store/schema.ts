@@ -83,6 +83,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'as_prices: ancillary-service clearing prices by product and interval',
+    sql: `
+      -- One row per (market, product, DA/RT, interval length, start, source): USD per MW per hour held.
+      CREATE TABLE as_prices (
+        market           TEXT NOT NULL,
+        product          TEXT NOT NULL,      -- 'REGUP', 'REGDN', 'RRS', 'ECRS', 'NSPIN' (ERCOT's spelling)
+        price_kind       TEXT NOT NULL CHECK (price_kind IN ('RT', 'DA')),
+        interval_minutes INTEGER NOT NULL CHECK (interval_minutes > 0),
+        start_ms         INTEGER NOT NULL,   -- interval start, UTC ms
+        source_id        INTEGER NOT NULL,
+        usd_per_mw_h     REAL NOT NULL,
+        PRIMARY KEY (market, product, price_kind, interval_minutes, start_ms, source_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

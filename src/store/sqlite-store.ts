@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { MulletError, badInput } from '../core/errors.js';
 import { MS_PER_DAY, MS_PER_MINUTE, systemClock, utcDate, parseUtcDate, type Clock } from '../core/time.js';
-import { BTC_FIELDS, type BtcDay, type BtcField, type DifficultyEpoch, type FourCpInterval, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
+import { BTC_FIELDS, type AsPricePoint, type AsPriceProduct, type BtcDay, type BtcField, type DifficultyEpoch, type FourCpInterval, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
 import {
   BTC_UNITS,
   LOAD_UNIT,
@@ -372,6 +372,29 @@ class SqliteMarketStore implements MarketStore {
     }
   }
 
+  /** @internal AS clearing prices: upserts counted like the other tables (a repeat in the file is a duplicate). */
+  writeAsPrices(rows: BatchGroups['asPrices'], imp: ImportState): void {
+    if (rows.length === 0) return;
+    const report = imp.report;
+    const upsert = this.stmt(
+      `INSERT INTO as_prices (market, product, price_kind, interval_minutes, start_ms, source_id, usd_per_mw_h) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (market, product, price_kind, interval_minutes, start_ms, source_id) DO UPDATE SET usd_per_mw_h = excluded.usd_per_mw_h
+       WHERE as_prices.usd_per_mw_h IS NOT excluded.usd_per_mw_h`,
+    );
+    const existing = this.stmt('SELECT usd_per_mw_h FROM as_prices WHERE market = ? AND product = ? AND price_kind = ? AND interval_minutes = ? AND start_ms = ? AND source_id = ?').pluck(true);
+    for (const r of rows) {
+      const sourceId = this.sourceId(r.source);
+      const seen = imp.indexSet(`as\u0000${r.market}\u0000${r.product}\u0000${r.kind}\u0000${r.intervalMinutes}\u0000${r.source}`);
+      const repeat = !seen.add(r.startMs / (r.intervalMinutes * MS_PER_MINUTE));
+      if (repeat) report.duplicatesInFile++;
+      const had = existing.get(r.market, r.product, r.kind, r.intervalMinutes, r.startMs, sourceId) as number | undefined;
+      const written = upsert.run(r.market, r.product, r.kind, r.intervalMinutes, r.startMs, sourceId, r.usdPerMWh).changes;
+      if (!repeat) report.inserted.asPrices += written;
+      if (written > 0 && had !== undefined && !repeat) report.changed++;
+      if (written === 0) report.unchanged++;
+    }
+  }
+
   /**
    * Notes how this group's values compare with other sources of the same series over the same
    * intervals: common count, how many differ beyond tolerance, and the largest difference.
@@ -587,6 +610,38 @@ class SqliteMarketStore implements MarketStore {
     }));
   }
 
+  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[] {
+    const interval =
+      q.intervalMinutes ??
+      (this.stmt('SELECT MIN(interval_minutes) FROM as_prices WHERE market = ? AND product = ? AND price_kind = ?').pluck(true).get(q.market, q.product, q.kind) as number | null);
+    if (interval === null) return [];
+    const rows = this.stmt(
+      'SELECT start_ms, usd_per_mw_h, source_id FROM as_prices WHERE market = ? AND product = ? AND price_kind = ? AND interval_minutes = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms',
+    )
+      .raw()
+      .all(q.market, q.product, q.kind, interval, q.fromMs, q.toMs) as [number, number, number][];
+    const out: AsPricePoint[] = [];
+    const cmp = bySourcePrecedence(PRICE_SOURCES);
+    for (const [startMs, value, sourceId] of rows) {
+      const source = this.sourceName(sourceId);
+      const last = out[out.length - 1];
+      if (last && last.intervalStartMs === startMs) {
+        if (cmp(source, last.source ?? '') < 0) [last.usdPerMWh, last.source] = [value, source];
+        continue;
+      }
+      out.push({ market: q.market, product: q.product, kind: q.kind, intervalStartMs: startMs, intervalMinutes: interval, usdPerMWh: value, source });
+    }
+    return out;
+  }
+
+  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[] {
+    const rows = this.stmt(
+      `SELECT market, product, price_kind AS kind, interval_minutes AS intervalMinutes, MIN(start_ms) AS firstMs, MAX(start_ms) AS lastMs, COUNT(DISTINCT start_ms) AS count
+       FROM as_prices GROUP BY market, product, price_kind, interval_minutes ORDER BY market, price_kind, product, interval_minutes`,
+    ).all() as { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[];
+    return rows;
+  }
+
   coverage(opts: { topGaps?: number } = {}): SeriesCoverage[] {
     const top = opts.topGaps ?? 5;
     const out: SeriesCoverage[] = [];
@@ -720,7 +775,7 @@ class SqliteImport implements ImportSession {
     source: string,
     private readonly onEnd: () => void,
   ) {
-    this.state = new ImportState({ file, source, inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0 }, changed: 0, unchanged: 0, duplicatesInFile: 0, gaps: [], notes: [] });
+    this.state = new ImportState({ file, source, inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0, asPrices: 0 }, changed: 0, unchanged: 0, duplicatesInFile: 0, gaps: [], notes: [] });
   }
 
   add(batch: ParsedBatch): void {
@@ -732,6 +787,7 @@ class SqliteImport implements ImportSession {
       this.store.writeBtc(groups.btc, this.state);
       this.store.writeEpochs(groups.epochs, this.state);
       this.store.writeFourCp(groups.fourCp, this.state);
+      this.store.writeAsPrices(groups.asPrices, this.state);
     });
   }
 

@@ -29,8 +29,10 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     for (const k of ['policy', 'intervals', 'netUsd', 'revenueUsd', 'costUsd', 'miningEnergyMWh', 'curtailedMWh', 'miningUptimePct', 'fourCpTagMW', 'solveSeconds', 'safeFallbacks']) expect(j).toHaveProperty(k);
     expect(j.policy).toBe('optimal');
     expect(j.intervals).toBe(288);
-    expect(Object.keys(j.revenueUsd as object)).toEqual(['ai', 'mining', 'powerResale', 'aiFlex', 'aiPassThrough']);
-    expect(Object.keys(j.costUsd as object)).toEqual(['energy', 'ppa', 'transmission']);
+    expect(Object.keys(j.revenueUsd as object)).toEqual(['ai', 'mining', 'powerResale', 'aiFlex', 'aiPassThrough', 'ancillary']);
+    expect(Object.keys(j.costUsd as object)).toEqual(['energy', 'ppa', 'transmission', 'ancillaryPenalty']);
+    // An energy-only site: no grid services.
+    expect(j.ancillaryByProduct).toEqual({});
     expect(j.safeFallbacks).toBe(0);
     expect(j.importLimitViolations).toBe(0);
     // August 2023's official 4CP interval (Aug 10, 16:45–17:00 CDT, ERCOT NP9-83-M) is inside the window:
@@ -41,6 +43,35 @@ describe.skipIf(skipWithoutSharedData)(`mullet backtest on real 2023 HB_WEST dat
     expect(j.fourCpDemandsMW).toEqual([expect.objectContaining({ month: '2023-08', basis: 'official', intervalStartUtc: '2023-08-10T21:45:00Z' })]);
     expect(j.fourCpTagMW as number).toBeLessThan(0.25 * 195);
   });
+
+  it('grid services: synthetic AS prices, revenue by product in the JSON, what each product added, a ledger column per product', async () => {
+    const ledger = path.join(dir, 'grid.csv');
+    const deployments = path.join(dir, 'deployments.csv');
+    // An ECRS deployment on the evening of 2023-08-08 (17:00–18:00 CDT).
+    writeFileSync(deployments, 'product,start_utc,end_utc,fraction\nECRS,2023-08-08T22:00:00Z,2023-08-08T23:00:00Z,1\n');
+    const r = await run(['backtest', '--site', 'examples/west-texas-grid-services.yaml', '--from', '2023-08-08', '--to', '2023-08-09', '--compare', 'strike', '--as-prices', 'synthetic:3', '--db', db, '--json', '--ledger', ledger, '--as-deployments', deployments]);
+    expect(r.err).not.toMatch(/mullet backtest:/);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { notes: string[]; compare: { policy: string; netUsd: number; revenueUsd: { ancillary: number }; ancillaryByProduct: Record<string, number>; ancillaryValueByProduct?: Record<string, number> }[] };
+    expect(j.notes.join('\n')).toMatch(/^SYNTHETIC/m);
+    expect(j.notes.join('\n')).toMatch(/SB 6/);
+    expect(j.notes.join('\n')).toMatch(/1 deployment\(s\) in the window settled/);
+    for (const s of j.compare) {
+      const sum = Object.values(s.ancillaryByProduct).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(s.revenueUsd.ancillary, 1);
+      expect(Object.keys(s.ancillaryValueByProduct ?? {})).toEqual(['RRS', 'ECRS', 'NSPIN', 'ERS-30', 'allProducts']);
+    }
+    const opt = j.compare.find((s) => s.policy === 'optimal');
+    // Perfect foresight can always decline an award: grid services never lower optimal's net (ERS is fixed, so it can).
+    expect(opt?.ancillaryValueByProduct?.ECRS ?? -1).toBeGreaterThanOrEqual(-0.01);
+    expect(opt?.revenueUsd.ancillary ?? 0).toBeGreaterThan(0);
+    const header = readFileSync(ledger, 'utf8').split('\n')[0] ?? '';
+    for (const c of ['rrs_award_mw', 'revenue_ecrs_usd', 'revenue_nspin_usd', 'revenue_ers30_usd', 'revenue_ancillary_usd', 'cost_ancillary_penalty_usd']) expect(header.split(',')).toContain(c);
+    const human = await run(['backtest', '--site', 'examples/west-texas-grid-services.yaml', '--from', '2023-08-08', '--to', '2023-08-08', '--compare', 'strike', '--as-prices', 'synthetic', '--db', db]);
+    expect(human.out).toMatch(/Grid services by product \(USD\)/);
+    const bad = await run(['backtest', '--site', 'examples/west-texas-grid-services.yaml', '--from', '2023-08-08', '--to', '2023-08-08', '--policy', 'strike', '--as-prices', 'made-up', '--db', db]);
+    expect(bad.code).toBe(2);
+  }, 120_000);
 
   it('compares policies with regret vs optimal and writes the ledger and report', async () => {
     const ledger = path.join(dir, 'l.csv');

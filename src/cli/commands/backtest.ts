@@ -7,6 +7,8 @@ import { parseHashpriceCsv, type HashpriceSource } from '../../backtest/hashpric
 import { ledgerCsv } from '../../backtest/ledger-csv.js';
 import { renderBacktestReport } from '../../backtest/report.js';
 import { runBacktest, type BacktestOutcome } from '../../backtest/run.js';
+import type { AsPriceSource } from '../../backtest/data.js';
+import { parseDeploymentsCsv } from '../../backtest/deployments.js';
 import { parseSweep, runSweep, SWEEP_PARAMETERS, type SweepPoint, type SweepResult } from '../../backtest/sweep.js';
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../../dispatch/compare.js';
@@ -57,6 +59,9 @@ function hashpriceFrom(args: ParsedArgs, csvText: string | undefined): Hashprice
   return { kind: 'store', feeShareOfSubsidyPct: share ?? DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: share === undefined };
 }
 
+/** A product's added value, or 'n/a' when its re-run was not solved to optimality (null). */
+const valueCell = (v: number | null | undefined) => (v === null ? 'n/a' : fmt(v ?? 0, 0));
+
 function humanSummary(out: BacktestOutcome): string {
   const d = out.doc;
   const lines = [
@@ -73,7 +78,8 @@ function humanSummary(out: BacktestOutcome): string {
   lines.push('');
   const s = out.runs.map((r) => r.summary);
   const regret = s.some((x) => x.regretVsOptimalUsd !== undefined);
-  const headers = ['policy', 'net USD', 'AI USD', 'mining USD', 'resale USD', 'AI flex USD', 'AI pass-through USD', 'energy USD', 'PPA USD', '4CP USD', 'mining MWh', 'uptime %', '4CP tag MW', ...(regret ? ['regret USD', 'regret %'] : []), 'solve s', 'fallbacks'];
+  const grid = s.some((x) => x.revenueUsd.ancillary !== 0 || x.costUsd.ancillaryPenalty !== 0);
+  const headers = ['policy', 'net USD', 'AI USD', 'mining USD', 'resale USD', 'AI flex USD', 'AI pass-through USD', ...(grid ? ['grid services USD', 'grid penalties USD'] : []), 'energy USD', 'PPA USD', '4CP USD', 'mining MWh', 'uptime %', '4CP tag MW', ...(regret ? ['regret USD', 'regret %'] : []), 'solve s', 'fallbacks'];
   const row = (x: PolicySummary) => [
     x.policy,
     fmt(x.netUsd, 0),
@@ -82,6 +88,7 @@ function humanSummary(out: BacktestOutcome): string {
     fmt(x.revenueUsd.powerResale, 0),
     fmt(x.revenueUsd.aiFlex, 0),
     fmt(x.revenueUsd.aiPassThrough, 0),
+    ...(grid ? [fmt(x.revenueUsd.ancillary, 0), fmt(x.costUsd.ancillaryPenalty, 0)] : []),
     fmt(x.costUsd.energy, 0),
     fmt(x.costUsd.ppa, 0),
     fmt(x.costUsd.transmission, 0),
@@ -102,6 +109,16 @@ function humanSummary(out: BacktestOutcome): string {
       formatTable(
         ['policy', ...causes.map((c) => REGRET_CAUSE_LABELS[c]), 'total'],
         withCauses.map((x) => [x.policy, ...causes.map((c) => fmt(x.regretByCause?.causes.find((k) => k.cause === c)?.usd ?? 0, 0)), fmt(x.regretByCause?.gapUsd ?? 0, 0)]),
+      ),
+    );
+  }
+  const products = [...new Set(s.flatMap((x) => [...Object.keys(x.ancillaryByProduct), ...Object.keys(x.ancillaryValueByProduct ?? {})]))].filter((p) => p !== 'allProducts');
+  if (products.length > 0) {
+    lines.push('Grid services by product (USD): capacity revenue, and what the product added to net (net − net without it; re-run per product):');
+    lines.push(
+      formatTable(
+        ['policy', ...products.flatMap((p) => [`${p} revenue`, `${p} added`]), 'all products added'],
+        s.map((x) => [x.policy, ...products.flatMap((p) => [fmt(x.ancillaryByProduct[p] ?? 0, 0), x.ancillaryValueByProduct ? valueCell(x.ancillaryValueByProduct[p]) : '—']), x.ancillaryValueByProduct ? valueCell(x.ancillaryValueByProduct.allProducts) : '—']),
       ),
     );
   }
@@ -146,6 +163,12 @@ const backtest: CommandSpec = {
       description: `run --policy (default strike) over a grid and report net USD per point; NAME one of ${Object.keys(SWEEP_PARAMETERS).join(', ')}; VALUES v1,v2,… or FROM:TO:STEP (repeat for more axes)`,
       multiple: true,
     },
+    'as-prices': {
+      type: 'string',
+      value: 'SOURCE',
+      description: "AS clearing prices for sites with ancillary.products: 'store' (ERCOT's NP4-181-ER / NP4-188-CD imported; default) or 'synthetic[:SEED]' (SYNTHETIC, calibrated to published annual means; seed default 1)",
+    },
+    'as-deployments': { type: 'string', value: 'FILE.csv', description: "ERCOT deployments of grid products to settle: header 'product,start_utc,end_utc,fraction'" },
     'regret-vs': { type: 'string', value: 'NAME', description: 'reference policy for regret by cause (default optimal, when it runs)', choices: POLICY_NAMES },
     'time-limit': { type: 'number', gt: 0, max: LIMITS.periodS, value: 'SECONDS', unit: 's', description: 'solver time limit per solve (default: site dispatch.timeLimitSeconds)' },
   },
@@ -171,6 +194,7 @@ const backtest: CommandSpec = {
         policies,
         store,
         ...(regretVs !== undefined ? { regretVs } : {}),
+        productValues: opt.str(args, 'compare') !== undefined,
         progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
       });
     } finally {
@@ -208,6 +232,7 @@ async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
   const hashprice = hashpriceFrom(args, csvText);
   const site = parseSite(await readFlagFile(io, siteFile, '--site'), { file: siteFile });
   const timeLimit = opt.num(args, 'time-limit');
+  const deployFile = opt.str(args, 'as-deployments');
   return {
     site,
     run: {
@@ -217,8 +242,19 @@ async function commonInputs(args: ParsedArgs, io: CliIo, siteFile: string) {
       hashprice,
       nowMs: () => systemClock.nowMs(),
       ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+      asPrices: asPricesFrom(args),
+      ...(deployFile !== undefined ? { asDeployments: parseDeploymentsCsv(await readFlagFile(io, deployFile, '--as-deployments'), deployFile) } : {}),
     },
   };
+}
+
+function asPricesFrom(args: ParsedArgs): AsPriceSource {
+  const v = opt.str(args, 'as-prices');
+  if (v === undefined || v === 'store') return { kind: 'store' };
+  const m = /^synthetic(?::(.{1,64}))?$/.exec(v);
+  if (!m) throw badInput(`must be 'store' or 'synthetic[:SEED]', got '${v}'`, '--as-prices');
+  const seed = m[1] ?? '1';
+  return { kind: 'synthetic', seed: /^\d+$/.test(seed) ? Number(seed) : seed };
 }
 
 /** `backtest --sweep`: one policy over a grid of its parameters. */

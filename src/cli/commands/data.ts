@@ -66,7 +66,7 @@ type FileOutcome =
   | { file: string; status: 'failed'; code: string; where?: string; error: string };
 
 function written(r: ImportReport): number {
-  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
+  return r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals + r.inserted.asPrices;
 }
 
 function iso(ms: number): string {
@@ -87,7 +87,7 @@ function describeOutcome(o: FileOutcome): string {
       const r = o.report;
       const lines = [
         `${o.file}  [${o.format}]  ${fmt(o.rows, 0)} rows in ${fmt(o.elapsedMs / 1000, 1)} s`,
-        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}, 4CP intervals ${fmt(r.inserted.fourCpIntervals, 0)}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
+        `  written ${fmt(written(r), 0)} (prices ${fmt(r.inserted.prices, 0)}, loads ${fmt(r.inserted.loads, 0)}, BTC day values ${fmt(r.inserted.btcDays, 0)}, epochs ${fmt(r.inserted.epochs, 0)}, 4CP intervals ${fmt(r.inserted.fourCpIntervals, 0)}${r.inserted.asPrices ? `, AS prices ${fmt(r.inserted.asPrices, 0)}` : ''}; ${fmt(r.changed, 0)} of them changed), unchanged ${fmt(r.unchanged, 0)}, duplicates in file ${fmt(r.duplicatesInFile, 0)}`,
         `  ${gapSummary(r.gaps)}`,
       ];
       for (const n of r.notes) lines.push(`  note: ${n}`);
@@ -263,16 +263,18 @@ const statusCommand: CommandSpec = {
       const firstEpoch = epochs[0];
       const lastEpoch = epochs[epochs.length - 1];
       const fourCp = store.fourCpIntervals({ market: 'ERCOT' });
+      const asCoverage = store.asPriceCoverage();
       if (opt.bool(args, 'json')) {
         printJson(io, {
           db,
           series: coverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs), gaps: c.gaps.map((g) => ({ ...g, fromUtc: iso(g.fromMs), toUtc: iso(g.toMs) })) })),
           epochs: { count: epochs.length, first: firstEpoch?.startDateUtc ?? null, last: lastEpoch?.startDateUtc ?? null },
           fourCpIntervals: fourCp.map((c) => ({ month: c.month, intervalStartUtc: iso(c.intervalStartMs), intervalMinutes: c.intervalMinutes, systemLoadMW: c.systemLoadMW ?? null, source: c.source })),
+          asPrices: asCoverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs) })),
         });
         return;
       }
-      if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0) {
+      if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0 && asCoverage.length === 0) {
         io.stdout(`the market database ${db} is empty; run 'mullet data import'\n`);
         return;
       }
@@ -296,6 +298,7 @@ const statusCommand: CommandSpec = {
       );
       if (firstEpoch && lastEpoch) io.stdout(`\ndifficulty epochs: ${epochs.length} (first full days ${firstEpoch.startDateUtc} → ${lastEpoch.startDateUtc})\n`);
       if (fourCp.length > 0) io.stdout(`official 4CP intervals: ${fourCp.length} months (${fourCp[0]?.month ?? ''} → ${fourCp[fourCp.length - 1]?.month ?? ''}; sources ${[...new Set(fourCp.map((c) => c.source))].join(', ')})\n`);
+      for (const c of asCoverage) io.stdout(`AS clearing prices ${c.market} ${c.product} ${c.kind} ${c.intervalMinutes} min: ${fmt(c.count, 0)} intervals, ${when(c.firstMs, c.intervalMinutes)} → ${when(c.lastMs, c.intervalMinutes)} (USD/MW-h)\n`);
       io.stdout(`database: ${db}\n`);
     } finally {
       store.close();

@@ -5,9 +5,11 @@ import { catalogAsicFor } from '../../catalog/catalog.js';
 import { badInput, MulletError } from '../../core/errors.js';
 import { readInventory } from '../../fleet/inventory.js';
 import { fleetEntries, fleetsFromInventory } from '../../site/fleets-from-inventory.js';
+import { qseParameters } from '../../site/grid-products.js';
 import { parseSite } from '../../site/parse.js';
+import { readFlagFile } from '../flag-file.js';
 import { need, opt, type CommandSpec } from '../command.js';
-import { printJson } from '../output.js';
+import { fmt, formatTable, printJson } from '../output.js';
 
 const fleets: CommandSpec = {
   path: ['site', 'fleets'],
@@ -72,4 +74,36 @@ const fleets: CommandSpec = {
   },
 };
 
-export const siteCommands: readonly CommandSpec[] = [fleets];
+const qse: CommandSpec = {
+  path: ['site', 'qse'],
+  summary: 'the controllable-load parameters a QSE registers for each resource that offers grid products',
+  description: [
+    'For every fleet and capped AI load with an ancillary: section, prints the products it qualifies for,',
+    'its largest curtailable MW, ramp (MW/min), response time, longest deployment and weekly energy: computed',
+    'from the fleet (nameplate × PUE, ramp limit) and the AI actuator (reducible MW, response, tenant contract).',
+  ].join('\n'),
+  options: { site: { type: 'string', value: 'FILE', description: 'site YAML', required: true } },
+  json: true,
+  examples: ['mullet site qse --site examples/west-texas-grid-services.yaml'],
+  async run(args, io) {
+    const file = need(opt.str(args, 'site'), 'site');
+    const site = parseSite(await readFlagFile(io, file, '--site'), { file });
+    const rows = qseParameters(site);
+    if (opt.bool(args, 'json')) {
+      printJson(io, { site: site.name, sb6LargeLoad: site.ancillary?.sb6LargeLoad ?? false, resources: rows });
+      return;
+    }
+    if (rows.length === 0) {
+      io.stdout(`${site.name}: no resource offers grid products (add ancillary: to a fleet or capped AI load)\n`);
+      return;
+    }
+    io.stdout(
+      formatTable(
+        ['resource', 'kind', 'products', 'max MW', 'ramp MW/min', 'response s', 'max deployment min', 'max weekly MWh'],
+        rows.map((r) => [r.resource, r.kind, r.products.join(' '), fmt(r.maxMW, 2), fmt(r.rampMWPerMinute, 2), fmt(r.responseSeconds, 0), r.maxDeploymentMinutes === null ? 'no limit' : fmt(r.maxDeploymentMinutes, 0), fmt(r.maxWeeklyEnergyMWh, 1)]),
+      ) + (site.ancillary?.sb6LargeLoad ? 'SB 6: the site can draw ≥ 75 MW (large load: ERCOT may direct it to curtail in an emergency)\n' : ''),
+    );
+  },
+};
+
+export const siteCommands: readonly CommandSpec[] = [fleets, qse];

@@ -5,6 +5,7 @@
  */
 import { badInput, MulletError } from '../../core/errors.js';
 import { emptyBatch, type ParsedBatch } from '../types.js';
+import { ANCILLARY_FORMATS } from './ancillary.js';
 import { BTC_FORMATS } from './btc.js';
 import { CsvLines, type RowCursor } from './csv.js';
 import { ERCOT_LOAD_REPORT_FORMATS } from './ercot-load-reports.js';
@@ -18,7 +19,7 @@ import { openLines, type Compression } from './source.js';
 
 export type { FileFormat, ParseOptions } from './format.js';
 
-export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...ERCOT_LOAD_REPORT_FORMATS, ...BTC_FORMATS, ...FOURCP_FORMATS, ...REFERENCE_FORMATS];
+export const FORMATS: readonly FileFormat[] = [...HUB_WIDE_FORMATS, ...LOAD_FORMATS, ...ERCOT_REPORT_FORMATS, ...ERCOT_LOAD_REPORT_FORMATS, ...BTC_FORMATS, ...FOURCP_FORMATS, ...REFERENCE_FORMATS, ...ANCILLARY_FORMATS];
 
 const BY_HEADER = new Map<string, FileFormat>();
 {
@@ -203,6 +204,7 @@ export async function parseDataFile(file: string, options: ParseOptions = {}): P
       for (const d of b.btcDays) all.btcDays.push(d);
       for (const e of b.epochs) all.epochs.push(e);
       if (b.fourCpIntervals) (all.fourCpIntervals ??= []).push(...b.fourCpIntervals);
+      if (b.asPrices) (all.asPrices ??= []).push(...b.asPrices);
       all.notes.push(...b.notes);
     }
     return { format, batch: all, rows: data.rows() };
