@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { badInput } from '../core/errors.js';
 import { softFdLimit } from '../core/fd-limit.js';
 import { systemClock, type Clock } from '../core/time.js';
-import { SiteAgent } from '../fleet/agent/agent.js';
+import { SiteAgent, type AgentOptions } from '../fleet/agent/agent.js';
 import type { AgentApi } from '../fleet/agent/api.js';
 import { minersFromInventory, siteAiMW } from '../fleet/agent/fleet.js';
 import { startMqttSignals, type MqttSignals } from '../fleet/agent/mqtt.js';
@@ -90,6 +90,8 @@ export interface AgentRunConfig {
   meterPollMs?: number;
   /** More routes on the same HTTP server (the ops API). */
   extendRoutes?: (app: Hono) => void;
+  /** Loop timing overrides (a replay on virtual time polls less often: each poll costs real reads, waiting costs nothing). */
+  timing?: Partial<Pick<AgentOptions, 'verifyPollMs' | 'verifyWaitMs' | 'pendingTickMs' | 'snapshotMaxAgeMs'>>;
 }
 
 export const AGENT_DEFAULTS = {
@@ -262,6 +264,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       log,
       ...(c.sleep ? { sleep: c.sleep } : {}),
       ...(c.meterPollMs !== undefined ? { meterPollMs: c.meterPollMs } : {}),
+      ...c.timing,
     });
     if (c.serveApi) http = await c.serveApi(agent, { maxConnections: apiConnections });
     else {

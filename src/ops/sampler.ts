@@ -18,6 +18,18 @@ export interface SampledMiner {
   pue: number;
 }
 
+export interface SamplerOptions {
+  /**
+   * Scale the fleets' read power to what the meter shows (minus AI as read and other loads): the
+   * meter is exact for the total even when the readings are older than the last change.
+   */
+  meterBasis: boolean;
+  /** A meter reading older than this is not used, ms. */
+  meterFreshMs: number;
+  /** Loads behind the meter that are neither miners nor AI, MW. */
+  otherLoadMW: number;
+}
+
 export interface MinerSnapshot {
   id: string;
   reading: MinerReading | null;
@@ -31,6 +43,7 @@ export class PowerSampler {
     private readonly site: Site,
     miners: readonly SampledMiner[],
     private readonly sleepPowerFraction: number,
+    private readonly o: SamplerOptions = { meterBasis: false, meterFreshMs: 60_000, otherLoadMW: 0 },
   ) {
     for (const m of miners) {
       this.byId.set(m.id, m);
@@ -69,6 +82,15 @@ export class PowerSampler {
 
   sample(atMs: number, states: readonly MinerSnapshot[], status: Pick<AgentStatus, 'ai' | 'meter'>): PowerSample {
     const meter = status.meter?.last;
-    return { atMs, fleetMW: this.fleetMW(states), aiItMW: this.aiItMW(status), ...(meter ? { meterMW: meter.siteMW } : {}) };
+    let fleetMW = this.fleetMW(states);
+    if (this.o.meterBasis && meter && atMs - meter.atMs <= this.o.meterFreshMs) {
+      // The meter is the truth for the total: mining = meter − AI as read (contract level when
+      // unread) − other loads; the miners' own readings only split it between fleets.
+      const aiMW = this.site.ai.reduce((a, l) => a + (status.ai?.find((x) => x.load === l.name)?.readMW ?? l.itMW * l.pue), 0);
+      const miningMW = Math.max(0, meter.siteMW - aiMW - this.o.otherLoadMW);
+      const believed = fleetMW.reduce((a, b) => a + b, 0);
+      fleetMW = believed > 0 ? fleetMW.map((v) => (v * miningMW) / believed) : fleetMW;
+    }
+    return { atMs, fleetMW, aiItMW: this.aiItMW(status), ...(meter ? { meterMW: meter.siteMW } : {}) };
   }
 }

@@ -454,7 +454,7 @@ export class SiteAgent implements AgentApi {
       }
       // A new interval or a price due: act on it when it comes, not at the next period.
       const change = report?.target.nextChangeAtMs;
-      if (change !== undefined && change - this.o.clock.nowMs() < delay) {
+      if (change !== undefined && change - this.o.clock.nowMs() <= delay) {
         delay = Math.max(0, change - this.o.clock.nowMs());
         trigger = 'target';
       }
