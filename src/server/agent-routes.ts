@@ -9,14 +9,13 @@
  * Errors are JSON {"error":{"code","message","where"}} with the status from errors.ts.
  */
 import { Hono, type Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { MulletError } from '../core/errors.js';
 import { curtailRequestSchema, restoreRequestSchema, type AgentApi } from '../fleet/agent/api.js';
-import type { AgentEvent } from '../fleet/agent/events.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../fleet/agent/metrics.js';
 import { signalTiming, type SignalSpec } from '../fleet/agent/signals.js';
 import { errorBody, HttpProblem, httpStatusFor } from './errors.js';
+import { eventStream } from './event-stream.js';
 import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } from './guards.js';
 
 export const MAX_WAIT_MS = 60_000;
@@ -84,38 +83,8 @@ export function agentRoutes(api: AgentApi, o: AgentRoutesOptions = {}): Hono {
     }
   });
   app.get('/v1/status', (c) => c.json(api.status()));
-  app.get('/v1/events', (c) => {
-    const release = slot();
-    return streamSSE(c, async (stream) => {
-      // Snapshot first (the recent alerts in status), then every event as it happens; a client
-      // too slow to keep up (more than 1,000 events queued) is dropped.
-      const queue: AgentEvent[] = [];
-      let wake: (() => void) | null = null;
-      let dropped = false;
-      const off = api.subscribe((e) => {
-        if (queue.length >= 1_000) dropped = true;
-        else queue.push(e);
-        wake?.();
-      });
-      stream.onAbort(() => wake?.());
-      try {
-        await stream.writeSSE({ event: 'snapshot', data: JSON.stringify(api.status()) });
-        while (!stream.aborted && !dropped) {
-          const e = queue.shift();
-          if (e) {
-            await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
-            continue;
-          }
-          await new Promise<void>((r) => (wake = r));
-          wake = null;
-        }
-        if (dropped) await stream.writeSSE({ event: 'dropped', data: '{"reason":"too slow: more than 1000 events queued"}' });
-      } finally {
-        off();
-        release();
-      }
-    });
-  });
+  // Snapshot first (the recent alerts in status), then every event as it happens; a slow client is dropped.
+  app.get('/v1/events', (c) => eventStream(c, api, slot()));
   app.get('/metrics', (c) => c.body(api.metricsText(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
   app.all('/v1/curtail', () => {
     throw new HttpProblem(405, 'BAD_INPUT', '/v1/curtail takes POST');

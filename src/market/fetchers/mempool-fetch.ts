@@ -65,14 +65,19 @@ export async function fetchMempool(client: MempoolClient, opts: MempoolFetchOpti
   return {
     batch,
     requests,
-    snapshot: {
-      tipHeight,
-      priceUsd: now.USD,
-      priceTimeMs: now.time * 1000,
-      nextRetargetHeight: da.nextRetargetHeight,
-      estimatedRetargetMs: retargetDateMs(da.estimatedRetargetDate),
-      difficultyChangePct: da.difficultyChange,
-      epochProgressPct: da.progressPercent,
-    },
+    snapshot: mempoolSnapshot(tipHeight, da, now),
+  };
+}
+
+/** The network now, from the tip height, the difficulty-adjustment estimate and the latest prices. */
+export function mempoolSnapshot(tipHeight: number, da: Awaited<ReturnType<MempoolClient['difficultyAdjustment']>>, now: Awaited<ReturnType<MempoolClient['prices']>>): MempoolSnapshot {
+  return {
+    tipHeight,
+    priceUsd: now.USD,
+    priceTimeMs: now.time * 1000,
+    nextRetargetHeight: da.nextRetargetHeight,
+    estimatedRetargetMs: retargetDateMs(da.estimatedRetargetDate),
+    difficultyChangePct: da.difficultyChange,
+    epochProgressPct: da.progressPercent,
   };
 }

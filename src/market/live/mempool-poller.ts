@@ -8,8 +8,8 @@
  */
 import type { RequestOptions } from '../../net/http-client.js';
 import type { MarketStore } from '../../store/market-store.js';
-import { fetchMempool, type MempoolSnapshot } from '../fetchers/mempool-fetch.js';
-import { MempoolClient, retargetDateMs } from '../fetchers/mempool.js';
+import { fetchMempool, mempoolSnapshot, type MempoolSnapshot } from '../fetchers/mempool-fetch.js';
+import { MempoolClient } from '../fetchers/mempool.js';
 import type { HttpClient } from '../../net/http-client.js';
 import type { LiveFeedsConfig } from './config.js';
 import { nextOnGridMs } from './schedule.js';
@@ -56,16 +56,7 @@ export function mempoolPoller(d: { store: Pick<MarketStore, 'btcDays'>; http: Ht
       const tipHeight = await client.tipHeight();
       const da = await client.difficultyAdjustment();
       const now = await client.prices();
-      const s: MempoolSnapshot & { fetchedAtMs: number } = {
-        tipHeight,
-        priceUsd: now.USD,
-        priceTimeMs: now.time * 1000,
-        nextRetargetHeight: da.nextRetargetHeight,
-        estimatedRetargetMs: retargetDateMs(da.estimatedRetargetDate),
-        difficultyChangePct: da.difficultyChange,
-        epochProgressPct: da.progressPercent,
-        fetchedAtMs: ctx.nowMs,
-      };
+      const s: MempoolSnapshot & { fetchedAtMs: number } = { ...mempoolSnapshot(tipHeight, da, now), fetchedAtMs: ctx.nowMs };
       return {
         batches: [],
         note: `snapshot: tip ${s.tipHeight}, ${s.priceUsd} USD/BTC`,

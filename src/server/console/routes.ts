@@ -16,7 +16,7 @@ import { PROMETHEUS_CONTENT_TYPE } from '../../fleet/agent/metrics.js';
 import { signalId, signalReplySchema, signalTiming, type SignalSpec } from '../../fleet/agent/signals.js';
 import { HttpProblem } from '../errors.js';
 import { route, type AnyRoute } from './define.js';
-import { eventStream } from './events.js';
+import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 export const MAX_WAIT_MS = 60_000;

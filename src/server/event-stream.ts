@@ -1,12 +1,12 @@
 /**
- * The live event stream of the console (Server-Sent Events): a status snapshot, then every agent
- * event as it happens; a client more than `maxQueued` events behind is told and dropped (a slow
- * browser must never hold the agent's memory).
+ * The agent's live event stream over Server-Sent Events, for the agent API (/v1/events) and the
+ * console (/api/v1/events): a status snapshot, then every agent event as it happens; a client more
+ * than `maxQueued` events behind is told and dropped (a slow browser must never hold the agent's memory).
  */
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { AgentApi } from '../../fleet/agent/api.js';
-import type { AgentEvent } from '../../fleet/agent/events.js';
+import type { AgentApi } from '../fleet/agent/api.js';
+import type { AgentEvent } from '../fleet/agent/events.js';
 
 export function eventStream(c: Context, api: AgentApi, release: () => void, maxQueued = 1_000): Response {
   return streamSSE(c, async (stream) => {
