@@ -36,6 +36,7 @@ import type { Transport } from '../net/http-client.js';
 import type { DispatchInput } from '../dispatch/types.js';
 import type { MarketStore } from '../store/market-store.js';
 import { openMarketStore } from '../store/sqlite-store.js';
+import { openExistingStore } from '../store/open-existing.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
 import type { MarketSource } from '../ops/market.js';
 import { wallTime } from '../ops/time.js';
@@ -148,7 +149,6 @@ async function loadHistory(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: S
     return syntheticHistory({ site, from: w.from, days, seed: r.seed, policy: cfg.policy, solver, nowMs });
   }
   const { db, file } = storeFile(cfg, f);
-  const { openExistingStore } = await import('../cli/store-open.js');
   const store = await openExistingStore(file);
   try {
     const h = await storeHistory({ site, store, from: w.from, to: w.to, hashprice: STORE_HASHPRICE, policy: cfg.policy, solver, nowMs });

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { MulletError } from '../core/errors.js';
-import type { MarketStore } from '../store/market-store.js';
 import type { OptionSpec } from './command.js';
 
 /** The standard `--db` option: the market store file, from MULLET_DB or ./mullet.db. */
@@ -12,16 +9,4 @@ export const DB_OPTION: OptionSpec = {
   default: './mullet.db',
 };
 
-/**
- * Opens an existing market store for reading. A missing file is an error rather than a new empty
- * store, so a typo in --db never silently reads nothing. The driver loads only when needed.
- */
-export async function openExistingStore(file: string): Promise<MarketStore> {
-  if (!existsSync(file)) {
-    throw new MulletError('NOT_FOUND', `market store ${file} does not exist; import market data first ('mullet data import'), or point --db / MULLET_DB at it`, {
-      where: '--db',
-    });
-  }
-  const { openMarketStore } = await import('../store/sqlite-store.js');
-  return openMarketStore(file);
-}
+export { openExistingStore } from '../store/open-existing.js';
