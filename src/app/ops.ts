@@ -394,10 +394,19 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       signal.addEventListener('abort', stop, { once: true });
-      const loop = running.run(ac.signal).catch((err: unknown) => log(`agent loop failed: ${describeError(err)}`));
+      let loopEnded = false;
+      const loop = running
+        .run(ac.signal)
+        .catch((err: unknown) => log(`agent loop failed: ${describeError(err)}`))
+        .finally(() => (loopEnded = true));
       let nextReport = startMs + MS_PER_DAY;
       while (!signal.aborted && time.clock.nowMs() < endMs + lagMs) {
-        await time.until(Math.min(nextReport, endMs + lagMs), signal);
+        // Virtual time moves only while the agent sleeps: if its loop ended, nothing would move it.
+        await Promise.race([time.until(Math.min(nextReport, endMs + lagMs), signal), loop]);
+        if (loopEnded) {
+          log('the agent loop ended before the replay did: stopping the replay');
+          break;
+        }
         if (time.clock.nowMs() >= nextReport) {
           const sum = ledger.summary(time.clock.nowMs());
           const run = sum.periods.find((p) => p.period === 'run');
