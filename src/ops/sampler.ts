@@ -9,6 +9,7 @@ import type { Site } from '../site/types.js';
 import type { AgentStatus } from '../fleet/agent/api.js';
 import type { MinerReading } from '../fleet/agent/types.js';
 import type { PowerSample } from './ledger.js';
+import { aiLimitInEffect } from '../fleet/agent/ai-decide.js';
 
 export interface SampledMiner {
   id: string;
@@ -75,8 +76,7 @@ export class PowerSampler {
     return this.site.ai.map((a) => {
       const v = status.ai?.find((x) => x.load === a.name);
       if (!v || v.limitMW === null) return a.itMW;
-      const inEffect = v.readMW !== null && v.readMW <= v.limitMW * 1.02 + 1e-6;
-      return inEffect ? Math.min(a.itMW, v.limitMW / a.pue) : a.itMW;
+      return aiLimitInEffect(v) ? Math.min(a.itMW, v.limitMW / a.pue) : a.itMW;
     });
   }
 

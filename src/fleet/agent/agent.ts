@@ -15,7 +15,7 @@ import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
-import { countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
+import { aiLimitInEffect, countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
 import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
 import { EVENT_VERSION, EventHub, type AgentEvent, type AgentEventInput } from './events.js';
@@ -322,7 +322,7 @@ export class SiteAgent implements AgentApi {
         }
         if (aiDecision.restoringAi) decision = holdRestores(decision);
         // A limit not yet read back in effect is in flight: the signal is not confirmed before it is.
-        const unsettled = this.ai.views(this.o.clock.nowMs()).filter((v) => v.limitMW !== null && countedAiMW(v) > v.limitMW + 1e-6).length;
+        const unsettled = this.ai.views(this.o.clock.nowMs()).filter((v) => v.limitMW !== null && !aiLimitInEffect(v)).length;
         decision = { ...decision, shortfallMW: decision.shortfallMW + aiDecision.unmetMW, pending: decision.pending + unsettled };
       }
       if (rounds === 0) miningBeforeMW = decision.currentMiningMW;

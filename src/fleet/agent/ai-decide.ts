@@ -64,9 +64,17 @@ export interface AiDecision {
 }
 
 /** Counted power of an AI load for the import limit: the cap once read back under it, else full. */
+/** Power read within this fraction above a limit counts as the limit in effect (a cap settles exponentially). */
+export const AI_LIMIT_TOLERANCE = 0.02;
+
+/** True when the load has a limit and its read power shows it in effect. */
+export function aiLimitInEffect(v: Pick<AiLoadView, 'limitMW' | 'readMW'>): boolean {
+  return v.limitMW !== null && v.readMW !== null && v.readMW <= v.limitMW * (1 + AI_LIMIT_TOLERANCE) + 1e-6;
+}
+
 export function countedAiMW(v: AiLoadView): number {
   if (v.limitMW === null) return Math.max(v.fullMW, v.readMW ?? 0);
-  const settled = v.readMW !== null && v.readMW <= v.limitMW * 1.02 + 1e-6;
+  const settled = aiLimitInEffect(v);
   return settled ? Math.max(v.limitMW, v.readMW ?? 0) : Math.max(v.fullMW, v.readMW ?? 0);
 }
 
