@@ -16,7 +16,7 @@ import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
 import { freeLoopbackBlock, startSiteSim, type SiteSim } from '../fleet/sim/site-sim.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
 import type { OpsApi, OpsStatus } from '../ops/api.js';
-import { LiveDispatcher } from '../ops/dispatcher.js';
+import { LiveDispatcher, type IntervalDecision } from '../ops/dispatcher.js';
 import { storeHistory, syntheticHistory, type History } from '../ops/history.js';
 import { LiveLedger, sliceInput, STREAMS, type LedgerSummary } from '../ops/ledger.js';
 import { ReplayMarket } from '../ops/market.js';
@@ -41,6 +41,8 @@ export interface OpsFlags {
   log?: (line: string) => void;
   /** Tests: a solver already loaded. */
   solver?: LpSolver;
+  /** Benchmarks: called with each interval the dispatcher decides, as it decides it. */
+  onDecision?: (d: IntervalDecision) => void;
 }
 
 export interface ReplayOutcome {
@@ -147,7 +149,10 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
     solver,
     maxPriceWaitMs: cfg.dispatch.maxPriceWaitS * 1000,
     staleAfterMs: cfg.dispatch.staleAfterS * 1000,
-    onDecision: (d) => gauges?.decision(d.fleetMW, d.aiItMW, d.solveSeconds),
+    onDecision: (d) => {
+      gauges?.decision(d.fleetMW, d.aiItMW, d.solveSeconds);
+      f.onDecision?.(d);
+    },
   });
 
   const count = site.fleets.reduce((a, x) => a + x.count, 0);

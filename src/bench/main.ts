@@ -21,6 +21,10 @@ const BENCHES: Record<string, Bench> = {
     const { benchFleet, benchFleetArgs } = await import('./fleet.js');
     return benchFleet(benchFleetArgs(args));
   },
+  ops: async ({ dataDir, args }) => {
+    const { benchOps, benchOpsArgs } = await import('./ops.js');
+    return benchOps(benchOpsArgs(args, dataDir));
+  },
   soak: async ({ args }) => {
     const { benchSoak, soakArgs } = await import('./soak.js');
     return benchSoak(soakArgs(args));
