@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { captureIo } from '../cli/capture.js';
 import { runCli } from '../cli/run.js';
 import { MS_PER_DAY, parseUtcDate } from '../core/time.js';
-import { SimSite, trueMiningMW } from '../fleet/agent/testing/sim-site.js';
+import { SimSite } from '../fleet/agent/testing/sim-site.js';
 import { freeLoopbackBlock } from '../fleet/sim/site-sim.js';
 import { HGX_H100 } from '../fleet/sim/gpu/physics.js';
 import { findModel } from '../fleet/sim/models.js';
@@ -239,23 +239,27 @@ async function priceToTargets(o: BenchOpsOptions, dir: string, m: Market, log: (
 async function aiCurtailOnce(servers: number, manager: boolean, rounds: number, log: (l: string) => void): Promise<Record<string, unknown>> {
   const cidr = await freeLoopbackBlock(2, 4028, manager ? 21 : 17);
   const gpuCidr = await freeLoopbackBlock(servers, 8000, manager ? 23 : 19);
-  // Two miners (≈ 7 kW) against ~400 kW of curtailable AI: mining cannot give the MW.
+  // Two miners against ~400 kW of curtailable AI: mining cannot give the MW. They are put to sleep
+  // once, and a dwell of a day keeps them asleep through the restores: every round times the AI alone.
   const s = await SimSite.start({ miners: 2, cidr, models: 's21:1', mix: 'luxos:1', aiItMW: 0.1, gpus: { servers, cidr: gpuCidr, kind: 'capped', maxReductionPct: 40, manager } });
-  const { agent } = await s.agent({ decide: { minDwellMs: 0 } });
+  const { agent } = await s.agent({ decide: { minDwellMs: MS_PER_DAY } });
   const ac = new AbortController();
   let loop: Promise<void> | undefined;
   try {
     await agent.tick('start');
     loop = agent.run(ac.signal);
     const hallMW = (s.hall?.powerW() ?? 0) / 1e6;
-    const askBeyondMiningMW = round(hallMW * 0.25, 3);
+    const tag = manager ? 'm' : 'r';
+    const warm = await agent.receiveSignal({ kind: 'curtail', all: true }, `bench-ai-${tag}-miners`, 'bench');
+    await agent.waitForSignal(warm.record.id, 120_000);
+    // Well inside the contract (40 %), so a hall still ramping back up can give it.
+    const askMW = round(hallMW * 0.15, 3);
     const elapsed: number[] = [];
     const wall: number[] = [];
     const states: Record<string, number> = {};
     for (let i = 0; i < rounds; i++) {
-      const miningMW = trueMiningMW(await s.truth());
       const t0 = performance.now();
-      const { record } = await agent.receiveSignal({ kind: 'curtail', mw: round(miningMW + askBeyondMiningMW, 4) }, `bench-ai-${manager ? 'm' : 'r'}-${i}`, 'bench');
+      const { record } = await agent.receiveSignal({ kind: 'curtail', mw: askMW }, `bench-ai-${tag}-${i}`, 'bench');
       const done = await agent.waitForSignal(record.id, 60_000);
       const w = performance.now() - t0;
       const state = done?.state ?? 'timeout';
@@ -264,16 +268,18 @@ async function aiCurtailOnce(servers: number, manager: boolean, rounds: number, 
         elapsed.push(done.confirmedAtMs - done.receivedAtMs);
         wall.push(w);
       }
-      // Restore, then wait until every BMC's cap is lifted so the next curtail commands afresh.
-      await agent.receiveSignal({ kind: 'restore' }, `bench-ai-${manager ? 'm' : 'r'}-${i}-restore`, 'bench');
-      for (let k = 0; k < 300 && s.hall?.truth().some((t) => t.capW !== null); k++) await new Promise((r) => setTimeout(r, 50));
+      // Restore, then wait until every cap is lifted and the hall is back near full, so the next
+      // curtail commands afresh from a full hall.
+      await agent.receiveSignal({ kind: 'restore' }, `bench-ai-${tag}-${i}-restore`, 'bench');
+      for (let k = 0; k < 400 && (s.hall?.truth().some((t) => t.capW !== null) || (s.hall?.powerW() ?? 0) / 1e6 < hallMW * 0.97); k++) await new Promise((r) => setTimeout(r, 50));
     }
     log(`aiCurtail (${manager ? 'manager feed targets' : 'Redfish per BMC'}): ${elapsed.length}/${rounds} confirmed`);
     return {
       servers,
       via: manager ? 'GPU manager: feed-level power targets' : 'Redfish: a power limit per BMC',
       hallMW: round(hallMW, 3),
-      askBeyondMiningMW,
+      askMW,
+      minersAsleepBeforeRounds: true,
       rounds,
       states,
       signalToConfirmed: stats(elapsed),
