@@ -11,7 +11,7 @@
  *                     feed-level targets through the manager), few miners so mining cannot give it.
  * Real 2023 HB_WEST (MULLET_DATA) when present, else the labelled synthetic market.
  *
- *   npm run bench -- ops [--days 30] [--miners 2000] [--ptt-miners 10000] [--ptt-intervals 96]
+ *   npm run bench -- ops [--days 30] [--miners 2000] [--ptt-miners 10000] [--ptt-intervals 96] [--ptt-from 2023-08-10]
  *        [--gpu-servers 100] [--rounds 20] [--only replayMonth,priceToTargets,aiCurtail]
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,8 @@ export interface BenchOpsOptions {
   pttMiners: number;
   /** priceToTargets: stop after this many decided intervals. */
   pttIntervals: number;
+  /** priceToTargets: first day (default: the replayMonth window's). */
+  pttFrom?: string;
   gpuServers: number;
   rounds: number;
   only: readonly string[];
@@ -184,7 +186,7 @@ async function replayMonth(o: BenchOpsOptions, dir: string, m: Market, log: (l: 
 
 async function priceToTargets(o: BenchOpsOptions, dir: string, m: Market, log: (l: string) => void): Promise<Record<string, unknown>> {
   const days = Math.max(1, Math.ceil(o.pttIntervals / 96));
-  const cfg = opsConfig(dir, o.pttMiners, m, days, 11);
+  const cfg = opsConfig(dir, o.pttMiners, o.pttFrom ? { ...m, from: o.pttFrom } : m, days, 11);
   log(`priceToTargets: ${o.pttMiners} miners, ${o.pttIntervals} intervals from ${cfg.window.from} (${m.data})`);
   const stop = new AbortController();
   let prevMW: number | null = null;
@@ -218,6 +220,7 @@ async function priceToTargets(o: BenchOpsOptions, dir: string, m: Market, log: (
     const out = await ops.run(stop.signal);
     return {
       data: m.data === 'store' ? 'real HB_WEST 2023 (MULLET_DATA)' : 'synthetic',
+      window: out.window,
       miners: o.pttMiners,
       gpuServers: HALL_SERVERS,
       intervalsDecided: out.dispatch.intervals,
@@ -315,7 +318,7 @@ export async function benchOps(o: BenchOpsOptions): Promise<Record<string, unkno
   }
 }
 
-/** Options from `--days N --miners N --ptt-miners N --ptt-intervals N --gpu-servers N --rounds N --only a,b`. */
+/** Options from `--days N --miners N --ptt-miners N --ptt-intervals N --ptt-from DAY --gpu-servers N --rounds N --only a,b`. */
 export function benchOpsArgs(argv: readonly string[], dataDir: string): BenchOpsOptions {
   const get = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
@@ -331,7 +334,10 @@ export function benchOpsArgs(argv: readonly string[], dataDir: string): BenchOps
   const only = (get('only') ?? OPS_FIGURES.join(',')).split(',').filter((s) => s !== '');
   const unknown = only.filter((s) => !(OPS_FIGURES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`--only: unknown figure(s) ${unknown.join(', ')}; known: ${OPS_FIGURES.join(', ')}`);
+  const pttFrom = get('ptt-from');
+  if (pttFrom !== undefined) parseUtcDate(pttFrom);
   return {
+    ...(pttFrom !== undefined ? { pttFrom } : {}),
     dataDir,
     days: int('days', 30),
     miners: int('miners', 2_000),
