@@ -22,6 +22,10 @@ const BENCHES: Record<string, Bench> = {
     return benchFleet(benchFleetArgs(args));
   },
   console: async () => (await import('./console.js')).benchConsole(),
+  ops: async ({ dataDir, args }) => {
+    const { benchOps, benchOpsArgs } = await import('./ops.js');
+    return benchOps(benchOpsArgs(args, dataDir));
+  },
   soak: async ({ args }) => {
     const { benchSoak, soakArgs } = await import('./soak.js');
     return benchSoak(soakArgs(args));
