@@ -11,7 +11,7 @@ const clone = <T>(x: T): T => structuredClone(x);
 export class MemoryAgentStateStore implements AgentStateStore {
   private readonly miners = new Map<string, InventoryRow>();
   private readonly intents = new Map<string, IntentRow>();
-  private readonly commandRows: CommandRecord[] = [];
+  private commandRows: CommandRecord[] = [];
   private readonly byCommandId = new Map<number, CommandRecord>();
   private readonly minutes = new Map<string, TelemetryMinute>();
   private readonly signals = new Map<string, SignalRecord>();
@@ -85,7 +85,9 @@ export class MemoryAgentStateStore implements AgentStateStore {
     for (const [k, m] of this.minutes) if (m.minuteMs < nowMs - policy.telemetryDays * MS_PER_DAY && this.minutes.delete(k)) telemetry++;
     const keep = this.commandRows.filter((c) => c.sentAtMs >= nowMs - policy.commandDays * MS_PER_DAY);
     const commands = this.commandRows.length - keep.length;
-    this.commandRows.splice(0, this.commandRows.length, ...keep);
+    // Reassigned, not spliced with a spread: a month of a 2,000-miner site keeps >100k rows, more
+    // arguments than a call may take (a month-long replay's ticks failed with a stack overflow).
+    this.commandRows = keep;
     let signals = 0;
     for (const [id, s] of this.signals) if (s.state !== 'active' && s.receivedAtMs < nowMs - policy.signalDays * MS_PER_DAY && this.signals.delete(id)) signals++;
     return Promise.resolve({ telemetry, commands, signals });

@@ -59,3 +59,13 @@ describe('SQLite agent state store', () => {
     await s.close();
   });
 });
+
+describe('memory agent state store', () => {
+  it('prunes more command rows than a function call takes arguments (a month of a 2,000-miner replay)', async () => {
+    const m = new MemoryAgentStateStore();
+    const rows = Array.from({ length: 150_000 }, (_, i) => command(`m${i % 2000}`, { sentAtMs: T0 + i }));
+    await m.persist([], rows, []);
+    await expect(m.prune(T0 + 150_000)).resolves.toMatchObject({ commands: 0 });
+    expect((await m.commands({ sinceMs: T0 + 149_990 })).length).toBe(10);
+  });
+});
