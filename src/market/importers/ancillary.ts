@@ -19,45 +19,14 @@
  * the fall-back hour (ercot-time.ts does the conversion). Stored under market 'ERCOT' by product.
  */
 import { AS_PRICE_PRODUCTS, type AsPriceProduct, type ParsedBatch, type PriceKind } from '../types.js';
-import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../ercot-time.js';
+import type { CivilDate } from '../ercot-time.js';
+import { intervalStart } from './ercot-reports.js';
 import type { RowCursor } from './csv.js';
 import { columnIndex, type FileFormat, type FormatReader } from './format.js';
 
 /** ECRS's first DAM delivery hour (2023-06-10 00:00 CPT = 05:00 UTC). */
 export const ECRS_FIRST_START_MS = Date.parse('2023-06-10T05:00:00Z');
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** UTC start of the hour (or 15-minute interval) a CPT row names. */
-function startOf(row: RowCursor, dates: Map<string, CivilDate>, c: { date: number; hour: number; interval: number; repeated: number }, perHour: number): number {
-  const text = row.raw(c.date);
-  let date = dates.get(text);
-  if (!date) {
-    try {
-      date = parseErcotDate(text);
-    } catch (err) {
-      row.fail(c.date, message(err));
-    }
-    if (dates.size > 10_000) dates.clear();
-    dates.set(text, date);
-  }
-  let hour: number;
-  try {
-    hour = parseHourEnding(row.raw(c.hour));
-  } catch (err) {
-    row.fail(c.hour, message(err));
-  }
-  const interval = c.interval >= 0 ? row.int(c.interval) : 1;
-  const flag = row.raw(c.repeated);
-  if (flag !== 'Y' && flag !== 'N') row.fail(c.repeated, `expected Y or N, got '${flag}'`);
-  try {
-    return ercotIntervalStartUtcMs(date, hour, flag === 'Y', interval, perHour);
-  } catch (err) {
-    return row.fail(c.interval >= 0 && /interval/.test(message(err)) ? c.interval : c.hour, message(err));
-  }
-}
 
 function product(row: RowCursor, index: number): AsPriceProduct {
   const p = row.raw(index);
@@ -80,7 +49,7 @@ class WideReader implements FormatReader {
   }
 
   row(_cells: string[], row: RowCursor, out: ParsedBatch): void {
-    const start = startOf(row, this.dates, this.c, 1);
+    const start = intervalStart(row, this.c, this.dates, 1);
     for (const { index, product } of this.products) {
       const v = row.optNum(index);
       if (v === undefined) {
@@ -116,7 +85,7 @@ class LongReader implements FormatReader {
   }
 
   row(_cells: string[], row: RowCursor, out: ParsedBatch): void {
-    const start = startOf(row, this.dates, this.c, 60 / this.intervalMinutes);
+    const start = intervalStart(row, this.c, this.dates, 60 / this.intervalMinutes);
     const p = product(row, this.c.product);
     (out.asPrices ??= []).push({ market: 'ERCOT', product: p, kind: this.kind, intervalStartMs: start, intervalMinutes: this.intervalMinutes, usdPerMWh: row.num(this.c.price) });
   }

@@ -90,7 +90,8 @@ class LongReader implements FormatReader {
   }
 }
 
-function intervalStart(row: RowCursor, c: { date: number; hour: number; interval: number; repeated: number }, dates: Map<string, CivilDate>, perHour: number): number {
+/** UTC start of the hour (or sub-hour interval) a CPT report row names; the date cache stays bounded. */
+export function intervalStart(row: RowCursor, c: { date: number; hour: number; interval: number; repeated: number }, dates: Map<string, CivilDate>, perHour: number): number {
   const dateText = row.raw(c.date);
   let date = dates.get(dateText);
   if (!date) {
@@ -99,6 +100,7 @@ function intervalStart(row: RowCursor, c: { date: number; hour: number; interval
     } catch (err) {
       row.fail(c.date, message(err));
     }
+    if (dates.size > 10_000) dates.clear();
     dates.set(dateText, date);
   }
   let hour: number;
