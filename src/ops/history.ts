@@ -16,7 +16,7 @@ import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
 import { generateMarket, syntheticDailyHashprice } from '../market/scenario/generate.js';
 import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import type { LivePolicy } from './dispatcher.js';
 
 export interface History {

@@ -198,7 +198,7 @@ const backtest: CommandSpec = {
         progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
       });
     } finally {
-      store.close();
+      await store.close();
     }
     const primary = out.runs[0];
     if (!primary) throw new MulletError('INTERNAL', 'no policy ran');
@@ -278,7 +278,7 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sw
       onProgress: (d, t) => bar.update(d, t),
     });
   } finally {
-    store.close();
+    await store.close();
   }
   bar.finish(`${r.points.length} points`);
   if (opt.bool(args, 'json')) {
