@@ -25,6 +25,7 @@ import { scaledTime, VirtualTime, type TimeSource } from '../ops/time.js';
 import { mountOpsRoutes } from '../server/ops-routes.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import type { Site } from '../site/types.js';
+import { builtinCapabilities } from '../fleet/drivers/index.js';
 import { AGENT_DEFAULTS, readSite, startAgent, type RunningAgent } from './agent.js';
 import { readOpsConfig, type OpsConfig } from './ops-config.js';
 import { readInventory, type Inventory } from '../fleet/inventory.js';
@@ -228,7 +229,7 @@ async function startFleet(cfg: OpsConfig, site: Site, side: MarketSide, log: (li
     const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
     const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
     log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
-    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator`, capabilitiesOf: builtinCapabilities });
     return { sim, inventory: sim.inventory, ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}), meter: `${sim.meterAddress.host}:${sim.meterAddress.port}` };
   }
   if (side.mode === 'replay') throw badInput("a replay runs on the simulator (real machines run on the wall clock, not the replay's): use fleet.simulator", `${cfg.file}: fleet`);

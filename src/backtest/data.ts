@@ -11,7 +11,7 @@ import type { Site } from '../site/types.js';
 import type { MarketStore } from '../market/store-port.js';
 import { HEIGHT_REBUILD_MAX_DAYS } from '../market/hashprice-inputs.js';
 import { dailyHashprice, type HashpriceProvenance, type HashpriceSource } from './hashprice.js';
-import { DEFAULT_AS_PRICE_PARAMS, generateAsPrices, hoursCovering } from '../market/scenario/ancillary.js';
+import { DEFAULT_AS_PRICE_PARAMS, generateAsPrices, hoursCovering } from '../scenario/ancillary.js';
 import type { AsProduct } from '../site/types.js';
 
 /** Where the back-test takes AS clearing prices from: the store (ERCOT's archives), or the seeded SYNTHETIC generator. */

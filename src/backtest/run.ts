@@ -10,7 +10,7 @@ import { loadHighsSolver } from '../solver/highs.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { needsSolver, runPolicy, type PolicyName } from '../dispatch/policies.js';
 import type { AsDeployment, DispatchInput, PolicyResult } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../market/store-port.js';
 import { loadBacktestData, type AsPriceSource, type BacktestData } from './data.js';

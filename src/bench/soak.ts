@@ -29,7 +29,7 @@ import { SiteAgent } from '../fleet/agent/agent.js';
 import { minersFromInventory } from '../fleet/agent/fleet.js';
 import { NameplateTarget } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
-import { defaultDriverRegistry } from '../fleet/drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { ModbusMeterReader } from '../fleet/meter/meter-reader.js';
 import type { FaultSpec } from '../fleet/sim/faults.js';
 import { SimFleet } from '../fleet/sim/fleet.js';
@@ -93,7 +93,7 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
   const meterServer = new ModbusMeterServer(fleet, { cacheMs: 0, wall: systemClock, sim: fleet.clocks.sim });
   const meterPort = (await meterServer.listen('127.0.0.1', 0)).port;
   const dir = mkdtempSync(path.join(tmpdir(), 'mullet-bench-soak-'));
-  const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+  const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
   const ratedMW = inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
   const importLimitMW = AI_LOAD_MW + 0.7 * ratedMW;
   const { parseSite } = await import('../site/parse.js');

@@ -14,7 +14,7 @@ import { MS_PER_DAY, MS_PER_MINUTE, utcDate } from '../core/time.js';
 import { cptDayIndex } from '../dispatch/calendar.js';
 import { prepareDispatchInput } from '../dispatch/input.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import type { Site } from '../site/types.js';
 import type { MarketStore } from '../market/store-port.js';
 import type { MarketSource } from './market.js';

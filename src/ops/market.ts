@@ -10,7 +10,7 @@ import { MS_PER_DAY } from '../core/time.js';
 import { DAM_PUBLISHED_HOUR_CPT } from '../dispatch/rolling.js';
 import { cptDayIndex } from '../dispatch/calendar.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 
 export interface MarketSource {
   /** What the dispatcher sees: the window's grid, hashprice and 4CP alerts; prices NaN until published. */

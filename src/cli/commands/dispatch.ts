@@ -18,7 +18,7 @@ import { prepareDispatchInput } from '../../dispatch/input.js';
 import { fleetModel, strikeUsdPerMWh } from '../../dispatch/fleet-model.js';
 import { needsSolver, runPolicy, type PolicyName } from '../../dispatch/policies.js';
 import { planFileFromPlan } from '../../fleet/agent/plan-file.js';
-import { formatCpt } from '../../market/ercot-time.js';
+import { formatCpt } from '../../core/ercot-time.js';
 import { parseSite } from '../../site/parse.js';
 import type { Site } from '../../site/types.js';
 import type { MarketStore } from '../../market/store-port.js';

@@ -3,7 +3,7 @@ import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, HEIGHT_REBUILD_MAX_DAYS } from '../../market/hashprice-inputs.js';
 import { lastCompleteDay, measuredNetworkState } from '../../market/network-state.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../scenario/defaults.js';
 import { equilibriumHashrateHs } from '../../planner/network.js';
 import { compareWithHistory, linearExit, networkWhatIf, type ExitPoint, type HistoryComparison, type RealEpoch, type WhatIfInput } from '../../planner/whatif.js';
 import type { MarketStore } from '../../market/store-port.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDataFile } from '../../market/importers/registry.js';
-import { SYNTHETIC_LABEL, SYNTHETIC_MARKET } from '../../market/scenario/params.js';
+import { SYNTHETIC_LABEL, SYNTHETIC_MARKET } from '../../scenario/params.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
 import { sharedFile, skipWithoutSharedData } from '../../testing/data.js';

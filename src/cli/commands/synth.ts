@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
-import { toParsedBatch } from '../../market/scenario/batch.js';
-import { calibrate, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
-import { generateMarket } from '../../market/scenario/generate.js';
-import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../market/scenario/params.js';
-import { summarizeMarket } from '../../market/scenario/summary.js';
+import { toParsedBatch } from '../../scenario/batch.js';
+import { calibrate, defaultCalibrationWindow } from '../../scenario/calibrate.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../scenario/defaults.js';
+import { generateMarket } from '../../scenario/generate.js';
+import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../scenario/params.js';
+import { summarizeMarket } from '../../scenario/summary.js';
 import type { MarketStore } from '../../market/store-port.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
@@ -48,7 +48,7 @@ const synth: CommandSpec = {
   summary: 'generate a seeded SYNTHETIC market (RT/DA prices, load, BTC), calibrated from stored real data if given',
   description:
     'Every figure printed is synthetic and labelled so. Parameters are the built-in defaults (derived once from\n' +
-    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/market/scenario/README.md) or estimated from the real\n' +
+    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/scenario/README.md) or estimated from the real\n' +
     'series in a market store: --calibrate-from-db FILE, else the default store (MULLET_DB or ./mullet.db) when it\n' +
     'exists (--defaults skips that). --out-db stores the prices and load under market\n' +
     `${SYNTHETIC_MARKET}, never under ERCOT.`,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isMulletError } from '../../core/errors.js';
-import { parseUtcDate } from '../../core/time.js';
-import { openMarketStore } from '../../store/sqlite-store.js';
-import { skipWithoutSharedData, sharedFile } from '../../testing/data.js';
-import { parseDataFile } from '../importers/registry.js';
-import { emptyBatch } from '../types.js';
+import { isMulletError } from '../core/errors.js';
+import { parseUtcDate } from '../core/time.js';
+import { openMarketStore } from '../store/sqlite-store.js';
+import { skipWithoutSharedData, sharedFile } from '../testing/data.js';
+import { parseDataFile } from '../market/importers/registry.js';
+import { emptyBatch } from '../market/types.js';
 import { toParsedBatch } from './batch.js';
 import { calibrate, calibrateBtc } from './calibrate.js';
 import { DEFAULT_SCENARIO_PARAMS } from './defaults.js';

@@ -3,10 +3,10 @@
  * estimators are pure, in estimate.ts). Each section falls back to the built-in default, with a note
  * saying so, when the store has too little data for it in the window.
  */
-import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
-import { badInput } from '../../core/errors.js';
-import type { BtcDay, DifficultyEpoch } from '../types.js';
-import type { MarketStore } from '../store-port.js';
+import { MS_PER_DAY, parseUtcDate, utcDate } from '../core/time.js';
+import { badInput } from '../core/errors.js';
+import type { BtcDay, DifficultyEpoch } from '../market/types.js';
+import type { MarketStore } from '../market/store-port.js';
 import { DEFAULT_SCENARIO_PARAMS, POWER_FIXED } from './defaults.js';
 import { dailyCorrelation, dailyLogReturns, fitDayAheadPremium, fitEpochGrowth, fitFees, fitGbm, fitLoad, fitLoadCoupling, fitPowerPrices, type TimedValue } from './estimate.js';
 import type { BtcParams, ScenarioParams } from './params.js';
