@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { Hono } from 'hono';
 import { readAgentConfig } from '../../app/agent-config.js';
 import { resolveAgentConfig, startAgent } from '../../app/agent.js';
 import { badInput, describeError, MulletError } from '../../core/errors.js';
@@ -20,9 +19,9 @@ import { MAX_PASSWORD_CHARS } from '../../console/secrets.js';
 import { SqliteIdentityStore } from '../../console/sqlite-store.js';
 import { durationMs } from '../../console/views.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
-import { CONSOLE_API_BASE, mountConsole } from '../../server/console/app.js';
+import { CONSOLE_API_BASE } from '../../server/console/app.js';
+import { consoleSiteApp } from '../../server/console/site-app.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
-import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from '../../server/console/dashboard.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { AGENT_OPTIONS, flagsOf } from './agent.js';
@@ -326,10 +325,7 @@ const serve: CommandSpec = {
         ...cfg,
         log,
         serveApi: (agent, limits) => {
-          const app = new Hono();
-          mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
-          if (dashboardBuilt()) mountDashboard(app);
-          else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
+          const app = consoleSiteApp({ agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log, aliases: { '/metrics': '/metrics' } });
           return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
         },
       });
