@@ -33,5 +33,5 @@ export type AlertNotification = z.infer<typeof alertNotificationSchema>;
 /** One line for a subject or a chat message. */
 export function headline(n: AlertNotification): string {
   const what = n.event === 'fired' ? n.alert.severity.toUpperCase() : 'RESOLVED';
-  return `[mullet ${what}] ${n.site}: ${n.alert.ruleId} — ${n.alert.detail}`.slice(0, 250);
+  return `[mullet ${what}] ${n.site}: ${n.alert.ruleId} - ${n.alert.detail}`.slice(0, 250);
 }
