@@ -51,14 +51,14 @@ const common = {
   forS: z.number().min(0).max(86_400).default(0),
   maintenance: z.array(maintenanceWindowSchema).max(32).default([]),
 };
-/** How long an alert raised by a one-off event (a miner given up on, a missed deployment) stays active, s. */
+/** How long an alert raised by a one-off event (a missed deployment) stays active, s. */
 const clearAfterS = z.number().min(60).max(7 * 86_400).default(3600);
 
 export const alertRuleSchema = z.discriminatedUnion('kind', [
-  /** Miners the agent cannot read (state unknown: unreachable or answering nonsense). */
+  /** At least minMiners miners the agent cannot reach (state unreachable). */
   z.strictObject({ ...common, kind: z.literal('miner-offline'), minMiners: z.number().int().min(1).max(1_000_000).default(1) }),
-  /** A miner the agent gave up commanding (retries ran out: the agent's `miner-failed` alert). */
-  z.strictObject({ ...common, kind: z.literal('miner-failed'), clearAfterS }),
+  /** At least minMiners miners the agent gave up commanding (retries ran out: state failed). */
+  z.strictObject({ ...common, kind: z.literal('miner-failed'), minMiners: z.number().int().min(1).max(1_000_000).default(1) }),
   /** Fleet hashrate below its highest in the window by at least dropPct, while nothing curtails on purpose. */
   z.strictObject({ ...common, kind: z.literal('hashrate-drop'), dropPct: z.number().gt(0).max(100).default(20), windowS: z.number().min(60).max(7 * 86_400).default(3600) }),
   /** The agent runs its safe mode (plan or price lost). */

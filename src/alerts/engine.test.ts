@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentStatus } from '../fleet/agent/api.js';
-import type { AgentEvent } from '../fleet/agent/events.js';
 import { alertRulesSchema, DEFAULT_RULES, type AlertRuleInput } from './config.js';
 import { AlertEngine, type SiteSnapshot } from './engine.js';
 import { GRID_DEPLOYMENT_MISSED } from './grid-event.js';
@@ -10,7 +9,7 @@ const T0 = Date.parse('2026-08-04T12:00:00Z');
 const S = 1000;
 
 type Decision = NonNullable<AgentStatus['lastTick']>['decision'];
-function status(o: { unknown?: number; ths?: number; safe?: Decision['safeMode']; stale?: string; meterMW?: number | null; estMW?: number; curtailReason?: string | null } = {}): AgentStatus {
+function status(o: { unknown?: number; failed?: number; ths?: number; safe?: Decision['safeMode']; stale?: string; meterMW?: number | null; estMW?: number; curtailReason?: string | null } = {}): AgentStatus {
   const decision = { allowedMiningMW: 1, limitedBy: 'none', targetMW: null, headroomMW: 0, currentMiningMW: 1, projectedMiningMW: 1, projectedSiteMW: o.estMW ?? 1, meterExcessMW: 0, shortfallMW: 0, restoreDeferred: 0, dwellDeferred: 0, nextRestoreAt: null, limits: [], pending: 0, safeMode: o.safe ?? null, byStateMW: {}, curtailReason: o.curtailReason ?? null } satisfies Decision;
   return {
     site: 'demo',
@@ -22,7 +21,7 @@ function status(o: { unknown?: number; ths?: number; safe?: Decision['safeMode']
     signal: { capMW: null, capSignalId: null, tracking: null },
     lastSafeMW: null,
     lastTick: { seq: 1, trigger: 'timer', startedAt: '', durationMs: 1, phasesMs: { read: 0, write: 0, verify: 0 }, fullRead: true, reads: 10, readFailures: 0, rounds: 1, commandsSent: 0, commandsFailed: 0, target: o.stale !== undefined ? { source: 'rule', stale: true, reason: o.stale } : { source: 'rule', stale: false, targetMW: null }, decision },
-    minersByState: { mining: 10 - (o.unknown ?? 0), unknown: o.unknown ?? 0 },
+    minersByState: { mining: 10 - (o.unknown ?? 0) - (o.failed ?? 0), unreachable: o.unknown ?? 0, failed: o.failed ?? 0 },
     implausible: [],
     alerts: [],
     ...(o.ths !== undefined ? { fleetHashrateThs: o.ths } : {}),
@@ -39,7 +38,7 @@ describe('alert rules engine (clock injected)', () => {
     expect(e.observe(snap(T0 + 30 * S, status({ unknown: 3 })))).toEqual([]);
     const f = e.observe(snap(T0 + 60 * S, status({ unknown: 4 })));
     expect(f).toMatchObject([{ type: 'fired', ruleId: 'off', key: 'fleet', severity: 'warning', suppressed: false, firedAtMs: T0 + 60 * S }]);
-    expect(f[0]?.detail).toBe('4 of 10 miners cannot be read (state unknown)');
+    expect(f[0]?.detail).toBe('4 of 10 miners unreachable');
     expect(e.observe(snap(T0 + 90 * S, status({ unknown: 5 })))).toEqual([]); // de-duplicated
     expect(e.observe(snap(T0 + 120 * S, status({ unknown: 1 })))).toMatchObject([{ type: 'resolved', firedAtMs: T0 + 60 * S, atMs: T0 + 120 * S }]);
     expect(e.active()).toEqual([]);
@@ -89,19 +88,21 @@ describe('alert rules engine (clock injected)', () => {
     expect(e.observe(snap(T0 + 2 * S, status(), { fourCpAlert: false }))).toMatchObject([{ type: 'resolved' }]);
   });
 
-  it('event rules: a failed miner and a missed grid deployment stay active for clearAfterS, one alert per key', () => {
-    const e = new AlertEngine(rules([{ id: 'failed', kind: 'miner-failed', clearAfterS: 600 }, { id: 'grid', kind: 'grid-deployment-missed' }]));
-    const failed: AgentEvent = { v: 1, atMs: T0, type: 'alert', kind: 'miner-failed', minerId: 'm-7', detail: 'sleep not in effect after 3 attempts' };
-    expect(e.observe({ type: 'event', event: failed })).toMatchObject([{ type: 'fired', ruleId: 'failed', key: 'm-7', detail: 'miner m-7: sleep not in effect after 3 attempts' }]);
-    expect(e.observe({ type: 'event', event: { ...failed, atMs: T0 + 60 * S } })).toEqual([]);
-    expect(e.observe({ type: 'clock', atMs: T0 + 600 * S })).toEqual([]); // extended by the second event
-    expect(e.observe({ type: 'clock', atMs: T0 + 660 * S })).toMatchObject([{ type: 'resolved', key: 'm-7' }]);
-    // A miner mining again clears its failure at once.
-    e.observe({ type: 'event', event: { ...failed, atMs: T0 + 700 * S } });
-    expect(e.observe({ type: 'event', event: { v: 1, atMs: T0 + 710 * S, type: 'miner', minerId: 'm-7', from: 'unknown', to: 'mining' } })).toMatchObject([{ type: 'resolved' }]);
+  it('failed miners (the agent gave up) from the snapshot, named from its recent alerts', () => {
+    const e = new AlertEngine(rules([{ id: 'failed', kind: 'miner-failed' }]));
+    const st = { ...status({ failed: 2 }), alerts: [{ kind: 'miner-failed', minerId: 'm-7', detail: 'x', at: '' }] };
+    expect(e.observe(snap(T0, st))).toMatchObject([{ type: 'fired', ruleId: 'failed', detail: '2 of 10 miners given up on (commands not in effect after every retry): m-7, …' }]);
+    expect(e.observe(snap(T0 + S, status({ failed: 0 })))).toMatchObject([{ type: 'resolved' }]);
+  });
+
+  it('a missed grid deployment stays active for clearAfterS, one alert per deployment', () => {
+    const e = new AlertEngine(rules([{ id: 'grid', kind: 'grid-deployment-missed', clearAfterS: 600 }]));
     const g = e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0, deploymentId: 'rrs-1', product: 'RRS', requestedMW: 12.5, deliveredMW: 9.1, deadlineMs: T0 - 60 * S } });
     expect(g).toMatchObject([{ type: 'fired', ruleId: 'grid', key: 'rrs-1', severity: 'critical' }]);
     expect(g[0]?.detail).toBe('RRS deployment rrs-1 missed: 12.5 MW requested, 9.1 MW delivered by 2026-08-04T11:59:00.000Z');
+    expect(e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0 + 60 * S, deploymentId: 'rrs-1', product: 'RRS', requestedMW: 12.5, deliveredMW: 9.1, deadlineMs: T0 } })).toEqual([]);
+    expect(e.observe({ type: 'clock', atMs: T0 + 600 * S })).toEqual([]); // extended by the repeat
+    expect(e.observe({ type: 'clock', atMs: T0 + 660 * S })).toMatchObject([{ type: 'resolved', key: 'rrs-1' }]);
   });
 
   it('maintenance windows: recorded but suppressed, delivered when the window ends if still active', () => {

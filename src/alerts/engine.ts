@@ -4,8 +4,8 @@
  * No I/O and no clock: the service records and delivers; tests move time by hand.
  *
  * Each rule yields a set of active conditions, by key (the fleet, a miner, a feed, a deployment):
- * snapshot rules recompute theirs at each snapshot (kept between snapshots), event rules add a key
- * for `clearAfterS` (a later event may clear it early). A condition that holds `forS` fires one
+ * snapshot rules recompute theirs at each snapshot (kept between snapshots), event rules (a missed
+ * grid deployment) add a key for `clearAfterS`. A condition that holds `forS` fires one
  * alert; it stays active, without firing again, until the condition clears, then resolves. An
  * alert that fires inside a maintenance window is recorded but held back (`suppressed`); if it is
  * still active when the window ends it is delivered then (`deliver`).
@@ -171,8 +171,15 @@ export class AlertEngine {
     const c = new Map<string, string>();
     switch (rule.kind) {
       case 'miner-offline': {
-        const n = s.minersByState['unknown'] ?? 0;
-        if (n >= rule.minMiners) c.set('fleet', `${n} of ${s.miners} miners cannot be read (state unknown)`);
+        const n = s.minersByState['unreachable'] ?? 0;
+        if (n >= rule.minMiners) c.set('fleet', `${n} of ${s.miners} miners unreachable`);
+        return c;
+      }
+      case 'miner-failed': {
+        const n = s.minersByState['failed'] ?? 0;
+        // Name a few from the agent's recent alerts (the status keeps them with the miner id).
+        const ids = [...new Set(s.alerts.filter((a) => a.kind === 'miner-failed' && a.minerId !== undefined).map((a) => a.minerId as string))].slice(-5);
+        if (n >= rule.minMiners) c.set('fleet', `${n} of ${s.miners} miners given up on (commands not in effect after every retry)${ids.length > 0 ? `: ${ids.join(', ')}${n > ids.length ? ', …' : ''}` : ''}`);
         return c;
       }
       case 'hashrate-drop': {
@@ -208,19 +215,12 @@ export class AlertEngine {
       case 'fourcp-alert-day':
         if (snap.fourCpAlert === true) c.set('site', 'ERCOT 4CP alert day: a coincident-peak interval is likely today; transmission charges are set by the load in it');
         return c;
-      case 'miner-failed':
       case 'grid-deployment-missed':
         return null;
     }
   }
 
   private eventConditions(rule: AlertRule, st: RuleState, o: Extract<AlertObservation, { type: 'event' | 'grid' }>): void {
-    if (rule.kind === 'miner-failed' && o.type === 'event') {
-      const e = o.event;
-      if (e.type === 'alert' && e.kind === 'miner-failed') st.events.set(e.minerId ?? 'unknown', { detail: `miner ${e.minerId ?? '?'}: ${e.detail}`, untilMs: e.atMs + rule.clearAfterS * 1000 });
-      // The miner mines again as commanded: its failure is over.
-      if (e.type === 'miner' && e.to === 'mining') st.events.delete(e.minerId);
-    }
     if (rule.kind === 'grid-deployment-missed' && o.type === 'grid') {
       const g = o.event;
       const delivered = g.deliveredMW === null ? 'not measured' : `${r3(g.deliveredMW)} MW delivered`;

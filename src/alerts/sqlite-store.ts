@@ -107,12 +107,17 @@ export class SqliteAlertStore implements AlertStore {
     const args: (string | number)[] = [];
     if (q.state === 'active') where.push('resolved_at_ms IS NULL');
     if (q.state === 'resolved') where.push('resolved_at_ms IS NOT NULL');
-    if (q.severity !== undefined) (where.push('severity = ?'), args.push(q.severity));
-    if (q.ruleId !== undefined) (where.push('rule_id = ?'), args.push(q.ruleId));
-    if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind));
-    if (q.fromMs !== undefined) (where.push('fired_at_ms >= ?'), args.push(q.fromMs));
-    if (q.toMs !== undefined) (where.push('fired_at_ms < ?'), args.push(q.toMs));
-    if (q.beforeId !== undefined) (where.push('id < ?'), args.push(q.beforeId));
+    const add = (clause: string, v: string | number | undefined): void => {
+      if (v === undefined) return;
+      where.push(clause);
+      args.push(v);
+    };
+    add('severity = ?', q.severity);
+    add('rule_id = ?', q.ruleId);
+    add('kind = ?', q.kind);
+    add('fired_at_ms >= ?', q.fromMs);
+    add('fired_at_ms < ?', q.toMs);
+    add('id < ?', q.beforeId);
     const sql = `SELECT * FROM alert_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return Promise.resolve(this.db.prepare(sql).all(...args, q.limit).map(view));
   }

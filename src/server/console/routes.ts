@@ -16,6 +16,7 @@ import { PROMETHEUS_CONTENT_TYPE } from '../../fleet/agent/metrics.js';
 import { signalId, signalReplySchema, signalTiming, type SignalSpec } from '../../fleet/agent/signals.js';
 import { HttpProblem } from '../errors.js';
 import type { OpsConsoleApi } from '../../ops/api.js';
+import type { AlertsApi } from '../../alerts/service.js';
 import { route, type AnyRoute } from './define.js';
 import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
@@ -32,6 +33,8 @@ export interface ConsoleDeps {
   maxWaiters?: number;
   /** `mullet ops`: its figures under /ops (status, ledger, market). */
   ops?: OpsConsoleApi;
+  /** Alert history and rules under /alerts and /alert-rules. */
+  alerts?: AlertsApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });
