@@ -18,6 +18,7 @@
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  *   console: { db: mullet-console.db, tls: { cert: cert.pem, key: key.pem } }   # the operator console on
  *                                          #    `listen` (else --console-db): every route authenticated
+ *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { host, from, to } }   # src/alerts/config.ts
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -27,6 +28,7 @@ import { parseConfig } from '../core/yaml-doc.js';
 import { LIVE_POLICIES } from '../ops/dispatcher.js';
 import { agentConfigSchema } from './agent-config.js';
 import { liveFeedsConfigSchema } from '../market/live/config.js';
+import { alertsConfigSchema } from '../alerts/config.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
 const day = z.string().refine((s) => {
@@ -92,6 +94,8 @@ export const opsConfigSchema = z.strictObject({
   devices: agentConfigSchema.shape.devices,
   /** The operator console on the ops listener (users, keys and audit in `db`; as `mullet serve`). */
   console: agentConfigSchema.shape.console,
+  /** Alert rules and delivery (src/alerts/config.ts); with a console, the default rules run without it. */
+  alerts: alertsConfigSchema.optional(),
 });
 export type OpsConfig = z.infer<typeof opsConfigSchema> & { dir: string; file: string };
 

@@ -38,6 +38,12 @@ describe('mullet ops with the console', () => {
       expect((await get('/anything')).status).toBe(404);
       const curtail = await fetch(`${u}/api/v1/curtail`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"all":true,"id":"viewer-try"}' });
       expect(curtail.status).toBe(403);
+      // With a console and no alerts: block, the default rules run (one of each kind), recorded for the console.
+      expect(ops.alerts).not.toBeNull();
+      const rules = (await (await get('/api/v1/alert-rules')).json()) as { rules: { kind: string }[]; source: string };
+      expect(rules.source).toBe('config');
+      expect(rules.rules).toHaveLength(8);
+      expect((await get('/api/v1/alerts')).status).toBe(200);
       const doc = (await (await get('/api/v1/openapi.json')).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(doc.paths)).toContain('/api/v1/ops/market');
     } finally {

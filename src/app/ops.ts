@@ -41,7 +41,9 @@ import { openExistingStore } from '../store/open-existing.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
 import type { MarketSource } from '../ops/market.js';
 import { wallTime } from '../ops/time.js';
-import { marketView } from '../ops/market-view.js';
+import { fourCpAlertAt, marketView } from '../ops/market-view.js';
+import { startAlerts } from './alerts.js';
+import type { AlertService } from '../alerts/service.js';
 import type { OpsConsoleApi } from '../ops/api.js';
 import { AuthService } from '../console/auth-service.js';
 import type { ScryptParams } from '../console/secrets.js';
@@ -136,6 +138,8 @@ export interface RunningOps {
   url: string;
   /** The console's identities and audit when it is served (else null). */
   console: { auth: AuthService; dbFile: string } | null;
+  /** The alert service (with `alerts:` or a console), else null. */
+  alerts: AlertService | null;
   config: OpsConfig;
   agent: RunningAgent;
   sim: SiteSim | null;
@@ -319,11 +323,27 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     if (!(await a.hasUsers())) log(`console: no user yet, so every route but health and login answers 401; create the first admin with \`mullet users add admin --role admin --db ${cons.dbFile}\``);
     serveApi = (agent, limits) => {
       const app = consoleSiteApp(
-        { agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi },
+        { agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
         { log, aliases: { '/v1/ops': '/ops', '/v1/ops/ledger': '/ops/ledger', '/v1/ops/market': '/ops/market', '/metrics': '/metrics', '/v1/status': '/status' } },
       );
       return serveConsole(app, { ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, maxConnections: limits.maxConnections, log });
     };
+  }
+  let alerts: Awaited<ReturnType<typeof startAlerts>>;
+  try {
+    alerts = await startAlerts({
+      cfg: cfg.alerts,
+      where: cfg.file,
+      env: f.env ?? process.env,
+      site: site.name,
+      consoleDb: cons?.dbFile ?? null,
+      clock: time.clock,
+      log,
+      extra: () => ({ ...(side.feeds ? { feeds: side.feeds.status() } : {}), fourCpAlert: fourCpAlertAt(market.known, time.clock.nowMs()) }),
+    });
+  } catch (err) {
+    await identities?.close();
+    throw err;
   }
   try {
     running = await startAgent({
@@ -366,9 +386,11 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     });
   } catch (err) {
     await sim?.close();
+    await alerts?.close();
     await identities?.close();
     throw err;
   }
+  const detachAlerts = alerts?.service.attach(running.agent);
   if (cons) log(`console: ${running.http.url}/ and its API at ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${cons.dbFile})`);
   const agent = running.agent;
   const sampler = new PowerSampler(
@@ -430,8 +452,10 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     unsubscribe();
     unsubscribeFeeds?.();
     await side.feeds?.stop();
+    detachAlerts?.();
     await running.close();
     await sim?.close();
+    await alerts?.close();
     await identities?.close();
     side.store?.close();
   };
@@ -439,6 +463,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
   return {
     url: running.http.url,
     console: auth && cons ? { auth, dbFile: cons.dbFile } : null,
+    alerts: alerts?.service ?? null,
     config: cfg,
     agent: running,
     sim,

@@ -42,7 +42,6 @@ export function marketView(known: DispatchInput, nowMs: number, o: { backMs: num
       fourCpAlert: (known.fourCpAlert[t] ?? 0) > 0,
     });
   }
-  const now = Math.max(0, lowerBound(start, nowMs + 1) - 1);
   return {
     now: new Date(nowMs).toISOString(),
     intervalMinutes: known.intervalMinutes,
@@ -50,6 +49,14 @@ export function marketView(known: DispatchInput, nowMs: number, o: { backMs: num
     points,
     fleets: known.site.fleets.map((f) => ({ name: f.name, strikeUsdPerMWh: f.strikeUsdPerMWh ?? null })),
     latestRt,
-    fourCpAlertNow: start.length > 0 && (start[0] as number) <= nowMs && (known.fourCpAlert[now] ?? 0) > 0,
+    fourCpAlertNow: fourCpAlertAt(known, nowMs),
   };
+}
+
+/** Whether the interval in force at `nowMs` is on a 4CP alert day (false outside the window). */
+export function fourCpAlertAt(known: DispatchInput, nowMs: number): boolean {
+  const start = known.startMs;
+  if (start.length === 0 || (start[0] as number) > nowMs) return false;
+  const t = lowerBound(start, nowMs + 1) - 1;
+  return (known.fourCpAlert[t] ?? 0) > 0 && nowMs < (start[t] as number) + known.intervalMinutes * 60_000;
 }
