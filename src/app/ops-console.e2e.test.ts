@@ -8,6 +8,8 @@ import { TEST_SCRYPT } from '../console/secrets.js';
 import { ledgerSummarySchema, opsMarketSchema, opsStatusSchema } from '../ops/api.js';
 import { REPO_ROOT } from '../testing/data.js';
 import { startOps } from './ops.js';
+import { parseOpsConfig } from './ops-config.js';
+import { startAlerts } from './alerts.js';
 
 const PW = 'correct horse battery';
 
@@ -50,4 +52,25 @@ describe('mullet ops with the console', () => {
       await ops.close();
     }
   }, 120_000);
+
+  it('alerts: in ops.yaml is validated with located errors; a named secret must be in the environment', async () => {
+    const head = 'site: site.yaml\nmarket: { replay: { from: 2025-08-04, to: 2025-08-04 } }\nfleet: { simulator: {} }\n';
+    const bad = head + 'alerts:\n  rules:\n    - { id: hr, kind: hashrate-drop, dropPct: 0 }\n  webhook: { url: ftp://x, secretEnv: lower }\n';
+    let msg = '';
+    try {
+      parseOpsConfig(bad, '/tmp/ops.yaml');
+    } catch (e) {
+      msg = `${(e as Error).message} @ ${(e as { where?: string }).where ?? ''}`;
+    }
+    expect(msg).toMatch(/alerts\.rules\[0\]\.dropPct/);
+    expect(msg).toMatch(/alerts\.webhook\.url: must be an http\(s\) URL/);
+    expect(msg).toMatch(/alerts\.webhook\.secretEnv/);
+    expect(msg).toMatch(/ops\.yaml:6/);
+    const good = parseOpsConfig(head + 'alerts:\n  webhook: { url: "http://127.0.0.1:9/h", secretEnv: HOOK_SECRET }\n', '/tmp/ops.yaml');
+    const setup = { cfg: good.alerts, where: '/tmp/ops.yaml', site: 's', consoleDb: null, clock: { nowMs: () => 0 }, log: () => undefined };
+    await expect(startAlerts({ ...setup, env: {} })).rejects.toThrow(/HOOK_SECRET \(alerts\.webhook\.secretEnv\) must hold/);
+    const a = await startAlerts({ ...setup, env: { HOOK_SECRET: 'a-long-enough-secret' } });
+    expect(a?.service.rules().rules).toHaveLength(8);
+    await a?.close();
+  });
 });
