@@ -237,7 +237,7 @@ function SitePage(p: { me: Me }) {
         ? h('section', { class: 'wide' }, h('h2', null, 'AI loads (at the meter)'), h(Table, { head: ['load', 'kind', 'full MW', 'read MW', 'limit MW', 'contract hours used', 'limited since', 'blocked'], rows: status.ai.map((a) => [a.load, a.kind, a.fullMW.toFixed(3), a.readMW === null ? '' : a.readMW.toFixed(3), a.limitMW === null ? 'none' : a.limitMW.toFixed(3), a.usedHours.toFixed(1), a.eventSince ?? '', a.blocked ?? '']) }))
         : null,
       h('section', { class: 'wide' }, h('h2', null, 'Signals'), h(Table, { head: ['id', 'kind', 'state', 'cap MW', 'received', 'confirmed', 'elapsed ms'], rows: signals.map((s) => [s.id, s.kind, s.state, s.capMW === null ? '' : s.capMW.toFixed(3), s.signalReceivedAt ?? '', s.confirmedAt ?? '', s.elapsedMs === null || s.elapsedMs === undefined ? '' : String(Math.round(s.elapsedMs))]) })),
-      h(AlertsPanel, { refresh: ticks, agentAlerts: status?.alerts ?? [] }),
+      h(AlertsPanel, { me: p.me, refresh: ticks, agentAlerts: status?.alerts ?? [] }),
     ),
   );
 }

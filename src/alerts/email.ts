@@ -10,7 +10,7 @@ import { MulletError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
 import type { EmailConfig } from './config.js';
 import { headline, type AlertNotification } from './notification.js';
-import type { Delivery } from './store.js';
+import type { ChannelResult } from './store.js';
 
 /** Plain-text body: what fired, where, since when, and how to see more. */
 export function emailText(n: AlertNotification): string {
@@ -29,7 +29,7 @@ export function emailText(n: AlertNotification): string {
   ].join('\n');
 }
 
-export async function sendEmail(cfg: EmailConfig, password: string | undefined, n: AlertNotification, deps: { clock: Clock }, signal?: AbortSignal): Promise<Delivery> {
+export async function sendEmail(cfg: EmailConfig, password: string | undefined, n: AlertNotification, deps: { clock: Clock }, signal?: AbortSignal): Promise<ChannelResult> {
   const tls = cfg.tls ?? (cfg.port === 465 ? 'implicit' : 'starttls');
   const transport = createTransport({
     host: cfg.host,

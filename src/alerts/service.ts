@@ -14,7 +14,7 @@ import { sendEmail } from './email.js';
 import { AlertEngine, type AlertObservation, type AlertTransition, type SiteSnapshot } from './engine.js';
 import { GRID_DEPLOYMENT_MISSED, gridDeploymentMissedSchema } from './grid-event.js';
 import type { AlertNotification } from './notification.js';
-import { MAX_ALERT_PAGE, type AlertQuery, type AlertStore, type AlertView, type Delivery } from './store.js';
+import { MAX_ALERT_PAGE, type AlertQuery, type AlertStore, type AlertView, type ChannelResult, type Delivery } from './store.js';
 import { postWebhook, type WebhookDeps } from './webhook.js';
 
 /** Channels with their secrets resolved (from the environment; never logged). */
@@ -205,14 +205,15 @@ export class AlertService implements AlertsApi {
       alert: { id, ruleId: t.ruleId, kind: t.kind, key: t.key, severity: t.severity, detail: t.detail, firedAt: new Date(t.firedAtMs).toISOString(), resolvedAt: event === 'resolved' ? new Date(t.atMs).toISOString() : null },
     };
     const wants = (min: 'info' | 'warning' | 'critical') => severityRank(t.severity) >= severityRank(min);
-    const jobs: Promise<Delivery>[] = [];
+    const jobs: Promise<ChannelResult>[] = [];
     const signal = this.stop.signal;
-    const failed = (channel: Delivery['channel']) => (err: unknown): Delivery => ({ channel, ok: false, at: new Date(this.wall.nowMs()).toISOString(), attempts: 0, error: describeError(err) });
+    const failed = (channel: Delivery['channel']) => (err: unknown): ChannelResult => ({ channel, ok: false, at: new Date(this.wall.nowMs()).toISOString(), attempts: 0, error: describeError(err) });
     if (ch.webhook && wants(ch.webhook.cfg.minSeverity)) jobs.push(postWebhook(ch.webhook.cfg, ch.webhook.secret, n, { ...this.o.webhookDeps, clock: this.wall }, signal).catch(failed('webhook')));
     if (ch.email && wants(ch.email.cfg.minSeverity)) jobs.push(sendEmail(ch.email.cfg, ch.email.password, n, { clock: this.wall }, signal).catch(failed('email')));
     if (jobs.length === 0) return;
     const p = Promise.all(jobs)
-      .then(async (ds) => {
+      .then(async (rs) => {
+        const ds: Delivery[] = rs.map((r) => ({ event, ...r }));
         for (const d of ds) if (!d.ok) this.log(`alert #${id}: ${d.channel} delivery of '${event}' failed after ${d.attempts} attempt(s): ${d.error ?? ''}`);
         await this.o.store.addDeliveries(id, ds, late);
       })

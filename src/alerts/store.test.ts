@@ -24,8 +24,8 @@ describe.each(stores)('alert store contract: %s', (_name, make) => {
       const b = await s.insert({ ruleId: 'off', kind: 'miner-offline', key: 'fleet', severity: 'warning', detail: '3 of 10', firedAtMs: T0 + 1000, suppressed: false });
       await s.resolve(a, T0 + 5000);
       await s.resolve(a, T0 + 9000); // once
-      await s.addDeliveries(a, [{ channel: 'webhook', ok: true, at: new Date(T0).toISOString(), attempts: 1, error: null }], true);
-      await s.addDeliveries(a, [{ channel: 'email', ok: false, at: new Date(T0).toISOString(), attempts: 1, error: 'ECONNREFUSED' }]);
+      await s.addDeliveries(a, [{ event: 'fired', channel: 'webhook', ok: true, at: new Date(T0).toISOString(), attempts: 1, error: null }], true);
+      await s.addDeliveries(a, [{ event: 'resolved', channel: 'email', ok: false, at: new Date(T0).toISOString(), attempts: 1, error: 'ECONNREFUSED' }]);
       const all = await s.list({ limit: 10 });
       expect(all.map((x) => x.id)).toEqual([b, a]);
       expect(all[1]).toMatchObject({ state: 'resolved', resolvedAt: new Date(T0 + 5000).toISOString(), suppressed: false });

@@ -7,8 +7,11 @@
 import { z } from 'zod';
 import { alertRulesSchema, RULE_KINDS, SEVERITIES, type AlertRule, type RuleKind, type Severity } from './config.js';
 
-export const deliverySchema = z.object({ channel: z.enum(['webhook', 'email']), ok: z.boolean(), at: z.string(), attempts: z.number().int(), error: z.string().nullable() });
+/** One notification on one channel: which event (fired / resolved), whether it got through, after how many attempts. */
+export const deliverySchema = z.object({ event: z.enum(['fired', 'resolved']), channel: z.enum(['webhook', 'email']), ok: z.boolean(), at: z.string(), attempts: z.number().int(), error: z.string().nullable() });
 export type Delivery = z.infer<typeof deliverySchema>;
+/** What a channel reports (the service adds the event). */
+export type ChannelResult = Omit<Delivery, 'event'>;
 
 /** One alert as the API shows it. */
 export const alertViewSchema = z.object({

@@ -15,7 +15,7 @@ import type { Clock } from '../core/time.js';
 import { backoffDelayMs, fetchTransport, realSleep, type Sleep, type Transport } from '../net/http-client.js';
 import type { WebhookConfig } from './config.js';
 import type { AlertNotification } from './notification.js';
-import type { Delivery } from './store.js';
+import type { ChannelResult } from './store.js';
 
 export const SIGNATURE_HEADER = 'x-mullet-signature';
 export const TIMESTAMP_HEADER = 'x-mullet-timestamp';
@@ -46,7 +46,7 @@ export interface WebhookDeps {
 const transient = (status: number): boolean => status === 429 || status >= 500;
 
 /** Sends one notification; resolves to its delivery record (ok or not), rejects only when `signal` aborts. */
-export async function postWebhook(cfg: WebhookConfig, secret: string, n: AlertNotification, deps: WebhookDeps, signal?: AbortSignal): Promise<Delivery> {
+export async function postWebhook(cfg: WebhookConfig, secret: string, n: AlertNotification, deps: WebhookDeps, signal?: AbortSignal): Promise<ChannelResult> {
   const transport = deps.transport ?? fetchTransport;
   const sleep = deps.sleep ?? realSleep;
   const random = deps.random ?? Math.random;

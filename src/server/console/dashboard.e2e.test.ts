@@ -194,11 +194,34 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     expect(await site.fleet.addFault(host, { kind: 'refused', durationMs: 60_000 })).toBe(true);
     const active = await page.waitForSelector('[data-testid=active-alerts] li.alert.critical', { timeout: 30_000 });
     expect(await active.textContent()).toMatch(/CRITICAL miners-offline since .* UTC: 1 of 24 miners unreachable/);
-    await expect.poll(async () => page.textContent('[data-testid=alerts]'), { timeout: 20_000 }).toContain('webhook ok');
+    await expect.poll(async () => page.textContent('[data-testid=alerts]'), { timeout: 20_000 }).toContain('fired: webhook ok');
     expect(hooked.some((b) => b.includes('"event":"fired"') && b.includes('miners-offline'))).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'alerts.png'), fullPage: true });
     await site.fleet.clearFaults(host);
     await expect.poll(async () => page.textContent('[data-testid=alerts]'), { timeout: 30_000 }).toContain('Alerts — 0 active');
     await page.context().close();
   }, 90_000);
+
+  it('admin: edits the alert rules on the page (validated, audited); a viewer sees them without the editor', async () => {
+    const page = await login('admin');
+    await page.click('[data-testid=alert-rules] summary');
+    await page.click('text=Edit rules…');
+    const text = (await page.inputValue('textarea[name=alert-rules]')).replace('"minMiners": 1', '"minMiners": 500');
+    await page.fill('textarea[name=alert-rules]', text.replace('"kind": "safe-mode"', '"kind": "no-such-kind"'));
+    await page.click('text=Save rules');
+    await expect.poll(async () => page.textContent('[data-testid=alert-rules] [role=alert]'), { timeout: 10_000 }).toMatch(/^400: /);
+    await page.fill('textarea[name=alert-rules]', text);
+    await page.click('text=Save rules');
+    await expect.poll(async () => page.textContent('[data-testid=alert-rules] summary'), { timeout: 10_000 }).toContain('set by admin');
+    expect(await page.textContent('[data-testid=alert-rules] table')).toContain('minMiners 500');
+    await page.screenshot({ path: join(SHOTS, 'alert-rules.png'), fullPage: true });
+    expect(alerts.rules().rules.find((r) => r.id === 'miners-offline')).toMatchObject({ minMiners: 500 });
+    const entries = await page.evaluate(async () => ((await (await fetch('/api/v1/audit?action=alerts.rules.replace')).json()) as { entries: { result: string }[] }).entries.map((e) => e.result));
+    expect(entries).toEqual(['ok', 'failed']);
+    await page.context().close();
+    const viewer = await login('viewer');
+    await viewer.click('[data-testid=alert-rules] summary');
+    expect(await viewer.locator('text=Edit rules…').count()).toBe(0);
+    await viewer.context().close();
+  }, 60_000);
 });
