@@ -41,9 +41,10 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   // Live operations, identities, the HTTP edge.
   ops: { pure: false, may: ['core', 'backtest', 'dispatch', 'fleet', 'market', 'scenario', 'site'] },
   console: { pure: false, may: ['core', 'db'] },
-  server: { pure: false, may: ['core', 'console', 'fleet', 'ops'] },
+  alerts: { pure: false, may: ['core', 'fleet', 'net'] }, // rules on agent events (pure engine), webhook and SMTP delivery
+  server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'ops'] },
   // Composition roots: they wire everything.
-  app: { pure: false, may: ['core', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
+  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },
   bench: { pure: false, may: ['*'] },
   testing: { pure: false, may: ['*'] },
