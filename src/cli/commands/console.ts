@@ -327,7 +327,7 @@ const serve: CommandSpec = {
         log,
         serveApi: (agent, limits) => {
           const app = new Hono();
-          mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
+          mountConsole(app, { agent, grid: agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
           if (dashboardBuilt()) mountDashboard(app);
           else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
           return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });

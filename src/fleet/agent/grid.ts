@@ -280,3 +280,20 @@ export function awardView(a: AwardRecord): z.infer<typeof awardReplySchema>['awa
   const { request: _request, ...rest } = a;
   return rest;
 }
+
+/** What the HTTP edge, MQTT, the console (and later NATS) need of the agent's grid services; the agent implements it. */
+export interface GridApi {
+  /** The agent's clock, UTC ms. */
+  nowMs(): number;
+  /** Records a deployment (idempotent by id; CONFLICT for an id reused with another request) and wakes the loop. */
+  receiveDeployment(req: DeploymentRequest, source: string): Promise<{ record: DeploymentRecord; duplicate: boolean }>;
+  /** Recalls a deployment (a finished one is returned as it is, `duplicate`); NOT_FOUND for an unknown id. */
+  recallDeployment(id: string, source: string): Promise<{ record: DeploymentRecord; duplicate: boolean }>;
+  /** Records an award (idempotent by id; CONFLICT for an id reused with another award). */
+  setAward(req: AwardRequest, source: string): Promise<{ record: AwardRecord; duplicate: boolean }>;
+  getDeployment(id: string): Promise<DeploymentRecord | undefined>;
+  /** The floor now, the awards not yet over and the latest deployments (newest first). */
+  gridState(limit?: number): Promise<{ floorMW: number; awards: AwardRecord[]; deployments: DeploymentRecord[] }>;
+  /** Evidence rows of the deployments starting in [fromMs, toMs), oldest first. */
+  gridEvidence(opts?: { fromMs?: number; toMs?: number }): Promise<EvidenceRow[]>;
+}

@@ -18,6 +18,8 @@ import { HttpProblem } from '../errors.js';
 import { route, type AnyRoute } from './define.js';
 import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { gridConsoleRoutes } from './grid-routes.js';
+import type { GridApi } from '../../fleet/agent/grid.js';
 
 export const MAX_WAIT_MS = 60_000;
 
@@ -29,6 +31,8 @@ export interface ConsoleDeps {
   secureCookies: boolean;
   /** Long-polls and event streams at once; more get 503. */
   maxWaiters?: number;
+  /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
+  grid?: GridApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });
@@ -331,5 +335,6 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
         return c.json({ key: keyView(k, d.clock.nowMs()) });
       },
     }),
+    ...(d.grid ? gridConsoleRoutes(site, d.grid) : []),
   ];
 }
