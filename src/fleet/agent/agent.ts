@@ -136,6 +136,8 @@ export class SiteAgent implements AgentApi, GridApi {
   private lastTargetState: string | undefined;
   private lastAi: AiDecision | null = null;
   private closed = false;
+  /** Added to the award floor: the largest machine plus the fleet's standby, MW at the meter (see `gridLimits`). */
+  private readonly floorPadMW: number;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
   static async create(options: AgentOptions): Promise<SiteAgent> {
@@ -178,6 +180,7 @@ export class SiteAgent implements AgentApi, GridApi {
     this.events = events;
     this.signals = signals;
     this.grid = grid;
+    this.floorPadMW = options.miners.reduce((m, x) => Math.max(m, (x.ratedPowerW * x.pue) / 1e6), 0) + (options.miners.reduce((a, x) => a + x.ratedPowerW * x.pue, 0) / 1e6) * options.decide.sleepPowerFraction;
     const event = (e: AgentEventInput): void => this.event(e);
     this.fleet = new FleetIO(options.miners, saved, {
       decide: this.o.decide,
@@ -340,7 +343,7 @@ export class SiteAgent implements AgentApi, GridApi {
     const cfg = this.o.decide;
     // Grid services: deployments that start now take their baseline (mining MW of the last tick, the
     // meter's last reading), and the tick gets the award floor and the deployment cap as named limits.
-    const gridLimits = this.grid.limits(this.o.clock.nowMs(), { miningMW: this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW(), siteMW: this.meter.last?.siteMW ?? null, safeMode: target.stale });
+    const gridLimits = this.grid.limits(this.o.clock.nowMs(), { miningMW: this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW(), siteMW: this.meter.last?.siteMW ?? null, safeMode: target.stale, floorPadMW: this.floorPadMW });
     let miningBeforeMW = 0;
     let decision: Decision;
     let rounds = 0;

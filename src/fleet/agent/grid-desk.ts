@@ -37,6 +37,11 @@ export interface GridDeskDeps {
   penaltyUsdPerMWh: number;
 }
 
+/** Mining MW that is consuming and could be curtailed: machines mining, tuning or waking (not asleep, failed, unreachable or unknown). */
+function awakeMW(d: Decision): number {
+  return d.byStateMW.mining + d.byStateMW.tuning + d.byStateMW.waking;
+}
+
 /** Below the floor by less than this is one machine that does not fit whole, not a broken floor, MW. */
 const FLOOR_TOLERANCE_MW = 0.01;
 
@@ -169,7 +174,7 @@ export class GridDesk {
    * meter now, or the chain's when others are active), ends those whose end has come, and returns
    * the named limits for decide(). `safeMode`: the target is stale (the floor waits).
    */
-  limits(nowMs: number, now: { miningMW: number; siteMW: number | null; safeMode: boolean }): MiningLimit[] {
+  limits(nowMs: number, now: { miningMW: number; siteMW: number | null; safeMode: boolean; floorPadMW: number }): MiningLimit[] {
     for (let i = 0; i < this.open.length; i++) {
       const x = this.open[i] as DeploymentRecord;
       if (x.state !== 'scheduled' || x.startMs > nowMs) continue;
@@ -183,7 +188,7 @@ export class GridDesk {
       this.d.event({ type: 'grid.deployment', phase: 'started', deployment: evidenceRow(started) });
     }
     for (const x of this.open.filter((o) => o.state === 'active' && o.endMs !== null && o.endMs <= nowMs)) this.end(x, nowMs);
-    return gridLimits(this.awards, this.active(), nowMs, { safeMode: now.safeMode });
+    return gridLimits(this.awards, this.active(), nowMs, { safeMode: now.safeMode, floorPadMW: now.floorPadMW });
   }
 
   private end(x: DeploymentRecord, nowMs: number): void {
@@ -275,7 +280,7 @@ export class GridDesk {
       const settled = d.commands.length === 0 && d.pending === 0 && d.restoreDeferred === 0;
       if (safeMode) why = `safe mode (${d.safeMode?.reason ?? 'target stale'}): the ${floor.toFixed(3)} MW award floor is not enforced until the plan or feed is back`;
       else if (d.allowedMiningMW < floor - 1e-6) why = `the import limit allows ${d.allowedMiningMW.toFixed(3)} MW of mining, below the ${floor.toFixed(3)} MW award floor (the import limit wins)`;
-      else if (settled && d.projectedMiningMW < floor - FLOOR_TOLERANCE_MW) why = `only ${d.projectedMiningMW.toFixed(3)} MW of mining can run, below the ${floor.toFixed(3)} MW award floor (failed or unreachable miners?)`;
+      else if (settled && awakeMW(d) < floor - FLOOR_TOLERANCE_MW) why = `only ${awakeMW(d).toFixed(3)} MW of mining is running, below the ${floor.toFixed(3)} MW award floor (failed or unreachable miners, or the import limit)`;
     }
     if (why !== null && this.floorUnheld === null) this.d.event({ type: 'alert', kind: 'award-floor-unheld', detail: why });
     if (why === null && this.floorUnheld !== null) this.d.log(`award floor held again (${floor.toFixed(3)} MW)`);

@@ -147,15 +147,21 @@ export function deploymentCapMW(active: readonly DeploymentRecord[]): number | n
   return Math.max(0, baseline - started.reduce((s, d) => s + d.mw, 0));
 }
 
-/** The named bounds grid services put on mining this tick (`award-floor` lower, `grid-deployment` upper). */
-export function gridLimits(awards: readonly AwardRecord[], active: readonly DeploymentRecord[], nowMs: number, o: { safeMode: boolean }): MiningLimit[] {
+/**
+ * The named bounds grid services put on mining this tick (`award-floor` lower, `grid-deployment`
+ * upper). decide() brings projected mining — awake machines plus the standby draw of sleeping ones
+ * — to at most the allowed MW, whole machines at a time, so a lower bound of exactly the floor could
+ * leave up to one machine plus the fleet's standby short of it: `floorPadMW` (the largest machine
+ * plus the fleet's standby, at the meter) is added so the machines left awake carry the whole award.
+ */
+export function gridLimits(awards: readonly AwardRecord[], active: readonly DeploymentRecord[], nowMs: number, o: { safeMode: boolean; floorPadMW?: number }): MiningLimit[] {
   const out: MiningLimit[] = [];
   const cap = deploymentCapMW(active);
   if (cap !== null) out.push({ name: 'grid-deployment', bound: 'upper', mw: cap });
   // In safe mode the agent does not know what the plan wants: it keeps to its safe level, and the
   // floor (which would wake machines) waits until the plan or feed is back (an alert says so).
   const floor = floorMW(awards, active, nowMs);
-  if (floor > 0 && !o.safeMode) out.push({ name: 'award-floor', bound: 'lower', mw: floor });
+  if (floor > 0 && !o.safeMode) out.push({ name: 'award-floor', bound: 'lower', mw: floor + (o.floorPadMW ?? 0) });
   return out;
 }
 
