@@ -264,8 +264,8 @@ const EVIDENCE_COLUMNS: readonly (keyof EvidenceRow)[] = ['id', 'product', 'mwRe
 
 /** The evidence as CSV (RFC 4180 quoting; ids are restricted to safe characters, but quote anyway). */
 export function evidenceCsv(rows: readonly EvidenceRow[]): string {
-  const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : String(v);
+  const cell = (v: string | number | null): string => {
+    const s = v === null ? '' : String(v);
     return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [EVIDENCE_COLUMNS.join(','), ...rows.map((r) => EVIDENCE_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
