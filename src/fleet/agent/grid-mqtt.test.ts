@@ -63,7 +63,12 @@ describe.skipIf(!brokerUp)('grid deployments over MQTT (needs Mosquitto on 127.0
     const clientId = `mullet-test-${unique()}`;
     const { agent } = await setup(fakeFleet(4));
     const g = await listen(agent, topic, clientId);
-    open.push({ close: async () => (await g.close(), await forget(clientId)) });
+    open.push({
+      close: async () => {
+        await g.close();
+        await forget(clientId);
+      },
+    });
     const pub = await publisher();
     const acks: unknown[] = [];
     await pub.subscribeAsync(`${topic}/ack`, { qos: 1 });
@@ -92,7 +97,12 @@ describe.skipIf(!brokerUp)('grid deployments over MQTT (needs Mosquitto on 127.0
     const pub = await publisher();
     await pub.publishAsync(topic, JSON.stringify({ action: 'deploy', id: 'while-down', product: 'NSPIN', mw: 0.002 }), { qos: 1 });
     const again = await listen(agent, topic, clientId);
-    open.push({ close: async () => (await again.close(), await forget(clientId)) });
+    open.push({
+      close: async () => {
+        await again.close();
+        await forget(clientId);
+      },
+    });
     await until(async () => (await agent.getDeployment('while-down')) !== undefined, 'the queued deployment');
   });
 
@@ -105,7 +115,13 @@ describe.skipIf(!brokerUp)('grid deployments over MQTT (needs Mosquitto on 127.0
     const alerts: string[] = [];
     agent.subscribe((e) => e.type === 'alert' && e.kind === 'mqtt-ignored' && alerts.push(e.detail));
     const g = await listen(agent, topic, clientId);
-    open.push({ close: async () => (await g.close(), await forget(clientId), await pub.publishAsync(topic, '', { qos: 1, retain: true })) });
+    open.push({
+      close: async () => {
+        await g.close();
+        await forget(clientId);
+        await pub.publishAsync(topic, '', { qos: 1, retain: true }); // clears the retained message
+      },
+    });
     await until(() => alerts.length >= 1, 'the retained message refused');
     expect(alerts[0]).toMatch(/retained message retained-1 ignored/);
     await pub.publishAsync(topic, JSON.stringify({ action: 'deploy', id: 'late-1', product: 'ECRS', mw: 0.001, expiresAt: new Date(agent.nowMs() - 1000).toISOString() }), { qos: 1 });
