@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { badInput } from '../../core/errors.js';
+import { missedDeploymentPenaltyUsd } from '../../dispatch/ledger.js';
 import { PRODUCT_RULES } from '../../site/grid-products.js';
 import type { GridProduct } from '../../site/types.js';
 import { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRecordSchema, gridProductSchema, type AwardRecord, type DeploymentRecord } from './grid-records.js';
@@ -185,8 +186,7 @@ export function observe(d: DeploymentRecord, nowMs: number, m: { miningMW: numbe
 
 /** Penalty of a missed deployment, USD: the MW short of the request × hours held × USD/MWh (the dispatch ledger's non-performance rule). */
 export function deploymentPenaltyUsd(d: Pick<DeploymentRecord, 'mw' | 'deliveredMW'>, hours: number, penaltyUsdPerMWh: number): number {
-  const shortMW = Math.max(0, d.mw - Math.max(0, d.deliveredMW ?? 0));
-  return shortMW * Math.max(0, hours) * penaltyUsdPerMWh;
+  return missedDeploymentPenaltyUsd(d.mw - Math.max(0, d.deliveredMW ?? 0), hours, penaltyUsdPerMWh);
 }
 
 /** Hours a deployment is (or was) held: to its end, its recall, or (open-ended, not over) one hour, the settlement interval the penalty is quoted for. */
