@@ -156,7 +156,7 @@ export class SiteAgent implements AgentApi, GridApi {
     const signals = await SignalDesk.create({ store, metrics, event, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true });
     const ai = await AiIO.create(options.ai ?? [], { clock: options.clock, store, event, log: (l) => options.log?.(l), concurrency: Math.min(64, options.concurrency ?? DEFAULTS.concurrency), callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, hardStop: options.hardStop });
     const grid = await GridDesk.create(
-      { store, event, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true, penaltyUsdPerMWh: options.grid?.penaltyUsdPerMWh ?? DEFAULT_PENALTY_USD_PER_MWH },
+      { store, event, metrics, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true, penaltyUsdPerMWh: options.grid?.penaltyUsdPerMWh ?? DEFAULT_PENALTY_USD_PER_MWH },
       options.grid?.awards ?? [],
       options.clock.nowMs(),
     );
@@ -573,7 +573,7 @@ export class SiteAgent implements AgentApi, GridApi {
   /** Everything /v1/status shows (agentStatusSchema). */
   status(): AgentStatus {
     const now = this.o.clock.nowMs();
-    const s = this.reporter.status(now, this.last, this.lastSafeMW);
+    const s = { ...this.reporter.status(now, this.last, this.lastSafeMW), grid: this.grid.summary(now) };
     if (this.ai.empty) return s;
     return { ...s, ai: this.ai.status(now).map((a) => ({ ...a, blocked: this.lastAi?.blocked[a.load] ?? null })) };
   }

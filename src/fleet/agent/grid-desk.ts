@@ -7,6 +7,7 @@
  */
 import { MulletError } from '../../core/errors.js';
 import type { AgentEventInput } from './events.js';
+import type { AgentMetrics } from './metrics.js';
 import {
   awardActive,
   evidenceRow,
@@ -35,6 +36,7 @@ export interface GridDeskDeps {
   writable: () => boolean;
   /** Charged per MWh a deployment falls short, USD/MWh (the site's `ancillary.penaltyUsdPerMWh`). */
   penaltyUsdPerMWh: number;
+  metrics?: Pick<AgentMetrics, 'gridFloorMW' | 'gridDeployments' | 'gridPenaltyUsd' | 'gridResponseSeconds'>;
 }
 
 /** Mining MW that is consuming and could be curtailed: machines mining, tuning or waking (not asleep, failed, unreachable or unknown). */
@@ -113,6 +115,7 @@ export class GridDesk {
         return { record: done, duplicate: true };
       }
       const record = finish(open, nowMs, 'recalled', this.d.penaltyUsdPerMWh);
+      this.counted(open, record);
       this.open = this.open.filter((x) => x.id !== id);
       if (this.d.writable()) await this.d.store.saveGrid([record]);
       this.dirty.delete(id);
@@ -156,6 +159,11 @@ export class GridDesk {
     return stored.map((x) => evidenceRow(open.get(x.id) ?? x));
   }
 
+  /** For /v1/status: the floor, the awards in force and the open deployments (in memory: status is synchronous). */
+  summary(nowMs: number): { floorMW: number; awardsActive: number; open: EvidenceRow[] } {
+    return { floorMW: this.floorMW(nowMs), awardsActive: this.awards.filter((a) => awardActive(a, nowMs)).length, open: this.open.map(evidenceRow) };
+  }
+
   /** When the grid next needs a tick: a start, a deadline to judge, an end, UTC ms; undefined when none. */
   nextChangeAtMs(): number | undefined {
     let next = Infinity;
@@ -194,6 +202,7 @@ export class GridDesk {
   private end(x: DeploymentRecord, nowMs: number): void {
     const before = this.judgeOne(x, nowMs);
     const record = finish(before, nowMs, 'completed', this.d.penaltyUsdPerMWh);
+    this.counted(before, record);
     this.open = this.open.filter((o) => o.id !== x.id);
     this.dirty.set(x.id, record);
     this.d.event({ type: 'grid.deployment', phase: 'completed', deployment: evidenceRow(record) });
@@ -211,6 +220,7 @@ export class GridDesk {
       this.dirty.set(y.id, y);
       if (x.t95AtMs === null && y.t95AtMs !== null) this.d.event({ type: 'grid.deployment', phase: 'reached-95', deployment: evidenceRow(y) });
       if (x.t100AtMs === null && y.t100AtMs !== null) {
+        this.d.metrics?.gridResponseSeconds.observe((y.t100AtMs - y.startMs) / 1000, { product: y.product });
         this.d.event({ type: 'grid.deployment', phase: 'reached-100', deployment: evidenceRow(y) });
         this.d.log(`grid deployment ${y.id}: ${y.mw} MW reduced ${((y.t100AtMs - y.startMs) / 1000).toFixed(1)} s after its start (${y.measuredBy ?? 'reads'})`);
       }
@@ -230,6 +240,7 @@ export class GridDesk {
   private judgeOne(x: DeploymentRecord, nowMs: number): DeploymentRecord {
     const y = judge(x, nowMs, this.d.penaltyUsdPerMWh);
     if (y === x) return x;
+    this.count(y);
     if (y.result === 'met') this.d.event({ type: 'grid.deployment', phase: 'met', deployment: evidenceRow(y) });
     else if (y.result === 'missed') {
       const shortfallMW = Math.max(0, y.mw - Math.max(0, y.deliveredMW ?? 0));
@@ -273,8 +284,22 @@ export class GridDesk {
     }
   }
 
+  /** A deployment's result is known: counted once, with the penalty of a miss (settled again at recall: the difference is added then). */
+  private count(y: DeploymentRecord): void {
+    if (y.result === 'pending') return;
+    this.d.metrics?.gridDeployments.inc({ product: y.product, result: y.result });
+    if (y.penaltyUsd > 0) this.d.metrics?.gridPenaltyUsd.inc({ product: y.product }, y.penaltyUsd);
+  }
+
+  /** After an end or recall: a result first known now is counted; a miss settled on the hours held adds the difference. */
+  private counted(before: DeploymentRecord, after: DeploymentRecord): void {
+    if (before.result === 'pending') this.count(after);
+    else if (after.penaltyUsd > before.penaltyUsd) this.d.metrics?.gridPenaltyUsd.inc({ product: after.product }, after.penaltyUsd - before.penaltyUsd);
+  }
+
   private watchFloor(nowMs: number, d: Decision, safeMode: boolean): void {
     const floor = this.floorMW(nowMs);
+    this.d.metrics?.gridFloorMW.set(floor);
     let why: string | null = null;
     if (floor > 0) {
       const settled = d.commands.length === 0 && d.pending === 0 && d.restoreDeferred === 0;

@@ -10,6 +10,7 @@ import { fake, fakeFleet } from './testing/fake-driver.js';
 import { FakeMeter, setup, T0, TempDirs } from './testing/harness.js';
 import type { AgentMiner } from './fleet.js';
 import type { SiteAgent } from './agent.js';
+import { agentStatusSchema } from './api.js';
 
 const tmp = new TempDirs();
 afterEach(() => tmp.cleanup());
@@ -68,6 +69,9 @@ describe('grid services in the agent loop (virtual time)', () => {
     expect(d1?.firstCommandAtMs).not.toBeNull();
     expect(d1?.lastReductionMW).toBeGreaterThanOrEqual(0.014 * 0.999);
     expect(awake(miners)).toBe(15); // 5 × 3.47 kW shed ≥ 14 kW
+    const status = agentStatusSchema.parse(agent.status());
+    expect(status.grid?.open.map((o) => [o.id, o.state])).toEqual([['ecrs-1', 'active']]);
+    expect(status.lastTick?.decision.limits.map((l) => l.name)).toEqual(['import-limit', 'target', 'grid-deployment', 'award-floor']);
     // The deadline passes: met.
     clock.advance(600_000);
     await agent.tick('target');
@@ -112,6 +116,10 @@ describe('grid services in the agent loop (virtual time)', () => {
     expect(r.record).toMatchObject({ state: 'recalled', result: 'missed' });
     expect(r.record.penaltyUsd).toBeCloseTo(m.shortfallMW * 3 * 5000, 6);
     expect((await agent.recallDeployment('ers-big', 'test')).duplicate).toBe(true);
+    const metrics = agent.metricsText();
+    expect(metrics).toMatch(/mullet_grid_deployments_total\{product="ERS-10",result="missed"\} 1\n/);
+    const penalty = Number(/mullet_grid_penalty_usd_total\{product="ERS-10"\} ([0-9.e+]+)/.exec(metrics)?.[1]);
+    expect(penalty).toBeCloseTo(r.record.penaltyUsd, 6); // quoted for an hour at the deadline, the rest added at the recall
     await agent.tick('signal');
     expect(awake(miners)).toBe(4);
   });
