@@ -343,7 +343,10 @@ export class SiteAgent implements AgentApi, GridApi {
     const cfg = this.o.decide;
     // Grid services: deployments that start now take their baseline (mining MW of the last tick, the
     // meter's last reading), and the tick gets the award floor and the deployment cap as named limits.
-    const gridLimits = this.grid.limits(this.o.clock.nowMs(), { miningMW: this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW(), siteMW: this.meter.last?.siteMW ?? null, safeMode: target.stale, floorPadMW: this.floorPadMW });
+    const gridNowMs = this.o.clock.nowMs();
+    // A meter reading older than the staleness limit is no baseline: the deployment is then measured from reads.
+    const freshMeter = this.meter.last !== null && gridNowMs - this.meter.last.atMs <= this.o.meterStaleMs ? this.meter.last.siteMW : null;
+    const gridLimits = this.grid.limits(gridNowMs, { miningMW: this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW(), siteMW: freshMeter, safeMode: target.stale, floorPadMW: this.floorPadMW });
     let miningBeforeMW = 0;
     let decision: Decision;
     let rounds = 0;

@@ -76,11 +76,12 @@ describe('decide() with the award floor (pure)', () => {
     expect(sleeps(d)).toBe(4);
   });
 
-  it('floors add by product, deployments take only from their own product', () => {
+  it('floors add up; a deployment always takes from the floor, one without an award too', () => {
     const a = [award(4, 'ECRS'), award(2, 'NSPIN')];
-    const dep: DeploymentRecord = { ...newDeployment({ id: 'd1', product: 'NSPIN', mw: 5 }, 'test', NOW), state: 'active', baselineMW: 10 };
+    const dep = (mw: number, product: 'NSPIN' | 'ERS-10'): DeploymentRecord => ({ ...newDeployment({ id: `d-${product}`, product, mw }, 'test', NOW), state: 'active', baselineMW: 10 });
     expect(floorMW(a, [], NOW)).toBe(6);
-    expect(floorMW(a, [dep], NOW)).toBe(4); // NSPIN's 2 MW fully deployed; ECRS untouched
+    expect(floorMW(a, [dep(2, 'NSPIN')], NOW)).toBe(4); // NSPIN's 2 MW deployed; ECRS's 4 still held
+    expect(floorMW(a, [dep(8, 'ERS-10')], NOW)).toBe(0); // an unawarded instruction wins over the floor
     expect(floorMW(a, [], NOW + 3_600_000)).toBe(0); // awards over
   });
 

@@ -20,7 +20,6 @@ import { z } from 'zod';
 import { badInput } from '../../core/errors.js';
 import { missedDeploymentPenaltyUsd } from '../../dispatch/ledger.js';
 import { PRODUCT_RULES } from '../../site/grid-products.js';
-import type { GridProduct } from '../../site/types.js';
 import { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRecordSchema, gridProductSchema, type AwardRecord, type DeploymentRecord } from './grid-records.js';
 import { signalId } from './signals.js';
 import type { MiningLimit } from './types.js';
@@ -126,18 +125,13 @@ export function newAward(a: AwardRequest, source: string): AwardRecord {
 export const awardActive = (a: AwardRecord, nowMs: number): boolean => a.fromMs <= nowMs && nowMs < a.toMs;
 
 /**
- * The mining floor, MW: every active award's MW minus what active deployments have taken of it
- * (never below 0). Deployments of a product without an award take nothing from the floor.
+ * The mining floor, MW: every active award's MW minus every active deployment's MW (never below 0).
+ * A deployment always wins over the floor, also one of a product without an award (an emergency
+ * instruction, or more than was awarded): the floor exists so that MW can be dropped, never to stop it.
  */
 export function floorMW(awards: readonly AwardRecord[], active: readonly DeploymentRecord[], nowMs: number): number {
-  const held = new Map<GridProduct, number>();
-  for (const a of awards) if (awardActive(a, nowMs)) held.set(a.product, (held.get(a.product) ?? 0) + a.mw);
-  let floor = 0;
-  for (const [product, mwHeld] of held) {
-    const deployed = active.filter((d) => d.product === product).reduce((s, d) => s + d.mw, 0);
-    floor += Math.max(0, mwHeld - deployed);
-  }
-  return floor;
+  const held = awards.filter((a) => awardActive(a, nowMs)).reduce((s, a) => s + a.mw, 0);
+  return Math.max(0, held - active.reduce((s, d) => s + d.mw, 0));
 }
 
 /** The deployment cap, MW of mining: the chain's baseline minus every active deployment's MW; null when none is active. */
