@@ -334,7 +334,7 @@ const serve: CommandSpec = {
             const alerts = await startAlerts({ cfg: file?.alerts, where: flags.configFile ?? 'mullet serve', env: io.env, site: agent.siteName, consoleDb: dbPath, clock: systemClock, log });
             held.alerts = alerts;
             if (alerts) held.detach = alerts.service.attach(agent);
-            const app = consoleSiteApp({ agent, auth, clock: systemClock, secureCookies: tls !== undefined, ...(alerts ? { alerts: alerts.service } : {}) }, { allowedHosts: cfg.allowedHosts ?? [], log, aliases: { '/metrics': '/metrics' } });
+            const app = consoleSiteApp({ agent, grid: agent, auth, clock: systemClock, secureCookies: tls !== undefined, ...(alerts ? { alerts: alerts.service } : {}) }, { allowedHosts: cfg.allowedHosts ?? [], log, aliases: { '/metrics': '/metrics' } });
             return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
           },
         });

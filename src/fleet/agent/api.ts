@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AgentEvent, AgentEventInput } from './events.js';
+import { evidenceRowSchema } from './grid.js';
 import { curtailRequestSchema, restoreRequestSchema, signalTimingSchema, type SignalSpec } from './signals.js';
 import type { SignalRecord } from './state-port.js';
 
@@ -76,6 +77,8 @@ export const agentStatusSchema = z.object({
   fleetStrikesUsdPerMWh: z.record(z.string(), z.number()).nullable().optional(),
   /** Miners held curtailed and the MW they shed, by reason (signal, price, plan, import-limit, meter, safe-mode, unknown, external). */
   curtailed: z.record(z.string(), z.object({ miners: z.number().int(), mw: z.number() })).optional(),
+  /** Grid services: the award floor now, the awards in force and the deployments scheduled or active (their evidence rows). Optional: older agents omit it. */
+  grid: z.object({ floorMW: z.number(), awardsActive: z.number().int(), open: z.array(evidenceRowSchema) }).optional(),
   /** The AI front: per load, full / read / limited MW at the meter, the contract hours used. */
   ai: z
     .array(

@@ -138,6 +138,30 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE signals ADD COLUMN acknowledged_at_ms INTEGER;
     `,
   },
+  {
+    version: 4,
+    description: 'grid services: deployments (the evidence a QSE keeps) and awards',
+    sql: `
+      -- One row per ERCOT deployment; the record is JSON (parsed by the agent's schema on the way
+      -- back), the columns are what queries filter on. Never pruned: it is the evidence.
+      CREATE TABLE grid_deployments (
+        id             TEXT PRIMARY KEY,
+        start_ms       INTEGER NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('scheduled', 'active', 'completed', 'recalled')),
+        record         TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX grid_deployments_by_start ON grid_deployments (start_ms);
+      CREATE INDEX grid_deployments_open ON grid_deployments (state) WHERE state IN ('scheduled', 'active');
+      -- Awards: MW of a product held available for [from_ms, to_ms).
+      CREATE TABLE grid_awards (
+        id       TEXT PRIMARY KEY,
+        from_ms  INTEGER NOT NULL,
+        to_ms    INTEGER NOT NULL,
+        record   TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX grid_awards_by_end ON grid_awards (to_ms);
+    `,
+  },
 ];
 
 export const AGENT_SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -20,6 +20,8 @@ import type { AlertsApi } from '../../alerts/service.js';
 import { route, type AnyRoute } from './define.js';
 import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { gridConsoleRoutes } from './grid-routes.js';
+import type { GridApi } from '../../fleet/agent/grid.js';
 
 export const MAX_WAIT_MS = 60_000;
 
@@ -35,6 +37,8 @@ export interface ConsoleDeps {
   ops?: OpsConsoleApi;
   /** Alert history and rules under /alerts and /alert-rules. */
   alerts?: AlertsApi;
+  /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
+  grid?: GridApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });
@@ -337,5 +341,6 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
         return c.json({ key: keyView(k, d.clock.nowMs()) });
       },
     }),
+    ...(d.grid ? gridConsoleRoutes(site, d.grid) : []),
   ];
 }
