@@ -15,6 +15,7 @@ import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
+import { fleetRows, previewCurtail, type CurtailPreview, type FleetView } from './fleet-view.js';
 import { aiLimitInEffect, countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
 import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
@@ -28,7 +29,7 @@ import { SignalDesk } from './signal-desk.js';
 import type { SignalSpec } from './signals.js';
 import type { AgentStateStore, SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
-import type { DecideConfig, Decision, MinerIntent, MinerReading } from './types.js';
+import type { DecideConfig, DecideInputs, Decision, MinerIntent, MinerReading } from './types.js';
 
 export type { TickReport, TickTrigger } from './reporter.js';
 
@@ -126,6 +127,8 @@ export class SiteAgent implements AgentApi {
   private lastSafeModeKey = '';
   private lastTargetState: string | undefined;
   private lastAi: AiDecision | null = null;
+  /** The last decision's inputs (the curtail preview re-runs decide() on them). */
+  private lastInputs: DecideInputs | null = null;
   private closed = false;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
@@ -303,11 +306,9 @@ export class SiteAgent implements AgentApi {
       const meter = await this.meter.read();
       const nowMs = this.o.clock.nowMs();
       const aiViews = this.ai.views(nowMs);
-      decision = decide(
-        this.fleet.views(),
-        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews) },
-        cfg,
-      );
+      const inputs: DecideInputs = { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews) };
+      this.lastInputs = inputs;
+      decision = decide(this.fleet.views(), inputs, cfg);
       if (meter) this.meter.noteExcess(decision.meterExcessMW, meter);
       if (aiViews.length > 0) {
         // The AI front: after mining, within contracts; lifted before any miner wakes.
@@ -522,6 +523,22 @@ export class SiteAgent implements AgentApi {
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
   minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
     return this.fleet.minerStates();
+  }
+
+  /** Every miner as last read: model, firmware, rack, state, temperatures, fans, last command. */
+  fleetView(): FleetView {
+    return { site: this.siteName, nowMs: this.o.clock.nowMs(), miners: fleetRows(this.fleet.facts(), this.o.decide) };
+  }
+
+  /**
+   * Which machines a curtail would take, by the same decide() on the last tick's inputs (before the
+   * first tick: a fresh target-less snapshot); nothing is sent or recorded.
+   */
+  previewCurtail(spec: SignalSpec): CurtailPreview {
+    const nowMs = this.o.clock.nowMs();
+    const baselineMW = this.signals.capBaselineMW() ?? this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW();
+    const inputs: DecideInputs = this.lastInputs ? { ...this.lastInputs, nowMs } : { nowMs, target: { stale: false, targetMW: Infinity, source: 'nameplate' }, signalCapMW: null, meter: null, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs };
+    return previewCurtail(this.fleet.facts(), spec, { inputs, cfg: this.o.decide, baselineMW });
   }
 
   /** Closes driver sessions (bounded concurrency, short deadline), flushes and closes the store; idempotent. */

@@ -6,10 +6,12 @@
  */
 import { z } from 'zod';
 import type { AgentEvent, AgentEventInput } from './events.js';
+import type { CurtailPreview, FleetView } from './fleet-view.js';
 import { curtailRequestSchema, restoreRequestSchema, signalTimingSchema, type SignalSpec } from './signals.js';
 import type { SignalRecord } from './state-port.js';
 
 export { curtailRequestSchema, restoreRequestSchema, signalTimingSchema };
+export { curtailPreviewSchema, fleetViewSchema, minerRowSchema, type CurtailPreview, type FleetView, type MinerRow } from './fleet-view.js';
 
 const fin = z.number().nullable();
 
@@ -112,4 +114,8 @@ export interface AgentApi {
   publish(e: AgentEventInput): void;
   /** Prometheus text exposition of the agent's metrics. */
   metricsText(): string;
+  /** Read-only: every miner as the agent last saw it (optional: an adapter without it gets 501 on the fleet routes). */
+  fleetView?(): FleetView;
+  /** Read-only dry run: which machines a curtail would take now; nothing is sent or recorded. */
+  previewCurtail?(spec: SignalSpec): CurtailPreview;
 }

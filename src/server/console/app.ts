@@ -16,6 +16,7 @@ import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } fro
 import { isWrite, route, type AnyRoute, type AuditNote } from './define.js';
 import { openApiDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleDeps } from './routes.js';
+import { fleetRoutes } from './fleet-routes.js';
 import { sessionToken } from './session-cookie.js';
 import { z } from 'zod';
 
@@ -69,6 +70,7 @@ export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CON
   // flood of forged keys must not grow the append-only log (a key cannot be guessed anyway).
   const unauthenticatedWrites = new FailureLimiter({ maxFailures: 20, windowMs: 15 * 60_000 });
   const routes = consoleRoutes(d);
+  routes.push(...fleetRoutes(d));
   let doc: unknown;
   routes.push(
     route({
