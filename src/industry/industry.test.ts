@@ -92,8 +92,11 @@ Acme,ACME,2025Q2,revenue_total_usd,5,USD,2025-06-30,https://x.example/a,press,fi
   });
 
   it('analytics: revenue mix (segments of one report summed, the better source wins), MW, implied USD/kW-month, value per MW', () => {
-    const metrics = parseIndustryCsv(METRICS, 'm.csv').facts;
-    const deals = parseIndustryCsv(DEALS, 'd.csv').facts;
+    const m = parseIndustryCsv(METRICS, 'm.csv');
+    const d = parseIndustryCsv(DEALS, 'd.csv');
+    if (m.kind !== 'metrics' || d.kind !== 'deals') throw new Error('wrong kinds');
+    const metrics = m.facts;
+    const deals = d.facts;
     const mix = revenueMix(metrics);
     expect(mix.map((r) => [r.period, r.bitcoinUsd, r.aiHpcUsd, r.otherUsd])).toEqual([
       ['2025Q2', 90e6, 10e6, 5e6],
