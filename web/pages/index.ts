@@ -4,6 +4,7 @@
  */
 import type { FunctionComponent } from 'preact';
 import type { Me } from '../api.js';
+import { AnalystPage } from './analyst.js';
 import { FleetPage } from './fleet.js';
 
 export interface ExtraPage {
@@ -13,7 +14,10 @@ export interface ExtraPage {
   component: FunctionComponent<{ me: Me }>;
 }
 
-export const EXTRA_PAGES: readonly ExtraPage[] = [{ hash: '#/fleet', label: 'Fleet', component: FleetPage }];
+export const EXTRA_PAGES: readonly ExtraPage[] = [
+  { hash: '#/fleet', label: 'Fleet', component: FleetPage },
+  { hash: '#/analyst', label: 'Analyst', component: AnalystPage },
+];
 
 /** The extra page for a location hash ('#/fleet' and '#/fleet/…'), if any. */
 export function extraPageOf(hash: string): ExtraPage | undefined {
