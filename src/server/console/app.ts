@@ -18,13 +18,14 @@ import { openApiDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleDeps } from './routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { industryRoutes, type IndustryDeps } from './industry-routes.js';
+import { strategyRoutes, type StrategyDeps } from './strategy-routes.js';
 import { sessionToken } from './session-cookie.js';
 import { z } from 'zod';
 
 export const CONSOLE_API_BASE = '/api/v1';
 
 /** What the fleet, analyst and strategy pages need beyond `ConsoleDeps` (each optional: its routes say what is missing). */
-export type PagesDeps = Omit<IndustryDeps, 'clock'>;
+export type PagesDeps = Omit<IndustryDeps, 'clock'> & StrategyDeps;
 const API_VERSION = '1.0.0';
 
 export interface ConsoleApiOptions {
@@ -76,6 +77,7 @@ export function consoleApi(d: ConsoleDeps & PagesDeps, o: ConsoleApiOptions = {}
   const routes = consoleRoutes(d);
   routes.push(...fleetRoutes(d));
   routes.push(...industryRoutes(d));
+  routes.push(...strategyRoutes(d));
   let doc: unknown;
   routes.push(
     route({
