@@ -6,6 +6,7 @@ import type { FunctionComponent } from 'preact';
 import type { Me } from '../api.js';
 import { AnalystPage } from './analyst.js';
 import { FleetPage } from './fleet.js';
+import { StrategyPage } from './strategy.js';
 
 export interface ExtraPage {
   /** '#/fleet' */
@@ -17,6 +18,7 @@ export interface ExtraPage {
 export const EXTRA_PAGES: readonly ExtraPage[] = [
   { hash: '#/fleet', label: 'Fleet', component: FleetPage },
   { hash: '#/analyst', label: 'Analyst', component: AnalystPage },
+  { hash: '#/strategy', label: 'Strategy', component: StrategyPage },
 ];
 
 /** The extra page for a location hash ('#/fleet' and '#/fleet/…'), if any. */

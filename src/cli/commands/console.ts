@@ -20,7 +20,11 @@ import { MAX_PASSWORD_CHARS } from '../../console/secrets.js';
 import { SqliteIdentityStore } from '../../console/sqlite-store.js';
 import { durationMs } from '../../console/views.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
-import { CONSOLE_API_BASE, mountConsole } from '../../server/console/app.js';
+import { CONSOLE_API_BASE, mountConsole, type PagesDeps } from '../../server/console/app.js';
+import { SqliteIndustryStore } from '../../industry/store.js';
+import { childRunner } from '../../strategy/child-runner.js';
+import { StrategyInputs } from '../../strategy/inputs.js';
+import { StrategyJobs } from '../../strategy/jobs.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
 import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from '../../server/console/dashboard.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
@@ -293,6 +297,8 @@ const serve: CommandSpec = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate (chain): serve HTTPS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert' },
     'insecure-http': { type: 'boolean', description: 'allow a non-loopback --listen over plain HTTP (passwords and keys in clear text; logged)' },
+    'data-db': { type: 'string', value: 'FILE', description: 'market store the analyst and strategy pages read: industry facts (mullet industry import) and market data for back-tests (default ./mullet.db when it exists; else those pages say how)', env: 'MULLET_DB' },
+    'strategy-dir': { type: 'string', value: 'DIR', description: 'the site and portfolio YAML files console jobs may name (default ./examples)' },
   },
   examples: ['mullet users add admin --role admin && mullet serve --config agent.yaml', 'mullet serve --config agent.yaml --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem'],
   async run(args, io) {
@@ -311,6 +317,7 @@ const serve: CommandSpec = {
     const listen = parseHostPort(cfg.listen, '--listen', 8420);
     checkConsoleListen({ ...listen, ...(tls ? { tls } : {}), insecureHttp, log });
     const dbPath = opt.str(args, 'db') !== undefined ? dbFile(args, io) : (fileCfg?.db ?? dbFile(args, io));
+    const pages = openPagesDeps(args, io, log);
     const store = SqliteIdentityStore.open(dbPath, Date.now());
     try {
       const auth = new AuthService({ store, clock: systemClock });
@@ -327,7 +334,7 @@ const serve: CommandSpec = {
         log,
         serveApi: (agent, limits) => {
           const app = new Hono();
-          mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
+          mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined, ...pages.deps }, { allowedHosts: cfg.allowedHosts ?? [], log });
           if (dashboardBuilt()) mountDashboard(app);
           else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
           return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
@@ -341,9 +348,39 @@ const serve: CommandSpec = {
         await running.close();
       }
     } finally {
+      await pages.close();
       await store.close();
     }
   },
 };
+
+/**
+ * The analyst and strategy pages' dependencies: the industry facts and back-test jobs over the
+ * market store (`--data-db`, else ./mullet.db when it exists), jobs naming files of `--strategy-dir`.
+ */
+function openPagesDeps(args: ParsedArgs, io: CliIo, log: (line: string) => void): { deps: PagesDeps; close: () => Promise<void> } {
+  const given = opt.str(args, 'data-db');
+  const file = resolve(io.cwd, given ?? 'mullet.db');
+  if (!existsSync(file)) {
+    if (given !== undefined) throw new MulletError('NOT_FOUND', `market store ${file} does not exist (mullet data import … --db ${given})`, { where: '--data-db' });
+    log('no market store (./mullet.db or --data-db): the analyst and strategy pages will say how to provide one');
+    return { deps: {}, close: () => Promise.resolve() };
+  }
+  const industry = SqliteIndustryStore.open(file);
+  const dir = resolve(io.cwd, opt.str(args, 'strategy-dir') ?? 'examples');
+  let strategy: PagesDeps['strategy'];
+  if (existsSync(dir)) {
+    const inputs = StrategyInputs.scan(dir);
+    for (const s of inputs.skipped) log(`strategy inputs: skipped ${s}`);
+    strategy = { inputs, jobs: new StrategyJobs({ runner: childRunner({ inputs, dataDb: file }), clock: systemClock, log }) };
+  } else log(`no strategy directory ${dir} (--strategy-dir): back-tests from the console are off`);
+  return {
+    deps: { industry, ...(strategy ? { strategy } : {}) },
+    close: async () => {
+      await strategy?.jobs.close();
+      await industry.close();
+    },
+  };
+}
 
 export const consoleCommands: readonly CommandSpec[] = [usersAdd, usersList, usersSet, keysCreate, keysList, keysRevoke, serve];
