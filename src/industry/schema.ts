@@ -9,6 +9,12 @@ import { z } from 'zod';
 export const METRIC_HEADER = ['company', 'ticker', 'period', 'metric', 'value', 'unit', 'as_of', 'source_url', 'source_kind', 'note'] as const;
 export const DEAL_HEADER = ['announced', 'miner', 'tenant', 'site', 'kind', 'it_mw', 'term_years', 'total_value_usd', 'annual_value_usd', 'escalator_pct', 'prepay_pct', 'backstop', 'source_url', 'source_kind', 'note'] as const;
 
+/** True for the header of either industry file (so `mullet data import` can point to `mullet industry import`). */
+export function isIndustryHeader(header: readonly string[]): boolean {
+  const h = header.map((c) => c.trim());
+  return [METRIC_HEADER, DEAL_HEADER].some((want) => want.length === h.length && want.every((w, i) => h[i] === w));
+}
+
 /** Metric names and the unit each must carry. */
 export const METRIC_UNITS = {
   revenue_total_usd: 'USD',
