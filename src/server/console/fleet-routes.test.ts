@@ -70,6 +70,26 @@ describe('fleet routes', () => {
     expect((await store.audit({})).filter((e) => e.action.startsWith('fleet'))).toHaveLength(0);
   }, 20_000);
 
+  it('a small curtail on power-targetable miners previews a power target on the marginal machine; after a real curtail, the fleet shows the last commands', async () => {
+    const { agent, clock } = await setup(fakeFleet(3, { range: { minW: 2000, maxW: 3500 } }));
+    await agent.tick('start');
+    const p = agent.previewCurtail({ kind: 'curtail', mw: 0.001 });
+    expect(p.miners).toHaveLength(1);
+    expect(p.miners[0]).toMatchObject({ kind: 'target', fromW: 3500 });
+    expect(p.miners[0]?.targetW).toBeLessThanOrEqual(2500);
+    expect(p.shedMW).toBeGreaterThanOrEqual(0.001 - 1e-9);
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'all-1', 'test');
+    await agent.tick('signal');
+    clock.advance(1_000);
+    const f = agent.fleetView();
+    expect(f.miners.every((m) => m.lastCommand?.kind === 'sleep')).toBe(true);
+    expect(f.miners[0]?.lastCommand).toMatchObject({ kind: 'sleep', attempts: 1, why: 'signal' });
+    // Everything is asleep: a further curtail takes nothing more.
+    const again = agent.previewCurtail({ kind: 'curtail', pct: 50 });
+    expect(again.miners).toHaveLength(0);
+    expect(again.alreadyCurtailed).toBe(3);
+  }, 20_000);
+
   it('racks come from the host: the /24 subnet, else the name before its number', () => {
     expect(rackOf('10.20.3.17')).toBe('10.20.3');
     expect(rackOf('rack7-m12.site.local')).toBe('rack7');
