@@ -1,7 +1,7 @@
 /**
  * Fleet health page (`#/fleet`): miners by model / firmware / rack with temperatures, fans and the
  * last commands; a heatmap by rack or model (colour by state or hottest sensor); one miner's
- * detail; and, for operators, the curtailment preview — which machines a curtail would take, from
+ * detail (with its hashboards and pools read from the device on opening); and, for operators, the curtailment preview — which machines a curtail would take, from
  * the agent's own decision on its last reading, before anything is sent. Polls `GET /fleet`.
  */
 import { h } from 'preact';
@@ -146,6 +146,42 @@ function Heatmap(p: { miners: MinerRow[]; onPick: (id: string) => void }) {
   );
 }
 
+interface Health {
+  hashboards: { index: number; status: string | null; hashrateThs: number | null; tempC: number | null }[];
+  pools: { url: string; user: string | null; status: string | null; active: boolean | null; accepted: number | null; rejected: number | null }[];
+}
+
+/** Hashboards and pools, read from the device when the miner is opened. */
+function LiveHealth(p: { id: string }) {
+  const [hl, setHl] = useState<Health | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setHl(null);
+    setError(null);
+    call<Health>('GET', `/fleet/miners/${encodeURIComponent(p.id)}/health`)
+      .then(setHl)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, [p.id]);
+  if (error) return h('p', { class: 'note' }, `hashboards / pools: ${error}`);
+  if (!hl) return h('p', { class: 'note' }, 'reading hashboards and pools…');
+  return h(
+    'div',
+    { 'data-testid': 'miner-health' },
+    h(
+      'table',
+      null,
+      h('thead', null, h('tr', null, ['hashboard', 'status', 'TH/s', '°C'].map((t) => h('th', null, t)))),
+      h('tbody', null, hl.hashboards.length === 0 ? h('tr', null, h('td', { colSpan: 4 }, 'none reported')) : hl.hashboards.map((b) => h('tr', null, h('td', null, b.index), h('td', null, b.status ?? '?'), h('td', null, num(b.hashrateThs, 1)), h('td', null, num(b.tempC, 1))))),
+    ),
+    h(
+      'table',
+      null,
+      h('thead', null, h('tr', null, ['pool', 'user', 'status', 'stratum', 'accepted', 'rejected'].map((t) => h('th', null, t)))),
+      h('tbody', null, hl.pools.length === 0 ? h('tr', null, h('td', { colSpan: 6 }, 'none reported')) : hl.pools.map((x) => h('tr', null, h('td', null, x.url), h('td', null, x.user ?? '?'), h('td', null, x.status ?? '?'), h('td', null, x.active === null ? '?' : x.active ? 'active' : 'inactive'), h('td', null, num(x.accepted)), h('td', null, num(x.rejected))))),
+    ),
+  );
+}
+
 function MinerDetail(p: { m: MinerRow; onClose: () => void }) {
   const m = p.m;
   const c = m.lastCommand;
@@ -167,10 +203,10 @@ function MinerDetail(p: { m: MinerRow; onClose: () => void }) {
       kv('efficiency', `${num(m.efficiencyJPerTh, 1)} J/TH`),
       kv('temperatures', m.tempsC === null ? 'not read by this driver' : m.tempsC.length ? m.tempsC.map((t) => `${t} °C`).join(', ') : 'none reported'),
       kv('fans', m.fansRpm === null ? 'not read by this driver' : m.fansRpm.length ? m.fansRpm.map((f) => `${f} RPM`).join(', ') : 'none reported'),
-      kv('hashboards / pool', 'not read by the drivers yet'),
       kv('last read', `${m.readAt ?? 'never'}${m.readError ? ` — ${m.readError}` : ''}${m.implausible ? ` — not believed: ${m.implausible}` : ''}`),
       kv('last command', c ? `${c.kind}${c.targetW !== null ? ` ${c.targetW} W` : ''}: ${c.status} (attempt ${c.attempts}, sent ${c.sentAt ?? '?'}${c.why ? `, for ${c.why}` : ''}${c.lastError ? `, error: ${c.lastError}` : ''})` : 'none'),
     ),
+    h(LiveHealth, { id: m.id }),
   );
 }
 

@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
+import type { MinerHealthDetail } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
 import { fleetRows, previewCurtail, type CurtailPreview, type FleetView } from './fleet-view.js';
@@ -528,6 +529,11 @@ export class SiteAgent implements AgentApi {
   /** Every miner as last read: model, firmware, rack, state, temperatures, fans, last command. */
   fleetView(): FleetView {
     return { site: this.siteName, nowMs: this.o.clock.nowMs(), miners: fleetRows(this.fleet.facts(), this.o.decide) };
+  }
+
+  /** One miner's hashboards and pools, read now (bounded by the call deadline). */
+  minerHealth(id: string, signal?: AbortSignal): Promise<MinerHealthDetail> {
+    return this.fleet.readHealth(id, signal);
   }
 
   /**

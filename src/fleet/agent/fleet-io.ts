@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type StatusReadBack } from '../capabilities.js';
+import { canReadHashrate, canReadHealth, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type MinerHealthDetail, type StatusReadBack } from '../capabilities.js';
 import { isMinerError } from '../protocols/errors.js';
 import { classifyIntent, currentPowerW, effectiveState, intentInEffect } from './decide.js';
 import type { AgentEventInput } from './events.js';
@@ -422,6 +422,16 @@ export class FleetIO {
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
   minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
     return this.slots.map((s) => ({ id: s.m.id, host: s.m.host, state: effectiveState(this.view(s), this.d.decide), reading: s.reading, readAtMs: s.readAtMs, intent: s.intent ? { ...s.intent } : null, implausible: s.implausible }));
+  }
+
+  /** Reads one miner's hashboards and pools now (the console's one-miner view; NOT_FOUND / UNSUPPORTED). */
+  readHealth(id: string, signal?: AbortSignal): Promise<MinerHealthDetail> {
+    const s = this.byId.get(id);
+    if (!s) return Promise.reject(new MulletError('NOT_FOUND', `no miner '${id}' in the fleet`, { where: 'id' }));
+    const d = s.m.driver;
+    if (!canReadHealth(d)) return Promise.reject(new MulletError('UNSUPPORTED', `the ${s.m.type} driver reads no hashboards or pools`, { where: s.m.host }));
+    const sig = signal && this.d.hardStop ? AbortSignal.any([signal, this.d.hardStop]) : (signal ?? this.d.hardStop);
+    return d.readHealth({ timeoutMs: this.d.callTimeoutMs, ...(sig ? { signal: sig } : {}) });
   }
 
   /** Everything held about each miner, for the console's read-only fleet view and curtail preview. */

@@ -62,7 +62,7 @@ export const minerRowSchema = z.object({
   tempsC: z.array(z.number()).nullable(),
   maxTempC: z.number().nullable(),
   fansRpm: z.array(z.number()).nullable(),
-  /** Hashboards and pool status: not read by the drivers yet (null), kept in the contract so the page shows the gap. */
+  /** Hashboards and pools are not in the per-tick read (a cost on every miner every tick): null here; `GET /fleet/miners/:id/health` reads them from the device on demand. */
   hashboards: z.null(),
   pool: z.null(),
   readAt: z.string().nullable(),

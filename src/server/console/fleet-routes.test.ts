@@ -48,6 +48,9 @@ describe('fleet routes', () => {
     expect(one.status).toBe(200);
     expect(minerRowSchema.parse(((await one.json()) as { miner: unknown }).miner)).toMatchObject({ id: 'x001', host: '10.0.1.1', efficiencyJPerTh: 35 });
     expect((await get('/fleet/miners/nope', 'view')).status).toBe(404);
+    // The fake driver reads no hashboards or pools: 501, and an unknown miner 404.
+    expect((await get('/fleet/miners/x001/health', 'view')).status).toBe(501);
+    expect((await get('/fleet/miners/nope/health', 'view')).status).toBe(404);
     expect((await get('/fleet', 'nobody-logged-in')).status).toBe(401);
   }, 20_000);
 

@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
-import { curtailPreviewSchema, fleetViewSchema, minerRowSchema, type AgentApi, type CurtailPreview, type FleetView } from '../../fleet/agent/api.js';
+import { curtailPreviewSchema, fleetViewSchema, minerHealthDetailSchema, minerRowSchema, type AgentApi, type CurtailPreview, type FleetView } from '../../fleet/agent/api.js';
+import { HttpProblem } from '../errors.js';
 import { curtailFields, exactlyOne, ONE_OF, type SignalSpec } from '../../fleet/agent/signals.js';
 import { route, type AnyRoute } from './define.js';
 
@@ -29,8 +30,12 @@ function fleetOf(agent: AgentApi): FleetView {
   return agent.fleetView();
 }
 
+/** Live reads of one miner's hashboards and pools at once, at most: a click must not become a scan. */
+export const MAX_HEALTH_READS = 8;
+
 /** The fleet routes over the agent. */
 export function fleetRoutes(d: { agent: AgentApi }): AnyRoute[] {
+  let reading = 0;
   return [
     route({
       method: 'get',
@@ -56,6 +61,26 @@ export function fleetRoutes(d: { agent: AgentApi }): AnyRoute[] {
         const m = f.miners.find((x) => x.id === params.id);
         if (!m) throw new MulletError('NOT_FOUND', `no miner '${params.id}' on site ${f.site}`, { where: 'id' });
         return c.json({ site: f.site, miner: m });
+      },
+    }),
+    route<{ id: string }>({
+      method: 'get',
+      path: '/fleet/miners/:id/health',
+      operationId: 'fleet.minerHealth',
+      summary: "One miner's hashboards and pools, read from the device now (bounded by the agent's call deadline)",
+      tag: 'fleet',
+      access: { kind: 'permission', permission: 'site:read', onSite: true },
+      params: z.object({ id: z.string().min(1).max(256) }),
+      replies: { 200: { description: 'hashboards and pools as the device reports them', schema: minerHealthDetailSchema }, 404: { description: 'no such miner' }, 501: { description: "the miner's driver reads no hashboards or pools" }, 503: { description: 'the miner did not answer, or too many reads at once' } },
+      handler: async ({ c, params }) => {
+        if (!d.agent.minerHealth) throw new MulletError('UNSUPPORTED', 'this agent reads no hashboards or pools');
+        if (reading >= MAX_HEALTH_READS) throw new HttpProblem(503, 'IO', 'too many miner reads in progress; retry shortly');
+        reading++;
+        try {
+          return c.json(await d.agent.minerHealth(params.id, c.req.raw.signal));
+        } finally {
+          reading--;
+        }
       },
     }),
     route<Record<string, never>, z.infer<typeof previewQuerySchema>>({

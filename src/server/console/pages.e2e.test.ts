@@ -134,6 +134,9 @@ describe.skipIf(missing !== null)(`fleet, analyst and strategy pages in Chromium
     await page.locator('[data-testid=fleet-heatmap] .cell').first().click();
     await page.waitForSelector('[data-testid=miner-detail]');
     expect(await page.textContent('[data-testid=miner-detail]')).toMatch(/temperatures.*°C|temperatures/);
+    // Hashboards and pools are read from the simulated device when the miner is opened.
+    await page.waitForSelector('[data-testid=miner-health]');
+    expect(await page.textContent('[data-testid=miner-health]')).toContain('stratum+tcp://');
     await page.screenshot({ path: join(SHOTS, 'fleet-miner.png'), fullPage: true });
     await page.selectOption('select[name=preview-mode]', 'pct');
     await page.fill('input[name=preview-value]', '25');
