@@ -371,7 +371,7 @@ function openPagesDeps(args: ParsedArgs, io: CliIo, log: (line: string) => void)
   let strategy: PagesDeps['strategy'];
   if (existsSync(dir)) {
     const inputs = StrategyInputs.scan(dir);
-    for (const s of inputs.skipped) log(`strategy inputs: skipped ${s}`);
+    if (inputs.skipped.length > 0) log(`strategy inputs in ${dir}: ${inputs.list.length} site/portfolio file(s); ${inputs.skipped.length} other YAML file(s) not offered to jobs (${inputs.skipped.map((x) => x.split(':')[0]).join(', ')})`);
     strategy = { inputs, jobs: new StrategyJobs({ runner: childRunner({ inputs, dataDb: file }), clock: systemClock, log }) };
   } else log(`no strategy directory ${dir} (--strategy-dir): back-tests from the console are off`);
   return {
