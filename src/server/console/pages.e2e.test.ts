@@ -166,7 +166,7 @@ describe.skipIf(missing !== null)(`fleet, analyst and strategy pages in Chromium
     await page.context().close();
   }, 60_000);
 
-  it.skipIf(!canBacktest)('strategy: an operator runs a back-test from the browser, follows it and opens its result', async () => {
+  it.skipIf(!canBacktest)('strategy: an operator runs a back-test from the browser, follows it and opens its result; then a plan', async () => {
     const page = await login('op', '#/strategy');
     await page.waitForSelector('[data-testid=backtest-form]');
     await page.selectOption('select[name=bt-site]', 'riot-style-miner.yaml');
@@ -179,6 +179,10 @@ describe.skipIf(missing !== null)(`fleet, analyst and strategy pages in Chromium
     await page.waitForSelector('[data-testid=job-result] td:text("strike")');
     expect(await page.textContent('[data-testid=job-result]')).toMatch(/USD/);
     await page.screenshot({ path: join(SHOTS, 'strategy.png'), fullPage: true });
+    // A plan too: 100 paths of the example portfolio.
+    await page.fill('input[name=plan-paths]', '100');
+    await page.click('[data-testid=plan-form] button[type=submit]');
+    await expect.poll(async () => page.locator('[data-testid=job-done]').count(), { timeout: 90_000 }).toBe(2);
     await page.context().close();
-  }, 120_000);
+  }, 200_000);
 });
