@@ -25,6 +25,7 @@ import { scaledTime, VirtualTime, type TimeSource } from '../ops/time.js';
 import { mountOpsRoutes } from '../server/ops-routes.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import type { Site } from '../site/types.js';
+import { builtinCapabilities } from '../fleet/drivers/index.js';
 import { AGENT_DEFAULTS, readSite, startAgent, type RunningAgent } from './agent.js';
 import { readOpsConfig, type OpsConfig } from './ops-config.js';
 import { readInventory, type Inventory } from '../fleet/inventory.js';
@@ -34,7 +35,7 @@ import { attachFeedMetrics } from '../market/live/metrics.js';
 import type { FeedStatus } from '../market/live/types.js';
 import type { Transport } from '../net/http-client.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import { openMarketStore } from '../store/sqlite-store.js';
 import { openExistingStore } from '../store/open-existing.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
@@ -155,7 +156,7 @@ async function loadHistory(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: S
     if (h.truth.startMs.length === 0) throw badInput(`no ${site.market.settlementPoint} RT prices in ${db} for ${w.from}..${w.to}; import them (mullet data import) or use market.replay.data: synthetic`, 'market.replay');
     return h;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -185,7 +186,7 @@ async function replaySide(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: Si
   return { mode: 'replay', market, truth, time, history, window: w, store: null, feeds: null, rtProblem: { reason: null } };
 }
 
-function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (line: string) => void): MarketSide {
+async function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (line: string) => void): Promise<MarketSide> {
   for (const [v, flag] of [
     [f.replayFrom, '--replay-from'],
     [f.replayTo, '--replay-to'],
@@ -195,14 +196,14 @@ function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (
   }
   const time = f.time ?? wallTime();
   const { file } = storeFile(cfg, f);
-  const store = openMarketStore(file);
+  const store = await openMarketStore(file);
   try {
-    const market = new LiveStoreMarket({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
-    market.refresh(time.clock.nowMs());
+    const market = await LiveStoreMarket.open({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
+    await market.refresh(time.clock.nowMs());
     const feeds = l.feeds === false ? null : createLiveFeeds(l.feeds ?? {}, { store, clock: time.clock, log, ...(f.feedTransport ? { transport: f.feedTransport } : {}), ...(f.env ? { env: f.env } : {}) });
     return { mode: 'live', market, truth: market.known, time, history: null, window: null, store, feeds, rtProblem: { reason: null } };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }
@@ -212,11 +213,11 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
   const cfg = readOpsConfig(resolve(f.cwd, f.configFile));
   const site = readSite(cfg.site);
   const solver = f.solver ?? (await loadHighsSolver());
-  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : liveSide(cfg, cfg.market.live, f, site, log);
+  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : await liveSide(cfg, cfg.market.live, f, site, log);
   try {
     return await assemble(cfg, f, site, solver, side, log);
   } catch (err) {
-    side.store?.close();
+    await side.store?.close();
     throw err;
   }
 }
@@ -228,7 +229,7 @@ async function startFleet(cfg: OpsConfig, site: Site, side: MarketSide, log: (li
     const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
     const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
     log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
-    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator`, capabilitiesOf: builtinCapabilities });
     return { sim, inventory: sim.inventory, ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}), meter: `${sim.meterAddress.host}:${sim.meterAddress.port}` };
   }
   if (side.mode === 'replay') throw badInput("a replay runs on the simulator (real machines run on the wall clock, not the replay's): use fleet.simulator", `${cfg.file}: fleet`);
@@ -370,7 +371,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     await side.feeds?.stop();
     await running.close();
     await sim?.close();
-    side.store?.close();
+    await side.store?.close();
   };
 
   return {
