@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { POLICY_NAMES } from '../dispatch/policies.js';
 
+/** The policies a back-test job may run (re-exported: the HTTP edge names them without importing dispatch). */
+export { POLICY_NAMES };
+
 /** Longest back-test window a browser job may ask, days (the CLI allows ten years; a console job shares the server). */
 export const MAX_JOB_WINDOW_DAYS = 366;
 /** Most Monte Carlo paths a browser plan job may ask. */

@@ -7,10 +7,9 @@
  */
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
-import { POLICY_NAMES } from '../../dispatch/policies.js';
 import type { StrategyInputs } from '../../strategy/inputs.js';
 import type { StrategyJobs } from '../../strategy/jobs.js';
-import { jobSpecSchema, jobViewSchema, MAX_JOB_PATHS, MAX_JOB_WINDOW_DAYS, type JobSpec } from '../../strategy/spec.js';
+import { jobSpecSchema, jobViewSchema, MAX_JOB_PATHS, MAX_JOB_WINDOW_DAYS, POLICY_NAMES, type JobSpec } from '../../strategy/spec.js';
 import type { Principal } from '../../console/auth-service.js';
 import { actorName } from '../../console/auth-service.js';
 import { route, type AnyRoute } from './define.js';
