@@ -15,7 +15,8 @@ import type { Gauge } from '../fleet/agent/metrics.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
 import { freeLoopbackBlock, startSiteSim, type SiteSim } from '../fleet/sim/site-sim.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
-import type { OpsApi, OpsStatus } from '../ops/api.js';
+import type { OpsStatus } from '../ops/api.js';
+import type { Hono } from 'hono';
 import { LiveDispatcher, type IntervalDecision } from '../ops/dispatcher.js';
 import { storeHistory, syntheticHistory, type History } from '../ops/history.js';
 import { LiveLedger, sliceInput, STREAMS, type LedgerSummary } from '../ops/ledger.js';
@@ -41,6 +42,31 @@ import { openExistingStore } from '../store/open-existing.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
 import type { MarketSource } from '../ops/market.js';
 import { wallTime } from '../ops/time.js';
+import { fourCpAlertAt, marketView } from '../ops/market-view.js';
+import { startAlerts } from './alerts.js';
+import type { AlertService } from '../alerts/service.js';
+import type { OpsConsoleApi } from '../ops/api.js';
+import { AuthService } from '../console/auth-service.js';
+import type { ScryptParams } from '../console/secrets.js';
+import { SqliteIdentityStore } from '../console/sqlite-store.js';
+import { parseHostPort } from '../fleet/meter/meter-reader.js';
+import { CONSOLE_API_BASE } from '../server/console/app.js';
+import { checkConsoleListen, serveConsole, type ConsoleTlsFiles } from '../server/console/serve-console.js';
+import { consoleSiteApp } from '../server/console/site-app.js';
+
+/** The console's setup when `mullet ops` serves it: --console-db or `console:` in the config. */
+interface ConsoleSetup {
+  dbFile: string;
+  tls?: ConsoleTlsFiles;
+  insecureHttp: boolean;
+}
+
+function consoleSetup(cfg: OpsConfig, f: OpsFlags): ConsoleSetup | null {
+  if (f.consoleDb === undefined && cfg.console === undefined) return null;
+  const db = f.consoleDb !== undefined ? (f.consoleDb === ':memory:' ? ':memory:' : resolve(f.cwd, f.consoleDb)) : (cfg.console?.db ?? resolve(f.cwd, 'mullet-console.db'));
+  const tls = f.tls ?? cfg.console?.tls;
+  return { dbFile: db, ...(tls ? { tls } : {}), insecureHttp: f.insecureHttp === true || cfg.console?.insecureHttp === true };
+}
 
 
 export interface OpsFlags {
@@ -62,6 +88,14 @@ export interface OpsFlags {
   feedTransport?: Transport;
   /** Benchmarks: every interval the dispatcher decides. */
   onDecision?: (d: IntervalDecision) => void;
+  /** The operator console's database (users, keys, audit): serve the console on the listener (overrides console.db). */
+  consoleDb?: string;
+  /** Console TLS files (override console.tls). */
+  tls?: ConsoleTlsFiles;
+  /** Allow the console beyond loopback without TLS (logged). */
+  insecureHttp?: boolean;
+  /** Tests: the console's scrypt cost (default: production). */
+  consoleScrypt?: ScryptParams;
 }
 
 export interface ReplayOutcome {
@@ -103,6 +137,10 @@ export type OpsOutcome = ReplayOutcome | LiveOutcome;
 
 export interface RunningOps {
   url: string;
+  /** The console's identities and audit when it is served (else null). */
+  console: { auth: AuthService; dbFile: string } | null;
+  /** The alert service (with `alerts:` or a console), else null. */
+  alerts: AlertService | null;
   config: OpsConfig;
   agent: RunningAgent;
   sim: SiteSim | null;
@@ -265,7 +303,49 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
   const dv = cfg.devices ?? {};
   const virtual = time.kind === 'virtual';
   let running: RunningAgent;
-  const opsApi: OpsApi = { opsStatus: () => status(), ledger: () => ledger.summary(time.clock.nowMs()) };
+  const opsApi: OpsConsoleApi = {
+    opsStatus: () => status(),
+    ledger: () => ledger.summary(time.clock.nowMs()),
+    // The last day and the next (DA prices are known up to the end of tomorrow).
+    market: () => marketView(market.known, time.clock.nowMs(), { backMs: MS_PER_DAY, aheadMs: MS_PER_DAY }),
+  };
+  const listen = f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen;
+  const cons = consoleSetup(cfg, f);
+  let identities: SqliteIdentityStore | null = null;
+  let auth: AuthService | null = null;
+  let serveApi: Parameters<typeof startAgent>[0]['serveApi'];
+  if (cons) {
+    const hp = parseHostPort(listen, '--listen', 8420);
+    checkConsoleListen({ ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, log });
+    identities = SqliteIdentityStore.open(cons.dbFile, Date.now());
+    // Sessions and keys live on the wall clock, whatever the replay's clock says.
+    const a = new AuthService({ store: identities, clock: systemClock, ...(f.consoleScrypt ? { scrypt: f.consoleScrypt } : {}) });
+    auth = a;
+    if (!(await a.hasUsers())) log(`console: no user yet, so every route but health and login answers 401; create the first admin with \`mullet users add admin --role admin --db ${cons.dbFile}\``);
+    serveApi = (agent, limits) => {
+      const app = consoleSiteApp(
+        { agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
+        { log, aliases: { '/v1/ops': '/ops', '/v1/ops/ledger': '/ops/ledger', '/v1/ops/market': '/ops/market', '/metrics': '/metrics', '/v1/status': '/status' } },
+      );
+      return serveConsole(app, { ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, maxConnections: limits.maxConnections, log });
+    };
+  }
+  let alerts: Awaited<ReturnType<typeof startAlerts>>;
+  try {
+    alerts = await startAlerts({
+      cfg: cfg.alerts,
+      where: cfg.file,
+      env: f.env ?? process.env,
+      site: site.name,
+      consoleDb: cons?.dbFile ?? null,
+      clock: time.clock,
+      log,
+      extra: () => ({ ...(side.feeds ? { feeds: side.feeds.status() } : {}), fourCpAlert: fourCpAlertAt(market.known, time.clock.nowMs()) }),
+    });
+  } catch (err) {
+    await identities?.close();
+    throw err;
+  }
   try {
     running = await startAgent({
       siteFile: cfg.site,
@@ -275,7 +355,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
       ...(fleet.aiInventory ? { aiInventory: fleet.aiInventory } : {}),
       targets: dispatcher,
       ...(fleet.meter ? { meter: fleet.meter } : {}),
-      listen: f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen,
+      listen,
       // A replay's agent state lives as long as the replay; live, the agent's state is kept on disk.
       dbFile: side.mode === 'replay' ? ':memory:' : resolve(cfg.dir, 'mullet-ops-agent.db'),
       // The dispatcher wakes the agent at every interval and price; the period only matters between.
@@ -303,12 +383,16 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
       // machines are read back anyway; a full read of 2,000 machines costs ~2 s of wall time).
       ...(virtual ? { timing: { verifyPollMs: 5_000, verifyWaitMs: 60_000, pendingTickMs: 5_000, snapshotMaxAgeMs: 3_600_000 } } : {}),
       log,
-      extendRoutes: (app) => mountOpsRoutes(app, opsApi),
+      ...(serveApi ? { serveApi } : { extendRoutes: (app: Hono) => mountOpsRoutes(app, opsApi) }),
     });
   } catch (err) {
     await sim?.close();
+    await alerts?.close();
+    await identities?.close();
     throw err;
   }
+  const detachAlerts = alerts?.service.attach(running.agent);
+  if (cons) log(`console: ${running.http.url}/ and its API at ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${cons.dbFile})`);
   const agent = running.agent;
   const sampler = new PowerSampler(
     site,
@@ -369,13 +453,18 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     unsubscribe();
     unsubscribeFeeds?.();
     await side.feeds?.stop();
+    detachAlerts?.();
     await running.close();
     await sim?.close();
+    await alerts?.close();
+    await identities?.close();
     await side.store?.close();
   };
 
   return {
     url: running.http.url,
+    console: auth && cons ? { auth, dbFile: cons.dbFile } : null,
+    alerts: alerts?.service ?? null,
     config: cfg,
     agent: running,
     sim,
