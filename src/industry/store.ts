@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MulletError } from '../core/errors.js';
 import type { ParsedFile } from './parse.js';
 import { dealRowSchema, isAggregate, metricRowSchema, type DealFact, type MetricFact } from './schema.js';
+import { migrateSqlite, type Migration } from '../db/migrations.js';
 
 export interface ImportResult {
   file: string;
@@ -41,11 +42,27 @@ interface FactDbRow {
   row_json: string;
 }
 
+const INDUSTRY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'industry facts, one row per sourced fact',
+    sql: `CREATE TABLE industry_facts (
+      id             TEXT PRIMARY KEY,      -- sha256 of the row's cells: the same fact is one row
+      kind           TEXT NOT NULL,         -- metrics | deals
+      file           TEXT NOT NULL,         -- the file (base name) it was last imported from
+      line           INTEGER NOT NULL,      -- its line there
+      imported_at_ms INTEGER NOT NULL,
+      row_json       TEXT NOT NULL          -- the validated row (source_url included)
+    );
+    CREATE INDEX industry_facts_file ON industry_facts(file);`,
+  },
+];
+
 export class SqliteIndustryStore implements IndustryStore {
   private constructor(private readonly db: Database.Database) {}
 
   /** Opens (creating when missing) the industry table in `file` (':memory:' for tests). */
-  static open(file: string): SqliteIndustryStore {
+  static open(file: string, nowMs = 0): SqliteIndustryStore {
     let db: Database.Database;
     try {
       db = new Database(file);
@@ -54,15 +71,13 @@ export class SqliteIndustryStore implements IndustryStore {
     }
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
-    db.exec(`CREATE TABLE IF NOT EXISTS industry_facts (
-      id             TEXT PRIMARY KEY,      -- sha256 of the row's cells: the same fact is one row
-      kind           TEXT NOT NULL,         -- metrics | deals
-      file           TEXT NOT NULL,         -- the file (base name) it was last imported from
-      line           INTEGER NOT NULL,      -- its line there
-      imported_at_ms INTEGER NOT NULL,
-      row_json       TEXT NOT NULL          -- the validated row (source_url included)
-    );
-    CREATE INDEX IF NOT EXISTS industry_facts_file ON industry_facts(file);`);
+    try {
+      // Its own version track (industry_schema_version) in a file the market store may share.
+      migrateSqlite(db, 'industry facts', INDUSTRY_MIGRATIONS, nowMs, 'industry_schema_version');
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return new SqliteIndustryStore(db);
   }
 

@@ -379,7 +379,7 @@ function openPagesDeps(args: ParsedArgs, io: CliIo, log: (line: string) => void)
     log('no market store (./mullet.db or --data-db): the analyst and strategy pages will say how to provide one');
     return { deps: {}, close: () => Promise.resolve() };
   }
-  const industry = SqliteIndustryStore.open(file);
+  const industry = SqliteIndustryStore.open(file, systemClock.nowMs());
   const dir = resolve(io.cwd, opt.str(args, 'strategy-dir') ?? 'examples');
   let strategy: PagesDeps['strategy'];
   if (existsSync(dir)) {

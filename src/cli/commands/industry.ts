@@ -27,7 +27,7 @@ const importCommand: CommandSpec = {
   json: true,
   examples: ['mullet industry import ../shared/data/industry', 'mullet industry import my-rows.csv --db mullet.db'],
   run: async (args, io) => {
-    const store = SqliteIndustryStore.open(dbPath(args, io));
+    const store = SqliteIndustryStore.open(dbPath(args, io), systemClock.nowMs());
     try {
       const results = await importIndustry(
         args.positionals.map((p) => path.resolve(io.cwd, p)),
@@ -48,7 +48,7 @@ const statusCommand: CommandSpec = {
   options: { db: DB_OPTION },
   json: true,
   run: async (args, io) => {
-    const store = SqliteIndustryStore.open(dbPath(args, io));
+    const store = SqliteIndustryStore.open(dbPath(args, io), systemClock.nowMs());
     try {
       const files = await store.files();
       if (opt.bool(args, 'json')) printJson(io, { files });
