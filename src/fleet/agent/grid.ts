@@ -24,6 +24,9 @@ import { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRec
 import { signalId } from './signals.js';
 import type { MiningLimit } from './types.js';
 
+/** The product ids a deployment or award names (the CLI's choices). */
+export const GRID_PRODUCT_IDS: readonly string[] = gridProductSchema.options;
+
 export { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRecordSchema, gridProductSchema, type AwardRecord, type DeploymentRecord };
 
 /** Share of the MW that counts as the deployment delivered by its deadline (ERCOT's 95 % performance threshold for load resources). */
