@@ -9,6 +9,8 @@ import { h, render, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { ApiError, call, type AuditEntry, type Me, type SignalTiming, type Status } from './api.js';
+import { EarnedPanel, PricePanel } from './price.js';
+import { AlertsPanel } from './alerts.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Legend, Tooltip);
 
@@ -58,7 +60,7 @@ function PowerChart(p: { points: Point[] }) {
     chart.current = new Chart(canvas.current, {
       type: 'line',
       data: { labels: [], datasets: [] },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false }, scales: { y: { stacked: true, beginAtZero: true, title: { display: true, text: 'MW' } } } },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false }, scales: { x: { title: { display: true, text: 'time (UTC)' } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'MW' } } } },
     });
     return () => chart.current?.destroy();
   }, []);
@@ -132,7 +134,10 @@ function Banner(p: { status: Status | null; stream: string }) {
   const meterErr = s?.meter?.error ?? null;
   if (safe) return h('div', { class: 'banner safe', role: 'alert' }, `SAFE MODE (${safe.mode}): ${safe.reason}`);
   if (stale || meterErr || p.stream !== 'live') return h('div', { class: 'banner stale', role: 'alert' }, [p.stream !== 'live' ? `live stream ${p.stream}` : null, stale ? `feed stale: ${stale}` : null, meterErr ? `meter: ${meterErr}` : null].filter(Boolean).join(' · '));
-  return h('div', { class: 'banner ok' }, 'live: feeds fresh, not in safe mode');
+  // Only a site that follows prices has feeds to be fresh: at nameplate there are none to watch.
+  const source = s?.lastTick?.target.source;
+  const feeds = source === 'nameplate' || source === undefined ? 'no market feeds (mining to nameplate)' : source === 'plan' ? 'following the plan file' : 'feeds fresh';
+  return h('div', { class: 'banner ok', 'data-testid': 'banner' }, `live: ${feeds}, not in safe mode`);
 }
 
 function SitePage(p: { me: Me }) {
@@ -196,6 +201,8 @@ function SitePage(p: { me: Me }) {
       'main',
       null,
       h('section', { class: 'wide' }, h('h2', null, `Site ${status?.site ?? '…'} — power (stacked) against the import limit`), h(PowerChart, { points }), h('p', { 'data-testid': 'ticks' }, `live updates: ${ticks}`)),
+      h(PricePanel, { status, refresh: ticks }),
+      h(EarnedPanel, { refresh: ticks }),
       h(
         'section',
         null,
@@ -230,7 +237,7 @@ function SitePage(p: { me: Me }) {
         ? h('section', { class: 'wide' }, h('h2', null, 'AI loads (at the meter)'), h(Table, { head: ['load', 'kind', 'full MW', 'read MW', 'limit MW', 'contract hours used', 'limited since', 'blocked'], rows: status.ai.map((a) => [a.load, a.kind, a.fullMW.toFixed(3), a.readMW === null ? '' : a.readMW.toFixed(3), a.limitMW === null ? 'none' : a.limitMW.toFixed(3), a.usedHours.toFixed(1), a.eventSince ?? '', a.blocked ?? '']) }))
         : null,
       h('section', { class: 'wide' }, h('h2', null, 'Signals'), h(Table, { head: ['id', 'kind', 'state', 'cap MW', 'received', 'confirmed', 'elapsed ms'], rows: signals.map((s) => [s.id, s.kind, s.state, s.capMW === null ? '' : s.capMW.toFixed(3), s.signalReceivedAt ?? '', s.confirmedAt ?? '', s.elapsedMs === null || s.elapsedMs === undefined ? '' : String(Math.round(s.elapsedMs))]) })),
-      h('section', { class: 'wide' }, h('h2', null, 'Alerts'), h(Table, { head: ['at', 'kind', 'detail'], rows: (status?.alerts ?? []).slice(-10).reverse().map((a) => [a.at, a.kind, a.detail]) })),
+      h(AlertsPanel, { me: p.me, refresh: ticks, agentAlerts: status?.alerts ?? [] }),
     ),
   );
 }

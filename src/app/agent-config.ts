@@ -17,9 +17,11 @@
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem } }   # mullet serve only
+ *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { … } }    # mullet serve only (src/alerts/config.ts)
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { alertsConfigSchema } from '../alerts/config.js';
 import { parseConfig } from '../core/yaml-doc.js';
 import { SAFE_MODES } from '../fleet/agent/types.js';
 import { awardRequestSchema } from '../fleet/agent/grid.js';
@@ -70,6 +72,8 @@ export const agentConfigSchema = z.strictObject({
       insecureHttp: z.boolean().optional(),
     })
     .optional(),
+  /** Alert rules and delivery (src/alerts/config.ts); `mullet serve` runs the default rules without it. */
+  alerts: alertsConfigSchema.optional(),
   devices: z
     .strictObject({
       concurrency: z.number().int().min(1).max(65_536).optional(),

@@ -26,7 +26,7 @@ import type { AgentEvent } from '../fleet/agent/events.js';
 import { minersFromInventory } from '../fleet/agent/fleet.js';
 import { NameplateTarget } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
-import { defaultDriverRegistry } from '../fleet/drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { ModbusMeterReader } from '../fleet/meter/meter-reader.js';
 import { FIRMWARE_PROFILES } from '../fleet/sim/firmware.js';
 import { defaultListenersPerProcess, planFleet, SimFleet } from '../fleet/sim/fleet.js';
@@ -105,7 +105,7 @@ export async function benchEcrs(o: BenchEcrsOptions): Promise<Record<string, unk
   const loop = new AbortController();
   let running: Promise<void> | undefined;
   try {
-    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
     const ratedMW = inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
     if (o.mw >= ratedMW) throw new Error(`${o.mw} MW cannot be deployed from ${ratedMW.toFixed(1)} MW of miners: use more miners or larger models`);
     const site = parseSite(['name: bench-ecrs', 'market: { iso: ERCOT, settlementPoint: HB_WEST }', `interconnect: { importLimitMW: ${Math.ceil(ratedMW * 2)} }`, ''].join('\n'), { file: 'bench-site' });
@@ -138,7 +138,7 @@ export async function benchEcrs(o: BenchEcrsOptions): Promise<Record<string, unk
       await a.tick('timer');
       const truthBeforeMW = (await fleet.sitePower()).minersW / 1e6;
       const id = `bench-ecrs-${i + 1}`;
-      const reached = nextEvent(a, (e) => (e.type === 'grid.deployment' && e.phase === 'reached-100' && e.deployment.id === id) || (e.type === 'grid.deployment.missed' && e.id === id), 900_000, `${id} at 100 %`);
+      const reached = nextEvent(a, (e) => (e.type === 'grid.deployment' && e.phase === 'reached-100' && e.deployment.id === id) || (e.type === 'grid.deployment.missed' && e.deploymentId === id), 900_000, `${id} at 100 %`);
       const t0 = performance.now();
       await a.receiveDeployment({ id, product: 'ECRS', mw: o.mw }, 'bench');
       const ev = await reached;

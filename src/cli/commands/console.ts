@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { Hono } from 'hono';
 import { readAgentConfig } from '../../app/agent-config.js';
 import { resolveAgentConfig, startAgent } from '../../app/agent.js';
 import { badInput, describeError, MulletError } from '../../core/errors.js';
@@ -20,9 +19,10 @@ import { MAX_PASSWORD_CHARS } from '../../console/secrets.js';
 import { SqliteIdentityStore } from '../../console/sqlite-store.js';
 import { durationMs } from '../../console/views.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
-import { CONSOLE_API_BASE, mountConsole } from '../../server/console/app.js';
+import { CONSOLE_API_BASE } from '../../server/console/app.js';
+import { consoleSiteApp } from '../../server/console/site-app.js';
+import { startAlerts } from '../../app/alerts.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
-import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from '../../server/console/dashboard.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { AGENT_OPTIONS, flagsOf } from './agent.js';
@@ -302,7 +302,8 @@ const serve: CommandSpec = {
     const agentDb = opt.str(args, 'agent-db');
     if (agentDb !== undefined) flags.dbFile = agentDb;
     const cfg = resolveAgentConfig(flags, io.cwd);
-    const fileCfg = flags.configFile !== undefined ? readAgentConfig(resolve(io.cwd, flags.configFile)).console : undefined;
+    const file = flags.configFile !== undefined ? readAgentConfig(resolve(io.cwd, flags.configFile)) : undefined;
+    const fileCfg = file?.console;
     const certFlag = opt.str(args, 'tls-cert');
     const keyFlag = opt.str(args, 'tls-key');
     if ((certFlag === undefined) !== (keyFlag === undefined)) throw badInput('give both --tls-cert and --tls-key', certFlag === undefined ? '--tls-cert' : '--tls-key');
@@ -322,23 +323,34 @@ const serve: CommandSpec = {
             `  then log in at POST ${CONSOLE_API_BASE}/login (or create an API key: mullet keys create --name NAME --role viewer --db ${dbPath}).\n`,
         );
       }
-      const running = await startAgent({
-        ...cfg,
-        log,
-        serveApi: (agent, limits) => {
-          const app = new Hono();
-          mountConsole(app, { agent, grid: agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
-          if (dashboardBuilt()) mountDashboard(app);
-          else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
-          return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
-        },
-      });
+      // Built with the agent (its site name), closed after it.
+      const held: { alerts: Awaited<ReturnType<typeof startAlerts>>; detach?: () => void } = { alerts: null };
+      let running: Awaited<ReturnType<typeof startAgent>>;
+      try {
+        running = await startAgent({
+          ...cfg,
+          log,
+          serveApi: async (agent, limits) => {
+            const alerts = await startAlerts({ cfg: file?.alerts, where: flags.configFile ?? 'mullet serve', env: io.env, site: agent.siteName, consoleDb: dbPath, clock: systemClock, log });
+            held.alerts = alerts;
+            if (alerts) held.detach = alerts.service.attach(agent);
+            const app = consoleSiteApp({ agent, grid: agent, auth, clock: systemClock, secureCookies: tls !== undefined, ...(alerts ? { alerts: alerts.service } : {}) }, { allowedHosts: cfg.allowedHosts ?? [], log, aliases: { '/metrics': '/metrics' } });
+            return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
+          },
+        });
+      } catch (err) {
+        held.detach?.();
+        await held.alerts?.close();
+        throw err;
+      }
       io.stderr(`mullet serve: console on ${running.http.url}/ and its API on ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${dbPath}; Ctrl-C to stop)\n`);
       try {
         await running.run(io.signal);
       } finally {
         log('stopping: closing sessions and the state database');
+        held.detach?.();
         await running.close();
+        await held.alerts?.close();
       }
     } finally {
       await store.close();

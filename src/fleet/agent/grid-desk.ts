@@ -246,15 +246,16 @@ export class GridDesk {
       const shortfallMW = Math.max(0, y.mw - Math.max(0, y.deliveredMW ?? 0));
       this.d.event({
         type: 'grid.deployment.missed',
-        id: y.id,
+        deploymentId: y.id,
         product: y.product,
-        mwRequested: y.mw,
-        mwDelivered: y.deliveredMW,
+        requestedMW: y.mw,
+        deliveredMW: y.deliveredMW,
         shortfallMW,
-        deadlineAt: new Date(y.deadlineMs).toISOString(),
+        deadlineMs: y.deadlineMs,
         hours: heldHours(y),
         penaltyUsdPerMWh: this.d.penaltyUsdPerMWh,
         penaltyUsd: y.penaltyUsd,
+        detail: `${y.product} ${y.id}: ${shortfallMW.toFixed(3)} of ${y.mw} MW short at the deadline (${y.measuredBy ?? 'reads'}); penalty ${y.penaltyUsd.toFixed(2)} USD`,
       });
       this.d.log(`grid deployment ${y.id} MISSED its deadline: ${(y.deliveredMW ?? 0).toFixed(3)} of ${y.mw} MW reduced; penalty ${y.penaltyUsd.toFixed(2)} USD`);
     }

@@ -3,13 +3,7 @@
  * Times are integer UTC ms; power W on devices, MW at the meter.
  */
 import type Database from 'better-sqlite3';
-import { MulletError } from '../../core/errors.js';
-
-interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+import { migrateSqlite, schemaVersion, type Migration } from '../../db/migrations.js';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -170,24 +164,9 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const AGENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+export const AGENT_SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
-/** Applies pending migrations; refuses a database written by a newer Mullet. */
+/** Applies pending migrations (db/migrations.ts); refuses a database written by a newer Mullet. */
 export function migrateAgentDb(db: Database.Database, nowMs: number): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-    version       INTEGER PRIMARY KEY,
-    description   TEXT NOT NULL,
-    applied_at_ms INTEGER NOT NULL
-  )`);
-  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get()?.v ?? 0;
-  if (current > AGENT_SCHEMA_VERSION) {
-    throw new MulletError('IO', `agent database schema version ${current} is newer than this Mullet understands (${AGENT_SCHEMA_VERSION}); upgrade Mullet`);
-  }
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
-    })();
-  }
+  migrateSqlite(db, 'agent database', MIGRATIONS, nowMs);
 }

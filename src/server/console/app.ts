@@ -16,6 +16,8 @@ import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } fro
 import { isWrite, route, type AnyRoute, type AuditNote } from './define.js';
 import { openApiDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleDeps } from './routes.js';
+import { opsConsoleRoutes } from './ops-routes.js';
+import { alertConsoleRoutes } from './alert-routes.js';
 import { sessionToken } from './session-cookie.js';
 import { z } from 'zod';
 
@@ -68,7 +70,7 @@ export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CON
   // Writes refused for a bad credential (401) are recorded at most 20 per address per 15 min: a
   // flood of forged keys must not grow the append-only log (a key cannot be guessed anyway).
   const unauthenticatedWrites = new FailureLimiter({ maxFailures: 20, windowMs: 15 * 60_000 });
-  const routes = consoleRoutes(d);
+  const routes = [...consoleRoutes(d), ...(d.ops ? opsConsoleRoutes(d.ops) : []), ...(d.alerts ? alertConsoleRoutes(d.alerts) : [])];
   let doc: unknown;
   routes.push(
     route({

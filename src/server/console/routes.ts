@@ -15,6 +15,8 @@ import { agentStatusSchema, curtailRequestSchema, restoreRequestSchema, type Age
 import { PROMETHEUS_CONTENT_TYPE } from '../../fleet/agent/metrics.js';
 import { signalId, signalReplySchema, signalTiming, type SignalSpec } from '../../fleet/agent/signals.js';
 import { HttpProblem } from '../errors.js';
+import type { OpsConsoleApi } from '../../ops/api.js';
+import type { AlertsApi } from '../../alerts/service.js';
 import { route, type AnyRoute } from './define.js';
 import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
@@ -33,6 +35,10 @@ export interface ConsoleDeps {
   maxWaiters?: number;
   /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
   grid?: GridApi;
+  /** `mullet ops`: its figures under /ops (status, ledger, market). */
+  ops?: OpsConsoleApi;
+  /** Alert history and rules under /alerts and /alert-rules. */
+  alerts?: AlertsApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });

@@ -4,7 +4,7 @@
  * exactly a finite number / date, naming file:line:column. `CsvLines` takes lines as they are read
  * (a file is streamed, never held whole); `CsvText` wraps a text already in memory.
  */
-import { badInput, MulletError } from '../../core/errors.js';
+import { badInput, MulletError } from './errors.js';
 
 /** Reads CSV lines as they arrive: line 1 is the header (a UTF-8 BOM dropped), later non-blank lines are rows. */
 export class CsvLines {

@@ -4,7 +4,7 @@
  */
 import { cappedLognormalMean, cappedParetoMean, solveCappedLognormalMu } from './mathx.js';
 import { BASE_INTERVAL_MINUTES, type LoadParams, type PowerPriceParams } from './params.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../core/prng.js';
 
 function at(t: number[][], m: number, h: number): number {
   return (t[m] as number[])[h] as number;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isMulletError } from '../../core/errors.js';
-import { parseUtcDate } from '../../core/time.js';
-import { openMarketStore } from '../../store/sqlite-store.js';
-import { skipWithoutSharedData, sharedFile } from '../../testing/data.js';
-import { parseDataFile } from '../importers/registry.js';
-import { emptyBatch } from '../types.js';
+import { isMulletError } from '../core/errors.js';
+import { parseUtcDate } from '../core/time.js';
+import { openMarketStore } from '../store/sqlite-store.js';
+import { skipWithoutSharedData, sharedFile } from '../testing/data.js';
+import { parseDataFile } from '../market/importers/registry.js';
+import { emptyBatch } from '../market/types.js';
 import { toParsedBatch } from './batch.js';
 import { calibrate, calibrateBtc } from './calibrate.js';
 import { DEFAULT_SCENARIO_PARAMS } from './defaults.js';
@@ -28,10 +28,10 @@ function btcBatch(m: SyntheticMarket) {
 }
 
 describe('calibrate', () => {
-  it('an empty store gives the built-in defaults, with a note saying so', () => {
-    const store = openMarketStore(':memory:');
-    const r = calibrate(store, { settlementPoint: 'hb_west', from: '2024-01-01', to: '2024-12-31' });
-    store.close();
+  it('an empty store gives the built-in defaults, with a note saying so', async () => {
+    const store = await openMarketStore(':memory:');
+    const r = await calibrate(store, { settlementPoint: 'hb_west', from: '2024-01-01', to: '2024-12-31' });
+    await store.close();
     expect(r.params.source).toBe('defaults');
     expect(r.calibrated).toEqual({ power: false, load: false, btcPrice: false, difficulty: false, fees: false });
     expect(r.params.notes[0]).toMatch(/built-in defaults/);
@@ -39,9 +39,9 @@ describe('calibrate', () => {
     expect(r.params.settlementPoint).toBe('HB_WEST');
   });
 
-  it('estimates BTC drift and volatility over one halving cycle ending at the window end, with the drift\'s standard error', () => {
+  it('estimates BTC drift and volatility over one halving cycle ending at the window end, with the drift\'s standard error', async () => {
     // 6 years of daily prices: +0.1 %/day for the first two, then ±2 % alternating on top of +0.05 %/day.
-    const store = openMarketStore(':memory:');
+    const store = await openMarketStore(':memory:');
     const days = 6 * 365;
     let p = 10_000;
     const btcDays = Array.from({ length: days }, (_, i) => {
@@ -49,10 +49,10 @@ describe('calibrate', () => {
       if (i > 0) p *= Math.exp(r);
       return { dateUtc: new Date(Date.parse('2020-01-01T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10), priceUsd: p };
     });
-    store.ingest('btc', { ...emptyBatch('t'), provider: 't', btcDays });
+    await store.ingest('btc', { ...emptyBatch('t'), provider: 't', btcDays });
     const to = btcDays[days - 1]?.dateUtc ?? '';
-    const r = calibrateBtc(store, { from: '2020-01-01', to });
-    store.close();
+    const r = await calibrateBtc(store, { from: '2020-01-01', to });
+    await store.close();
     // The window is the last 1,461 days: 1,460 returns; mean 0.0005 (±0.02 alternates, an even count).
     const g = 0.0005 * 365;
     const sd = Math.sqrt((1460 * 0.02 ** 2) / 1459);
@@ -63,29 +63,29 @@ describe('calibrate', () => {
     expect(r.notes[0]).toMatch(/btc price: GBM from 1460 daily log returns .* \(one halving cycle\): drift .* \(median path 18\.3 %\/yr/);
   });
 
-  it('rejects a malformed or empty window as bad input', () => {
-    const store = openMarketStore(':memory:');
-    const where = (f: () => unknown) => {
+  it('rejects a malformed or empty window as bad input', async () => {
+    const store = await openMarketStore(':memory:');
+    const where = async (f: () => Promise<unknown>) => {
       try {
-        f();
+        await f();
       } catch (err) {
         return isMulletError(err) ? `${err.code} ${err.where ?? ''}` : 'other';
       }
       return 'no error';
     };
-    expect(where(() => calibrate(store, { settlementPoint: 'HB_WEST', from: '2024-13-01', to: '2024-12-31' }))).toBe('BAD_INPUT --from');
-    expect(where(() => calibrate(store, { settlementPoint: 'HB_WEST', from: '2024-02-01', to: '2024-01-01' }))).toBe('BAD_INPUT --to');
-    store.close();
+    expect(await where(() => calibrate(store, { settlementPoint: 'HB_WEST', from: '2024-13-01', to: '2024-12-31' }))).toBe('BAD_INPUT --from');
+    expect(await where(() => calibrate(store, { settlementPoint: 'HB_WEST', from: '2024-02-01', to: '2024-01-01' }))).toBe('BAD_INPUT --to');
+    await store.close();
   });
 
-  it('recovers the parameters of a synthetic market it is given (round trip through the store)', () => {
+  it('recovers the parameters of a synthetic market it is given (round trip through the store)', async () => {
     const startMs = parseUtcDate('2026-01-01');
     const m = generateMarket(DEFAULT_SCENARIO_PARAMS, { seed: 99, startMs, days: 730 });
-    const store = openMarketStore(':memory:');
-    store.ingest('synthetic', toParsedBatch(m));
-    store.ingest('synthetic-btc', btcBatch(m));
-    const r = calibrate(store, { market: SYNTHETIC_MARKET, settlementPoint: 'HB_WEST', from: '2026-01-01', to: '2027-12-31' });
-    store.close();
+    const store = await openMarketStore(':memory:');
+    await store.ingest('synthetic', toParsedBatch(m));
+    await store.ingest('synthetic-btc', btcBatch(m));
+    const r = await calibrate(store, { market: SYNTHETIC_MARKET, settlementPoint: 'HB_WEST', from: '2026-01-01', to: '2027-12-31' });
+    await store.close();
     expect(r.params.source).toBe('calibrated');
     expect(r.samples.priceSource).toBe('RT');
     const d = DEFAULT_SCENARIO_PARAMS;
@@ -110,7 +110,7 @@ describe('calibrate', () => {
 
 describe.skipIf(skipWithoutSharedData)('calibrate on the real data', () => {
   it('a year generated from 2024 HB_WEST has the real 2024 mean within 12 %', async () => {
-    const store = openMarketStore(':memory:');
+    const store = await openMarketStore(':memory:');
     for (const f of [
       'ercot_rt_15min_hubs_2024.csv',
       'ercot_load_hourly_2020_2025.csv',
@@ -119,12 +119,12 @@ describe.skipIf(skipWithoutSharedData)('calibrate on the real data', () => {
       'btc_fees_daily_coinmetrics_2023_2025.csv',
       'btc_blocks_per_day.csv',
     ]) {
-      store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
+      await store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
     }
     const from = '2024-01-01';
-    const r = calibrate(store, { settlementPoint: 'HB_WEST', from, to: '2024-12-31' });
-    const real = store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: parseUtcDate(from), toMs: parseUtcDate('2025-01-01') });
-    store.close();
+    const r = await calibrate(store, { settlementPoint: 'HB_WEST', from, to: '2024-12-31' });
+    const real = await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: parseUtcDate(from), toMs: parseUtcDate('2025-01-01') });
+    await store.close();
     expect(r.calibrated).toEqual({ power: true, load: true, btcPrice: true, difficulty: true, fees: true });
     const realMean = real.reduce((s, p) => s + p.priceUsdPerMWh, 0) / real.length;
     expect(realMean).toBeCloseTo(27.45, 1); // PROVENANCE.md, HB_WEST 2024
@@ -138,12 +138,12 @@ describe.skipIf(skipWithoutSharedData)('calibrate on the real data', () => {
   });
 
   it('the synthetic day-ahead mean carries the real DA premium over RT (2023–2024: 11.1 %), within 5 % of the real DA mean', async () => {
-    const store = openMarketStore(':memory:');
-    for (const f of ['ercot_rt_15min_hubs_2023.csv', 'ercot_rt_15min_hubs_2024.csv', 'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv']) store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
+    const store = await openMarketStore(':memory:');
+    for (const f of ['ercot_rt_15min_hubs_2023.csv', 'ercot_rt_15min_hubs_2024.csv', 'ercot_dam_spp_hubs_lz_hourly_2021_2025.csv']) await store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
     const from = '2023-01-01';
-    const r = calibrate(store, { settlementPoint: 'HB_WEST', from, to: '2024-12-31' });
-    const realDa = store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: parseUtcDate(from), toMs: parseUtcDate('2025-01-01') });
-    store.close();
+    const r = await calibrate(store, { settlementPoint: 'HB_WEST', from, to: '2024-12-31' });
+    const realDa = await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: parseUtcDate(from), toMs: parseUtcDate('2025-01-01') });
+    await store.close();
     expect(r.params.power.dayAhead.premium).toBeCloseTo(DEFAULT_SCENARIO_PARAMS.power.dayAhead.premium, 3);
     expect(r.params.notes.join('\n')).toMatch(/day-ahead premium: 11\.1 % \(mean DA \/ mean RT − 1 over 175\d\d hours with both\)/);
     const realMean = realDa.reduce((a, p) => a + p.priceUsdPerMWh, 0) / realDa.length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAINNET_POW } from '../../bitcoin/retarget.js';
+import { MAINNET_POW } from '../bitcoin/retarget.js';
 import { toParsedBatch } from './batch.js';
 import { DEFAULT_SCENARIO_PARAMS } from './defaults.js';
 import { generateMarket } from './generate.js';

@@ -1,4 +1,4 @@
-import type { AsPricePoint, AsPriceProduct, BtcDay, DifficultyEpoch, FourCpInterval, LoadPoint, ParsedBatch, PriceKind, PricePoint } from '../market/types.js';
+import type { AsPricePoint, AsPriceProduct, BtcDay, DifficultyEpoch, FourCpInterval, LoadPoint, ParsedBatch, PriceKind, PricePoint } from './types.js';
 
 /** Outcome of ingesting one parsed file: idempotent upserts, plus what the data looks like. */
 export interface ImportReport {
@@ -21,11 +21,11 @@ export interface ImportReport {
 /** One file's import in progress (MarketStore.beginImport). */
 export interface ImportSession {
   /** Validates and writes one batch; on failure everything of the file is rolled back and the error thrown. */
-  add(batch: ParsedBatch): void;
+  add(batch: ParsedBatch): Promise<void>;
   /** Commits the file; the report covers every batch (duplicates across batches, gaps of the whole file). */
-  commit(): ImportReport;
+  commit(): Promise<ImportReport>;
   /** Writes nothing of the file (idempotent; a no-op after commit). */
-  rollback(): void;
+  rollback(): Promise<void>;
 }
 
 export interface SeriesKey {
@@ -80,39 +80,42 @@ export interface PriceQuery {
 }
 
 /**
- * The market data store. SQLite (embedded) is the default implementation; every implementation
- * passes the same contract suite (market-store.contract.ts). Reads return rows sorted by time and,
- * where several sources hold the same interval, the value of the highest-precedence source
- * (store/precedence.ts).
+ * The market data store, as its users (back-test, dispatch inputs, live operations, importers and
+ * fetchers) need it: this port is theirs, and `store/` implements it. Every method is asynchronous
+ * so that a networked database (PostgreSQL) fits behind it as well as the embedded SQLite default;
+ * every implementation passes the same contract suite (store/market-store.contract.ts). Reads
+ * return rows sorted by time and, where several sources hold the same interval, the value of the
+ * highest-precedence source (store/precedence.ts).
  */
 export interface MarketStore {
   /** Upserts one parsed file in one transaction: all of it or, on any invalid record, nothing. */
-  ingest(file: string, batch: ParsedBatch): ImportReport;
+  ingest(file: string, batch: ParsedBatch): Promise<ImportReport>;
   /**
    * Starts a streamed import of one file (one transaction, one import at a time per store): `add`
    * each batch of its records, then `commit`, or `rollback` to write nothing of it. A batch with an
    * invalid record rolls the whole file back (and throws).
    */
-  beginImport(file: string, source: string): ImportSession;
-  prices(q: PriceQuery): PricePoint[];
+  beginImport(file: string, source: string): Promise<ImportSession>;
+  prices(q: PriceQuery): Promise<PricePoint[]>;
   /** Load in MW for interval starts in [fromMs, toMs). */
-  loads(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[];
+  loads(q: { market: string; zone: string; fromMs: number; toMs: number }): Promise<LoadPoint[]>;
   /** Daily Bitcoin data merged across sources for [fromDate, toDate] inclusive (YYYY-MM-DD). */
-  btcDays(fromDate: string, toDate: string): BtcDay[];
-  epochs(): DifficultyEpoch[];
+  btcDays(fromDate: string, toDate: string): Promise<BtcDay[]>;
+  epochs(): Promise<DifficultyEpoch[]>;
   /**
    * Official 4CP settlement intervals of `market` for CPT months in [fromMonth, toMonth] ('YYYY-MM',
    * inclusive; omitted = unbounded), one per month (the highest-precedence source), by month.
    */
-  fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): FourCpInterval[];
+  fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): Promise<FourCpInterval[]>;
   /**
    * Ancillary-service clearing prices of one product for interval starts in [fromMs, toMs), sorted,
    * the highest-precedence source per interval (ercot first). `intervalMinutes` defaults to the finest stored.
    */
-  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[];
+  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): Promise<AsPricePoint[]>;
   /** Per AS price series (market, product, DA/RT, interval): first and last start, UTC ms, and count of intervals (any source). */
-  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[];
+  asPriceCoverage(): Promise<{ market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[]>;
   /** Per series: first/last, count vs expected, and the `topGaps` (default 5) largest gaps. */
-  coverage(opts?: { topGaps?: number }): SeriesCoverage[];
-  close(): void;
+  coverage(opts?: { topGaps?: number }): Promise<SeriesCoverage[]>;
+  /** Releases the connection(s); the store is unusable afterwards. */
+  close(): Promise<void>;
 }

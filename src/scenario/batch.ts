@@ -2,7 +2,7 @@
  * Converts a synthetic market into a ParsedBatch for MarketStore.ingest, under the market name
  * SYNTH-ERCOT so no query for real ERCOT data can ever return it.
  */
-import { emptyBatch, type ParsedBatch } from '../types.js';
+import { emptyBatch, type ParsedBatch } from '../market/types.js';
 import type { SyntheticMarket, SyntheticSeries } from './generate.js';
 import { SYNTHETIC_LABEL } from './params.js';
 

@@ -3,10 +3,10 @@
  * estimators are pure, in estimate.ts). Each section falls back to the built-in default, with a note
  * saying so, when the store has too little data for it in the window.
  */
-import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
-import { badInput } from '../../core/errors.js';
-import type { BtcDay, DifficultyEpoch } from '../types.js';
-import type { MarketStore } from '../../store/market-store.js';
+import { MS_PER_DAY, parseUtcDate, utcDate } from '../core/time.js';
+import { badInput } from '../core/errors.js';
+import type { BtcDay, DifficultyEpoch } from '../market/types.js';
+import type { MarketStore } from '../market/store-port.js';
 import { DEFAULT_SCENARIO_PARAMS, POWER_FIXED } from './defaults.js';
 import { dailyCorrelation, dailyLogReturns, fitDayAheadPremium, fitEpochGrowth, fitFees, fitGbm, fitLoad, fitLoadCoupling, fitPowerPrices, type TimedValue } from './estimate.js';
 import type { BtcParams, ScenarioParams } from './params.js';
@@ -43,7 +43,7 @@ function finite(...xs: number[]): boolean {
 }
 
 /** Calibrates every section it can from `store` over [from, to]; see CalibrationResult. */
-export function calibrate(store: StoreReader, opts: CalibrateOptions): CalibrationResult {
+export async function calibrate(store: StoreReader, opts: CalibrateOptions): Promise<CalibrationResult> {
   const market = opts.market ?? 'ERCOT';
   const sp = opts.settlementPoint.toUpperCase();
   let fromMs: number;
@@ -69,7 +69,7 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
   let priceSeries: TimedValue[] = [];
   let intervalMinutes = 15;
   for (const kind of ['RT', 'DA'] as const) {
-    const rows = store.prices({ market, settlementPoint: sp, kind, fromMs, toMs }).filter((p) => inWindow(p.intervalStartMs));
+    const rows = (await store.prices({ market, settlementPoint: sp, kind, fromMs, toMs })).filter((p) => inWindow(p.intervalStartMs));
     if (rows.length === 0) continue;
     intervalMinutes = (rows[0] as { intervalMinutes: number }).intervalMinutes;
     const perDay = 1440 / intervalMinutes;
@@ -78,7 +78,7 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
     priceSource = kind;
     break;
   }
-  const loadRows = store.loads({ market, zone: 'TOTAL', fromMs, toMs }).filter((p) => inWindow(p.intervalStartMs) && p.intervalMinutes === 60);
+  const loadRows = (await store.loads({ market, zone: 'TOTAL', fromMs, toMs })).filter((p) => inWindow(p.intervalStartMs) && p.intervalMinutes === 60);
   let loadDaily: Map<number, number> | undefined;
   if (loadRows.length / 24 >= MIN_DAYS) {
     const fit = fitLoad(loadRows.map((r) => ({ ms: r.intervalStartMs, value: r.loadMW })));
@@ -128,7 +128,7 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
       if (fit.stats.filledCells > 0) notes.push(`power: ${fit.stats.filledCells} month×hour cells had no data and were filled from other months`);
       // The DA premium needs both markets over the same hours; RT alone cannot identify it.
       if (priceSource === 'RT') {
-        const da = store.prices({ market, settlementPoint: sp, kind: 'DA', fromMs, toMs }).filter((x) => inWindow(x.intervalStartMs) && x.intervalMinutes === 60);
+        const da = (await store.prices({ market, settlementPoint: sp, kind: 'DA', fromMs, toMs })).filter((x) => inWindow(x.intervalStartMs) && x.intervalMinutes === 60);
         const prem = fitDayAheadPremium(priceSeries, da.map((x) => ({ ms: x.intervalStartMs, value: x.priceUsdPerMWh })), intervalMinutes);
         if (Number.isFinite(prem.premium) && prem.hours >= MIN_DAYS * 24) {
           p.dayAhead.premium = prem.premium;
@@ -139,7 +139,7 @@ export function calibrate(store: StoreReader, opts: CalibrateOptions): Calibrati
   }
   if (!calibrated.power) notes.push(`power: built-in default (no ${market} ${sp} prices in the window)`);
 
-  const b = calibrateBtc(store, { from: opts.from, to: opts.to });
+  const b = await calibrateBtc(store, { from: opts.from, to: opts.to });
   d.btc = b.btc;
   notes.push(...b.notes);
   Object.assign(calibrated, b.calibrated);
@@ -168,13 +168,13 @@ export interface BtcCalibration {
  * growth, fees, and the start state as of `to`. Used by calibrate() and by callers whose BTC
  * window differs from their power window (the planner starts BTC at its own start date).
  */
-export function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opts: { from: string; to: string }): BtcCalibration {
+export async function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opts: { from: string; to: string }): Promise<BtcCalibration> {
   const fromMs = parseUtcDate(opts.from);
   const toMs = parseUtcDate(opts.to) + MS_PER_DAY;
   const inWindow = (ms: number) => ms >= fromMs && ms < toMs;
   const notes: string[] = [];
   const calibrated = { btcPrice: false, difficulty: false, fees: false };
-  const allDays = store.btcDays('2009-01-03', opts.to);
+  const allDays = await store.btcDays('2009-01-03', opts.to);
   const windowDays = allDays.filter((x) => inWindow(parseUtcDate(x.dateUtc)));
   // Drift and volatility: one halving cycle (BTC_PRICE_WINDOW_DAYS) ending at `to`, whatever the
   // other sections' window: a whole cycle averages its boom and bust, so neither end point is a peak.
@@ -195,7 +195,7 @@ export function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opt
     );
   } else notes.push(`btc price: built-in default drift and volatility (fewer than 365 daily prices in the ${BTC_PRICE_WINDOW_DAYS} days to ${opts.to})`);
 
-  const epochs = store.epochs().filter((e) => inWindow(parseUtcDate(e.startDateUtc)));
+  const epochs = (await store.epochs()).filter((e) => inWindow(parseUtcDate(e.startDateUtc)));
   if (epochs.length >= 4) {
     const g = fitEpochGrowth(epochs.map((e) => e.difficulty));
     if (finite(g.meanLog, g.sdLog)) {
@@ -223,7 +223,7 @@ export function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opt
   const lastWith = <K extends 'priceUsd' | 'heightEndOfDay'>(k: K) => [...allDays].reverse().find((x) => x[k] !== undefined);
   const lastPrice = lastWith('priceUsd');
   const lastHeight = lastWith('heightEndOfDay');
-  const difficulty = latestDifficulty(store.epochs(), allDays, opts.to);
+  const difficulty = latestDifficulty(await store.epochs(), allDays, opts.to);
   if (lastPrice?.priceUsd !== undefined && difficulty && lastHeight?.heightEndOfDay !== undefined) {
     // Heights after the last known one are extrapolated from daily block counts, else 144 a day.
     let height = lastHeight.heightEndOfDay;
@@ -254,8 +254,8 @@ export function calibrateBtc(store: Pick<MarketStore, 'btcDays' | 'epochs'>, opt
  * The default calibration window for a settlement point: the two years that end on the ERCOT
  * (UTC−6) day of the store's last RT price for it, else of its last BTC price, else 2024.
  */
-export function defaultCalibrationWindow(store: Pick<MarketStore, 'coverage'>, settlementPoint: string, market = 'ERCOT'): { from: string; to: string } {
-  const cov = store.coverage({ topGaps: 0 });
+export async function defaultCalibrationWindow(store: Pick<MarketStore, 'coverage'>, settlementPoint: string, market = 'ERCOT'): Promise<{ from: string; to: string }> {
+  const cov = await store.coverage({ topGaps: 0 });
   const rt = cov.find((c) => c.key.kind === 'price' && c.key.market === market && c.key.settlementPoint === settlementPoint && c.key.priceKind === 'RT');
   const btc = cov.find((c) => c.key.kind === 'btc' && c.key.field === 'priceUsd');
   const last = rt?.lastMs ?? btc?.lastMs;

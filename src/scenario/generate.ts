@@ -3,13 +3,13 @@
  * system load, and daily Bitcoin price / difficulty / fees / height. Pure and deterministic: the same
  * params, seed and window give the same numbers bit for bit. Everything it returns is labelled.
  */
-import { hashpriceUsdPerPhDay } from '../../bitcoin/hashprice.js';
-import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
-import { MS_PER_DAY, MS_PER_HOUR } from '../../core/time.js';
+import { hashpriceUsdPerPhDay } from '../bitcoin/hashprice.js';
+import { blockSubsidyBtc } from '../bitcoin/subsidy.js';
+import { MS_PER_DAY, MS_PER_HOUR } from '../core/time.js';
 import { initialBtcState, stepBtcDay, type SyntheticBtcDay } from './btc-model.js';
 import { LoadModel, PriceModel } from './power-model.js';
 import { monthHourOf, SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from './params.js';
-import { Rng } from './prng.js';
+import { Rng } from '../core/prng.js';
 
 export interface GenerateOptions {
   seed: number | string;

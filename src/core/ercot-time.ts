@@ -5,7 +5,7 @@
  * fall-back has 25 (HE 02 twice; the second one carries DSTFlag / Repeated Hour Flag = Y and is
  * 01:00–02:00 CST). No clock, no I/O, no time-zone database: US DST rules are written out.
  */
-import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from './time.js';
 
 export const CST_OFFSET_MINUTES = -360;
 export const CDT_OFFSET_MINUTES = -300;

@@ -2,7 +2,7 @@
  * Pure estimators behind calibrate(): each takes plain time-ordered arrays (no store) and returns
  * parameters in the units of params.ts. Calibration reads the store and calls these.
  */
-import { MS_PER_DAY } from '../../core/time.js';
+import { MS_PER_DAY } from '../core/time.js';
 import { ERCOT_STANDARD_OFFSET_HOURS, monthHourOf, type LoadParams, type MonthHourTable, type PowerPriceParams, type TwoScaleNoise } from './params.js';
 
 export interface TimedValue {

@@ -18,10 +18,10 @@
  * Years not listed take the nearest listed year. Shapes: judgement — summer and evening net-load
  * ramps are when reserves price (Ascend Analytics on ECRS, 2024), ×2.5 June–September, ×3 at 17–21 CPT.
  */
-import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from '../../core/time.js';
-import { cptOffsetMinutes } from '../ercot-time.js';
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
+import { cptOffsetMinutes } from '../core/ercot-time.js';
 import { SYNTHETIC_LABEL } from './params.js';
-import { Rng } from './prng.js';
+import { Rng } from '../core/prng.js';
 
 export type SyntheticAsProduct = 'RRS' | 'ECRS' | 'NSPIN';
 

@@ -3,11 +3,11 @@
  * walk whose drift and spread reproduce the calibrated difficulty growth per epoch, Poisson block
  * arrivals, difficulty through Bitcoin Core's retarget rule (src/bitcoin), AR(1) log fees per block.
  */
-import { bitsFromDifficulty, difficultyFromBits, HASHES_PER_DIFFICULTY_1 } from '../../bitcoin/difficulty.js';
-import { calculateNextWorkRequired, MAINNET_POW } from '../../bitcoin/retarget.js';
-import { MS_PER_DAY, utcDate } from '../../core/time.js';
+import { bitsFromDifficulty, difficultyFromBits, HASHES_PER_DIFFICULTY_1 } from '../bitcoin/difficulty.js';
+import { calculateNextWorkRequired, MAINNET_POW } from '../bitcoin/retarget.js';
+import { MS_PER_DAY, utcDate } from '../core/time.js';
 import type { BtcParams } from './params.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../core/prng.js';
 
 const TARGET_SPACING_S = MAINNET_POW.targetTimespanS / MAINNET_POW.intervalBlocks;
 const EPOCH_DAYS = MAINNET_POW.targetTimespanS / 86_400;
