@@ -33,7 +33,7 @@ export { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRec
 export const MET_FRACTION = 0.95;
 /** 100 % is reached within this share of the MW (reading noise). */
 export const FULL_TOLERANCE = 0.001;
-/** The longest deployment or award the agent accepts, ms (a week: ERS contract periods are months, awarded in pieces). */
+/** The longest deployment or award the agent accepts, ms (a year: an ERS contract period is months; anything longer is a typo). */
 const MAX_SPAN_MS = 366 * 24 * 3_600_000;
 
 const isoTime = z.iso.datetime({ offset: true });
