@@ -11,6 +11,7 @@ import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, Line
 import { ApiError, call, type AuditEntry, type Me, type SignalTiming, type Status } from './api.js';
 import { EarnedPanel, PricePanel } from './price.js';
 import { AlertsPanel } from './alerts.js';
+import { GridPanel } from './grid.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Legend, Tooltip);
 
@@ -238,6 +239,7 @@ function SitePage(p: { me: Me }) {
         : null,
       h('section', { class: 'wide' }, h('h2', null, 'Signals'), h(Table, { head: ['id', 'kind', 'state', 'cap MW', 'received', 'confirmed', 'elapsed ms'], rows: signals.map((s) => [s.id, s.kind, s.state, s.capMW === null ? '' : s.capMW.toFixed(3), s.signalReceivedAt ?? '', s.confirmedAt ?? '', s.elapsedMs === null || s.elapsedMs === undefined ? '' : String(Math.round(s.elapsedMs))]) })),
       h(AlertsPanel, { me: p.me, refresh: ticks, agentAlerts: status?.alerts ?? [] }),
+      h(GridPanel, { refresh: ticks }),
     ),
   );
 }
