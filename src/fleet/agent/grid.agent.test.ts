@@ -34,10 +34,20 @@ describe('grid services in the agent loop (virtual time)', () => {
     await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-all', 'test');
     const r = await agent.tick('signal');
     expect(r.decision.limitedBy).toBe('award-floor');
-    // 10 kW of award: 3 machines (10.5 kW) at least stay awake, one more for the machine size and standby.
+    // 10 kW of award: 3 machines (10.5 kW) at least stay awake; the pad (a machine, standby, the restore deadband) may keep more.
     expect(awake(miners)).toBeGreaterThanOrEqual(3);
-    expect(awake(miners)).toBeLessThanOrEqual(4);
+    expect(awake(miners)).toBeLessThanOrEqual(5);
     expect((await agent.gridState()).floorMW).toBeCloseTo(0.01, 9);
+  });
+
+  it('an award wakes sleeping miners until the awake ones carry it (restore deadband included)', async () => {
+    const miners = fakeFleet(10, { state: 'sleeping' });
+    const { agent } = await setup(miners, { grid: { awards: [award(0.007)] } });
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-all', 'test'); // nothing else would wake them
+    await agent.tick('start');
+    await agent.tick('timer');
+    expect(awake(miners) * 0.0035).toBeGreaterThanOrEqual(0.007);
+    expect(awake(miners)).toBeLessThanOrEqual(5);
   });
 
   it('the import limit wins over the floor, and an alert says the floor is not held', async () => {

@@ -149,8 +149,9 @@ export function deploymentCapMW(active: readonly DeploymentRecord[]): number | n
  * The named bounds grid services put on mining this tick (`award-floor` lower, `grid-deployment`
  * upper). decide() brings projected mining — awake machines plus the standby draw of sleeping ones
  * — to at most the allowed MW, whole machines at a time, so a lower bound of exactly the floor could
- * leave up to one machine plus the fleet's standby short of it: `floorPadMW` (the largest machine
- * plus the fleet's standby, at the meter) is added so the machines left awake carry the whole award.
+ * leave up to one machine plus the fleet's standby short of it, and restores leave the deadband
+ * unused: `floorPadMW` (the largest machine, the fleet's standby and the restore deadband, at the
+ * meter) is added so the machines left awake carry the whole award.
  */
 export function gridLimits(awards: readonly AwardRecord[], active: readonly DeploymentRecord[], nowMs: number, o: { safeMode: boolean; floorPadMW?: number }): MiningLimit[] {
   const out: MiningLimit[] = [];
