@@ -138,7 +138,7 @@ export async function benchEcrs(o: BenchEcrsOptions): Promise<Record<string, unk
       await a.tick('timer');
       const truthBeforeMW = (await fleet.sitePower()).minersW / 1e6;
       const id = `bench-ecrs-${i + 1}`;
-      const reached = nextEvent(a, (e) => (e.type === 'grid.deployment' && e.phase === 'reached-100' && e.deployment.id === id) || (e.type === 'grid.deployment.missed' && e.deploymentId === id), 900_000, `${id} at 100 %`);
+      const reached = nextEvent(a, (e) => (e.type === 'grid.deployment' && e.phase === 'reached-100' && e.deployment.id === id) || (e.type === 'grid.deployment.missed' && e.id === id), 900_000, `${id} at 100 %`);
       const t0 = performance.now();
       await a.receiveDeployment({ id, product: 'ECRS', mw: o.mw }, 'bench');
       const ev = await reached;

@@ -60,23 +60,20 @@ export const agentEventSchema = z.discriminatedUnion('type', [
   /** The AI front was limited (MW at the meter) or released (null), with the contract term used. */
   z.object({ ...base, type: z.literal('ai'), load: z.string(), limitMW: z.number().nullable(), reason: z.string() }),
   z.object({ ...base, type: z.literal('grid.deployment'), phase: z.enum(['received', 'started', 'reached-95', 'reached-100', 'met', 'completed', 'recalled']), deployment: evidenceRowSchema }),
-  /** Field names shared with the alert rule `grid-deployment-missed` (src/alerts/grid-event.ts parses this event). */
   z.object({
     ...base,
     type: z.literal('grid.deployment.missed'),
-    deploymentId: z.string(),
+    id: z.string(),
     product: gridProductSchema,
-    requestedMW: z.number(),
-    /** Reduction measured at the deadline (meter, else reads), MW; null when nothing was measured. */
-    deliveredMW: z.number().nullable(),
+    mwRequested: z.number(),
+    /** Reduction measured at the deadline (meter, else reads), MW. */
+    mwDelivered: z.number().nullable(),
     shortfallMW: z.number(),
-    /** When the MW had to be reduced by, UTC ms. */
-    deadlineMs: z.number(),
+    deadlineAt: z.string(),
     /** Hours the penalty is counted for: to the planned end, else the first hour (settled again at recall). */
     hours: z.number(),
     penaltyUsdPerMWh: z.number(),
     penaltyUsd: z.number(),
-    detail: z.string(),
   }),
   z.object({ ...base, type: z.literal('alert'), kind: z.enum(ALERT_KINDS), minerId: z.string().optional(), detail: z.string() }),
 ]);

@@ -246,16 +246,15 @@ export class GridDesk {
       const shortfallMW = Math.max(0, y.mw - Math.max(0, y.deliveredMW ?? 0));
       this.d.event({
         type: 'grid.deployment.missed',
-        deploymentId: y.id,
+        id: y.id,
         product: y.product,
-        requestedMW: y.mw,
-        deliveredMW: y.deliveredMW,
+        mwRequested: y.mw,
+        mwDelivered: y.deliveredMW,
         shortfallMW,
-        deadlineMs: y.deadlineMs,
+        deadlineAt: new Date(y.deadlineMs).toISOString(),
         hours: heldHours(y),
         penaltyUsdPerMWh: this.d.penaltyUsdPerMWh,
         penaltyUsd: y.penaltyUsd,
-        detail: `${y.product} ${y.id}: ${shortfallMW.toFixed(3)} of ${y.mw} MW short at the deadline (${y.measuredBy ?? 'reads'}); penalty ${y.penaltyUsd.toFixed(2)} USD`,
       });
       this.d.log(`grid deployment ${y.id} MISSED its deadline: ${(y.deliveredMW ?? 0).toFixed(3)} of ${y.mw} MW reduced; penalty ${y.penaltyUsd.toFixed(2)} USD`);
     }

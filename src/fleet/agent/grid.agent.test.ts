@@ -118,9 +118,9 @@ describe('grid services in the agent loop (virtual time)', () => {
     expect(missed).toHaveLength(1);
     const m = missed[0] as Extract<AgentEvent, { type: 'grid.deployment.missed' }>;
     // Delivered: the 4 machines' 3.47 kW each (reads): short ≈ 36.1 kW, quoted for one hour at 5000 USD/MWh.
-    expect(m.deliveredMW).toBeCloseTo(4 * 0.00347, 4);
+    expect(m.mwDelivered).toBeCloseTo(4 * 0.00347, 4);
     // The alert rule `grid-deployment-missed` parses this very event.
-    expect(gridDeploymentMissedSchema.parse(m)).toMatchObject({ deploymentId: 'ers-big', product: 'ERS-10', requestedMW: 0.05 });
+    expect(gridDeploymentMissedSchema.parse(m)).toMatchObject({ id: 'ers-big', product: 'ERS-10', mwRequested: 0.05 });
     expect(m.shortfallMW).toBeCloseTo(0.05 - 4 * 0.00347, 4);
     expect(m.hours).toBe(1);
     expect(m.penaltyUsd).toBeCloseTo(m.shortfallMW * 5000, 6);
