@@ -42,7 +42,11 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   ops: { pure: false, may: ['core', 'backtest', 'dispatch', 'fleet', 'market', 'scenario', 'site'] },
   console: { pure: false, may: ['core', 'db'] },
   alerts: { pure: false, may: ['core', 'fleet', 'net'] }, // rules on agent events (pure engine), webhook and SMTP delivery
-  server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'ops'] },
+  // The analyst's sourced industry facts (importer, store, analytics) and the console's strategy jobs
+  // (the CLI run in a child process: it names site files and policies, nothing more).
+  industry: { pure: false, may: ['core'] },
+  strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
+  server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'industry', 'ops', 'strategy'] },
   // Composition roots: they wire everything.
   app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },

@@ -1,68 +1,71 @@
 /**
- * The grid services panel of the site page: the award floor now, the awards in force and the latest
- * deployments with their measured response (time to 100 %, MW delivered, met or missed, penalty) —
- * what the QSE's evidence holds. From `GET /api/v1/grid/deployments` (`signals:read`); hidden when
- * the server has no grid routes (404) or the caller may not read them (403).
+ * The grid-services panel of the site page: the mining floor the awards hold now, the awards not yet
+ * over, and the latest deployments with their measured response (seconds to 95 % / 100 %, MW
+ * delivered, met or missed, penalty USD). From `GET /api/v1/grid/deployments` (signals:read); a server
+ * without grid services (404) or a role that may not read them (403) shows nothing.
  */
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call } from './api.js';
 
-interface GridView {
+interface Evidence {
+  secondsTo95: number | null;
+  secondsToFull: number | null;
+  mwDelivered: number | null;
+  measuredBy: 'meter' | 'reads' | null;
+}
+interface DeploymentView {
+  id: string;
+  product: string;
+  mw: number;
+  startMs: number;
+  deadlineMs: number;
+  state: string;
+  result: string;
+  penaltyUsd: number;
+  evidence: Evidence;
+}
+interface AwardView {
+  id: string;
+  product: string;
+  mw: number;
+  fromMs: number;
+  toMs: number;
+}
+interface GridState {
   floorMW: number;
-  awards: { id: string; product: string; mw: number; fromMs: number; toMs: number; source: string }[];
-  deployments: {
-    id: string;
-    product: string;
-    mw: number;
-    state: string;
-    result: string;
-    evidence: { signalAt: string; deadlineAt: string; secondsToFull: number | null; mwDelivered: number | null; measuredBy: string | null; penaltyUsd: number };
-  }[];
+  awards: AwardView[];
+  deployments: DeploymentView[];
 }
 
-const utc = (ms: number | string): string => {
-  const iso = typeof ms === 'number' ? new Date(ms).toISOString() : ms;
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-};
+const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+const num = (v: number | null, digits = 1): string => (v === null ? '' : v.toFixed(digits));
+
+function Table(p: { head: string[]; rows: string[][]; testid: string }) {
+  return h('table', { 'data-testid': p.testid }, h('thead', null, h('tr', null, p.head.map((x) => h('th', { key: x }, x)))), h('tbody', null, p.rows.map((r, i) => h('tr', { key: i }, r.map((c, j) => h('td', { key: j }, c))))));
+}
 
 export function GridPanel(p: { refresh: number }) {
-  const [grid, setGrid] = useState<GridView | null | 'absent'>(null);
+  const [state, setState] = useState<GridState | null | 'absent'>(null);
   const last = useRef(0);
   useEffect(() => {
     const now = Date.now();
-    if (grid === 'absent' || now - last.current < 2_000) return;
+    if (state === 'absent' || now - last.current < 2_000) return;
     last.current = now;
-    call<GridView>('GET', '/grid/deployments?limit=20').then(setGrid, (e: unknown) => {
-      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setGrid('absent');
+    call<GridState>('GET', '/grid/deployments?limit=20').then(setState, (e: unknown) => {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setState('absent');
     });
   }, [p.refresh]);
-  if (grid === 'absent' || grid === null) return null;
-  const table = (head: string[], rows: string[][], cls: (i: number) => string = () => '') =>
-    h('table', null, h('thead', null, h('tr', null, head.map((x) => h('th', { key: x }, x)))), h('tbody', null, rows.map((r, i) => h('tr', { key: i, class: cls(i) }, r.map((c, j) => h('td', { key: j }, c))))));
-  const missed = grid.deployments.filter((d) => d.result === 'missed');
+  if (state === null || state === 'absent') return null;
   return h(
     'section',
     { class: 'wide', 'data-testid': 'grid' },
-    h('h2', null, `Grid services — mining floor ${grid.floorMW.toFixed(3)} MW${missed.length > 0 ? `, ${missed.length} missed` : ''}`),
-    grid.awards.length > 0 ? table(['award', 'product', 'MW', 'from', 'to', 'source'], grid.awards.map((a) => [a.id, a.product, a.mw.toFixed(3), utc(a.fromMs), utc(a.toMs), a.source])) : h('p', null, 'no award in force'),
-    grid.deployments.length > 0
-      ? table(
-          ['deployment', 'product', 'MW', 'signal', 'deadline', 's to 100 %', 'MW delivered', 'state', 'result', 'penalty USD'],
-          grid.deployments.map((d) => [
-            d.id,
-            d.product,
-            d.mw.toFixed(3),
-            utc(d.evidence.signalAt),
-            utc(d.evidence.deadlineAt),
-            d.evidence.secondsToFull === null ? '' : d.evidence.secondsToFull.toFixed(1),
-            d.evidence.mwDelivered === null ? '' : `${d.evidence.mwDelivered.toFixed(3)} (${d.evidence.measuredBy ?? ''})`,
-            d.state,
-            d.result,
-            d.evidence.penaltyUsd > 0 ? d.evidence.penaltyUsd.toFixed(2) : '',
-          ]),
-          (i) => (grid.deployments[i]?.result === 'missed' ? 'missed' : ''),
-        )
-      : h('p', null, 'no deployment yet'),
+    h('h2', null, `Grid services — mining floor held for awards: ${state.floorMW.toFixed(3)} MW`),
+    h(Table, { testid: 'grid-awards', head: ['award', 'product', 'MW', 'from', 'to'], rows: state.awards.map((a) => [a.id, a.product, a.mw.toFixed(3), utc(a.fromMs), utc(a.toMs)]) }),
+    h(Table, {
+      testid: 'grid-deployments',
+      head: ['deployment', 'product', 'MW', 'start', 'deadline', 'state', 'to 95 % (s)', 'to 100 % (s)', 'MW delivered', 'measured by', 'result', 'penalty USD'],
+      rows: state.deployments.map((d) => [d.id, d.product, d.mw.toFixed(3), utc(d.startMs), utc(d.deadlineMs), d.state, num(d.evidence.secondsTo95), num(d.evidence.secondsToFull), num(d.evidence.mwDelivered, 3), d.evidence.measuredBy ?? '', d.result, d.penaltyUsd.toFixed(0)]),
+    }),
   );
 }

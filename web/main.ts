@@ -12,6 +12,7 @@ import { ApiError, call, type AuditEntry, type Me, type SignalTiming, type Statu
 import { EarnedPanel, PricePanel } from './price.js';
 import { AlertsPanel } from './alerts.js';
 import { GridPanel } from './grid.js';
+import { EXTRA_PAGES, extraPageOf } from './pages/index.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Legend, Tooltip);
 
@@ -380,7 +381,7 @@ function AccessPage(p: { me: Me }) {
 
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const pageOf = () => (location.hash === '#/audit' ? 'audit' : location.hash === '#/access' ? 'access' : 'site');
+  const pageOf = () => (location.hash === '#/audit' ? 'audit' : location.hash === '#/access' ? 'access' : (extraPageOf(location.hash)?.hash ?? 'site'));
   const [page, setPage] = useState(pageOf());
   useEffect(() => {
     call<Me>('GET', '/me')
@@ -393,12 +394,12 @@ function App() {
   if (me === undefined) return h('p', null, 'loading…');
   if (me === null) return h(Login, { onDone: setMe });
   const logout = () => void call('POST', '/logout').finally(() => setMe(null));
-  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit'), h('a', { href: '#/access' }, 'Users & keys')];
+  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit'), h('a', { href: '#/access' }, 'Users & keys'), ...EXTRA_PAGES.map((x) => h('a', { href: x.hash }, x.label))];
   return h(
     'div',
     null,
     h('header', null, h('strong', null, 'Mullet'), nav, h('span', { class: 'who', 'data-testid': 'who' }, `${me.name} — ${me.role} on ${me.site ?? 'all sites'} `, h('button', { onClick: logout }, 'Log out'))),
-    page === 'audit' ? h(AuditPage, null) : page === 'access' ? h(AccessPage, { me }) : h(SitePage, { me }),
+    page === 'audit' ? h(AuditPage, null) : page === 'access' ? h(AccessPage, { me }) : extraPageOf(page) ? h((extraPageOf(page) as NonNullable<ReturnType<typeof extraPageOf>>).component, { me }) : h(SitePage, { me }),
   );
 }
 

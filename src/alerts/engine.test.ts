@@ -97,10 +97,10 @@ describe('alert rules engine (clock injected)', () => {
 
   it('a missed grid deployment stays active for clearAfterS, one alert per deployment', () => {
     const e = new AlertEngine(rules([{ id: 'grid', kind: 'grid-deployment-missed', clearAfterS: 600 }]));
-    const g = e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0, deploymentId: 'rrs-1', product: 'RRS', requestedMW: 12.5, deliveredMW: 9.1, deadlineMs: T0 - 60 * S } });
+    const g = e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0, id: 'rrs-1', product: 'RRS', mwRequested: 12.5, mwDelivered: 9.1, shortfallMW: 2.775, deadlineAt: new Date(T0 - 60 * S).toISOString(), hours: 1, penaltyUsdPerMWh: 5000, penaltyUsd: 13875 } });
     expect(g).toMatchObject([{ type: 'fired', ruleId: 'grid', key: 'rrs-1', severity: 'critical' }]);
-    expect(g[0]?.detail).toBe('RRS deployment rrs-1 missed: 12.5 MW requested, 9.1 MW delivered by 2026-08-04T11:59:00.000Z');
-    expect(e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0 + 60 * S, deploymentId: 'rrs-1', product: 'RRS', requestedMW: 12.5, deliveredMW: 9.1, deadlineMs: T0 } })).toEqual([]);
+    expect(g[0]?.detail).toBe('RRS deployment rrs-1 missed: 12.5 MW requested, 9.1 MW delivered by 2026-08-04T11:59:00.000Z; penalty 13875 USD (2.775 MW short × 1 h × 5000 USD/MWh)');
+    expect(e.observe({ type: 'grid', event: { type: GRID_DEPLOYMENT_MISSED, v: 1, atMs: T0 + 60 * S, id: 'rrs-1', product: 'RRS', mwRequested: 12.5, mwDelivered: 9.1, shortfallMW: 2.775, deadlineAt: new Date(T0).toISOString(), hours: 1, penaltyUsdPerMWh: 5000, penaltyUsd: 13875 } })).toEqual([]);
     expect(e.observe({ type: 'clock', atMs: T0 + 600 * S })).toEqual([]); // extended by the repeat
     expect(e.observe({ type: 'clock', atMs: T0 + 660 * S })).toMatchObject([{ type: 'resolved', key: 'rrs-1' }]);
   });

@@ -223,8 +223,8 @@ export class AlertEngine {
   private eventConditions(rule: AlertRule, st: RuleState, o: Extract<AlertObservation, { type: 'event' | 'grid' }>): void {
     if (rule.kind === 'grid-deployment-missed' && o.type === 'grid') {
       const g = o.event;
-      const delivered = g.deliveredMW === null ? 'not measured' : `${r3(g.deliveredMW)} MW delivered`;
-      st.events.set(g.deploymentId, { detail: `${g.product} deployment ${g.deploymentId} missed: ${r3(g.requestedMW)} MW requested, ${delivered} by ${new Date(g.deadlineMs).toISOString()}${g.detail ? ` (${g.detail})` : ''}`, untilMs: g.atMs + rule.clearAfterS * 1000 });
+      const delivered = g.mwDelivered === null ? 'not measured' : `${r3(g.mwDelivered)} MW delivered`;
+      st.events.set(g.id, { detail: `${g.product} deployment ${g.id} missed: ${r3(g.mwRequested)} MW requested, ${delivered} by ${g.deadlineAt}; penalty ${r3(g.penaltyUsd)} USD (${r3(g.shortfallMW)} MW short × ${r3(g.hours)} h × ${r3(g.penaltyUsdPerMWh)} USD/MWh)`, untilMs: g.atMs + rule.clearAfterS * 1000 });
     }
   }
 }

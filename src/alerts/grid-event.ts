@@ -1,30 +1,14 @@
 /**
- * The event a grid-services dispatcher publishes when a deployment was not met — the message the
- * `grid-deployment-missed` rule listens for. Defined here until the grid-deployment code carries
- * it: whoever produces it publishes exactly this shape (as an agent event, or through
- * `AlertService.ingest`), and this schema parses it on arrival.
- *
- *   { "type": "grid.deployment.missed", "v": 1, "atMs": 1754300000000, "deploymentId": "ercot-rrs-2025-08-04T20:15Z",
- *     "product": "RRS", "requestedMW": 12.5, "deliveredMW": 9.1, "deadlineMs": 1754300600000, "detail": "3.4 MW short at the deadline" }
+ * The event the site agent publishes when a grid deployment's deadline passed short of 95 % of its
+ * MW (fleet/agent/events.ts, produced by the agent's grid desk) — the message the
+ * `grid-deployment-missed` rule listens for. One schema for both ends: this module only picks it out
+ * of the agent's event union, so a producer and this consumer cannot drift apart.
  */
-import { z } from 'zod';
+import { agentEventSchema, type AgentEvent } from '../fleet/agent/events.js';
 
 export const GRID_DEPLOYMENT_MISSED = 'grid.deployment.missed';
 
-export const gridDeploymentMissedSchema = z.object({
-  type: z.literal(GRID_DEPLOYMENT_MISSED),
-  v: z.literal(1),
-  /** When the miss was established, UTC ms. */
-  atMs: z.number().int().nonnegative(),
-  /** The deployment's id (the ISO's instruction id or ours): one alert per id. */
-  deploymentId: z.string().min(1).max(128),
-  /** RRS, ECRS, NSPIN, ERS, … */
-  product: z.string().min(1).max(32),
-  requestedMW: z.number().finite().nonnegative(),
-  /** Load reduction achieved by the deadline, MW (null when it could not be measured). */
-  deliveredMW: z.number().finite().nullable(),
-  /** When the deployment had to be in effect, UTC ms. */
-  deadlineMs: z.number().int().nonnegative(),
-  detail: z.string().max(1000).optional(),
-});
-export type GridDeploymentMissed = z.infer<typeof gridDeploymentMissedSchema>;
+export type GridDeploymentMissed = Extract<AgentEvent, { type: 'grid.deployment.missed' }>;
+
+/** Parses an event that crossed a boundary; only the missed-deployment event passes. */
+export const gridDeploymentMissedSchema = agentEventSchema.refine((e): e is GridDeploymentMissed => e.type === GRID_DEPLOYMENT_MISSED, { message: `expected a ${GRID_DEPLOYMENT_MISSED} event` });

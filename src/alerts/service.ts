@@ -117,7 +117,7 @@ export class AlertService implements AlertsApi {
     return agent.subscribe((e) => {
       if (e.type === 'tick') this.observe({ type: 'snapshot', snapshot: { atMs: agent.nowMs(), status: agent.status(), ...this.o.extra?.() } });
       else if (e.type === 'alert' || e.type === 'miner') this.observe({ type: 'event', event: e });
-      else if ((e as { type: string }).type === GRID_DEPLOYMENT_MISSED) this.ingest(e);
+      else if (e.type === 'grid.deployment.missed') this.observe({ type: 'grid', event: e });
     });
   }
 

@@ -47,6 +47,17 @@ describe('migrateSqlite', () => {
     db.close();
   });
 
+  it('keeps a second migration list in the same file on its own version table', () => {
+    const db = new Database(':memory:');
+    migrateSqlite(db, 'test database', M, 1);
+    const other: Migration[] = [{ version: 1, description: 'facts', sql: 'CREATE TABLE facts (id TEXT)' }];
+    expect(migrateSqlite(db, 'facts', other, 2, 'facts_schema_version')).toBe(1);
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({ v: 2 });
+    expect(db.prepare('SELECT version, description FROM facts_schema_version').all()).toEqual([{ version: 1, description: 'facts' }]);
+    expect(() => migrateSqlite(db, 'facts', other, 2, 'bad; DROP TABLE a')).toThrow(/bad version table name/);
+    db.close();
+  });
+
   it('rejects a list out of order (a programming error)', () => {
     expect(() => migrateSqlite(new Database(':memory:'), 'test database', [M[1] as Migration, M[0] as Migration], 1)).toThrow(/ascending/);
     expect(schemaVersion([])).toBe(0);

@@ -20,12 +20,20 @@ export function schemaVersion(migrations: readonly Migration[]): number {
   return migrations[migrations.length - 1]?.version ?? 0;
 }
 
-/** The DDL of the version table, the same in every dialect Mullet uses (SQLite, PostgreSQL). */
-export const SCHEMA_VERSION_DDL = `CREATE TABLE IF NOT EXISTS schema_version (
+/**
+ * The DDL of a version table, the same in every dialect Mullet uses (SQLite, PostgreSQL). A database
+ * holds one table per migration list: `schema_version` for its owner, another name for a component
+ * that keeps its own tables in the same file (e.g. the industry facts beside the market store).
+ */
+export function schemaVersionDdl(table = 'schema_version'): string {
+  if (!/^[a-z_]+$/.test(table)) throw new MulletError('INTERNAL', `bad version table name '${table}'`);
+  return `CREATE TABLE IF NOT EXISTS ${table} (
   version       INTEGER PRIMARY KEY,
   description   TEXT NOT NULL,
   applied_at_ms BIGINT NOT NULL
 )`;
+}
+export const SCHEMA_VERSION_DDL = schemaVersionDdl();
 
 /** The refusal when a database is newer than this code. */
 export function newerSchemaError(what: string, current: number, known: number): MulletError {
@@ -43,17 +51,17 @@ function checkOrder(what: string, migrations: readonly Migration[]): void {
  * Applies the pending migrations of `migrations` to a SQLite database (better-sqlite3, synchronous);
  * `what` names the database in errors (e.g. 'market database'). Returns the version reached.
  */
-export function migrateSqlite(db: Database.Database, what: string, migrations: readonly Migration[], nowMs: number): number {
+export function migrateSqlite(db: Database.Database, what: string, migrations: readonly Migration[], nowMs: number, versionTable = 'schema_version'): number {
   checkOrder(what, migrations);
   const known = schemaVersion(migrations);
-  db.exec(SCHEMA_VERSION_DDL);
-  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get()?.v ?? 0;
+  db.exec(schemaVersionDdl(versionTable));
+  const current = db.prepare<[], { v: number | null }>(`SELECT MAX(version) AS v FROM ${versionTable}`).get()?.v ?? 0;
   if (current > known) throw newerSchemaError(what, current, known);
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
+      db.prepare(`INSERT INTO ${versionTable} (version, description, applied_at_ms) VALUES (?, ?, ?)`).run(m.version, m.description, nowMs);
     })();
   }
   return known;

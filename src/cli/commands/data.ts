@@ -9,6 +9,7 @@ import { MAX_EXPANSION } from '../../market/importers/source.js';
 import { opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { isIndustryHeader } from '../../industry/schema.js';
 
 const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
 /** Ignored files named in the text summary (all of them are in --json). */
@@ -113,6 +114,7 @@ async function importOne(store: MarketStore, target: Target, allPoints: boolean,
     data = await openDataFile(target.fullPath, target.file, io.signal);
     const format = data.format;
     if (!format) {
+      if (isIndustryHeader(data.header)) return { file: target.file, status: 'skipped', reason: 'an industry file: import it with `mullet industry import`', notes: [] };
       if (target.fromDirectory) return { file: target.file, status: 'skipped', reason: 'header not recognised (see `mullet data formats`)', notes: [] };
       throw unrecognisedHeader(data.header, target.file);
     }

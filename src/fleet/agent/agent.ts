@@ -13,8 +13,10 @@
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
+import type { MinerHealthDetail } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
+import { fleetRows, previewCurtail, type CurtailPreview, type FleetView } from './fleet-view.js';
 import { aiLimitInEffect, countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
 import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
@@ -30,7 +32,7 @@ import { SignalDesk } from './signal-desk.js';
 import type { SignalSpec } from './signals.js';
 import type { AgentStateStore, SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
-import type { DecideConfig, Decision, MinerIntent, MinerReading } from './types.js';
+import type { DecideConfig, DecideInputs, Decision, MinerIntent, MinerReading } from './types.js';
 
 export type { TickReport, TickTrigger } from './reporter.js';
 
@@ -135,6 +137,8 @@ export class SiteAgent implements AgentApi, GridApi {
   private lastSafeModeKey = '';
   private lastTargetState: string | undefined;
   private lastAi: AiDecision | null = null;
+  /** The last decision's inputs (the curtail preview re-runs decide() on them). */
+  private lastInputs: DecideInputs | null = null;
   private closed = false;
   /** Added to the award floor: the largest machine, the fleet's standby and the restore deadband, MW at the meter (see `gridLimits`). */
   private readonly floorPadMW: number;
@@ -362,11 +366,9 @@ export class SiteAgent implements AgentApi, GridApi {
       const meter = await this.meter.read();
       const nowMs = this.o.clock.nowMs();
       const aiViews = this.ai.views(nowMs);
-      decision = decide(
-        this.fleet.views(),
-        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews), limits: gridLimits },
-        cfg,
-      );
+      const inputs: DecideInputs = { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews), limits: gridLimits };
+      this.lastInputs = inputs;
+      decision = decide(this.fleet.views(), inputs, cfg);
       if (meter) this.meter.noteExcess(decision.meterExcessMW, meter);
       // The response of active deployments, measured every round (after the last round's read-backs).
       this.grid.observe(nowMs, decision.currentMiningMW, meter?.siteMW ?? null);
@@ -585,6 +587,27 @@ export class SiteAgent implements AgentApi, GridApi {
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
   minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
     return this.fleet.minerStates();
+  }
+
+  /** Every miner as last read: model, firmware, rack, state, temperatures, fans, last command. */
+  fleetView(): FleetView {
+    return { site: this.siteName, nowMs: this.o.clock.nowMs(), miners: fleetRows(this.fleet.facts(), this.o.decide) };
+  }
+
+  /** One miner's hashboards and pools, read now (bounded by the call deadline). */
+  minerHealth(id: string, signal?: AbortSignal): Promise<MinerHealthDetail> {
+    return this.fleet.readHealth(id, signal);
+  }
+
+  /**
+   * Which machines a curtail would take, by the same decide() on the last tick's inputs (before the
+   * first tick: a fresh target-less snapshot); nothing is sent or recorded.
+   */
+  previewCurtail(spec: SignalSpec): CurtailPreview {
+    const nowMs = this.o.clock.nowMs();
+    const baselineMW = this.signals.capBaselineMW() ?? this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW();
+    const inputs: DecideInputs = this.lastInputs ? { ...this.lastInputs, nowMs } : { nowMs, target: { stale: false, targetMW: Infinity, source: 'nameplate' }, signalCapMW: null, meter: null, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs };
+    return previewCurtail(this.fleet.facts(), spec, { inputs, cfg: this.o.decide, baselineMW });
   }
 
   /** Closes driver sessions (bounded concurrency, short deadline), flushes and closes the store; idempotent. */

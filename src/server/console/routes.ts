@@ -33,12 +33,12 @@ export interface ConsoleDeps {
   secureCookies: boolean;
   /** Long-polls and event streams at once; more get 503. */
   maxWaiters?: number;
-  /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
-  grid?: GridApi;
   /** `mullet ops`: its figures under /ops (status, ledger, market). */
   ops?: OpsConsoleApi;
   /** Alert history and rules under /alerts and /alert-rules. */
   alerts?: AlertsApi;
+  /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
+  grid?: GridApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });

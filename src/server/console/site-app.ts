@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { errorBody } from '../errors.js';
 import { MulletError } from '../../core/errors.js';
-import { CONSOLE_API_BASE, mountConsole, type ConsoleApiOptions } from './app.js';
+import { CONSOLE_API_BASE, mountConsole, type ConsoleApiOptions, type PagesDeps } from './app.js';
 import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from './dashboard.js';
 import type { ConsoleDeps } from './routes.js';
 
@@ -25,7 +25,7 @@ function forward(app: Hono, req: Request, path: string, env: unknown): Response 
   return app.fetch(new Request(u, req), env);
 }
 
-export function consoleSiteApp(deps: ConsoleDeps, o: ConsoleSiteOptions = {}): Hono {
+export function consoleSiteApp(deps: ConsoleDeps & PagesDeps, o: ConsoleSiteOptions = {}): Hono {
   const log = o.log ?? (() => undefined);
   const app = new Hono();
   mountConsole(app, deps, o);
