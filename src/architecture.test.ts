@@ -44,7 +44,7 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   alerts: { pure: false, may: ['core', 'fleet', 'net'] }, // rules on agent events (pure engine), webhook and SMTP delivery
   // The analyst's sourced industry facts (importer, store, analytics) and the console's strategy jobs
   // (the CLI run in a child process: it names site files and policies, nothing more).
-  industry: { pure: false, may: ['core'] },
+  industry: { pure: false, may: ['core', 'db'] },
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
   server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'industry', 'ops', 'strategy'] },
   // Composition roots: they wire everything.
