@@ -46,7 +46,7 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   // (the CLI run in a child process: it names site files and policies, nothing more).
   industry: { pure: false, may: ['core', 'db'] },
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
-  server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'industry', 'ops', 'strategy'] },
+  server: { pure: false, may: ['core', 'alerts', 'catalog', 'compute', 'console', 'fleet', 'industry', 'ops', 'planner', 'strategy'] },
   // Composition roots: they wire everything.
   app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },
