@@ -89,7 +89,7 @@ export async function deleteControlPlane(jsm: JetStreamManager, names: ControlNa
 }
 
 export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: unknown };
+  const e = err as { api_error?: { err_code?: number } };
   const code = e.api_error?.err_code;
-  return code === 10059 || code === 10014 || /not found/i.test(String(e.message ?? ''));
+  return code === 10059 || code === 10014 || (err instanceof Error && /not found/i.test(err.message));
 }
