@@ -9,6 +9,7 @@ import { headers } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../core/time.js';
 import { SimSite } from '../fleet/agent/testing/sim-site.js';
+import { runCapture } from '../testing/cli.js';
 import type { AgentStateStore } from '../fleet/agent/state-port.js';
 import type { SiteOutcome } from './center/center.js';
 import { LOCAL_NATS, linkedSite, testPlane, until, type LinkedSite, type TestPlane } from './testing/harness.js';
@@ -183,5 +184,38 @@ describe('control plane: partition, restart, clock', () => {
     // The center sees the skew in the site's telemetry.
     const tele = await until('telemetry with the offset', async () => (await p.center.sites(['a']))[0]?.telemetry?.link.clockOffsetMs ?? undefined);
     expect(Math.abs(tele + aheadMs)).toBeLessThan(2_000);
+  });
+});
+
+describe('mullet control (the CLI)', () => {
+  it('lists, steers and curtails two sites, with JSON output', { timeout: 90_000 }, async () => {
+    const p = await plane(['a', 'b']);
+    const [sa, sb] = [await sim('127.41.6.0/24', 8), await sim('127.41.7.0/24', 8)];
+    keep(await linkedSite(sa, { siteId: 'a', prefix: p.prefix, servers: [LOCAL_NATS] }));
+    keep(await linkedSite(sb, { siteId: 'b', prefix: p.prefix, servers: [LOCAL_NATS] }));
+    const conn = ['--servers', LOCAL_NATS, '--prefix', p.prefix, '--timeout-s', '40'];
+    const set = await runCapture(['control', 'set', '--site', 'a', '--mode', 'auto', '--cap-mw', '0.5', '--plan-ref', 'p1', '--json', ...conn]);
+    expect(set.err).toBe('');
+    const rev = (JSON.parse(set.out) as { revision: number }).revision;
+    // CAS from the CLI: an expected revision that is not the current one.
+    const stale = await runCapture(['control', 'set', '--site', 'a', '--mode', 'curtail-all', '--expect-revision', String(rev - 1), ...conn]);
+    expect(stale.code).not.toBe(0);
+    expect(stale.err).toMatch(/revision/);
+    const cur = await runCapture(['control', 'curtail', '--all', '--all-miners', '--id', 'cli-all', '--json', ...conn]);
+    expect(cur.err).toBe('');
+    const out = JSON.parse(cur.out) as { commandId: string; sites: SiteOutcome[] };
+    expect(out.sites.map((s) => `${s.site}:${s.outcome?.signal?.state ?? ''}`)).toEqual(['a:confirmed', 'b:confirmed']);
+    const res = await runCapture(['control', 'restore', '--site', 'b', '--until', 'received', ...conn]);
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/received/);
+    await until('telemetry from both, connected', async () => ((await p.center.sites()).every((v) => v.telemetry?.link.state === 'connected') ? true : undefined));
+    const list = await runCapture(['control', 'sites', '--json', ...conn]);
+    const views = (JSON.parse(list.out) as { sites: { site: string; desiredRevision: number | null; telemetry: { link: { state: string } } | null }[] }).sites;
+    expect(views.map((v) => [v.site, v.desiredRevision, v.telemetry?.link.state])).toEqual([
+      ['a', rev, 'connected'],
+      ['b', null, 'connected'],
+    ]);
+    const table = await runCapture(['control', 'sites', ...conn]);
+    expect(table.out).toMatch(/^site\s+telemetry age s/m);
   });
 });
