@@ -191,7 +191,11 @@ export class Center {
           o.onOutcome?.(r);
         }
       }
-      if ([...results.values()].some((r) => !r.done)) await Promise.race([done, abortable(o.deadlineMs, o.signal)]);
+      if ([...results.values()].some((r) => !r.done)) {
+        const timer = abortable(o.deadlineMs, o.signal);
+        await Promise.race([done, timer.promise]);
+        timer.cancel();
+      }
     } finally {
       sub.unsubscribe();
     }
@@ -238,15 +242,19 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function abortable(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+/** Resolves after `ms` or when `signal` aborts; `cancel` clears the timer (a won race must not keep the process alive). */
+function abortable(ms: number, signal?: AbortSignal): { promise: Promise<void>; cancel: () => void } {
+  let cancel = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
     const t = setTimeout(done, ms);
     function done(): void {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
       resolve();
     }
+    cancel = done;
     signal?.addEventListener('abort', done, { once: true });
   });
+  return { promise, cancel };
 }
 
