@@ -185,7 +185,8 @@ export class SiteLink {
       this.spawn('desired', () => this.retrying('desired state watch', () => this.watchDesired()));
       this.spawn('commands', () => this.retrying('command consumer', () => this.consumeCommands()));
       const closed = await nc.closed();
-      if (closed && !signal.aborted) this.log(`connection closed: ${describeError(closed)}`);
+      if (signal.aborted) return; // stopping: not a lost center
+      if (closed) this.log(`connection closed: ${describeError(closed)}`);
       this.connected(false);
       this.nc = null;
       this.js = null;
@@ -198,7 +199,8 @@ export class SiteLink {
     this.target.setConnected(up, now);
     const s = this.target.applied(now).state;
     if (s !== this.lastState) {
-      if (this.lastState !== null || !up) this.alert(up ? 'center reachable again: following the desired state' : `center lost: the last desired state holds for ${Math.round(this.o.holdMs / 1000)} s, then ${this.o.fallback}`);
+      const first = this.lastState === null;
+      this.alert(up ? (first ? 'connected to the center: following the desired state' : 'center reachable again: following the desired state') : `center lost: the last desired state holds for ${Math.round(this.o.holdMs / 1000)} s, then ${this.o.fallback}`);
       this.lastState = s;
     }
     this.agent.requestTick();
@@ -207,7 +209,7 @@ export class SiteLink {
   private async statusLoop(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (this.stop.signal.aborted) return;
-      if (s.type === 'disconnect') this.connected(false);
+      if (s.type === 'disconnect' && !this.stop.signal.aborted) this.connected(false);
       else if (s.type === 'reconnect') {
         this.connected(true);
         // The watch resumes on its own; a read now closes any gap it may leave.
