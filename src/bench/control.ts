@@ -133,11 +133,16 @@ export async function benchControl(o: BenchControlOptions): Promise<Record<strin
     // 1. Fleet-wide curtail → every site confirmed, `rounds` times.
     const perSite: number[] = [];
     const fleetWide: number[] = [];
+    /** Center-seen time minus the agent's own receipt → confirmed time: what the control plane adds. */
+    const overhead: number[] = [];
     const rounds: Record<string, unknown>[] = [];
     for (let r = 1; r <= o.rounds; r++) {
       const c = await center.send(ids, { action: 'curtail', all: true }, { id: `curtail-${r}`, until: 'settled', deadlineMs: 300_000 });
       const ok = c.filter((x) => x.outcome?.signal?.state === 'confirmed');
-      for (const x of ok) perSite.push(x.elapsedMs ?? 0);
+      for (const x of ok) {
+        perSite.push(x.elapsedMs ?? 0);
+        overhead.push((x.elapsedMs ?? 0) - (x.outcome?.signal?.elapsedMs ?? 0));
+      }
       const asleep = (await Promise.all(sites.map((s) => s.fleet.stateCounts()))).reduce((a, s) => a + s.sleeping, 0);
       if (ok.length === ids.length) fleetWide.push(Math.max(...ok.map((x) => x.elapsedMs ?? 0)));
       rounds.push({ round: r, confirmedSites: ok.length, asleepInGroundTruth: asleep, perSiteMs: c.map((x: SiteOutcome) => Math.round(x.elapsedMs ?? -1)), agentElapsedMs: c.map((x) => x.outcome?.signal?.elapsedMs ?? null) });
@@ -216,6 +221,7 @@ export async function benchControl(o: BenchControlOptions): Promise<Record<strin
         rounds: o.rounds,
         perSiteConfirmed: stats(perSite),
         allSitesConfirmed: stats(fleetWide),
+        controlPlaneOverhead: stats(overhead),
         detail: rounds,
         note: 'publish at the center → the site’s settled outcome (every miner confirmed asleep by a read) back at the center; center clock',
       },
