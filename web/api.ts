@@ -27,6 +27,9 @@ export interface Status {
   minersByState: Record<string, number>;
   ai?: { load: string; kind: string; fullMW: number; readMW: number | null; limitMW: number | null; usedHours: number; eventSince: string | null; blocked: string | null; errors: string[] }[];
   alerts: { kind: string; detail: string; at: string }[];
+  /** The energy price in force and where it comes from; null/absent without a price feed or plan. */
+  price?: { usdPerMWh: number; intervalStart: string | null; source: string } | null;
+  fleetStrikesUsdPerMWh?: Record<string, number> | null;
 }
 
 export interface SignalTiming {

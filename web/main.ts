@@ -9,6 +9,10 @@ import { h, render, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { ApiError, call, type AuditEntry, type Me, type SignalTiming, type Status } from './api.js';
+import { EarnedPanel, PricePanel } from './price.js';
+import { AlertsPanel } from './alerts.js';
+import { GridPanel } from './grid.js';
+import { EXTRA_PAGES, extraPageOf } from './pages/index.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Legend, Tooltip);
 
@@ -58,7 +62,7 @@ function PowerChart(p: { points: Point[] }) {
     chart.current = new Chart(canvas.current, {
       type: 'line',
       data: { labels: [], datasets: [] },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false }, scales: { y: { stacked: true, beginAtZero: true, title: { display: true, text: 'MW' } } } },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false }, scales: { x: { title: { display: true, text: 'time (UTC)' } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'MW' } } } },
     });
     return () => chart.current?.destroy();
   }, []);
@@ -132,7 +136,10 @@ function Banner(p: { status: Status | null; stream: string }) {
   const meterErr = s?.meter?.error ?? null;
   if (safe) return h('div', { class: 'banner safe', role: 'alert' }, `SAFE MODE (${safe.mode}): ${safe.reason}`);
   if (stale || meterErr || p.stream !== 'live') return h('div', { class: 'banner stale', role: 'alert' }, [p.stream !== 'live' ? `live stream ${p.stream}` : null, stale ? `feed stale: ${stale}` : null, meterErr ? `meter: ${meterErr}` : null].filter(Boolean).join(' · '));
-  return h('div', { class: 'banner ok' }, 'live: feeds fresh, not in safe mode');
+  // Only a site that follows prices has feeds to be fresh: at nameplate there are none to watch.
+  const source = s?.lastTick?.target.source;
+  const feeds = source === 'nameplate' || source === undefined ? 'no market feeds (mining to nameplate)' : source === 'plan' ? 'following the plan file' : 'feeds fresh';
+  return h('div', { class: 'banner ok', 'data-testid': 'banner' }, `live: ${feeds}, not in safe mode`);
 }
 
 function SitePage(p: { me: Me }) {
@@ -196,6 +203,8 @@ function SitePage(p: { me: Me }) {
       'main',
       null,
       h('section', { class: 'wide' }, h('h2', null, `Site ${status?.site ?? '…'} — power (stacked) against the import limit`), h(PowerChart, { points }), h('p', { 'data-testid': 'ticks' }, `live updates: ${ticks}`)),
+      h(PricePanel, { status, refresh: ticks }),
+      h(EarnedPanel, { refresh: ticks }),
       h(
         'section',
         null,
@@ -230,7 +239,8 @@ function SitePage(p: { me: Me }) {
         ? h('section', { class: 'wide' }, h('h2', null, 'AI loads (at the meter)'), h(Table, { head: ['load', 'kind', 'full MW', 'read MW', 'limit MW', 'contract hours used', 'limited since', 'blocked'], rows: status.ai.map((a) => [a.load, a.kind, a.fullMW.toFixed(3), a.readMW === null ? '' : a.readMW.toFixed(3), a.limitMW === null ? 'none' : a.limitMW.toFixed(3), a.usedHours.toFixed(1), a.eventSince ?? '', a.blocked ?? '']) }))
         : null,
       h('section', { class: 'wide' }, h('h2', null, 'Signals'), h(Table, { head: ['id', 'kind', 'state', 'cap MW', 'received', 'confirmed', 'elapsed ms'], rows: signals.map((s) => [s.id, s.kind, s.state, s.capMW === null ? '' : s.capMW.toFixed(3), s.signalReceivedAt ?? '', s.confirmedAt ?? '', s.elapsedMs === null || s.elapsedMs === undefined ? '' : String(Math.round(s.elapsedMs))]) })),
-      h('section', { class: 'wide' }, h('h2', null, 'Alerts'), h(Table, { head: ['at', 'kind', 'detail'], rows: (status?.alerts ?? []).slice(-10).reverse().map((a) => [a.at, a.kind, a.detail]) })),
+      h(AlertsPanel, { me: p.me, refresh: ticks, agentAlerts: status?.alerts ?? [] }),
+      h(GridPanel, { refresh: ticks }),
     ),
   );
 }
@@ -371,7 +381,7 @@ function AccessPage(p: { me: Me }) {
 
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const pageOf = () => (location.hash === '#/audit' ? 'audit' : location.hash === '#/access' ? 'access' : 'site');
+  const pageOf = () => (location.hash === '#/audit' ? 'audit' : location.hash === '#/access' ? 'access' : (extraPageOf(location.hash)?.hash ?? 'site'));
   const [page, setPage] = useState(pageOf());
   useEffect(() => {
     call<Me>('GET', '/me')
@@ -384,12 +394,12 @@ function App() {
   if (me === undefined) return h('p', null, 'loading…');
   if (me === null) return h(Login, { onDone: setMe });
   const logout = () => void call('POST', '/logout').finally(() => setMe(null));
-  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit'), h('a', { href: '#/access' }, 'Users & keys')];
+  const nav: ComponentChildren = [h('a', { href: '#/site' }, 'Site'), h('a', { href: '#/audit' }, 'Audit'), h('a', { href: '#/access' }, 'Users & keys'), ...EXTRA_PAGES.map((x) => h('a', { href: x.hash }, x.label))];
   return h(
     'div',
     null,
     h('header', null, h('strong', null, 'Mullet'), nav, h('span', { class: 'who', 'data-testid': 'who' }, `${me.name} — ${me.role} on ${me.site ?? 'all sites'} `, h('button', { onClick: logout }, 'Log out'))),
-    page === 'audit' ? h(AuditPage, null) : page === 'access' ? h(AccessPage, { me }) : h(SitePage, { me }),
+    page === 'audit' ? h(AuditPage, null) : page === 'access' ? h(AccessPage, { me }) : extraPageOf(page) ? h((extraPageOf(page) as NonNullable<ReturnType<typeof extraPageOf>>).component, { me }) : h(SitePage, { me }),
   );
 }
 

@@ -12,17 +12,21 @@
  *   meter: 127.0.0.1:5021
  *   ai: { inventory: ai-inventory.json }   # GPU BMCs / feed targets of the site's AI loads
  *   target: { plan: plan.json }     # or { priceFeed: http://… } or {} (nameplate)
- *   signals: { mqtt: { url: mqtt://127.0.0.1:1883, topic: mullet/site-a/dr, clientId: agent-a } }
+ *   signals: { mqtt: { url: mqtt://127.0.0.1:1883, topic: mullet/site-a/dr, clientId: agent-a, gridTopic: mullet/site-a/grid } }
+ *   grid: { awards: [{ id: ecrs-0801, product: ECRS, mw: 20, from: '2025-08-01T00:00:00Z', to: '2025-08-02T00:00:00Z' }] }
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem } }   # mullet serve only
  *   control: { servers: [nats://127.0.0.1:4222], auth: { nkeySeed: { file: site.nk } }, holdS: 600, fallback: price-only }
  *                                   # the NATS control plane (src/control/README.md)
+ *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { … } }    # mullet serve only (src/alerts/config.ts)
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { alertsConfigSchema } from '../alerts/config.js';
 import { parseConfig } from '../core/yaml-doc.js';
 import { SAFE_MODES } from '../fleet/agent/types.js';
+import { awardRequestSchema } from '../fleet/agent/grid.js';
 import { readRegularTextFileSync } from '../core/files.js';
 import { siteControlConfigSchema } from '../control/connect.js';
 
@@ -44,7 +48,7 @@ export const agentConfigSchema = z.strictObject({
     .optional(),
   signals: z
     .strictObject({
-      mqtt: z.strictObject({ url: z.url(), topic: z.string().min(1).optional(), clientId: z.string().min(1).max(64).optional() }).optional(),
+      mqtt: z.strictObject({ url: z.url(), topic: z.string().min(1).optional(), clientId: z.string().min(1).max(64).optional(), gridTopic: z.string().min(1).optional() }).optional(),
     })
     .optional(),
   safety: z
@@ -61,6 +65,8 @@ export const agentConfigSchema = z.strictObject({
       priceStaleS: z.number().min(1).max(86_400).optional(),
     })
     .optional(),
+  /** Grid services: awards the agent keeps a mining floor for (more can come over the API). */
+  grid: z.strictObject({ awards: z.array(awardRequestSchema).max(10_000).optional() }).optional(),
   /** `mullet serve`: the console's identity/audit database and TLS (required beyond loopback). */
   console: z
     .strictObject({
@@ -71,6 +77,8 @@ export const agentConfigSchema = z.strictObject({
     .optional(),
   /** The NATS JetStream control plane: desired state, commands, events and telemetry (src/control). */
   control: siteControlConfigSchema.optional(),
+  /** Alert rules and delivery (src/alerts/config.ts); `mullet serve` runs the default rules without it. */
+  alerts: alertsConfigSchema.optional(),
   devices: z
     .strictObject({
       concurrency: z.number().int().min(1).max(65_536).optional(),

@@ -8,10 +8,12 @@ import { resolve } from 'node:path';
 import { badInput } from '../core/errors.js';
 import { softFdLimit } from '../core/fd-limit.js';
 import { systemClock, type Clock } from '../core/time.js';
-import { SiteAgent, type AgentOptions } from '../fleet/agent/agent.js';
+import { DEFAULT_PENALTY_USD_PER_MWH, SiteAgent, type AgentOptions } from '../fleet/agent/agent.js';
 import type { AgentApi } from '../fleet/agent/api.js';
 import { minersFromInventory, siteAiMW } from '../fleet/agent/fleet.js';
 import { startMqttSignals, type MqttSignals } from '../fleet/agent/mqtt.js';
+import { startMqttGrid, type MqttGrid } from '../fleet/agent/grid-mqtt.js';
+import type { AwardRequest, GridApi } from '../fleet/agent/grid.js';
 import { fetchPrice } from '../fleet/agent/price-feed.js';
 import { NameplateTarget, PlanFileTarget, StrikeRuleTarget, type TargetProvider } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG, type DecideConfig, type SafeMode } from '../fleet/agent/types.js';
@@ -58,6 +60,10 @@ export interface AgentRunConfig {
   mqttTopic?: string;
   /** Stable client id of the MQTT persistent session (default mullet-agent-<site>). */
   mqttClientId?: string;
+  /** Grid deployments' MQTT topic (default mullet/<site>/grid; with --mqtt). */
+  mqttGridTopic?: string;
+  /** Grid awards the agent holds a mining floor for (the config file's `grid.awards`). */
+  gridAwards?: readonly AwardRequest[];
   /** Permit a non-loopback --listen (the API has no authentication yet). */
   allowNonLoopback?: boolean;
   /** Host names the API may be reached by besides addresses and localhost. */
@@ -68,7 +74,7 @@ export interface AgentRunConfig {
    * Serves the agent's HTTP edge instead of the plain agent API (`mullet serve`: the authenticated
    * console); given the agent and the connection cap the descriptor budget allows.
    */
-  serveApi?: (agent: AgentApi, limits: { maxConnections: number }) => Promise<RunningServer>;
+  serveApi?: (agent: AgentApi & GridApi, limits: { maxConnections: number }) => Promise<RunningServer>;
   concurrency: number;
   callTimeoutMs: number;
   connectTimeoutMs: number;
@@ -127,6 +133,8 @@ export interface RunningAgent {
   mqtt: MqttSignals | null;
   /** The link to the control plane, when configured. */
   control: SiteLink | null;
+  /** Grid deployments over MQTT (with --mqtt). */
+  mqttGrid: MqttGrid | null;
   /** Runs the loop until `signal` aborts (the tick in progress finishes). */
   run(signal: AbortSignal): Promise<void>;
   /** Stops MQTT and HTTP, closes driver sessions, the meter and the DB; idempotent. */
@@ -161,6 +169,8 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
   const mqttUrl = flags.mqttUrl ?? mqtt?.url;
   const mqttTopic = flags.mqttTopic ?? mqtt?.topic;
   const mqttClientId = flags.mqttClientId ?? mqtt?.clientId;
+  const mqttGridTopic = flags.mqttGridTopic ?? mqtt?.gridTopic;
+  const gridAwards = flags.gridAwards ?? f?.grid?.awards;
   const siteId = flags.siteId ?? f?.siteId;
   const s = f?.safety ?? {};
   const dv = f?.devices ?? {};
@@ -177,6 +187,8 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
     ...(mqttUrl !== undefined ? { mqttUrl } : {}),
     ...(mqttTopic !== undefined ? { mqttTopic } : {}),
     ...(mqttClientId !== undefined ? { mqttClientId } : {}),
+    ...(mqttGridTopic !== undefined ? { mqttGridTopic } : {}),
+    ...(gridAwards !== undefined ? { gridAwards } : {}),
     listen: pick(flags.listen, f?.listen, AGENT_DEFAULTS.listen),
     allowNonLoopback: pick(flags.allowNonLoopback, f?.allowNonLoopback, false),
     allowedHosts: [...(f?.allowedHosts ?? []), ...(flags.allowedHosts ?? [])],
@@ -278,13 +290,14 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
       snapshotMaxAgeMs: c.tickS * 1000,
       verifyWaitMs: Math.min(decide.confirmTimeoutMs, 10_000),
       log,
+      grid: { awards: c.gridAwards ?? [], penaltyUsdPerMWh: site.ancillary?.penaltyUsdPerMWh ?? DEFAULT_PENALTY_USD_PER_MWH },
       ...(c.sleep ? { sleep: c.sleep } : {}),
       ...(c.meterPollMs !== undefined ? { meterPollMs: c.meterPollMs } : {}),
       ...c.timing,
     });
     if (c.serveApi) http = await c.serveApi(agent, { maxConnections: apiConnections });
     else {
-      const app = agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [] });
+      const app = agentRoutes(agent, { allowedHosts: c.allowedHosts ?? [], grid: agent });
       c.extendRoutes?.(app);
       http = await serveHttp(app, { ...listen, maxConnections: apiConnections, allowNonLoopback: c.allowNonLoopback === true, what: 'the agent API', log });
     }
@@ -311,6 +324,7 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     });
     log(`control plane: site '${siteIdEarly}' on ${cc.servers.join(', ')} (prefix ${cc.prefix ?? CONTROL_DEFAULTS.prefix}, hold ${cc.holdS ?? CONTROL_DEFAULTS.holdS} s then ${cc.fallback ?? CONTROL_DEFAULTS.fallback})`);
   }
+  const mqttGrid = c.mqttUrl ? startMqttGrid(agent, { url: c.mqttUrl, topic: c.mqttGridTopic ?? `mullet/${siteId}/grid`, clientId: `${c.mqttClientId ?? `mullet-agent-${siteId}`}-grid`, log }) : null;
   log(`agent for site '${siteId}': ${miners.length} miners, import limit ${site.interconnect.importLimitMW} MW, AI ${aiMW.toFixed(3)} MW, target ${targets.source}, safe mode ${c.safeMode}; API ${http.url}`);
   let closed = false;
   return {
@@ -319,12 +333,14 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     http,
     mqtt,
     control,
+    mqttGrid,
     run: (signal) => agent.run(signal),
     close: async () => {
       if (closed) return;
       closed = true;
       await control?.close();
       await mqtt?.close();
+      await mqttGrid?.close();
       await http.close();
       await agent.close();
     },

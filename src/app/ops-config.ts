@@ -16,6 +16,9 @@
  *   dispatch: { maxPriceWaitS: 300, staleAfterS: 1800, rtPublicationLagS: 0 }
  *   safety: { … as in the agent config … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
+ *   console: { db: mullet-console.db, tls: { cert: cert.pem, key: key.pem } }   # the operator console on
+ *                                          #    `listen` (else --console-db): every route authenticated
+ *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { host, from, to } }   # src/alerts/config.ts
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -25,6 +28,7 @@ import { parseConfig } from '../core/yaml-doc.js';
 import { LIVE_POLICIES } from '../ops/dispatcher.js';
 import { agentConfigSchema } from './agent-config.js';
 import { liveFeedsConfigSchema } from '../market/live/config.js';
+import { alertsConfigSchema } from '../alerts/config.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
 const day = z.string().refine((s) => {
@@ -88,6 +92,10 @@ export const opsConfigSchema = z.strictObject({
     .prefault({}),
   safety: agentConfigSchema.shape.safety,
   devices: agentConfigSchema.shape.devices,
+  /** The operator console on the ops listener (users, keys and audit in `db`; as `mullet serve`). */
+  console: agentConfigSchema.shape.console,
+  /** Alert rules and delivery (src/alerts/config.ts); with a console, the default rules run without it. */
+  alerts: alertsConfigSchema.optional(),
 });
 export type OpsConfig = z.infer<typeof opsConfigSchema> & { dir: string; file: string };
 
@@ -96,7 +104,8 @@ export function parseOpsConfig(text: string, file: string): OpsConfig {
   const dir = dirname(resolve(file));
   const abs = (p: string): string => resolve(dir, p);
   const fleet = 'inventory' in c.fleet ? { ...c.fleet, inventory: abs(c.fleet.inventory), ...(c.fleet.ai ? { ai: { inventory: abs(c.fleet.ai.inventory) } } : {}) } : c.fleet;
-  return { ...c, dir, file, site: abs(c.site), fleet, ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}) };
+  const cons = c.console ? { ...c.console, ...(c.console.db !== undefined ? { db: c.console.db === ':memory:' ? ':memory:' : abs(c.console.db) } : {}), ...(c.console.tls ? { tls: { cert: abs(c.console.tls.cert), key: abs(c.console.tls.key) } } : {}) } : undefined;
+  return { ...c, dir, file, site: abs(c.site), fleet, ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}), ...(cons ? { console: cons } : {}) };
 }
 
 export function readOpsConfig(file: string): OpsConfig {

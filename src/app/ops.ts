@@ -15,7 +15,8 @@ import type { Gauge } from '../fleet/agent/metrics.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
 import { freeLoopbackBlock, startSiteSim, type SiteSim } from '../fleet/sim/site-sim.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../market/hashprice-inputs.js';
-import type { OpsApi, OpsStatus } from '../ops/api.js';
+import type { OpsStatus } from '../ops/api.js';
+import type { Hono } from 'hono';
 import { LiveDispatcher, type IntervalDecision } from '../ops/dispatcher.js';
 import { storeHistory, syntheticHistory, type History } from '../ops/history.js';
 import { LiveLedger, sliceInput, STREAMS, type LedgerSummary } from '../ops/ledger.js';
@@ -25,6 +26,7 @@ import { scaledTime, VirtualTime, type TimeSource } from '../ops/time.js';
 import { mountOpsRoutes } from '../server/ops-routes.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import type { Site } from '../site/types.js';
+import { builtinCapabilities } from '../fleet/drivers/index.js';
 import { AGENT_DEFAULTS, readSite, startAgent, type RunningAgent } from './agent.js';
 import { readOpsConfig, type OpsConfig } from './ops-config.js';
 import { readInventory, type Inventory } from '../fleet/inventory.js';
@@ -34,12 +36,37 @@ import { attachFeedMetrics } from '../market/live/metrics.js';
 import type { FeedStatus } from '../market/live/types.js';
 import type { Transport } from '../net/http-client.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import { openMarketStore } from '../store/sqlite-store.js';
 import { openExistingStore } from '../store/open-existing.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
 import type { MarketSource } from '../ops/market.js';
 import { wallTime } from '../ops/time.js';
+import { fourCpAlertAt, marketView } from '../ops/market-view.js';
+import { startAlerts } from './alerts.js';
+import type { AlertService } from '../alerts/service.js';
+import type { OpsConsoleApi } from '../ops/api.js';
+import { AuthService } from '../console/auth-service.js';
+import type { ScryptParams } from '../console/secrets.js';
+import { SqliteIdentityStore } from '../console/sqlite-store.js';
+import { parseHostPort } from '../fleet/meter/meter-reader.js';
+import { CONSOLE_API_BASE } from '../server/console/app.js';
+import { checkConsoleListen, serveConsole, type ConsoleTlsFiles } from '../server/console/serve-console.js';
+import { consoleSiteApp } from '../server/console/site-app.js';
+
+/** The console's setup when `mullet ops` serves it: --console-db or `console:` in the config. */
+interface ConsoleSetup {
+  dbFile: string;
+  tls?: ConsoleTlsFiles;
+  insecureHttp: boolean;
+}
+
+function consoleSetup(cfg: OpsConfig, f: OpsFlags): ConsoleSetup | null {
+  if (f.consoleDb === undefined && cfg.console === undefined) return null;
+  const db = f.consoleDb !== undefined ? (f.consoleDb === ':memory:' ? ':memory:' : resolve(f.cwd, f.consoleDb)) : (cfg.console?.db ?? resolve(f.cwd, 'mullet-console.db'));
+  const tls = f.tls ?? cfg.console?.tls;
+  return { dbFile: db, ...(tls ? { tls } : {}), insecureHttp: f.insecureHttp === true || cfg.console?.insecureHttp === true };
+}
 
 
 export interface OpsFlags {
@@ -61,6 +88,14 @@ export interface OpsFlags {
   feedTransport?: Transport;
   /** Benchmarks: every interval the dispatcher decides. */
   onDecision?: (d: IntervalDecision) => void;
+  /** The operator console's database (users, keys, audit): serve the console on the listener (overrides console.db). */
+  consoleDb?: string;
+  /** Console TLS files (override console.tls). */
+  tls?: ConsoleTlsFiles;
+  /** Allow the console beyond loopback without TLS (logged). */
+  insecureHttp?: boolean;
+  /** Tests: the console's scrypt cost (default: production). */
+  consoleScrypt?: ScryptParams;
 }
 
 export interface ReplayOutcome {
@@ -102,6 +137,10 @@ export type OpsOutcome = ReplayOutcome | LiveOutcome;
 
 export interface RunningOps {
   url: string;
+  /** The console's identities and audit when it is served (else null). */
+  console: { auth: AuthService; dbFile: string } | null;
+  /** The alert service (with `alerts:` or a console), else null. */
+  alerts: AlertService | null;
   config: OpsConfig;
   agent: RunningAgent;
   sim: SiteSim | null;
@@ -155,7 +194,7 @@ async function loadHistory(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: S
     if (h.truth.startMs.length === 0) throw badInput(`no ${site.market.settlementPoint} RT prices in ${db} for ${w.from}..${w.to}; import them (mullet data import) or use market.replay.data: synthetic`, 'market.replay');
     return h;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -185,7 +224,7 @@ async function replaySide(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: Si
   return { mode: 'replay', market, truth, time, history, window: w, store: null, feeds: null, rtProblem: { reason: null } };
 }
 
-function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (line: string) => void): MarketSide {
+async function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (line: string) => void): Promise<MarketSide> {
   for (const [v, flag] of [
     [f.replayFrom, '--replay-from'],
     [f.replayTo, '--replay-to'],
@@ -195,14 +234,14 @@ function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, log: (
   }
   const time = f.time ?? wallTime();
   const { file } = storeFile(cfg, f);
-  const store = openMarketStore(file);
+  const store = await openMarketStore(file);
   try {
-    const market = new LiveStoreMarket({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
-    market.refresh(time.clock.nowMs());
+    const market = await LiveStoreMarket.open({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
+    await market.refresh(time.clock.nowMs());
     const feeds = l.feeds === false ? null : createLiveFeeds(l.feeds ?? {}, { store, clock: time.clock, log, ...(f.feedTransport ? { transport: f.feedTransport } : {}), ...(f.env ? { env: f.env } : {}) });
     return { mode: 'live', market, truth: market.known, time, history: null, window: null, store, feeds, rtProblem: { reason: null } };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }
@@ -212,11 +251,11 @@ export async function startOps(f: OpsFlags): Promise<RunningOps> {
   const cfg = readOpsConfig(resolve(f.cwd, f.configFile));
   const site = readSite(cfg.site);
   const solver = f.solver ?? (await loadHighsSolver());
-  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : liveSide(cfg, cfg.market.live, f, site, log);
+  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : await liveSide(cfg, cfg.market.live, f, site, log);
   try {
     return await assemble(cfg, f, site, solver, side, log);
   } catch (err) {
-    side.store?.close();
+    await side.store?.close();
     throw err;
   }
 }
@@ -228,7 +267,7 @@ async function startFleet(cfg: OpsConfig, site: Site, side: MarketSide, log: (li
     const cidr = simCfg.cidr ?? (await freeLoopbackBlock(count, 4028, simCfg.seed));
     const gpuCidr = simCfg.gpus ? (simCfg.gpus.cidr ?? (await freeLoopbackBlock(1, 8000, simCfg.seed + 1))) : undefined;
     log(`simulator: ${count} miners on ${cidr}${simCfg.gpus ? `, GPU hall for '${simCfg.gpus.load}' on ${gpuCidr}` : ''}`);
-    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator` });
+    const sim = await startSiteSim({ site, seed: simCfg.seed, cidr, ...(simCfg.gpus && gpuCidr ? { gpus: { load: simCfg.gpus.load, cidr: gpuCidr, manager: simCfg.gpus.manager } } : {}), sim: side.time.clock, wall: systemClock, where: `${cfg.file}: fleet.simulator`, capabilitiesOf: builtinCapabilities });
     return { sim, inventory: sim.inventory, ...(sim.aiInventory ? { aiInventory: sim.aiInventory } : {}), meter: `${sim.meterAddress.host}:${sim.meterAddress.port}` };
   }
   if (side.mode === 'replay') throw badInput("a replay runs on the simulator (real machines run on the wall clock, not the replay's): use fleet.simulator", `${cfg.file}: fleet`);
@@ -264,7 +303,49 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
   const dv = cfg.devices ?? {};
   const virtual = time.kind === 'virtual';
   let running: RunningAgent;
-  const opsApi: OpsApi = { opsStatus: () => status(), ledger: () => ledger.summary(time.clock.nowMs()) };
+  const opsApi: OpsConsoleApi = {
+    opsStatus: () => status(),
+    ledger: () => ledger.summary(time.clock.nowMs()),
+    // The last day and the next (DA prices are known up to the end of tomorrow).
+    market: () => marketView(market.known, time.clock.nowMs(), { backMs: MS_PER_DAY, aheadMs: MS_PER_DAY }),
+  };
+  const listen = f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen;
+  const cons = consoleSetup(cfg, f);
+  let identities: SqliteIdentityStore | null = null;
+  let auth: AuthService | null = null;
+  let serveApi: Parameters<typeof startAgent>[0]['serveApi'];
+  if (cons) {
+    const hp = parseHostPort(listen, '--listen', 8420);
+    checkConsoleListen({ ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, log });
+    identities = SqliteIdentityStore.open(cons.dbFile, Date.now());
+    // Sessions and keys live on the wall clock, whatever the replay's clock says.
+    const a = new AuthService({ store: identities, clock: systemClock, ...(f.consoleScrypt ? { scrypt: f.consoleScrypt } : {}) });
+    auth = a;
+    if (!(await a.hasUsers())) log(`console: no user yet, so every route but health and login answers 401; create the first admin with \`mullet users add admin --role admin --db ${cons.dbFile}\``);
+    serveApi = (agent, limits) => {
+      const app = consoleSiteApp(
+        { agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
+        { log, aliases: { '/v1/ops': '/ops', '/v1/ops/ledger': '/ops/ledger', '/v1/ops/market': '/ops/market', '/metrics': '/metrics', '/v1/status': '/status' } },
+      );
+      return serveConsole(app, { ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, maxConnections: limits.maxConnections, log });
+    };
+  }
+  let alerts: Awaited<ReturnType<typeof startAlerts>>;
+  try {
+    alerts = await startAlerts({
+      cfg: cfg.alerts,
+      where: cfg.file,
+      env: f.env ?? process.env,
+      site: site.name,
+      consoleDb: cons?.dbFile ?? null,
+      clock: time.clock,
+      log,
+      extra: () => ({ ...(side.feeds ? { feeds: side.feeds.status() } : {}), fourCpAlert: fourCpAlertAt(market.known, time.clock.nowMs()) }),
+    });
+  } catch (err) {
+    await identities?.close();
+    throw err;
+  }
   try {
     running = await startAgent({
       siteFile: cfg.site,
@@ -274,7 +355,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
       ...(fleet.aiInventory ? { aiInventory: fleet.aiInventory } : {}),
       targets: dispatcher,
       ...(fleet.meter ? { meter: fleet.meter } : {}),
-      listen: f.listen ?? cfg.listen ?? AGENT_DEFAULTS.listen,
+      listen,
       // A replay's agent state lives as long as the replay; live, the agent's state is kept on disk.
       dbFile: side.mode === 'replay' ? ':memory:' : resolve(cfg.dir, 'mullet-ops-agent.db'),
       // The dispatcher wakes the agent at every interval and price; the period only matters between.
@@ -302,12 +383,16 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
       // machines are read back anyway; a full read of 2,000 machines costs ~2 s of wall time).
       ...(virtual ? { timing: { verifyPollMs: 5_000, verifyWaitMs: 60_000, pendingTickMs: 5_000, snapshotMaxAgeMs: 3_600_000 } } : {}),
       log,
-      extendRoutes: (app) => mountOpsRoutes(app, opsApi),
+      ...(serveApi ? { serveApi } : { extendRoutes: (app: Hono) => mountOpsRoutes(app, opsApi) }),
     });
   } catch (err) {
     await sim?.close();
+    await alerts?.close();
+    await identities?.close();
     throw err;
   }
+  const detachAlerts = alerts?.service.attach(running.agent);
+  if (cons) log(`console: ${running.http.url}/ and its API at ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${cons.dbFile})`);
   const agent = running.agent;
   const sampler = new PowerSampler(
     site,
@@ -368,13 +453,18 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     unsubscribe();
     unsubscribeFeeds?.();
     await side.feeds?.stop();
+    detachAlerts?.();
     await running.close();
     await sim?.close();
-    side.store?.close();
+    await alerts?.close();
+    await identities?.close();
+    await side.store?.close();
   };
 
   return {
     url: running.http.url,
+    console: auth && cons ? { auth, dbFile: cons.dbFile } : null,
+    alerts: alerts?.service ?? null,
     config: cfg,
     agent: running,
     sim,

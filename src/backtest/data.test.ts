@@ -15,11 +15,11 @@ fleets:
   - { name: a, hashrateThs: 100, powerW: 2000, count: 5000, poolFeePct: 0, pue: 1 }
 `);
 
-function storeWith(prices: [number, number][]) {
-  const store = openMarketStore(':memory:', { clock: { nowMs: () => 0 } });
+async function storeWith(prices: [number, number][]) {
+  const store = await openMarketStore(':memory:', { clock: { nowMs: () => 0 } });
   const batch = emptyBatch('test');
   batch.prices = prices.map(([ms, p]): PricePoint => ({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalStartMs: ms, intervalMinutes: 15, priceUsdPerMWh: p, source: 'ercot' }));
-  store.ingest('test.csv', batch);
+  await store.ingest('test.csv', batch);
   return store;
 }
 
@@ -27,38 +27,38 @@ describe('back-test data', () => {
   const { fromMs } = cptWindow('2023-08-01', '2023-08-01');
   const q = 15 * 60_000;
 
-  it('skips and reports intervals without a price instead of inventing one', () => {
+  it('skips and reports intervals without a price instead of inventing one', async () => {
     const prices: [number, number][] = [];
     for (let i = 0; i < 96; i++) if (i < 10 || i >= 13) prices.push([fromMs + i * q, 20 + i]);
-    const store = storeWith(prices);
-    const d = loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, { kind: 'constant', usdPerPhDay: 24 });
+    const store = await storeWith(prices);
+    const d = await loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, { kind: 'constant', usdPerPhDay: 24 });
     expect(d.expectedIntervals).toBe(96);
     expect(d.series.startMs.length).toBe(93);
     expect(d.gaps).toEqual([{ fromMs: fromMs + 10 * q, toMs: fromMs + 13 * q, intervals: 3, reason: 'no real-time price' }]);
     expect(d.notes[0]).toMatch(/3 of 96 intervals skipped/);
     expect(Array.from(d.series.rtPriceUsdPerMWh.slice(9, 11))).toEqual([29, 33]);
-    store.close();
+    await store.close();
   });
 
-  it('reports days without hashprice as gaps, and fails clearly when there is none at all', () => {
-    const store = storeWith(Array.from({ length: 96 * 2 }, (_, i): [number, number] => [fromMs + i * q, 20]));
+  it('reports days without hashprice as gaps, and fails clearly when there is none at all', async () => {
+    const store = await storeWith(Array.from({ length: 96 * 2 }, (_, i): [number, number] => [fromMs + i * q, 20]));
     const csv = new Map([['2023-08-01', 50]]);
-    const d = loadBacktestData(store, SITE, fromMs, fromMs + 192 * q, { kind: 'csv', file: 'hp.csv', byDay: csv });
+    const d = await loadBacktestData(store, SITE, fromMs, fromMs + 192 * q, { kind: 'csv', file: 'hp.csv', byDay: csv });
     // The CPT day starts at 05:00 UTC: the first 76 intervals are on UTC 2023-08-01 (with a hashprice).
     expect(d.series.startMs.length).toBe(76);
     expect(d.gaps[0]).toMatchObject({ intervals: 116, reason: 'no hashprice' });
-    expect(() => loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, STORE_HP)).toThrow(/no hashprice .* --hashprice-usd-per-ph-day/);
-    store.close();
+    await expect(loadBacktestData(store, SITE, fromMs, fromMs + 96 * q, STORE_HP)).rejects.toThrow(/no hashprice .* --hashprice-usd-per-ph-day/);
+    await store.close();
   });
 
   it('runs and settles a policy over a store window', async () => {
-    const store = storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, i % 2 ? 100 : 20]));
+    const store = await storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, i % 2 ? 100 : 20]));
     const out = await runBacktest({ site: SITE, from: '2023-08-01', to: '2023-08-01', policies: ['strike', 'mining-only'], store, hashprice: { kind: 'constant', usdPerPhDay: 24 }, nowMs: () => 0 });
     expect(out.runs.map((r) => r.summary.intervals)).toEqual([96, 96]);
     // mining-only: 48 × (50 − 20) + 48 × (50 − 100) at 10 MW × 0.25 h.
     expect(out.runs[1]?.summary.netUsd).toBeCloseTo((48 * 30 - 48 * 50) * 10 * 0.25, 6);
     expect(out.doc.gaps.missingIntervals).toBe(0);
-    store.close();
+    await store.close();
   });
 });
 
@@ -71,8 +71,8 @@ describe('a back-test before the fee data starts (summer 2022)', () => {
   const btc = days.map((d, i) => ({ dateUtc: d, priceUsd: 20_000 + 100 * i, difficulty: 27.69e12, blocks: 144, heightEndOfDay: 744_000 + 144 * i }));
 
   it('runs with the default fee share, names it in the notes and the source, and prices each day by the formula', async () => {
-    const store = storeWith(Array.from({ length: 192 }, (_, i): [number, number] => [fromMs + i * q, 30]));
-    store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
+    const store = await storeWith(Array.from({ length: 192 }, (_, i): [number, number] => [fromMs + i * q, 30]));
+    await store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
     const out = await runBacktest({ site: SITE, from: '2022-07-11', to: '2022-07-12', policies: ['mining-only'], store, hashprice: STORE_HP, nowMs: () => 0 });
     expect(out.data.assumedFeeDays).toEqual(days);
     expect(out.doc.notes.join('\n')).toMatch(/FEE ASSUMPTION: the store has no fee data for 3 days, 2022-07-11\.\.2022-07-13; their hashprice assumes fees = 3 % of the block subsidy \(default/);
@@ -80,16 +80,16 @@ describe('a back-test before the fee data starts (summer 2022)', () => {
     // The first interval (2022-07-11 05:00 UTC) is on UTC day 2022-07-11: HP = (6.25 × 1.03) × 20,000 × 1e15 × 86,400 / (27.69e12 × 2^32).
     const hp = (6.25 * 1.03 * 20_000 * 1e15 * 86_400) / (27.69e12 * 2 ** 32);
     expect(out.input.hashpriceUsdPerPhDay[0]).toBeCloseTo(hp, 9);
-    store.close();
+    await store.close();
   });
 
   it('takes the share the user sets', async () => {
-    const store = storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, 30]));
-    store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
+    const store = await storeWith(Array.from({ length: 96 }, (_, i): [number, number] => [fromMs + i * q, 30]));
+    await store.ingest('btc.csv', { ...emptyBatch('btc'), provider: 'test', btcDays: btc });
     const out = await runBacktest({ site: SITE, from: '2022-07-11', to: '2022-07-11', policies: ['mining-only'], store, hashprice: { kind: 'store', feeShareOfSubsidyPct: 9, feeShareIsDefault: false }, nowMs: () => 0 });
     expect(out.doc.notes.join('\n')).toMatch(/assumes fees = 9 % of the block subsidy \(--fee-share-of-subsidy-pct\)/);
     expect(out.input.hashpriceUsdPerPhDay[0]).toBeCloseTo((6.25 * 1.09 * 20_000 * 1e15 * 86_400) / (27.69e12 * 2 ** 32), 9);
-    store.close();
+    await store.close();
   });
 });
 

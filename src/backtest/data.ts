@@ -8,10 +8,10 @@ import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, parseUtcDate, utcDate } from '.
 import type { DispatchSeries } from '../dispatch/input.js';
 import type { HourlyLoad, OfficialFourCp } from '../dispatch/fourcp.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import { HEIGHT_REBUILD_MAX_DAYS } from '../market/hashprice-inputs.js';
 import { dailyHashprice, type HashpriceProvenance, type HashpriceSource } from './hashprice.js';
-import { DEFAULT_AS_PRICE_PARAMS, generateAsPrices, hoursCovering } from '../market/scenario/ancillary.js';
+import { DEFAULT_AS_PRICE_PARAMS, generateAsPrices, hoursCovering } from '../scenario/ancillary.js';
 import type { AsProduct } from '../site/types.js';
 
 /** Where the back-test takes AS clearing prices from: the store (ERCOT's archives), or the seeded SYNTHETIC generator. */
@@ -51,16 +51,16 @@ function addGap(gaps: GapRange[], startMs: number, reason: GapRange['reason']): 
 }
 
 /** Loads prices, system load and hashprice for [fromMs, toMs) of the site's settlement point. */
-export function loadBacktestData(store: MarketStore, site: Site, fromMs: number, toMs: number, hashprice: HashpriceSource, asSource: AsPriceSource = { kind: 'store' }): BacktestData {
+export async function loadBacktestData(store: MarketStore, site: Site, fromMs: number, toMs: number, hashprice: HashpriceSource, asSource: AsPriceSource = { kind: 'store' }): Promise<BacktestData> {
   const market = site.market.iso;
   const point = site.market.settlementPoint;
   const step = INTERVAL_MINUTES * MS_PER_MINUTE;
   const rt = new Map<number, number>();
-  for (const p of store.prices({ market, settlementPoint: point, kind: 'RT', fromMs, toMs, intervalMinutes: INTERVAL_MINUTES })) rt.set(p.intervalStartMs, p.priceUsdPerMWh);
+  for (const p of await store.prices({ market, settlementPoint: point, kind: 'RT', fromMs, toMs, intervalMinutes: INTERVAL_MINUTES })) rt.set(p.intervalStartMs, p.priceUsdPerMWh);
   if (rt.size === 0) {
     throw new MulletError('NO_DATA', `the market store has no ${market} ${point} real-time 15-minute prices between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}; import them ('mullet data import') or check market.settlementPoint`, { where: 'market.settlementPoint' });
   }
-  const daPoints = store.prices({ market, settlementPoint: point, kind: 'DA', fromMs: fromMs - MS_PER_DAY, toMs: toMs + MS_PER_DAY });
+  const daPoints = await store.prices({ market, settlementPoint: point, kind: 'DA', fromMs: fromMs - MS_PER_DAY, toMs: toMs + MS_PER_DAY });
   const da = new Map<number, number>();
   for (const p of daPoints) for (let t = p.intervalStartMs; t < p.intervalStartMs + p.intervalMinutes * MS_PER_MINUTE; t += step) da.set(t, p.priceUsdPerMWh);
 
@@ -68,7 +68,7 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
   for (let d = Math.floor(fromMs / MS_PER_DAY) * MS_PER_DAY; d < toMs; d += MS_PER_DAY) days.push(utcDate(d));
   // One read of the Bitcoin days (plus the look-back / look-ahead heights are rebuilt from) serves every day.
   const lastDay = days[days.length - 1] ?? utcDate(fromMs);
-  const btc = store.btcDays(utcDate(fromMs - HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY), utcDate(parseUtcDate(lastDay) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
+  const btc = await store.btcDays(utcDate(fromMs - HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY), utcDate(parseUtcDate(lastDay) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
   const btcView = { btcDays: (a: string, b: string) => btc.filter((d) => d.dateUtc >= a && d.dateUtc <= b) };
   const provenance: HashpriceProvenance = { derived: new Map(), warnings: new Map() };
   const hp = dailyHashprice(hashprice, days, btcView, provenance);
@@ -139,12 +139,12 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
     hashpriceUsdPerPhDay: Float64Array.from(hps),
     daPriceUsdPerMWh: Float64Array.from(das),
   };
-  if (site.ancillary && site.ancillary.products.length > 0) series.asPriceUsdPerMWh = asPrices(store, site.ancillary.products, series.startMs, fromMs, toMs, asSource, notes);
+  if (site.ancillary && site.ancillary.products.length > 0) series.asPriceUsdPerMWh = await asPrices(store, site.ancillary.products, series.startMs, fromMs, toMs, asSource, notes);
   if (site.ancillary?.sb6LargeLoad) {
     notes.push('SB 6: the site can draw ≥ 75 MW, so it is a large load under Texas SB 6 (2025): ERCOT may direct it to curtail in an emergency (unpaid), and its backup generation can be called; not priced here');
   }
   if (site.transmission?.coincidentPeak) {
-    const cp = loadFourCpInputs(store, market, fromMs, toMs);
+    const cp = await loadFourCpInputs(store, market, fromMs, toMs);
     series.officialFourCp = cp.officialFourCp;
     series.systemLoad = cp.systemLoad;
     if (cp.systemLoad.startMs.length === 0) notes.push('4CP: the store has no ERCOT TOTAL load around the window');
@@ -166,11 +166,11 @@ export function loadBacktestData(store: MarketStore, site: Site, fromMs: number,
  * elsewhere the 4CP window is estimated from the hour of peak load, so finer load data is averaged
  * to clock hours. The back-test and the live market source both read it here.
  */
-export function loadFourCpInputs(store: Pick<MarketStore, 'loads' | 'fourCpIntervals'>, market: string, fromMs: number, toMs: number): { officialFourCp: OfficialFourCp[]; systemLoad: HourlyLoad } {
-  const loads = store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
-  const officialFourCp = store
-    .fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
-    .map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
+export async function loadFourCpInputs(store: Pick<MarketStore, 'loads' | 'fourCpIntervals'>, market: string, fromMs: number, toMs: number): Promise<{ officialFourCp: OfficialFourCp[]; systemLoad: HourlyLoad }> {
+  const loads = await store.loads({ market, zone: 'TOTAL', fromMs: fromMs - 32 * MS_PER_DAY, toMs: toMs + 32 * MS_PER_DAY });
+  const officialFourCp = (
+    await store.fourCpIntervals({ market, fromMonth: utcDate(fromMs - 32 * MS_PER_DAY).slice(0, 7), toMonth: utcDate(toMs + 32 * MS_PER_DAY).slice(0, 7) })
+  ).map((c) => ({ month: c.month, intervalStartMs: c.intervalStartMs, intervalMinutes: c.intervalMinutes, ...(c.systemLoadMW === undefined ? {} : { systemLoadMW: c.systemLoadMW }) }));
   const byHour = new Map<number, { sum: number; count: number }>();
   for (const l of loads) {
     const h = Math.floor(l.intervalStartMs / MS_PER_HOUR) * MS_PER_HOUR;
@@ -187,7 +187,7 @@ export function loadFourCpInputs(store: Pick<MarketStore, 'loads' | 'fourCpInter
  * Day-ahead MCPC per product for each priced interval (the hour's price on its four intervals), NaN
  * where unknown. From the store (ERCOT's archives imported by the user) or the SYNTHETIC generator.
  */
-function asPrices(store: MarketStore, products: readonly AsProduct[], startMs: Float64Array, fromMs: number, toMs: number, source: AsPriceSource, notes: string[]): Partial<Record<AsProduct, Float64Array>> {
+async function asPrices(store: MarketStore, products: readonly AsProduct[], startMs: Float64Array, fromMs: number, toMs: number, source: AsPriceSource, notes: string[]): Promise<Partial<Record<AsProduct, Float64Array>>> {
   const out: Partial<Record<AsProduct, Float64Array>> = {};
   const n = startMs.length;
   const hourOf = (ms: number) => Math.floor(ms / MS_PER_HOUR) * MS_PER_HOUR;
@@ -203,7 +203,7 @@ function asPrices(store: MarketStore, products: readonly AsProduct[], startMs: F
   }
   for (const p of products) {
     const byHour = new Map<number, number>();
-    for (const r of store.asPrices({ market: 'ERCOT', product: p, kind: 'DA', fromMs: hourOf(fromMs), toMs, intervalMinutes: 60 })) byHour.set(r.intervalStartMs, r.usdPerMWh);
+    for (const r of await store.asPrices({ market: 'ERCOT', product: p, kind: 'DA', fromMs: hourOf(fromMs), toMs, intervalMinutes: 60 })) byHour.set(r.intervalStartMs, r.usdPerMWh);
     const arr = Float64Array.from(startMs, (ms) => byHour.get(hourOf(ms)) ?? NaN);
     const missing = arr.reduce((c, v) => c + (Number.isNaN(v) ? 1 : 0), 0);
     if (missing === n) notes.push(`grid services: the store has no ERCOT day-ahead ${p} clearing prices in the window: no ${p} awards (import NP4-181-ER / NP4-188-CD, or use --as-prices synthetic)`);

@@ -5,8 +5,7 @@
 import { hashpriceUsdPerPhDay } from '../bitcoin/hashprice.js';
 import { badInput, isMulletError } from '../core/errors.js';
 import { parseUtcDate } from '../core/time.js';
-import { hashpriceInputsForDate, type DerivedInput } from '../market/hashprice-inputs.js';
-import type { MarketStore } from '../store/market-store.js';
+import { hashpriceInputsForDate, type BtcDayView, type DerivedInput } from '../market/hashprice-inputs.js';
 import { LIMITS } from '../core/limits.js';
 
 export type HashpriceSource =
@@ -49,7 +48,7 @@ export function parseHashpriceCsv(text: string, file: string): Map<string, numbe
 }
 
 /** Hashprice per UTC day ('YYYY-MM-DD' → USD/PH/day); days without data are absent. */
-export function dailyHashprice(source: HashpriceSource, days: readonly string[], store?: Pick<MarketStore, 'btcDays'>, provenance?: HashpriceProvenance): Map<string, number> {
+export function dailyHashprice(source: HashpriceSource, days: readonly string[], store?: BtcDayView, provenance?: HashpriceProvenance): Map<string, number> {
   const out = new Map<string, number>();
   for (const day of days) {
     switch (source.kind) {

@@ -1,7 +1,7 @@
 /** The per-interval ledger as CSV: what each interval earned and cost by stream, and who got the power. */
 import type { Ledger } from '../dispatch/ledger.js';
 import { REASON_NAMES, type DispatchInput, type Plan } from '../dispatch/types.js';
-import { formatCpt } from '../market/ercot-time.js';
+import { formatCpt } from '../core/ercot-time.js';
 
 const num = (v: number, d: number) => (Number.isFinite(v) ? String(Math.round(v * 10 ** d) / 10 ** d) : '');
 

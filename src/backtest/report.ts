@@ -12,7 +12,7 @@ import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../dispatch/compare.js';
 import { breakEvenUsdPerMWh, fleetModel } from '../dispatch/fleet-model.js';
 import type { Ledger } from '../dispatch/ledger.js';
 import { Reason, type DispatchInput, type Plan } from '../dispatch/types.js';
-import { formatCpt } from '../market/ercot-time.js';
+import { formatCpt } from '../core/ercot-time.js';
 import type { BacktestDocument, PolicySummary } from './summary.js';
 
 /** Most points per chart line before bucketing coarsens. */

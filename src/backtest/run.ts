@@ -10,9 +10,9 @@ import { loadHighsSolver } from '../solver/highs.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { needsSolver, runPolicy, type PolicyName } from '../dispatch/policies.js';
 import type { AsDeployment, DispatchInput, PolicyResult } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import { loadBacktestData, type AsPriceSource, type BacktestData } from './data.js';
 import type { HashpriceSource } from './hashprice.js';
 import { addRegret, backtestDocument, identicalPairs, roundBreakdown, summarizePolicy, type BacktestDocument, type PolicySummary } from './summary.js';
@@ -99,7 +99,7 @@ function describeHashpriceSource(h: HashpriceSource): string {
 /** Runs the policies over the window and settles each with the same ledger. */
 export async function runBacktest(o: BacktestOptions): Promise<BacktestOutcome> {
   const { fromMs, toMs } = cptWindow(o.from, o.to);
-  const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
+  const data = await loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
   const prepared = prepareDispatchInput(data.series);
   const notes = prepared.notes;
   let input = prepared.input;

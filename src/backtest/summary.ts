@@ -1,5 +1,5 @@
 /** The back-test's result document (the `--json` output) and the policy comparison with regret. */
-import { formatCpt } from '../market/ercot-time.js';
+import { formatCpt } from '../core/ercot-time.js';
 import { explainIdentical, samePlan, type RegretBreakdown } from '../dispatch/compare.js';
 import type { Ledger, LedgerTotals } from '../dispatch/ledger.js';
 import type { DispatchInput, Plan, PolicyResult } from '../dispatch/types.js';

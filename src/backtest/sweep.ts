@@ -11,7 +11,7 @@ import { settle } from '../dispatch/ledger.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { runPolicy, type PolicyName } from '../dispatch/policies.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import { loadHighsSolver } from '../solver/highs.js';
 import { loadBacktestData, type AsPriceSource } from './data.js';
 import type { HashpriceSource } from './hashprice.js';
@@ -174,7 +174,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const total = o.axes.reduce((n, a) => n * a.values.length, 1);
   if (total > MAX_SWEEP_POINTS) throw badInput(`${total} points; at most ${MAX_SWEEP_POINTS} (fewer values per parameter)`, '--sweep');
   const { fromMs, toMs } = cptWindow(o.from, o.to);
-  const data = loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
+  const data = await loadBacktestData(o.store, o.site, fromMs, toMs, o.hashprice, o.asPrices);
   const solver = o.solver ?? (await loadHighsSolver());
   const lp = { nowMs: o.nowMs, solver, ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}) };
   const netOf = (site: Site, policy: PolicyName): number => {

@@ -28,7 +28,7 @@ import { SiteAgent } from '../fleet/agent/agent.js';
 import { minersFromInventory } from '../fleet/agent/fleet.js';
 import { NameplateTarget } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
-import { defaultDriverRegistry } from '../fleet/drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { FIRMWARE_PROFILES } from '../fleet/sim/firmware.js';
 import { defaultListenersPerProcess, planFleet, SimFleet } from '../fleet/sim/fleet.js';
 import { DEFAULT_HOST_OPTIONS } from '../fleet/sim/host.js';
@@ -98,7 +98,7 @@ export async function benchControl(o: BenchControlOptions): Promise<Record<strin
       // The simulator runs in worker processes (never in this one: it would share the agents' CPU).
       const workers = Math.max(2, Math.ceil(listeners / defaultListenersPerProcess()));
       const fleet = await SimFleet.start({ miners: o.miners, cidr, mix, models, seed: i + 1, timeScale: 1, listenersPerProcess: Math.ceil(listeners / workers) + 2, aiLoadW: 0, host: { ...DEFAULT_HOST_OPTIONS }, miner: DEFAULT_MINER_OPTIONS });
-      const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+      const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
       const ratedMW = inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
       const site = parseSite([`name: ${id}`, 'market: { iso: ERCOT, settlementPoint: HB_WEST }', `interconnect: { importLimitMW: ${Math.ceil(ratedMW * 2)} }`, ''].join('\n'), { file: id });
       const store = SqliteAgentStateStore.open(path.join(dir, `${id}.db`), systemClock.nowMs());

@@ -16,7 +16,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const site = parseSite(readFileSync(siteFile, 'utf8'), { file: siteFile });
-  const store = openMarketStore(db);
+  const store = await openMarketStore(db);
   try {
     const out = await runBacktest({ site, from, to, policies: [policy], store, hashprice: { kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true }, nowMs: () => performance.now() });
     const wallS = (performance.now() - t0) / 1000;
@@ -37,7 +37,7 @@ async function main(argv: readonly string[]): Promise<void> {
       }) + '\n',
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -18,7 +18,7 @@ import { SiteAgent } from '../fleet/agent/agent.js';
 import { minersFromInventory } from '../fleet/agent/fleet.js';
 import { NameplateTarget } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
-import { defaultDriverRegistry } from '../fleet/drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { FIRMWARE_PROFILES } from '../fleet/sim/firmware.js';
 import { SimFleet, planFleet, defaultListenersPerProcess } from '../fleet/sim/fleet.js';
 import { DEFAULT_HOST_OPTIONS } from '../fleet/sim/host.js';
@@ -108,7 +108,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
   let running: Promise<void> | undefined;
   try {
     log(`simulator up in ${simStartS.toFixed(1)} s (${fleet.workers} workers)`);
-    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
     const ratedMW = inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
     // Through the site parser, so every default is the site model's own.
     const site: Site = parseSite(['name: bench', 'market: { iso: ERCOT, settlementPoint: HB_WEST }', `interconnect: { importLimitMW: ${Math.ceil(ratedMW * 2)} }`, ''].join('\n'), { file: 'bench-site' });

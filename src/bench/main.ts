@@ -22,6 +22,10 @@ const BENCHES: Record<string, Bench> = {
     return benchFleet(benchFleetArgs(args));
   },
   console: async () => (await import('./console.js')).benchConsole(),
+  ecrs: async ({ args }) => {
+    const { benchEcrs, benchEcrsArgs } = await import('./ecrs.js');
+    return benchEcrs(benchEcrsArgs(args));
+  },
   ops: async ({ dataDir, args }) => {
     const { benchOps, benchOpsArgs } = await import('./ops.js');
     return benchOps(benchOpsArgs(args, dataDir));

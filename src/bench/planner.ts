@@ -4,7 +4,7 @@
  * (search + Monte Carlo + sensitivity), and the accumulator size to show memory is flat in paths.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
 import { runMonteCarlo } from '../planner/montecarlo.js';
 import { runPlan } from '../planner/plan.js';
 import { workerRunner } from '../planner/pool.js';

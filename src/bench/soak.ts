@@ -17,8 +17,12 @@
  *    import limit; worst excess kW and the longest run in seconds, split into those inside a
  *    fake-sleep episode (detectable by the meter only) and the rest (goal 0 after the first tick);
  *  - falseConfirmations: a miner the agent holds as confirmed asleep (intent confirmed, read
- *    asleep) while the truth is hashing for longer than `judgeGraceMs` (its next read should have
- *    seen it), split the same way (goal 0 outside fake-sleep).
+ *    asleep) while the truth is hashing, split the same way (goal 0 outside fake-sleep), counted two
+ *    ways: `afterRead` — the agent has completed two reads of the miner since the truth started
+ *    hashing (the second necessarily began after it: that read should have seen it) and still holds
+ *    it asleep: a belief the agent's own evidence contradicts; `byTime` — the contradiction lasted
+ *    longer than `judgeGraceMs` of wall time, whether or not a read came in between (on a loaded box
+ *    reads of 40 miners with refused connections can be further apart than that).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +33,7 @@ import { SiteAgent } from '../fleet/agent/agent.js';
 import { minersFromInventory } from '../fleet/agent/fleet.js';
 import { NameplateTarget } from '../fleet/agent/targets.js';
 import { DEFAULT_DECIDE_CONFIG } from '../fleet/agent/types.js';
-import { defaultDriverRegistry } from '../fleet/drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../fleet/drivers/index.js';
 import { ModbusMeterReader } from '../fleet/meter/meter-reader.js';
 import type { FaultSpec } from '../fleet/sim/faults.js';
 import { SimFleet } from '../fleet/sim/fleet.js';
@@ -93,7 +97,7 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
   const meterServer = new ModbusMeterServer(fleet, { cacheMs: 0, wall: systemClock, sim: fleet.clocks.sim });
   const meterPort = (await meterServer.listen('127.0.0.1', 0)).port;
   const dir = mkdtempSync(path.join(tmpdir(), 'mullet-bench-soak-'));
-  const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+  const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
   const ratedMW = inventory.miners.reduce((a, m) => a + (m.ratedPowerW ?? 0), 0) / 1e6;
   const importLimitMW = AI_LOAD_MW + 0.7 * ratedMW;
   const { parseSite } = await import('../site/parse.js');
@@ -158,8 +162,10 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
 
   // --- the judge ---------------------------------------------------------------------------
   const over = { detectable: newRun(), meterOnly: newRun() };
-  const contradicted = new Map<string, number>(); // miner id → since when the belief contradicts the truth
+  // miner id → since when the belief contradicts the truth, and the agent's reads of it since
+  const contradicted = new Map<string, { sinceMs: number; lastReadAtMs: number; reads: number; countedByTime: boolean; countedAfterRead: boolean }>();
   const falseConfirmations = { detectable: 0, meterOnly: 0 };
+  const falseAfterRead = { detectable: 0, meterOnly: 0 };
   let samples = 0;
   let judging = false;
   let firstTickDone = false;
@@ -196,12 +202,25 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
         const believedAsleep = b.intent?.kind === 'sleep' && b.intent.status === 'confirmed' && b.state === 'sleeping';
         const hashing = t !== undefined && t.hashrateThs > 0.01 * (miners.find((m) => m.id === b.id)?.ratedHashrateThs ?? 0);
         if (believedAsleep && hashing) {
-          const since = contradicted.get(b.id) ?? now;
-          contradicted.set(b.id, since);
-          if (now - since >= o.judgeGraceMs && since !== -1) {
-            if (fakeSleep.has(t.ip)) falseConfirmations.meterOnly++;
-            else falseConfirmations.detectable++;
-            contradicted.set(b.id, -1); // one count per episode
+          let c = contradicted.get(b.id);
+          if (!c) {
+            c = { sinceMs: now, lastReadAtMs: b.readAtMs, reads: 0, countedByTime: false, countedAfterRead: false };
+            contradicted.set(b.id, c);
+          }
+          if (b.readAtMs > c.lastReadAtMs) {
+            c.lastReadAtMs = b.readAtMs;
+            c.reads++;
+          }
+          const kind = fakeSleep.has(t.ip) ? 'meterOnly' : 'detectable';
+          // One count per episode and rule.
+          if (!c.countedByTime && now - c.sinceMs >= o.judgeGraceMs) {
+            c.countedByTime = true;
+            falseConfirmations[kind]++;
+          }
+          if (!c.countedAfterRead && c.reads >= 2) {
+            c.countedAfterRead = true;
+            falseAfterRead[kind]++;
+            if (process.env.SOAK_DEBUG) log(`false confirmation after ${c.reads} reads: ${b.id} agent ${b.state} (${b.intent?.kind ?? '-'}/${b.intent?.status ?? '-'}) truth ${t.state} ${Math.round(t.powerW)} W faults ${JSON.stringify(t.faults.map((f) => f.kind))}`);
           }
         } else contradicted.delete(b.id);
       }
@@ -250,7 +269,10 @@ export async function benchSoak(o: SoakOptions): Promise<Record<string, unknown>
     signals,
     faultsInjected: injected,
     overLimit: { excludingMeterOnlyLies: fmt(over.detectable), duringMeterOnlyLies: fmt(over.meterOnly) },
-    falseConfirmations: { excludingMeterOnlyLies: falseConfirmations.detectable, duringMeterOnlyLies: falseConfirmations.meterOnly, judgeGraceMs: o.judgeGraceMs },
+    falseConfirmations: {
+      afterRead: { excludingMeterOnlyLies: falseAfterRead.detectable, duringMeterOnlyLies: falseAfterRead.meterOnly },
+      byTime: { excludingMeterOnlyLies: falseConfirmations.detectable, duringMeterOnlyLies: falseConfirmations.meterOnly, judgeGraceMs: o.judgeGraceMs },
+    },
     agentEvents: events,
   };
 }

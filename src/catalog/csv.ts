@@ -6,7 +6,7 @@
  * named "MODEL (N TH/s)"; exact repeats are skipped. Every problem names file:line:column.
  */
 import { badInput } from '../core/errors.js';
-import { CsvText } from '../market/importers/csv.js';
+import { CsvText } from '../core/csv.js';
 import { AsicInputSchema, asicFromInput, modelKey } from './catalog.js';
 import type { Asic } from './types.js';
 

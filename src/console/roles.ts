@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'audit:read', // the audit log
   'site:signal', // post curtail / restore signals
   'site:mode', // change the site's dispatch mode
+  'strategy:run', // start and cancel back-test and plan jobs (they take the server's CPU)
   'users:manage', // create users, change roles, disable
   'keys:manage', // list and revoke every key (anyone may manage their own)
   'config:write', // site and agent configuration
@@ -22,7 +23,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const VIEWER: readonly Permission[] = ['site:read', 'signals:read', 'audit:read'];
-const OPERATOR: readonly Permission[] = [...VIEWER, 'site:signal', 'site:mode'];
+const OPERATOR: readonly Permission[] = [...VIEWER, 'site:signal', 'site:mode', 'strategy:run'];
 
 /** What each role may do. `signals` is a machine role: post signals and read their timing, nothing else. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

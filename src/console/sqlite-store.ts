@@ -7,13 +7,14 @@
  */
 import Database from 'better-sqlite3';
 import { MulletError } from '../core/errors.js';
+import { migrateSqlite, schemaVersion, type Migration } from '../db/migrations.js';
 import { MAX_AUDIT_PAGE, type AuditEntry, type AuditFilter, type AuditInput } from './audit.js';
 import type { ApiKeyRow, IdentityStore, NewUser, SessionRow, UserPatch, UserRow } from './identity-port.js';
 import type { Role } from './roles.js';
 
 type Db = Database.Database;
 
-const MIGRATIONS: readonly { version: number; description: string; sql: string }[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'users, sessions, api_keys, audit (append-only)',
@@ -69,7 +70,7 @@ const MIGRATIONS: readonly { version: number; description: string; sql: string }
     `,
   },
 ];
-export const CONSOLE_SCHEMA_VERSION = 1;
+export const CONSOLE_SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
 interface UserDbRow {
   id: number;
@@ -304,14 +305,5 @@ export class SqliteIdentityStore implements IdentityStore {
 }
 
 function migrate(db: Db, nowMs: number): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)');
-  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get()?.v ?? 0;
-  if (current > CONSOLE_SCHEMA_VERSION) throw new MulletError('IO', `console database schema version ${current} is newer than this Mullet understands (${CONSOLE_SCHEMA_VERSION}); upgrade Mullet`);
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
-    })();
-  }
+  migrateSqlite(db, 'console database', MIGRATIONS, nowMs);
 }

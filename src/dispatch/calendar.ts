@@ -1,6 +1,6 @@
 /** Local (CPT) calendar helpers for dispatch: ERCOT settles in local days, dispatch runs in UTC. */
 import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
-import { cptDayHours, cptOffsetMinutes } from '../market/ercot-time.js';
+import { cptDayHours, cptOffsetMinutes } from '../core/ercot-time.js';
 
 // CPT offsets change only on whole UTC hours, so one lookup per hour serves a year of intervals.
 const offsetByHour = new Map<number, number>();

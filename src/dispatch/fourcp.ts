@@ -13,7 +13,7 @@
  * alerts, forecast here from load known the day before.
  */
 import { MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import type { CoincidentPeak, FourCpAlertConfig } from '../site/types.js';
 import { cptDayIndex, cptHour, cptMonth } from './calendar.js';
 import type { FourCpPeak } from './types.js';

@@ -1,7 +1,7 @@
 /** Assembles a DispatchInput from plain series (the back-test reads them from the store). */
 import type { Site } from '../site/types.js';
 import { localDays } from './calendar.js';
-import { formatCpt } from '../market/ercot-time.js';
+import { formatCpt } from '../core/ercot-time.js';
 import { cptHour } from './calendar.js';
 import { coincidentPeaks, fourCpAlerts, peakWeights, type HourlyLoad, type OfficialFourCp } from './fourcp.js';
 import type { DispatchInput } from './types.js';

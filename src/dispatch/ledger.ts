@@ -114,6 +114,15 @@ export function deferrableRequirementMWh(input: DispatchInput, dailyEnergyMWh: n
 }
 
 /**
+ * The non-performance penalty of a deployment, USD: MW not delivered × hours × the site's
+ * `ancillary.penaltyUsdPerMWh`. One rule for the back-test (per interval) and the live agent (per
+ * deployment, `fleet/agent/grid.ts`).
+ */
+export function missedDeploymentPenaltyUsd(missedMW: number, hours: number, penaltyUsdPerMWh: number): number {
+  return Math.max(0, missedMW) * Math.max(0, hours) * penaltyUsdPerMWh;
+}
+
+/**
  * Settles a plan at realized prices. Grid awards (plan.awards) earn their capacity price; ERCOT's
  * deployments (input.asDeployments) curtail the awarded MW, so the energy streams settle the
  * delivered load; awarded MW that was not curtailable loses its payment, and a deployment the site
@@ -213,7 +222,7 @@ function settleAncillary(input: DispatchInput, plan: Plan): GridSettlement {
         const missed = want - drop;
         if (missed > 1e-9) {
           totals.missedMWh += missed * dt;
-          penalty[t] = (penalty[t] as number) + missed * dt * rate;
+          penalty[t] = (penalty[t] as number) + missedDeploymentPenaltyUsd(missed, dt, rate);
         }
       }
     }

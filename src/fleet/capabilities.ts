@@ -127,6 +127,45 @@ export interface PresetSelectable {
   selectPreset(name: string, opts?: CallOptions): Promise<void>;
 }
 
+/**
+ * Hashboards and pools as the device reports them: what the console's one-miner view reads on
+ * demand (one miner, one click — never every tick, and never decided on).
+ */
+export const minerHealthDetailSchema = z.object({
+  hashboards: z.array(
+    z.object({
+      index: z.number().int(),
+      /** As the firmware says it ('Alive', 'Dead', …); null when it does not. */
+      status: z.string().nullable(),
+      /** TH/s, the shortest window reported. */
+      hashrateThs: nonNegative.nullable(),
+      tempC: finite.nullable(),
+    }),
+  ),
+  pools: z.array(
+    z.object({
+      url: z.string(),
+      user: z.string().nullable(),
+      status: z.string().nullable(),
+      /** Connected by stratum now. */
+      active: z.boolean().nullable(),
+      accepted: nonNegative.nullable(),
+      rejected: nonNegative.nullable(),
+    }),
+  ),
+});
+export type MinerHealthDetail = z.infer<typeof minerHealthDetailSchema>;
+
+/**
+ * Optional: a device that reports its hashboards and pools (cgminer-style `devs` and `pools`).
+ * Detected by the method, not a declared capability: it reads, never changes, the device, and the
+ * inventory's capability list stays what the controller may act on.
+ */
+export interface HealthReader {
+  readHealth(opts?: CallOptions): Promise<MinerHealthDetail>;
+}
+export const canReadHealth = (d: MinerDriver): d is MinerDriver & HealthReader => typeof (d as unknown as Record<string, unknown>).readHealth === 'function';
+
 function has(d: MinerDriver, c: Capability, ...methods: string[]): boolean {
   if (!d.capabilities.has(c)) return false;
   const o = d as unknown as Record<string, unknown>;

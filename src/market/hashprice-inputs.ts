@@ -2,7 +2,7 @@ import type { HashpriceInputs } from '../bitcoin/hashprice.js';
 import { blockSubsidyBtc } from '../bitcoin/subsidy.js';
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../core/time.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from './store-port.js';
 import type { BtcDay } from './types.js';
 
 /** How far back a missing difficulty may be carried forward (it changes every ~2 weeks). */
@@ -87,6 +87,27 @@ export function rebuildHeight(rows: readonly BtcDay[], date: string): { height: 
 }
 
 /**
+ * Bitcoin days already read, for the pure hashprice computations: `btcDays(a, b)` returns the rows of
+ * [a, b] (YYYY-MM-DD, inclusive). The store's read is asynchronous; read the window once
+ * (`readBtcDayView`) and compute every day from it.
+ */
+export interface BtcDayView {
+  btcDays(fromDate: string, toDate: string): readonly BtcDay[];
+}
+
+/** A view over rows already read (any order; returned sorted by date). */
+export function btcDayView(rows: readonly BtcDay[]): BtcDayView {
+  const sorted = [...rows].sort((a, b) => (a.dateUtc < b.dateUtc ? -1 : a.dateUtc > b.dateUtc ? 1 : 0));
+  return { btcDays: (a, b) => sorted.filter((d) => d.dateUtc >= a && d.dateUtc <= b) };
+}
+
+/** Reads from the store every Bitcoin day the hashprice of the UTC days [fromDate, toDate] can need (height rebuild and difficulty look-back included). */
+export async function readBtcDayView(store: Pick<MarketStore, 'btcDays'>, fromDate: string, toDate: string): Promise<BtcDayView> {
+  const rows = await store.btcDays(utcDate(parseUtcDate(fromDate) - HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY), utcDate(parseUtcDate(toDate) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
+  return btcDayView(rows);
+}
+
+/**
  * Reads the hashprice inputs for UTC day `dateUtc` (YYYY-MM-DD) from the market store: price = that
  * day's priceUsd; fees per block = feesBtc / blocks of that day (or, with `feeShareOfSubsidyPct`, an
  * assumed share of the subsidy when the day has no fees); height = that day's heightEndOfDay, else
@@ -95,7 +116,7 @@ export function rebuildHeight(rows: readonly BtcDay[], date: string): { height: 
  * latest within 30 days before (a warning when the store has no later observation at all). Throws
  * NO_DATA naming every missing field and the date. `derived` lists every input not observed that day.
  */
-export function hashpriceInputsForDate(store: Pick<MarketStore, 'btcDays'>, dateUtc: string, options: HashpriceInputOptions = {}): HashpriceInputsForDate {
+export function hashpriceInputsForDate(store: BtcDayView, dateUtc: string, options: HashpriceInputOptions = {}): HashpriceInputsForDate {
   const dayMs = parseUtcDate(dateUtc);
   const rows = store.btcDays(utcDate(dayMs - HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY), utcDate(dayMs + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
   const day: BtcDay | undefined = rows.find((r) => r.dateUtc === dateUtc);

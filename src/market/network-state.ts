@@ -11,7 +11,7 @@ import { blockSubsidyBtc } from '../bitcoin/subsidy.js';
 import { MulletError } from '../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../core/time.js';
 import { rebuildHeight } from './hashprice-inputs.js';
-import { latestDifficulty } from './scenario/calibrate.js';
+import { latestDifficulty } from '../scenario/calibrate.js';
 import type { BtcDay, DifficultyEpoch } from './types.js';
 
 /** Days of blocks × difficulty the hashrate is measured over. */

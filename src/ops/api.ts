@@ -36,3 +36,33 @@ export interface OpsApi {
   opsStatus(): OpsStatus;
   ledger(): LedgerSummary;
 }
+
+/** GET /api/v1/ops/market: RT and DA prices around now and each fleet's break-even, USD/MWh. */
+export const opsMarketSchema = z.object({
+  /** The run's clock now (a replay's time), ISO UTC. */
+  now: z.string(),
+  intervalMinutes: z.number(),
+  settlementPoint: z.string(),
+  /** One row per interval, oldest first; a price not yet published is null. */
+  points: z.array(
+    z.object({
+      start: z.string(),
+      rtUsdPerMWh: z.number().nullable(),
+      daUsdPerMWh: z.number().nullable(),
+      /** Per site fleet (same order as `fleets`): break-even at that interval's hashprice, USD/MWh at the meter. */
+      breakEvenUsdPerMWh: z.array(z.number().nullable()),
+      fourCpAlert: z.boolean(),
+    }),
+  ),
+  fleets: z.array(z.object({ name: z.string(), strikeUsdPerMWh: z.number().nullable() })),
+  /** The latest published RT price and its interval start; null before the first. */
+  latestRt: z.object({ start: z.string(), usdPerMWh: z.number() }).nullable(),
+  /** Today's (CPT) 4CP alert flag at the interval in force. */
+  fourCpAlertNow: z.boolean(),
+});
+export type OpsMarket = z.infer<typeof opsMarketSchema>;
+
+/** Ops figures the operator console shows (GET /api/v1/ops, /ops/ledger, /ops/market). */
+export interface OpsConsoleApi extends OpsApi {
+  market(): OpsMarket;
+}

@@ -34,7 +34,7 @@ const rt = Array.from({ length: n }, (_, i) => 30 + 25 * Math.sin(i / 9) + (rand
 const da = rt.map((_, i) => 30 + 25 * Math.sin(i / 9) + (i % 7) - 3);
 
 /** Drives the dispatcher as the agent would: a call at every interval start (after the lag). */
-function replay(policy: 'rolling' | 'strike', lagMs = 0, o: { maxPriceWaitMs?: number; skipPrice?: number } = {}) {
+async function replay(policy: 'rolling' | 'strike', lagMs = 0, o: { maxPriceWaitMs?: number; skipPrice?: number } = {}) {
   const truth = input(hybrid(), rt, { da });
   const market = new ReplayMarket(truth, { rtPublicationLagMs: lagMs });
   const calls: number[] = [];
@@ -42,12 +42,12 @@ function replay(policy: 'rolling' | 'strike', lagMs = 0, o: { maxPriceWaitMs?: n
   const targets = [];
   for (let t = 0; t < n; t++) {
     let now = T0 + t * Q;
-    let target = d.at(now);
+    let target = await d.current(now);
     // The agent comes back when the target says it changes.
     while (!target.stale && target.nextChangeAtMs !== undefined && target.nextChangeAtMs < T0 + (t + 1) * Q) {
       now = target.nextChangeAtMs;
       calls.push(now);
-      target = d.at(now);
+      target = await d.current(now);
     }
     targets.push(target);
   }
@@ -55,8 +55,8 @@ function replay(policy: 'rolling' | 'strike', lagMs = 0, o: { maxPriceWaitMs?: n
 }
 
 describe('live dispatcher on a replayed market', () => {
-  it('rolling live decides exactly what the back-test rolling decides', () => {
-    const { d, truth } = replay('rolling');
+  it('rolling live decides exactly what the back-test rolling decides', async () => {
+    const { d, truth } = await replay('rolling');
     const live = d.result().plan;
     const bt = rollingPolicy(truth, { solver }).plan;
     for (let f = 0; f < 2; f++) expect(Array.from(live.fleetMW[f] as Float64Array)).toEqual(Array.from(bt.fleetMW[f] as Float64Array));
@@ -64,18 +64,18 @@ describe('live dispatcher on a replayed market', () => {
     expect(settle(truth, live).totals.netUsd).toBe(settle(truth, bt).totals.netUsd);
   });
 
-  it('strike live decides exactly what the back-test strike decides', () => {
-    const { d, truth } = replay('strike');
+  it('strike live decides exactly what the back-test strike decides', async () => {
+    const { d, truth } = await replay('strike');
     const bt = strikePolicy(truth).plan;
     for (let f = 0; f < 2; f++) expect(Array.from(d.result().plan.fleetMW[f] as Float64Array)).toEqual(Array.from(bt.fleetMW[f] as Float64Array));
   });
 
-  it('never sees a price before it is published', () => {
+  it('never sees a price before it is published', async () => {
     const truth = input(hybrid(), rt, { da });
     const market = new ReplayMarket(truth, { rtPublicationLagMs: 120_000 });
     for (let t = 0; t < n; t += 7) {
       const now = T0 + t * Q + 60_000;
-      market.advance(now);
+      await market.advance(now);
       for (let k = 0; k < n; k++) {
         const rtKnown = !Number.isNaN(market.known.rtPriceUsdPerMWh[k]);
         expect(rtKnown).toBe(T0 + (k + 1) * Q + 120_000 <= now);
@@ -85,9 +85,9 @@ describe('live dispatcher on a replayed market', () => {
     }
   });
 
-  it('holds the previous target until the price is published, then decides with it', () => {
+  it('holds the previous target until the price is published, then decides with it', async () => {
     const lag = 90_000;
-    const { d, truth, calls } = replay('rolling', lag);
+    const { d, truth, calls } = await replay('rolling', lag);
     // Each interval after the first was decided when its previous price arrived, lag after the start.
     expect(calls.filter((c) => (c - T0) % Q === lag).length).toBe(n - 1);
     expect(d.describe()['decidedWithoutLatestPrice']).toBe(0);
@@ -95,28 +95,28 @@ describe('live dispatcher on a replayed market', () => {
     expect(Array.from(d.result().plan.fleetMW[0] as Float64Array)).toEqual(Array.from(bt.fleetMW[0] as Float64Array));
   });
 
-  it('decides without the late price after maxPriceWaitMs, and goes stale when prices stop', () => {
+  it('decides without the late price after maxPriceWaitMs, and goes stale when prices stop', async () => {
     const truth = input(hybrid(), rt, { da });
     const market = new ReplayMarket(truth, { rtPublicationLagMs: 10 * 60_000 });
     const d = new LiveDispatcher({ market, policy: 'strike', maxPriceWaitMs: 2 * 60_000, staleAfterMs: 20 * 60_000, perfNowMs: () => 0 });
-    const a = d.at(T0 + 4 * Q + 60_000);
+    const a = await d.current(T0 + 4 * Q + 60_000);
     expect(a.stale).toBe(false);
     expect(a.nextChangeAtMs).toBe(T0 + 4 * Q + 2 * 60_000);
-    d.at(T0 + 4 * Q + 2 * 60_000);
+    await d.current(T0 + 4 * Q + 2 * 60_000);
     expect(d.decidedCount).toBe(5);
     expect(d.describe()['decidedWithoutLatestPrice']).toBeGreaterThan(0);
     // A market that stops publishing (the replay source frozen at one instant) turns stale.
     const frozen = new ReplayMarket(truth, { rtPublicationLagMs: 0 });
-    frozen.advance(T0 + 8 * Q);
-    const stuck = new LiveDispatcher({ market: { ...frozen, known: frozen.known, advance: () => 0, nextPublicationMs: () => Infinity, describe: () => ({}) }, policy: 'strike', maxPriceWaitMs: 60_000, staleAfterMs: 30 * 60_000, perfNowMs: () => 0 });
-    expect(stuck.at(T0 + 9 * Q).stale).toBe(false);
-    const late = stuck.at(T0 + 12 * Q);
+    await frozen.advance(T0 + 8 * Q);
+    const stuck = new LiveDispatcher({ market: { ...frozen, known: frozen.known, advance: () => Promise.resolve(0), nextPublicationMs: () => Infinity, describe: () => ({}) }, policy: 'strike', maxPriceWaitMs: 60_000, staleAfterMs: 30 * 60_000, perfNowMs: () => 0 });
+    expect((await stuck.current(T0 + 9 * Q)).stale).toBe(false);
+    const late = await stuck.current(T0 + 12 * Q);
     expect(late.stale).toBe(true);
     if (late.stale) expect(late.reason).toMatch(/no RT price since/);
   });
 
-  it('the live ledger of samples equal to the plan settles to the back-test ledger', () => {
-    const { d, truth } = replay('rolling');
+  it('the live ledger of samples equal to the plan settles to the back-test ledger', async () => {
+    const { d, truth } = await replay('rolling');
     const plan = d.result().plan;
     const ledger = new LiveLedger(truth);
     for (let t = 0; t < n; t++) ledger.record({ atMs: T0 + t * Q, fleetMW: plan.fleetMW.map((a) => a[t] as number), aiItMW: plan.aiItMW.map((a) => a[t] as number) });
@@ -143,13 +143,13 @@ describe('live dispatcher on a replayed market', () => {
     expect(p.fleetMW[0]?.[1]).toBeCloseTo(4, 9);
   });
 
-  it('a solver that times out runs the safe fallback (the strike rule), counted and visible', () => {
+  it('a solver that times out runs the safe fallback (the strike rule), counted and visible', async () => {
     const truth = input(hybrid(), rt, { da });
     const market = new ReplayMarket(truth, { rtPublicationLagMs: 0 });
     const timedOut = { name: 'timed-out', solve: () => ({ status: 'time-limit' as const, feasible: false, message: 'time limit reached' }) };
     const d = new LiveDispatcher({ market, policy: 'rolling', solver: timedOut, maxPriceWaitMs: 60_000, staleAfterMs: 3 * Q, perfNowMs: () => 0 });
     for (let t = 0; t < 16; t++) {
-      const target = d.at(T0 + t * Q);
+      const target = await d.current(T0 + t * Q);
       expect(target.stale).toBe(false);
       if (!target.stale) expect(target.note).toMatch(/SAFE FALLBACK/);
     }

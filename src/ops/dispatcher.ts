@@ -122,14 +122,15 @@ export class LiveDispatcher implements TargetProvider {
     return lo;
   }
 
-  current(nowMs: number): Promise<TargetInput> {
-    return Promise.resolve(this.at(nowMs));
+  /** Reveals what the market has published by nowMs, then decides what is due and returns the target in force. */
+  async current(nowMs: number): Promise<TargetInput> {
+    await this.o.market.advance(nowMs);
+    return this.at(nowMs);
   }
 
-  /** Decides what is due by nowMs and returns the target in force (synchronous: the core is). */
+  /** Decides what is due by nowMs on what the market has revealed so far (synchronous: the core is). */
   at(nowMs: number): TargetInput {
     const m = this.o.market;
-    m.advance(nowMs);
     const input = m.known;
     const n = input.startMs.length;
     const t = this.intervalAt(nowMs);

@@ -12,11 +12,11 @@ import { settle } from '../dispatch/ledger.js';
 import type { LpSolver } from '../dispatch/lp/solver.js';
 import { runPolicy } from '../dispatch/policies.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
-import { generateMarket, syntheticDailyHashprice } from '../market/scenario/generate.js';
-import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
+import { generateMarket, syntheticDailyHashprice } from '../scenario/generate.js';
+import { SYNTHETIC_LABEL } from '../scenario/params.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import type { LivePolicy } from './dispatcher.js';
 
 export interface History {

@@ -9,13 +9,14 @@
  */
 import { loadFourCpInputs } from '../backtest/data.js';
 import { dailyHashprice, type HashpriceSource } from '../backtest/hashprice.js';
+import { readBtcDayView } from '../market/hashprice-inputs.js';
 import { MS_PER_DAY, MS_PER_MINUTE, utcDate } from '../core/time.js';
 import { cptDayIndex } from '../dispatch/calendar.js';
 import { prepareDispatchInput } from '../dispatch/input.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import type { Site } from '../site/types.js';
-import type { MarketStore } from '../store/market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 import type { MarketSource } from './market.js';
 
 export const LIVE_INTERVAL_MINUTES = 15;
@@ -35,6 +36,14 @@ export interface LiveStoreMarketOptions {
   market?: string;
 }
 
+/** The window's grid: 15-minute intervals from the start of the run's CPT day for `windowDays`, UTC ms. */
+function liveWindow(o: Pick<LiveStoreMarketOptions, 'startMs' | 'windowDays'>): { fromMs: number; toMs: number } {
+  const d = new Date(cptDayIndex(o.startMs) * MS_PER_DAY);
+  const fromMs = cptWallToUtcMs({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, 0);
+  const intervalMs = LIVE_INTERVAL_MINUTES * MS_PER_MINUTE;
+  return { fromMs, toMs: fromMs + Math.round((o.windowDays * MS_PER_DAY) / intervalMs) * intervalMs };
+}
+
 export class LiveStoreMarket implements MarketSource {
   readonly known: DispatchInput;
   private lastRefreshMs = -Infinity;
@@ -45,14 +54,22 @@ export class LiveStoreMarket implements MarketSource {
   private hashpriceNote: string | null = null;
   private readonly intervalMs = LIVE_INTERVAL_MINUTES * MS_PER_MINUTE;
 
-  constructor(private readonly o: LiveStoreMarketOptions) {
+  /** Opens the market over the store: the grid of the window and, when the site has 4CP, the store's system load. */
+  static async open(o: LiveStoreMarketOptions): Promise<LiveStoreMarket> {
+    const market = o.market ?? o.site.market.iso;
+    const { fromMs, toMs } = liveWindow(o);
+    const cp = o.site.transmission?.coincidentPeak ? await loadFourCpInputs(o.store, market, fromMs, toMs) : undefined;
+    return new LiveStoreMarket(o, cp);
+  }
+
+  private constructor(
+    private readonly o: LiveStoreMarketOptions,
+    cp: Awaited<ReturnType<typeof loadFourCpInputs>> | undefined,
+  ) {
     this.market = o.market ?? o.site.market.iso;
-    const d = new Date(cptDayIndex(o.startMs) * MS_PER_DAY);
-    this.fromMs = cptWallToUtcMs({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, 0);
-    const n = Math.round((o.windowDays * MS_PER_DAY) / this.intervalMs);
-    this.toMs = this.fromMs + n * this.intervalMs;
+    ({ fromMs: this.fromMs, toMs: this.toMs } = liveWindow(o));
+    const n = Math.round((this.toMs - this.fromMs) / this.intervalMs);
     const starts = Float64Array.from({ length: n }, (_, i) => this.fromMs + i * this.intervalMs);
-    const cp = o.site.transmission?.coincidentPeak ? loadFourCpInputs(o.store, this.market, this.fromMs, this.toMs) : undefined;
     // Prices are filled by refresh(); prepareDispatchInput wants finite RT values, so zeros first.
     const { input } = prepareDispatchInput({
       site: o.site,
@@ -74,13 +91,13 @@ export class LiveStoreMarket implements MarketSource {
     this.dirty = true;
   }
 
-  advance(nowMs: number): number {
+  async advance(nowMs: number): Promise<number> {
     if (!this.dirty && nowMs - this.lastRefreshMs < this.o.refreshMs) return 0;
     return this.refresh(nowMs);
   }
 
   /** Re-reads the store; returns how many prices became known. */
-  refresh(nowMs: number): number {
+  async refresh(nowMs: number): Promise<number> {
     this.lastRefreshMs = nowMs;
     this.dirty = false;
     const k = this.known;
@@ -88,14 +105,14 @@ export class LiveStoreMarket implements MarketSource {
     const point = site.market.settlementPoint;
     let count = 0;
     const indexOf = (ms: number): number => Math.round((ms - this.fromMs) / this.intervalMs);
-    for (const p of this.o.store.prices({ market: this.market, settlementPoint: point, kind: 'RT', fromMs: this.fromMs, toMs: Math.min(this.toMs, nowMs), intervalMinutes: LIVE_INTERVAL_MINUTES })) {
+    for (const p of await this.o.store.prices({ market: this.market, settlementPoint: point, kind: 'RT', fromMs: this.fromMs, toMs: Math.min(this.toMs, nowMs), intervalMinutes: LIVE_INTERVAL_MINUTES })) {
       const i = indexOf(p.intervalStartMs);
       // Only a finished interval's price is a settlement price.
       if (i < 0 || i >= k.startMs.length || p.intervalStartMs + this.intervalMs > nowMs) continue;
       if (Number.isNaN(k.rtPriceUsdPerMWh[i])) count++;
       k.rtPriceUsdPerMWh[i] = p.priceUsdPerMWh;
     }
-    for (const p of this.o.store.prices({ market: this.market, settlementPoint: point, kind: 'DA', fromMs: this.fromMs, toMs: Math.min(this.toMs, nowMs + 2 * MS_PER_DAY) })) {
+    for (const p of await this.o.store.prices({ market: this.market, settlementPoint: point, kind: 'DA', fromMs: this.fromMs, toMs: Math.min(this.toMs, nowMs + 2 * MS_PER_DAY) })) {
       for (let t = p.intervalStartMs; t < p.intervalStartMs + p.intervalMinutes * MS_PER_MINUTE; t += this.intervalMs) {
         const i = indexOf(t);
         if (i < 0 || i >= k.startMs.length) continue;
@@ -108,7 +125,7 @@ export class LiveStoreMarket implements MarketSource {
     for (let d = Math.floor(this.fromMs / MS_PER_DAY) * MS_PER_DAY; d <= nowMs + MS_PER_DAY && d < this.toMs; d += MS_PER_DAY) days.push(utcDate(d));
     let hp = new Map<string, number>();
     try {
-      hp = dailyHashprice(this.o.hashprice, days, this.o.store);
+      hp = dailyHashprice(this.o.hashprice, days, await readBtcDayView(this.o.store, days[0] ?? utcDate(nowMs), days[days.length - 1] ?? utcDate(nowMs)));
       this.hashpriceNote = hp.size === 0 ? 'no hashprice yet: the store has no Bitcoin day in the window' : null;
     } catch (err) {
       this.hashpriceNote = `hashprice unavailable: ${err instanceof Error ? err.message : String(err)}`;
@@ -120,7 +137,7 @@ export class LiveStoreMarket implements MarketSource {
       k.hashpriceUsdPerPhDay[i] = latest;
     }
     if (site.transmission?.coincidentPeak && count > 0) {
-      const cp = loadFourCpInputs(this.o.store, this.market, this.fromMs, this.toMs);
+      const cp = await loadFourCpInputs(this.o.store, this.market, this.fromMs, this.toMs);
       const rt = k.rtPriceUsdPerMWh.map((v) => (Number.isNaN(v) ? 0 : v));
       const { input } = prepareDispatchInput({ site, intervalMinutes: LIVE_INTERVAL_MINUTES, fromMs: this.fromMs, toMs: this.toMs, startMs: k.startMs, rtPriceUsdPerMWh: rt, hashpriceUsdPerPhDay: k.hashpriceUsdPerPhDay.map((v) => (Number.isNaN(v) ? 0 : v)), systemLoad: cp.systemLoad, officialFourCp: cp.officialFourCp });
       k.fourCpAlert.set(input.fourCpAlert);

@@ -10,13 +10,13 @@ import { MS_PER_DAY } from '../core/time.js';
 import { DAM_PUBLISHED_HOUR_CPT } from '../dispatch/rolling.js';
 import { cptDayIndex } from '../dispatch/calendar.js';
 import type { DispatchInput } from '../dispatch/types.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 
 export interface MarketSource {
   /** What the dispatcher sees: the window's grid, hashprice and 4CP alerts; prices NaN until published. */
   readonly known: DispatchInput;
   /** Reveals what has been published by nowMs; returns the number of newly known prices. */
-  advance(nowMs: number): number;
+  advance(nowMs: number): Promise<number>;
   /** When the next price is due to be published (the clock may sleep until then), UTC ms; Infinity when none. */
   nextPublicationMs(nowMs: number): number;
   /** For /v1/ops: what the source is and how current. */
@@ -68,7 +68,11 @@ export class ReplayMarket implements MarketSource {
     }
   }
 
-  advance(nowMs: number): number {
+  advance(nowMs: number): Promise<number> {
+    return Promise.resolve(this.reveal(nowMs));
+  }
+
+  private reveal(nowMs: number): number {
     let count = 0;
     const n = this.truth.startMs.length;
     while (this.rtNext < n && (this.rtAt[this.rtNext] as number) <= nowMs) {

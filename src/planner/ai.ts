@@ -13,7 +13,7 @@
  *   opex runs from delivery to the horizon, and after it only while contracted.
  * The same tenant draws serve every `s` (common random numbers), so candidates differ only by the decision.
  */
-import { Rng } from '../market/scenario/prng.js';
+import { Rng } from '../core/prng.js';
 import { STREAMS_PER_PATH, type MarketPath } from './market-path.js';
 import type { PlanModel, ResolvedContract, ResolvedSite } from './resolve.js';
 

@@ -8,7 +8,7 @@ import { LEASE_POWER_PASS_THROUGH_DEFAULT } from '../compute/lease.js';
 import type { HourlyLoad } from '../dispatch/fourcp.js';
 import { settle } from '../dispatch/ledger.js';
 import { input, Q, site } from '../dispatch/testing/fixtures.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
 import { parseSite } from '../site/parse.js';
 import type { Site } from '../site/types.js';
 import { deterministicPlan } from './deterministic.js';

@@ -5,7 +5,7 @@
  * stochastic share of the subsidy, the AI lease market factor, and the synthetic power month drawn
  * for each calendar month. Buffers are reused across paths (no allocation per month).
  */
-import { Rng } from '../market/scenario/prng.js';
+import { Rng } from '../core/prng.js';
 import { advanceNetwork, initialNetwork, newPeriodBlocks } from './network.js';
 import type { PlanModel } from './resolve.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
-import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
+import { SYNTHETIC_LABEL } from '../scenario/params.js';
 import { deterministicPlan } from './deterministic.js';
 import { PathEvaluator, slot } from './evaluate.js';
 import { runMonteCarlo } from './montecarlo.js';

@@ -4,7 +4,7 @@
  * the result document (`mullet plan --json`).
  */
 import { halvingHeightAfter } from '../bitcoin/halving.js';
-import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
+import { SYNTHETIC_LABEL } from '../scenario/params.js';
 import { slotMean, slotStdErr, type Accumulator } from './accumulate.js';
 import { slot, type Layout } from './evaluate.js';
 import { runMonteCarlo, type ChunkRunner } from './montecarlo.js';

@@ -6,7 +6,7 @@ import { dealMetrics } from '../compute/deals.js';
 import { PUBLISHED_DEALS } from '../compute/deals-data.js';
 import { parseDataText } from '../catalog/data-file.js';
 import { isMulletError } from '../core/errors.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
 import { REPO_ROOT } from '../testing/data.js';
 import { PortfolioSchema } from './portfolio.js';
 import { resolvePortfolio } from './resolve.js';

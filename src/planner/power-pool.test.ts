@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO_PARAMS } from '../market/scenario/defaults.js';
-import { SYNTHETIC_LABEL } from '../market/scenario/params.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../scenario/defaults.js';
+import { SYNTHETIC_LABEL } from '../scenario/params.js';
 import { buildPricePool, GRID_MIN_USD_PER_MWH, GRID_POINTS, GRID_STEP_USD_PER_MWH, lookup } from './power-pool.js';
 
 describe('synthetic power price pool', () => {

@@ -1,5 +1,5 @@
 /**
- * Power prices for a monthly planner, from the scenario generator (src/market/scenario): a pool of
+ * Power prices for a monthly planner, from the scenario generator (src/scenario): a pool of
  * synthetic 15-minute months per settlement point, each reduced to two curves on a price grid,
  *   F(x) = P(p < x)            (share of the month a load with value x runs)
  *   S(x) = E[p · 1(p < x)]     (the energy cost of running only then, per MWh of capacity)
@@ -7,8 +7,8 @@
  * A path draws, for each month, one pool month of the same calendar month (a bootstrap of synthetic
  * months); the 'mean' mode uses the mixture of them (deterministic). SYNTHETIC, and labelled so.
  */
-import { generateMarket } from '../market/scenario/generate.js';
-import { SYNTHETIC_LABEL, type ScenarioParams } from '../market/scenario/params.js';
+import { generateMarket } from '../scenario/generate.js';
+import { SYNTHETIC_LABEL, type ScenarioParams } from '../scenario/params.js';
 
 export const GRID_MIN_USD_PER_MWH = -300;
 export const GRID_STEP_USD_PER_MWH = 2;

@@ -11,7 +11,7 @@ import { valueContract } from '../compute/contract.js';
 import { gpuCloudEconomics } from '../compute/gpu-cloud.js';
 import { badInput, isMulletError } from '../core/errors.js';
 import { MS_PER_DAY, parseUtcDate } from '../core/time.js';
-import type { ScenarioParams } from '../market/scenario/params.js';
+import type { ScenarioParams } from '../scenario/params.js';
 import { equilibriumHashrateHs } from './network.js';
 import type { ContractOption, Portfolio } from './portfolio.js';
 import { buildPricePool, type PricePool } from './power-pool.js';

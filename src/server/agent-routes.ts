@@ -6,16 +6,19 @@
  *   GET  /v1/status                  last tick, decision, limits, miners by state, recent alerts
  *   GET  /v1/events                  the event stream (Server-Sent Events: recent alerts, then live)
  *   GET  /metrics                    Prometheus text format
+ *   /v1/grid/...                     grid deployments, awards and evidence (grid-routes.ts), when given `grid`
  * Errors are JSON {"error":{"code","message","where"}} with the status from errors.ts.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { MulletError } from '../core/errors.js';
 import { curtailRequestSchema, restoreRequestSchema, type AgentApi } from '../fleet/agent/api.js';
+import type { GridApi } from '../fleet/agent/grid.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../fleet/agent/metrics.js';
 import { signalTiming, type SignalSpec } from '../fleet/agent/signals.js';
 import { errorBody, HttpProblem, httpStatusFor } from './errors.js';
 import { eventStream } from './event-stream.js';
+import { registerGridRoutes } from './grid-routes.js';
 import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } from './guards.js';
 
 export const MAX_WAIT_MS = 60_000;
@@ -25,6 +28,8 @@ export interface AgentRoutesOptions {
   allowedHosts?: readonly string[];
   /** Long-polls and event streams at once; more get 503. */
   maxWaiters?: number;
+  /** Grid services (deployments, awards, evidence) under /v1/grid. */
+  grid?: GridApi;
 }
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
@@ -86,6 +91,7 @@ export function agentRoutes(api: AgentApi, o: AgentRoutesOptions = {}): Hono {
   // Snapshot first (the recent alerts in status), then every event as it happens; a slow client is dropped.
   app.get('/v1/events', (c) => eventStream(c, api, slot()));
   app.get('/metrics', (c) => c.body(api.metricsText(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
+  if (o.grid) registerGridRoutes(app, o.grid);
   app.all('/v1/curtail', () => {
     throw new HttpProblem(405, 'BAD_INPUT', '/v1/curtail takes POST');
   });

@@ -8,7 +8,7 @@ import type { Catalog } from '../catalog/types.js';
 import { describeError } from '../core/errors.js';
 import { formatDataPath, parseYaml, throwProblems, type DataPath, type DataProblem } from '../core/yaml-doc.js';
 import { SiteSchema, type FleetInput, type SiteInput } from './schema.js';
-import { cptWallToUtcMs } from '../market/ercot-time.js';
+import { cptWallToUtcMs } from '../core/ercot-time.js';
 import { ineligibility, SB6_LARGE_LOAD_MW } from './grid-products.js';
 import type { AiLoad, ErsAward, Fleet, FourCpAlertConfig, ResourceAncillary, Site } from './types.js';
 

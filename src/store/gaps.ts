@@ -3,7 +3,7 @@
  * last stored start, every grid step without a value (from any source) is missing. Consecutive
  * missing intervals merge into one gap [fromMs, toMs] (both inclusive interval starts).
  */
-import type { GapReport } from './market-store.js';
+import type { GapReport } from '../market/store-port.js';
 
 /** The gap between two consecutive present starts `prevMs` < `nextMs` (ms, step `stepMs`). */
 export function gapBetween(series: string, prevMs: number, nextMs: number, stepMs: number): GapReport {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMulletError } from '../core/errors.js';
 import { MS_PER_HOUR, MS_PER_MINUTE } from '../core/time.js';
 import { emptyBatch, type ParsedBatch, type PricePoint } from '../market/types.js';
-import type { MarketStore } from './market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 
 const T0 = Date.parse('2024-01-01T06:00:00Z');
 const Q = 15 * MS_PER_MINUTE;
@@ -31,72 +31,72 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
     beforeEach(async () => {
       store = await factory();
     });
-    afterEach(() => {
-      store.close();
+    afterEach(async () => {
+      await store.close();
     });
 
     const westRt = (fromMs = T0, toMs = T0 + 100 * Q) => store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs, toMs });
 
-    it('reads back what it ingested, sorted, over a half-open range', () => {
-      const r = store.ingest('a.csv', priceBatch([rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + 2 * Q, 30)]));
+    it('reads back what it ingested, sorted, over a half-open range', async () => {
+      const r = await store.ingest('a.csv', priceBatch([rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + 2 * Q, 30)]));
       expect(r.inserted.prices).toBe(3);
       expect(r.unchanged).toBe(0);
       expect(r.source).toBe('test-format');
-      expect(westRt().map((p) => [p.intervalStartMs - T0, p.priceUsdPerMWh])).toEqual([
+      expect((await westRt()).map((p) => [p.intervalStartMs - T0, p.priceUsdPerMWh])).toEqual([
         [0, 10],
         [Q, 20],
         [2 * Q, 30],
       ]);
-      expect(westRt(T0 + Q, T0 + 2 * Q).map((p) => p.priceUsdPerMWh)).toEqual([20]);
-      expect(westRt()[0]).toMatchObject({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalMinutes: 15, source: 'eia' });
-      expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
+      expect((await westRt(T0 + Q, T0 + 2 * Q)).map((p) => p.priceUsdPerMWh)).toEqual([20]);
+      expect((await westRt())[0]).toMatchObject({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', intervalMinutes: 15, source: 'eia' });
+      expect(await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
     });
 
-    it('is idempotent: the same batch again writes nothing', () => {
+    it('is idempotent: the same batch again writes nothing', async () => {
       const batch = priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]);
-      store.ingest('a.csv', batch);
-      const again = store.ingest('a.csv', batch);
+      await store.ingest('a.csv', batch);
+      const again = await store.ingest('a.csv', batch);
       expect(again.inserted).toEqual({ prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0, asPrices: 0 });
       expect(again.unchanged).toBe(2);
       expect(again.changed).toBe(0);
-      expect(westRt()).toHaveLength(2);
+      expect(await westRt()).toHaveLength(2);
     });
 
-    it('counts a changed value as written and changed, and keeps the new value', () => {
-      store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]));
-      const r = store.ingest('b.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 21), rt('HB_WEST', T0 + 2 * Q, 30)]));
+    it('counts a changed value as written and changed, and keeps the new value', async () => {
+      await store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20)]));
+      const r = await store.ingest('b.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 21), rt('HB_WEST', T0 + 2 * Q, 30)]));
       expect(r.inserted.prices).toBe(2);
       expect(r.changed).toBe(1);
       expect(r.unchanged).toBe(1);
-      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([10, 21, 30]);
+      expect((await westRt()).map((p) => p.priceUsdPerMWh)).toEqual([10, 21, 30]);
     });
 
-    it('writes nothing when any record is invalid, and says which', () => {
-      store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10)]));
+    it('writes nothing when any record is invalid, and says which', async () => {
+      await store.ingest('a.csv', priceBatch([rt('HB_WEST', T0, 10)]));
       const bad = priceBatch([rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0 + 2 * Q, Number.NaN), rt('HB_WEST', T0 + 3 * Q, 40)]);
       bad.loads.push({ market: 'ERCOT', zone: 'TOTAL', intervalStartMs: T0, intervalMinutes: 60, loadMW: 50_000 });
       let err: unknown;
       try {
-        store.ingest('bad.csv', bad);
+        await store.ingest('bad.csv', bad);
       } catch (e) {
         err = e;
       }
       expect(isMulletError(err) && err.code === 'BAD_INPUT').toBe(true);
       expect(String((err as Error).message) + String((err as { where?: string }).where)).toMatch(/prices\[1\]/);
-      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([10]);
-      expect(store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
+      expect((await westRt()).map((p) => p.priceUsdPerMWh)).toEqual([10]);
+      expect(await store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + MS_PER_HOUR })).toEqual([]);
     });
 
-    it('rejects a start off the interval grid', () => {
-      expect(() => store.ingest('x.csv', priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).toThrow(/grid/);
+    it('rejects a start off the interval grid', async () => {
+      await expect(store.ingest('x.csv', priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).rejects.toThrow(/grid/);
     });
 
-    it('counts duplicates inside one batch and keeps the last value', () => {
-      const r = store.ingest('d.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 11), rt('HB_WEST', T0 + Q, 20)]));
+    it('counts duplicates inside one batch and keeps the last value', async () => {
+      const r = await store.ingest('d.csv', priceBatch([rt('HB_WEST', T0, 10), rt('HB_WEST', T0 + Q, 20), rt('HB_WEST', T0, 11), rt('HB_WEST', T0 + Q, 20)]));
       expect(r.duplicatesInFile).toBe(2);
       expect(r.inserted.prices).toBe(2);
       expect(r.notes.join('\n')).toMatch(/2 duplicate interval\(s\).*1 with different values/);
-      expect(westRt().map((p) => p.priceUsdPerMWh)).toEqual([11, 20]);
+      expect((await westRt()).map((p) => p.priceUsdPerMWh)).toEqual([11, 20]);
     });
 
     it('a file imported in batches reports and stores what one batch does: duplicates across batches, gaps, sources', async () => {
@@ -114,54 +114,54 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
         rt('HB_WEST', T0 + 5 * Q, 50),
         rt('HB_WEST', T0 + 9 * Q, 90),
       ];
-      const whole = store.ingest('f.csv', priceBatch(records));
-      const rows = westRt();
+      const whole = await store.ingest('f.csv', priceBatch(records));
+      const rows = await westRt();
       const other = await factory();
       try {
-        const session = other.beginImport('f.csv', 'test-format');
-        for (let i = 0; i < records.length; i += 2) session.add(priceBatch(records.slice(i, i + 2)));
-        const streamed = session.commit();
+        const session = await other.beginImport('f.csv', 'test-format');
+        for (let i = 0; i < records.length; i += 2) await session.add(priceBatch(records.slice(i, i + 2)));
+        const streamed = await session.commit();
         expect({ ...streamed, notes: [...streamed.notes].sort() }).toEqual({ ...whole, notes: [...whole.notes].sort() });
         expect(whole.duplicatesInFile).toBe(4);
         expect(whole.notes.join('\n')).toMatch(/4 duplicate interval\(s\) in the file, 1 with different values/);
-        expect(other.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: T0, toMs: T0 + 100 * Q })).toEqual(rows);
+        expect(await other.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: T0, toMs: T0 + 100 * Q })).toEqual(rows);
       } finally {
-        other.close();
+        await other.close();
       }
     });
 
-    it('rollback writes nothing of a file, whatever its earlier batches wrote; the store takes the next import', () => {
-      const session = store.beginImport('r.csv', 'test-format');
-      session.add(priceBatch([rt('HB_WEST', T0, 10), rt('HB_NORTH', T0, 11, 'new-source')]));
-      expect(() => session.add(priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).toThrow(/grid/);
-      expect(() => session.commit()).toThrow(/already been committed or rolled back/);
-      expect(store.coverage()).toEqual([]);
-      const again = store.beginImport('r2.csv', 'test-format');
-      again.add(priceBatch([rt('HB_WEST', T0, 12)]));
-      again.rollback();
-      again.rollback();
-      expect(westRt()).toEqual([]);
-      expect(store.ingest('s.csv', priceBatch([rt('HB_WEST', T0, 13)])).inserted.prices).toBe(1);
+    it('rollback writes nothing of a file, whatever its earlier batches wrote; the store takes the next import', async () => {
+      const session = await store.beginImport('r.csv', 'test-format');
+      await session.add(priceBatch([rt('HB_WEST', T0, 10), rt('HB_NORTH', T0, 11, 'new-source')]));
+      await expect(session.add(priceBatch([rt('HB_WEST', T0 + 60_000, 1)]))).rejects.toThrow(/grid/);
+      await expect(session.commit()).rejects.toThrow(/already been committed or rolled back/);
+      expect(await store.coverage()).toEqual([]);
+      const again = await store.beginImport('r2.csv', 'test-format');
+      await again.add(priceBatch([rt('HB_WEST', T0, 12)]));
+      await again.rollback();
+      await again.rollback();
+      expect(await westRt()).toEqual([]);
+      expect((await store.ingest('s.csv', priceBatch([rt('HB_WEST', T0, 13)]))).inserted.prices).toBe(1);
     });
 
-    it('reports gaps of the touched series inside the batch span, merged into ranges', () => {
+    it('reports gaps of the touched series inside the batch span, merged into ranges', async () => {
       const present = [0, 1, 4, 5, 6, 10];
-      const r = store.ingest('g.csv', priceBatch(present.map((i) => rt('HB_WEST', T0 + i * Q, i))));
+      const r = await store.ingest('g.csv', priceBatch(present.map((i) => rt('HB_WEST', T0 + i * Q, i))));
       expect(r.gaps).toEqual([
         { series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 2 * Q, toMs: T0 + 3 * Q, missingIntervals: 2 },
         { series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 7 * Q, toMs: T0 + 9 * Q, missingIntervals: 3 },
       ]);
       // A later file that fills part of a hole only reports what is still missing in its own span.
-      const fill = store.ingest('h.csv', priceBatch([rt('HB_WEST', T0 + 7 * Q, 7), rt('HB_WEST', T0 + 9 * Q, 9)]));
+      const fill = await store.ingest('h.csv', priceBatch([rt('HB_WEST', T0 + 7 * Q, 7), rt('HB_WEST', T0 + 9 * Q, 9)]));
       expect(fill.gaps).toEqual([{ series: 'ERCOT HB_WEST RT 15min', fromMs: T0 + 8 * Q, toMs: T0 + 8 * Q, missingIntervals: 1 }]);
     });
 
-    it('keeps every source and reads the best one per interval (ercot > gridstatus > eia > others)', () => {
+    it('keeps every source and reads the best one per interval (ercot > gridstatus > eia > others)', async () => {
       const h = MS_PER_HOUR;
-      store.ingest('eia.csv', priceBatch([da(T0, 11.23, 'eia'), da(T0 + h, 9.99, 'eia'), da(T0 + 2 * h, 9.5, 'eia'), da(T0 + 3 * h, 7, 'eia')]));
-      store.ingest('gs.csv', priceBatch([da(T0, 11.23, 'gridstatus'), da(T0 + h, 10.01, 'gridstatus')]));
-      const official = store.ingest('ercot.csv', priceBatch([da(T0 + h, 10.0, 'ercot'), da(T0 + 3 * h, 8, 'zz-unknown')]));
-      const got = store.prices({ market: 'ERCOT', settlementPoint: 'HB_HUBAVG', kind: 'DA', fromMs: T0, toMs: T0 + 4 * h });
+      await store.ingest('eia.csv', priceBatch([da(T0, 11.23, 'eia'), da(T0 + h, 9.99, 'eia'), da(T0 + 2 * h, 9.5, 'eia'), da(T0 + 3 * h, 7, 'eia')]));
+      await store.ingest('gs.csv', priceBatch([da(T0, 11.23, 'gridstatus'), da(T0 + h, 10.01, 'gridstatus')]));
+      const official = await store.ingest('ercot.csv', priceBatch([da(T0 + h, 10.0, 'ercot'), da(T0 + 3 * h, 8, 'zz-unknown')]));
+      const got = await store.prices({ market: 'ERCOT', settlementPoint: 'HB_HUBAVG', kind: 'DA', fromMs: T0, toMs: T0 + 4 * h });
       expect(got.map((p) => [p.priceUsdPerMWh, p.source])).toEqual([
         [11.23, 'gridstatus'],
         [10.0, 'ercot'],
@@ -171,24 +171,24 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       // Disagreements with the other sources are noted.
       expect(official.notes.join('\n')).toMatch(/ercot vs eia: 1 common interval\(s\), 1 differ/);
       expect(official.notes.join('\n')).toMatch(/ercot vs gridstatus: 1 common interval\(s\), 1 differ/);
-      const cov = store.coverage().find((c) => c.series === 'ERCOT HB_HUBAVG DA 60min');
+      const cov = (await store.coverage()).find((c) => c.series === 'ERCOT HB_HUBAVG DA 60min');
       expect(cov?.sources).toEqual(['ercot', 'gridstatus', 'eia', 'zz-unknown']);
       expect(cov?.count).toBe(4);
     });
 
-    it('stores load by zone with its source and precedence', () => {
+    it('stores load by zone with its source and precedence', async () => {
       const load = (zone: string, i: number, mw: number, source: string) => ({ market: 'ERCOT', zone, intervalStartMs: T0 + i * MS_PER_HOUR, intervalMinutes: 60, loadMW: mw, source });
-      const r = store.ingest('load.csv', { ...emptyBatch('load'), loads: [load('TOTAL', 0, 40_000, 'eia'), load('TOTAL', 1, 41_000, 'eia'), load('TOTAL', 1, 41_200, 'ercot'), load('WEST', 0, 1_000, 'eia')] });
+      const r = await store.ingest('load.csv', { ...emptyBatch('load'), loads: [load('TOTAL', 0, 40_000, 'eia'), load('TOTAL', 1, 41_000, 'eia'), load('TOTAL', 1, 41_200, 'ercot'), load('WEST', 0, 1_000, 'eia')] });
       expect(r.inserted.loads).toBe(4);
-      expect(store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR }).map((l) => [l.loadMW, l.source])).toEqual([
+      expect((await store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR })).map((l) => [l.loadMW, l.source])).toEqual([
         [40_000, 'eia'],
         [41_200, 'ercot'],
       ]);
-      expect(store.loads({ market: 'ERCOT', zone: 'WEST', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR })).toHaveLength(1);
+      expect(await store.loads({ market: 'ERCOT', zone: 'WEST', fromMs: T0, toMs: T0 + 2 * MS_PER_HOUR })).toHaveLength(1);
     });
 
-    it('merges Bitcoin days field by field with per-field precedence', () => {
-      store.ingest('price.csv', {
+    it('merges Bitcoin days field by field with per-field precedence', async () => {
+      await store.ingest('price.csv', {
         ...emptyBatch('price'),
         btcDays: [
           { dateUtc: '2024-04-19', priceUsd: 63_863, source: 'bitstamp' },
@@ -196,7 +196,7 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
           { dateUtc: '2024-04-20', priceUsd: 64_994, source: 'yahoo' },
         ],
       });
-      store.ingest('cm.csv', {
+      await store.ingest('cm.csv', {
         ...emptyBatch('cm'),
         provider: 'coinmetrics',
         btcDays: [
@@ -204,9 +204,9 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
           { dateUtc: '2024-04-20', priceUsd: 64_900, difficulty: 88.1e12, feesBtc: 1_206, blocks: 130 },
         ],
       });
-      store.ingest('bc.csv', { ...emptyBatch('bc'), provider: 'blockchain.com', btcDays: [{ dateUtc: '2024-04-20', difficulty: 86.39e12 }] });
-      store.ingest('bs.csv', { ...emptyBatch('bs'), provider: 'blockstats', btcDays: [{ dateUtc: '2024-04-20', feesBtc: 1_000, heightEndOfDay: 840_134 }] });
-      const days = store.btcDays('2024-04-18', '2024-04-20');
+      await store.ingest('bc.csv', { ...emptyBatch('bc'), provider: 'blockchain.com', btcDays: [{ dateUtc: '2024-04-20', difficulty: 86.39e12 }] });
+      await store.ingest('bs.csv', { ...emptyBatch('bs'), provider: 'blockstats', btcDays: [{ dateUtc: '2024-04-20', feesBtc: 1_000, heightEndOfDay: 840_134 }] });
+      const days = await store.btcDays('2024-04-18', '2024-04-20');
       expect(days.map((d) => d.dateUtc)).toEqual(['2024-04-19', '2024-04-20']);
       expect(days[0]).toMatchObject({ priceUsd: 63_863, difficulty: 88e12, feesBtc: 100, blocks: 151, sources: { priceUsd: 'bitstamp', difficulty: 'coinmetrics' } });
       expect(days[1]).toMatchObject({
@@ -216,9 +216,9 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
         heightEndOfDay: 840_134,
         sources: { priceUsd: 'coinmetrics', difficulty: 'blockchain.com', feesBtc: 'coinmetrics', heightEndOfDay: 'blockstats' },
       });
-      expect(store.btcDays('2024-04-20', '2024-04-20')).toHaveLength(1);
-      expect(store.btcDays('2030-01-01', '2030-12-31')).toEqual([]);
-      const again = store.ingest('cm.csv', {
+      expect(await store.btcDays('2024-04-20', '2024-04-20')).toHaveLength(1);
+      expect(await store.btcDays('2030-01-01', '2030-12-31')).toEqual([]);
+      const again = await store.ingest('cm.csv', {
         ...emptyBatch('cm'),
         provider: 'coinmetrics',
         btcDays: [{ dateUtc: '2024-04-19', priceUsd: 63_900, difficulty: 88e12, feesBtc: 100, blocks: 151 }],
@@ -227,24 +227,22 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       expect(again.unchanged).toBe(4);
     });
 
-    it('rejects a malformed Bitcoin date and writes nothing', () => {
-      expect(() =>
-        store.ingest('b.csv', { ...emptyBatch('b'), btcDays: [{ dateUtc: '2024-04-19', priceUsd: 1 }, { dateUtc: '2024-02-30', priceUsd: 2 }] }),
-      ).toThrow(/btcDays\[1\]|calendar date/);
-      expect(store.btcDays('2024-01-01', '2024-12-31')).toEqual([]);
+    it('rejects a malformed Bitcoin date and writes nothing', async () => {
+      await expect(store.ingest('b.csv', { ...emptyBatch('b'), btcDays: [{ dateUtc: '2024-04-19', priceUsd: 1 }, { dateUtc: '2024-02-30', priceUsd: 2 }] })).rejects.toThrow(/btcDays\[1\]|calendar date/);
+      expect(await store.btcDays('2024-01-01', '2024-12-31')).toEqual([]);
     });
 
-    it('stores difficulty epochs idempotently, sorted by start day', () => {
+    it('stores difficulty epochs idempotently, sorted by start day', async () => {
       const batch = { ...emptyBatch('epochs'), provider: 'blockchain.com', epochs: [{ startDateUtc: '2024-04-25', difficulty: 88.104e12 }, { startDateUtc: '2024-04-11', difficulty: 86.389e12 }] };
-      expect(store.ingest('e.csv', batch).inserted.epochs).toBe(2);
-      expect(store.ingest('e.csv', batch).inserted.epochs).toBe(0);
-      expect(store.epochs().map((e) => [e.startDateUtc, e.difficulty])).toEqual([
+      expect((await store.ingest('e.csv', batch)).inserted.epochs).toBe(2);
+      expect((await store.ingest('e.csv', batch)).inserted.epochs).toBe(0);
+      expect((await store.epochs()).map((e) => [e.startDateUtc, e.difficulty])).toEqual([
         ['2024-04-11', 86.389e12],
         ['2024-04-25', 88.104e12],
       ]);
     });
 
-    it('stores official 4CP intervals once per month and source, ERCOT before a user file', () => {
+    it('stores official 4CP intervals once per month and source, ERCOT before a user file', async () => {
       const jul = Date.parse('2023-07-31T21:45:00Z');
       const batch: ParsedBatch = {
         ...emptyBatch('4cp'),
@@ -254,11 +252,11 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
           { market: 'ERCOT', month: '2023-06', intervalStartMs: Date.parse('2023-06-27T21:45:00Z'), intervalMinutes: 15 },
         ],
       };
-      expect(store.ingest('4cp.csv', batch).inserted.fourCpIntervals).toBe(2);
-      const again = store.ingest('4cp.csv', batch);
+      expect((await store.ingest('4cp.csv', batch)).inserted.fourCpIntervals).toBe(2);
+      const again = await store.ingest('4cp.csv', batch);
       expect([again.inserted.fourCpIntervals, again.unchanged]).toEqual([0, 2]);
       // A user's file for the same month ranks after ERCOT's posting; a month only it has is used.
-      store.ingest('mine.csv', {
+      await store.ingest('mine.csv', {
         ...emptyBatch('4cp'),
         provider: 'user',
         fourCpIntervals: [
@@ -266,21 +264,21 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
           { market: 'ERCOT', month: '2021-08', intervalStartMs: Date.parse('2021-08-31T21:30:00Z'), intervalMinutes: 15 },
         ],
       });
-      expect(store.fourCpIntervals({ market: 'ERCOT' }).map((c) => [c.month, c.intervalStartMs, c.systemLoadMW ?? null, c.source])).toEqual([
+      expect((await store.fourCpIntervals({ market: 'ERCOT' })).map((c) => [c.month, c.intervalStartMs, c.systemLoadMW ?? null, c.source])).toEqual([
         ['2021-08', Date.parse('2021-08-31T21:30:00Z'), null, 'user'],
         ['2023-06', Date.parse('2023-06-27T21:45:00Z'), null, 'ercot'],
         ['2023-07', jul, 83_032.6, 'ercot'],
       ]);
-      expect(store.fourCpIntervals({ market: 'ERCOT', fromMonth: '2023-07', toMonth: '2023-09' }).map((c) => c.month)).toEqual(['2023-07']);
-      expect(() => store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-13', intervalStartMs: jul, intervalMinutes: 15 }] })).toThrow(/month must be YYYY-MM/);
-      expect(() => store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-07', intervalStartMs: jul + 60_000, intervalMinutes: 15 }] })).toThrow(/15-minute UTC grid/);
+      expect((await store.fourCpIntervals({ market: 'ERCOT', fromMonth: '2023-07', toMonth: '2023-09' })).map((c) => c.month)).toEqual(['2023-07']);
+      await expect(store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-13', intervalStartMs: jul, intervalMinutes: 15 }] })).rejects.toThrow(/month must be YYYY-MM/);
+      await expect(store.ingest('bad.csv', { ...emptyBatch('4cp'), fourCpIntervals: [{ market: 'ERCOT', month: '2023-07', intervalStartMs: jul + 60_000, intervalMinutes: 15 }] })).rejects.toThrow(/15-minute UTC grid/);
     });
 
-    it('reports coverage per series with the largest gaps', () => {
+    it('reports coverage per series with the largest gaps', async () => {
       const present = [0, 1, 2, 5, 6, 20, 21];
-      store.ingest('c.csv', priceBatch(present.map((i) => rt('HB_NORTH', T0 + i * Q, i))));
-      store.ingest('b.csv', { ...emptyBatch('b'), provider: 'bitstamp', btcDays: ['2024-01-01', '2024-01-02', '2024-01-05'].map((d) => ({ dateUtc: d, priceUsd: 1 })) });
-      const cov = store.coverage({ topGaps: 1 });
+      await store.ingest('c.csv', priceBatch(present.map((i) => rt('HB_NORTH', T0 + i * Q, i))));
+      await store.ingest('b.csv', { ...emptyBatch('b'), provider: 'bitstamp', btcDays: ['2024-01-01', '2024-01-02', '2024-01-05'].map((d) => ({ dateUtc: d, priceUsd: 1 })) });
+      const cov = await store.coverage({ topGaps: 1 });
       const north = cov.find((c) => c.series === 'ERCOT HB_NORTH RT 15min');
       expect(north).toMatchObject({
         unit: 'USD/MWh',
@@ -298,10 +296,10 @@ export function runMarketStoreContract(name: string, factory: () => MarketStore 
       expect(price).toMatchObject({ unit: 'USD/BTC', intervalMinutes: 1440, count: 3, expected: 5, missing: 2, gapCount: 1, sources: ['bitstamp'] });
     });
 
-    it('has empty coverage when empty', () => {
-      expect(store.coverage()).toEqual([]);
-      expect(store.epochs()).toEqual([]);
-      expect(store.fourCpIntervals({ market: 'ERCOT' })).toEqual([]);
+    it('has empty coverage when empty', async () => {
+      expect(await store.coverage()).toEqual([]);
+      expect(await store.epochs()).toEqual([]);
+      expect(await store.fourCpIntervals({ market: 'ERCOT' })).toEqual([]);
     });
   });
 }

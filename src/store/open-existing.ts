@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { MulletError } from '../core/errors.js';
-import type { MarketStore } from './market-store.js';
+import type { MarketStore } from '../market/store-port.js';
 
 /**
  * Opens an existing market store for reading. A missing file is an error rather than a new empty

@@ -1,16 +1,9 @@
 /**
- * The SQLite schema as ordered migrations. `schema_version` records each applied version; opening
- * a database applies the missing ones, each in its own transaction. Never edit a released
- * migration: append a new one.
+ * The market store's SQLite schema as ordered migrations, applied by the one runner (db/migrations.ts).
+ * Never edit a released migration: append a new one.
  */
 import type Database from 'better-sqlite3';
-import { MulletError } from '../core/errors.js';
-
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+import { migrateSqlite, schemaVersion, type Migration } from '../db/migrations.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -102,26 +95,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
 /** Applies pending migrations; refuses a database written by a newer Mullet. Returns the version. */
 export function migrate(db: Database.Database, nowMs: number): number {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-    version       INTEGER PRIMARY KEY,
-    description   TEXT NOT NULL,
-    applied_at_ms INTEGER NOT NULL
-  )`);
-  const row = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get();
-  const current = row?.v ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new MulletError('IO', `database schema version ${current} is newer than this Mullet understands (${SCHEMA_VERSION}); upgrade Mullet`);
-  }
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
-    })();
-  }
-  return SCHEMA_VERSION;
+  return migrateSqlite(db, 'market database', MIGRATIONS, nowMs);
 }

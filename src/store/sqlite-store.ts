@@ -1,6 +1,8 @@
 /**
  * The embedded market store: SQLite through better-sqlite3 (synchronous, so one import is one
- * transaction with no interleaving). Schema and migrations live in schema.ts; times are integer
+ * transaction with no interleaving). The port (market/store-port.ts) is asynchronous; this
+ * implementation does its work synchronously and returns settled promises, so a read costs one
+ * microtask more than a direct call. Schema and migrations live in schema.ts; times are integer
  * ms (interval starts, UTC); every source's value is kept and precedence is applied on read.
  */
 import Database from 'better-sqlite3';
@@ -21,7 +23,7 @@ import {
 } from './batch.js';
 import { expectedIntervals, findGaps, gapBetween, largestGaps } from './gaps.js';
 import { forEachUnionGap, IntervalSet, PageBudget } from './interval-set.js';
-import type { GapReport, ImportReport, ImportSession, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from './market-store.js';
+import type { GapReport, ImportReport, ImportSession, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from '../market/store-port.js';
 import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
 import { migrate } from './schema.js';
 
@@ -33,7 +35,21 @@ export interface OpenMarketStoreOptions {
 }
 
 /** Opens (creating and migrating if needed) the SQLite market store at `file`; ':memory:' for a throw-away one. */
-export function openMarketStore(file: string, options: OpenMarketStoreOptions = {}): MarketStore {
+export function openMarketStore(file: string, options: OpenMarketStoreOptions = {}): Promise<MarketStore> {
+  return settle(() => openMarketStoreSync(file, options));
+}
+
+/** A synchronous step as the port's promise: its value, or its throw as a rejection. */
+function settle<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** The synchronous open behind openMarketStore, for this module's own callers. */
+function openMarketStoreSync(file: string, options: OpenMarketStoreOptions): SqliteMarketStore {
   let db: Db;
   try {
     db = new Database(file);
@@ -138,13 +154,51 @@ class SqliteMarketStore implements MarketStore {
     return row.id;
   }
 
-  ingest(file: string, batch: ParsedBatch): ImportReport {
-    const session = this.beginImport(file, batch.source);
-    session.add(batch);
-    return session.commit();
+  ingest(file: string, batch: ParsedBatch): Promise<ImportReport> {
+    return settle(() => {
+      const session = this.beginImportSync(file, batch.source);
+      session.addSync(batch);
+      return session.commitSync();
+    });
   }
 
-  beginImport(file: string, source: string): ImportSession {
+  beginImport(file: string, source: string): Promise<ImportSession> {
+    return settle(() => this.beginImportSync(file, source));
+  }
+
+  prices(q: PriceQuery): Promise<PricePoint[]> {
+    return settle(() => this.pricesNow(q));
+  }
+
+  loads(q: { market: string; zone: string; fromMs: number; toMs: number }): Promise<LoadPoint[]> {
+    return settle(() => this.loadsNow(q));
+  }
+
+  btcDays(fromDate: string, toDate: string): Promise<BtcDay[]> {
+    return settle(() => this.btcDaysNow(fromDate, toDate));
+  }
+
+  epochs(): Promise<DifficultyEpoch[]> {
+    return settle(() => this.epochsNow());
+  }
+
+  fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): Promise<FourCpInterval[]> {
+    return settle(() => this.fourCpIntervalsNow(q));
+  }
+
+  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): Promise<AsPricePoint[]> {
+    return settle(() => this.asPricesNow(q));
+  }
+
+  asPriceCoverage(): Promise<{ market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[]> {
+    return settle(() => this.asPriceCoverageNow());
+  }
+
+  coverage(opts?: { topGaps?: number }): Promise<SeriesCoverage[]> {
+    return settle(() => this.coverageNow(opts));
+  }
+
+  private beginImportSync(file: string, source: string): SqliteImport {
     if (this.importing) throw new MulletError('INTERNAL', 'an import is already open on this store', { where: file });
     this.compared.clear();
     try {
@@ -483,7 +537,7 @@ class SqliteMarketStore implements MarketStore {
     return { count: starts.length, first: starts[0] ?? NaN, last: starts[starts.length - 1] ?? NaN, gaps: findGaps(label, starts, stepMs) };
   }
 
-  prices(q: PriceQuery): PricePoint[] {
+  private pricesNow(q: PriceQuery): PricePoint[] {
     const candidates = this.stmt(
       `SELECT id, interval_minutes FROM series WHERE kind = 'price' AND market = ? AND point = ? AND price_kind = ? ORDER BY interval_minutes`,
     ).all(q.market, q.settlementPoint, q.kind) as { id: number; interval_minutes: number }[];
@@ -500,7 +554,7 @@ class SqliteMarketStore implements MarketStore {
     }));
   }
 
-  loads(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[] {
+  private loadsNow(q: { market: string; zone: string; fromMs: number; toMs: number }): LoadPoint[] {
     const series = this.stmt(
       `SELECT id, interval_minutes FROM series WHERE kind = 'load' AND market = ? AND point = ? AND price_kind = '' ORDER BY interval_minutes LIMIT 1`,
     ).get(q.market, q.zone) as { id: number; interval_minutes: number } | undefined;
@@ -538,7 +592,7 @@ class SqliteMarketStore implements MarketStore {
     return out;
   }
 
-  btcDays(fromDate: string, toDate: string): BtcDay[] {
+  private btcDaysNow(fromDate: string, toDate: string): BtcDay[] {
     const fromMs = day(fromDate, 'fromDate');
     const toMs = day(toDate, 'toDate');
     const days = new Map<number, BtcDay>();
@@ -581,7 +635,7 @@ class SqliteMarketStore implements MarketStore {
     return [...best.values()];
   }
 
-  epochs(): DifficultyEpoch[] {
+  private epochsNow(): DifficultyEpoch[] {
     const rows = this.stmt('SELECT start_day_ms, source_id, difficulty, start_height FROM difficulty_epochs ORDER BY start_day_ms').all() as {
       start_day_ms: number;
       source_id: number;
@@ -596,7 +650,7 @@ class SqliteMarketStore implements MarketStore {
     }));
   }
 
-  fourCpIntervals(q: { market: string; fromMonth?: string; toMonth?: string }): FourCpInterval[] {
+  private fourCpIntervalsNow(q: { market: string; fromMonth?: string; toMonth?: string }): FourCpInterval[] {
     const rows = this.stmt(
       'SELECT month, source_id, start_ms, interval_minutes, system_load_mw FROM fourcp_intervals WHERE market = ? AND month >= ? AND month <= ? ORDER BY month',
     ).all(q.market, q.fromMonth ?? '0000-00', q.toMonth ?? '9999-99') as { month: string; source_id: number; start_ms: number; interval_minutes: number; system_load_mw: number | null }[];
@@ -610,7 +664,7 @@ class SqliteMarketStore implements MarketStore {
     }));
   }
 
-  asPrices(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[] {
+  private asPricesNow(q: { market: string; product: AsPriceProduct; kind: 'DA' | 'RT'; fromMs: number; toMs: number; intervalMinutes?: number }): AsPricePoint[] {
     const interval =
       q.intervalMinutes ??
       (this.stmt('SELECT MIN(interval_minutes) FROM as_prices WHERE market = ? AND product = ? AND price_kind = ?').pluck(true).get(q.market, q.product, q.kind) as number | null);
@@ -634,7 +688,7 @@ class SqliteMarketStore implements MarketStore {
     return out;
   }
 
-  asPriceCoverage(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[] {
+  private asPriceCoverageNow(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[] {
     const rows = this.stmt(
       `SELECT market, product, price_kind AS kind, interval_minutes AS intervalMinutes, MIN(start_ms) AS firstMs, MAX(start_ms) AS lastMs, COUNT(DISTINCT start_ms) AS count
        FROM as_prices GROUP BY market, product, price_kind, interval_minutes ORDER BY market, price_kind, product, interval_minutes`,
@@ -642,7 +696,7 @@ class SqliteMarketStore implements MarketStore {
     return rows;
   }
 
-  coverage(opts: { topGaps?: number } = {}): SeriesCoverage[] {
+  private coverageNow(opts: { topGaps?: number } = {}): SeriesCoverage[] {
     const top = opts.topGaps ?? 5;
     const out: SeriesCoverage[] = [];
     const series = this.stmt('SELECT id, kind, market, point, price_kind, interval_minutes FROM series ORDER BY kind DESC, market, price_kind DESC, point, interval_minutes').all() as SeriesRow[];
@@ -670,8 +724,10 @@ class SqliteMarketStore implements MarketStore {
     return out;
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return settle(() => {
+      this.db.close();
+    });
   }
 }
 
@@ -778,7 +834,19 @@ class SqliteImport implements ImportSession {
     this.state = new ImportState({ file, source, inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0, asPrices: 0 }, changed: 0, unchanged: 0, duplicatesInFile: 0, gaps: [], notes: [] });
   }
 
-  add(batch: ParsedBatch): void {
+  add(batch: ParsedBatch): Promise<void> {
+    return settle(() => this.addSync(batch));
+  }
+
+  commit(): Promise<ImportReport> {
+    return settle(() => this.commitSync());
+  }
+
+  rollback(): Promise<void> {
+    return settle(() => this.rollbackSync());
+  }
+
+  addSync(batch: ParsedBatch): void {
     this.checkOpen();
     this.guard(() => {
       const groups = groupBatch(this.file, batch);
@@ -791,7 +859,7 @@ class SqliteImport implements ImportSession {
     });
   }
 
-  commit(): ImportReport {
+  commitSync(): ImportReport {
     this.checkOpen();
     this.guard(() => {
       this.store.summarize(this.state);
@@ -801,7 +869,7 @@ class SqliteImport implements ImportSession {
     return this.state.report;
   }
 
-  rollback(): void {
+  rollbackSync(): void {
     if (!this.open) return;
     try {
       this.store.endImport(false);
@@ -825,7 +893,7 @@ class SqliteImport implements ImportSession {
     try {
       step();
     } catch (err) {
-      this.rollback();
+      this.rollbackSync();
       if (err instanceof MulletError) throw err;
       throw new MulletError('IO', `import failed, nothing written: ${err instanceof Error ? err.message : String(err)}`, { where: this.file, cause: err });
     }

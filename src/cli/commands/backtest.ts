@@ -13,7 +13,7 @@ import { parseSweep, runSweep, SWEEP_PARAMETERS, type SweepPoint, type SweepResu
 import type { BacktestDocument, PolicySummary } from '../../backtest/summary.js';
 import { REGRET_CAUSE_LABELS, REGRET_CAUSES } from '../../dispatch/compare.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../dispatch/policies.js';
-import { formatCpt } from '../../market/ercot-time.js';
+import { formatCpt } from '../../core/ercot-time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
 import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
@@ -198,7 +198,7 @@ const backtest: CommandSpec = {
         progress: (p) => createProgress(io, p, () => systemClock.nowMs()),
       });
     } finally {
-      store.close();
+      await store.close();
     }
     const primary = out.runs[0];
     if (!primary) throw new MulletError('INTERNAL', 'no policy ran');
@@ -278,7 +278,7 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sw
       onProgress: (d, t) => bar.update(d, t),
     });
   } finally {
-    store.close();
+    await store.close();
   }
   bar.finish(`${r.points.length} points`);
   if (opt.bool(args, 'json')) {

@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { Hono } from 'hono';
 import { readAgentConfig } from '../../app/agent-config.js';
 import { resolveAgentConfig, startAgent } from '../../app/agent.js';
 import { badInput, describeError, MulletError } from '../../core/errors.js';
@@ -20,9 +19,15 @@ import { MAX_PASSWORD_CHARS } from '../../console/secrets.js';
 import { SqliteIdentityStore } from '../../console/sqlite-store.js';
 import { durationMs } from '../../console/views.js';
 import { parseHostPort } from '../../fleet/meter/meter-reader.js';
-import { CONSOLE_API_BASE, mountConsole } from '../../server/console/app.js';
+import { CONSOLE_API_BASE } from '../../server/console/app.js';
+import { consoleSiteApp } from '../../server/console/site-app.js';
+import { startAlerts } from '../../app/alerts.js';
+import { SqliteIndustryStore } from '../../industry/store.js';
+import { childRunner } from '../../strategy/child-runner.js';
+import { StrategyInputs } from '../../strategy/inputs.js';
+import { StrategyJobs } from '../../strategy/jobs.js';
+import type { PagesDeps } from '../../server/console/app.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
-import { dashboardBuilt, DEFAULT_DASHBOARD_DIR, mountDashboard } from '../../server/console/dashboard.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { formatTable, printJson } from '../output.js';
 import { AGENT_OPTIONS, flagsOf } from './agent.js';
@@ -293,6 +298,8 @@ const serve: CommandSpec = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate (chain): serve HTTPS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert' },
     'insecure-http': { type: 'boolean', description: 'allow a non-loopback --listen over plain HTTP (passwords and keys in clear text; logged)' },
+    'data-db': { type: 'string', value: 'FILE', description: 'market store the analyst and strategy pages read: industry facts (mullet industry import) and market data for back-tests (default ./mullet.db when it exists; else those pages say how)', env: 'MULLET_DB' },
+    'strategy-dir': { type: 'string', value: 'DIR', description: 'the site and portfolio YAML files console jobs may name (default ./examples)' },
   },
   examples: ['mullet users add admin --role admin && mullet serve --config agent.yaml', 'mullet serve --config agent.yaml --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem'],
   async run(args, io) {
@@ -302,7 +309,8 @@ const serve: CommandSpec = {
     const agentDb = opt.str(args, 'agent-db');
     if (agentDb !== undefined) flags.dbFile = agentDb;
     const cfg = resolveAgentConfig(flags, io.cwd);
-    const fileCfg = flags.configFile !== undefined ? readAgentConfig(resolve(io.cwd, flags.configFile)).console : undefined;
+    const file = flags.configFile !== undefined ? readAgentConfig(resolve(io.cwd, flags.configFile)) : undefined;
+    const fileCfg = file?.console;
     const certFlag = opt.str(args, 'tls-cert');
     const keyFlag = opt.str(args, 'tls-key');
     if ((certFlag === undefined) !== (keyFlag === undefined)) throw badInput('give both --tls-cert and --tls-key', certFlag === undefined ? '--tls-cert' : '--tls-key');
@@ -311,6 +319,7 @@ const serve: CommandSpec = {
     const listen = parseHostPort(cfg.listen, '--listen', 8420);
     checkConsoleListen({ ...listen, ...(tls ? { tls } : {}), insecureHttp, log });
     const dbPath = opt.str(args, 'db') !== undefined ? dbFile(args, io) : (fileCfg?.db ?? dbFile(args, io));
+    const pages = openPagesDeps(args, io, log);
     const store = SqliteIdentityStore.open(dbPath, Date.now());
     try {
       const auth = new AuthService({ store, clock: systemClock });
@@ -322,28 +331,69 @@ const serve: CommandSpec = {
             `  then log in at POST ${CONSOLE_API_BASE}/login (or create an API key: mullet keys create --name NAME --role viewer --db ${dbPath}).\n`,
         );
       }
-      const running = await startAgent({
-        ...cfg,
-        log,
-        serveApi: (agent, limits) => {
-          const app = new Hono();
-          mountConsole(app, { agent, auth, clock: systemClock, secureCookies: tls !== undefined }, { allowedHosts: cfg.allowedHosts ?? [], log });
-          if (dashboardBuilt()) mountDashboard(app);
-          else log(`the dashboard is not built (${DEFAULT_DASHBOARD_DIR} has no index.html; \`npm run build:web\`): serving the API only`);
-          return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
-        },
-      });
+      // Built with the agent (its site name), closed after it.
+      const held: { alerts: Awaited<ReturnType<typeof startAlerts>>; detach?: () => void } = { alerts: null };
+      let running: Awaited<ReturnType<typeof startAgent>>;
+      try {
+        running = await startAgent({
+          ...cfg,
+          log,
+          serveApi: async (agent, limits) => {
+            const alerts = await startAlerts({ cfg: file?.alerts, where: flags.configFile ?? 'mullet serve', env: io.env, site: agent.siteName, consoleDb: dbPath, clock: systemClock, log });
+            held.alerts = alerts;
+            if (alerts) held.detach = alerts.service.attach(agent);
+            const app = consoleSiteApp({ agent, grid: agent, auth, clock: systemClock, secureCookies: tls !== undefined, ...(alerts ? { alerts: alerts.service } : {}), ...pages.deps }, { allowedHosts: cfg.allowedHosts ?? [], log, aliases: { '/metrics': '/metrics' } });
+            return serveConsole(app, { ...listen, ...(tls ? { tls } : {}), insecureHttp, maxConnections: limits.maxConnections, log });
+          },
+        });
+      } catch (err) {
+        held.detach?.();
+        await held.alerts?.close();
+        throw err;
+      }
       io.stderr(`mullet serve: console on ${running.http.url}/ and its API on ${running.http.url}${CONSOLE_API_BASE} (users, keys and audit in ${dbPath}; Ctrl-C to stop)\n`);
       try {
         await running.run(io.signal);
       } finally {
         log('stopping: closing sessions and the state database');
+        held.detach?.();
         await running.close();
+        await held.alerts?.close();
       }
     } finally {
+      await pages.close();
       await store.close();
     }
   },
 };
+
+/**
+ * The analyst and strategy pages' dependencies: the industry facts and back-test jobs over the
+ * market store (`--data-db`, else ./mullet.db when it exists), jobs naming files of `--strategy-dir`.
+ */
+function openPagesDeps(args: ParsedArgs, io: CliIo, log: (line: string) => void): { deps: PagesDeps; close: () => Promise<void> } {
+  const given = opt.str(args, 'data-db');
+  const file = resolve(io.cwd, given ?? 'mullet.db');
+  if (!existsSync(file)) {
+    if (given !== undefined) throw new MulletError('NOT_FOUND', `market store ${file} does not exist (mullet data import … --db ${given})`, { where: '--data-db' });
+    log('no market store (./mullet.db or --data-db): the analyst and strategy pages will say how to provide one');
+    return { deps: {}, close: () => Promise.resolve() };
+  }
+  const industry = SqliteIndustryStore.open(file, systemClock.nowMs());
+  const dir = resolve(io.cwd, opt.str(args, 'strategy-dir') ?? 'examples');
+  let strategy: PagesDeps['strategy'];
+  if (existsSync(dir)) {
+    const inputs = StrategyInputs.scan(dir);
+    if (inputs.skipped.length > 0) log(`strategy inputs in ${dir}: ${inputs.list.length} site/portfolio file(s); ${inputs.skipped.length} other YAML file(s) not offered to jobs (${inputs.skipped.map((x) => x.split(':')[0]).join(', ')})`);
+    strategy = { inputs, jobs: new StrategyJobs({ runner: childRunner({ inputs, dataDb: file }), clock: systemClock, log }) };
+  } else log(`no strategy directory ${dir} (--strategy-dir): back-tests from the console are off`);
+  return {
+    deps: { industry, ...(strategy ? { strategy } : {}) },
+    close: async () => {
+      await strategy?.jobs.close();
+      await industry.close();
+    },
+  };
+}
 
 export const consoleCommands: readonly CommandSpec[] = [usersAdd, usersList, usersSet, keysCreate, keysList, keysRevoke, serve];

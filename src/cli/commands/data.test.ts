@@ -48,11 +48,11 @@ describe('mullet data import / status', () => {
     expect(c.out()).toMatch(/3 imported, 1 skipped, 1 failed/);
     expect(c.out()).not.toMatch(/hidden/);
     expect(c.out()).toMatch(/ignored \(not \.csv\/\.csv\.gz\/\.zip\): README\.md/);
-    const store = openMarketStore(path.join(tmp.dir, 'm.db'));
-    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
-    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
-    expect(store.fourCpIntervals({ market: 'ERCOT' }).map((i) => i.month)).toEqual(['2023-08']);
-    store.close();
+    const store = await openMarketStore(path.join(tmp.dir, 'm.db'));
+    expect(await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
+    expect(await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
+    expect((await store.fourCpIntervals({ market: 'ERCOT' })).map((i) => i.month)).toEqual(['2023-08']);
+    await store.close();
   });
 
   it('re-importing changes nothing and reports it as JSON', async () => {
@@ -99,10 +99,10 @@ describe('mullet data import / status', () => {
     } };
     expect(await runCli(['data', 'import', 'in/rt_hubs.csv', 'long_rt.csv', '--db', 'term.db'], term)).toBe(1);
     expect(c.err()).toMatch(/interrupted \(received SIGTERM\) during long_rt\.csv: its import was rolled back, nothing of it written; imported and committed before it: in\/rt_hubs\.csv/);
-    const store = openMarketStore(path.join(tmp.dir, 'term.db'));
+    const store = await openMarketStore(path.join(tmp.dir, 'term.db'));
     // rt_hubs.csv's three intervals, none of long_rt.csv's 2,000.
-    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
-    store.close();
+    expect(await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') })).toHaveLength(3);
+    await store.close();
   });
 
   it('shows coverage with units and gaps', async () => {

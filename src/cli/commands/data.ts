@@ -3,12 +3,13 @@ import path from 'node:path';
 import { badInput, describeError, isMulletError, MulletError } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
 import { FORMATS, openDataFile, unrecognisedHeader, type DataFile } from '../../market/importers/registry.js';
-import type { GapReport, ImportReport, ImportSession, MarketStore, SeriesCoverage } from '../../store/market-store.js';
+import type { GapReport, ImportReport, ImportSession, MarketStore, SeriesCoverage } from '../../market/store-port.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { MAX_EXPANSION } from '../../market/importers/source.js';
 import { opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { isIndustryHeader } from '../../industry/schema.js';
 
 const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
 /** Ignored files named in the text summary (all of them are in --json). */
@@ -113,6 +114,7 @@ async function importOne(store: MarketStore, target: Target, allPoints: boolean,
     data = await openDataFile(target.fullPath, target.file, io.signal);
     const format = data.format;
     if (!format) {
+      if (isIndustryHeader(data.header)) return { file: target.file, status: 'skipped', reason: 'an industry file: import it with `mullet industry import`', notes: [] };
       if (target.fromDirectory) return { file: target.file, status: 'skipped', reason: 'header not recognised (see `mullet data formats`)', notes: [] };
       throw unrecognisedHeader(data.header, target.file);
     }
@@ -121,15 +123,15 @@ async function importOne(store: MarketStore, target: Target, allPoints: boolean,
       for await (const batch of data.batches({ allPoints })) notes.push(...batch.notes);
       return { file: target.file, status: 'skipped', format: format.id, reason: 'recognised, nothing to import', notes };
     }
-    session = store.beginImport(target.file, format.id);
+    session = await store.beginImport(target.file, format.id);
     for await (const batch of data.batches({ allPoints })) {
-      session.add(batch);
+      await session.add(batch);
       progress(data.rows());
     }
-    const report = session.commit();
+    const report = await session.commit();
     return { file: target.file, status: 'imported', format: format.id, rows: data.rows(), elapsedMs: nowMs() - started, report };
   } catch (err) {
-    session?.rollback();
+    await session?.rollback();
     if (isMulletError(err) && err.code === 'ABORTED') throw err;
     const code = isMulletError(err) ? err.code : 'INTERNAL';
     const where = isMulletError(err) ? err.where : undefined;
@@ -169,7 +171,7 @@ const importCommand: CommandSpec = {
     const started = nowMs();
     const { targets, ignored } = await expandTargets(io, args.positionals);
     if (targets.length === 0) throw badInput('no .csv, .csv.gz or .zip files found', args.positionals.join(' '));
-    const store = openMarketStore(db);
+    const store = await openMarketStore(db);
     const outcomes: FileOutcome[] = [];
     const committed = (): string => {
       const done = outcomes.filter((o) => o.status === 'imported').map((o) => o.file);
@@ -198,7 +200,7 @@ const importCommand: CommandSpec = {
         if (!json) io.stdout(describeOutcome(outcome) + '\n');
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const elapsedMs = nowMs() - started;
     const names = (s: FileOutcome['status']) => outcomes.filter((o) => o.status === s).map((o) => o.file);
@@ -258,12 +260,12 @@ const statusCommand: CommandSpec = {
     const top = opt.num(args, 'gaps') ?? 3;
     const store = await openExistingStore(db);
     try {
-      const coverage = store.coverage({ topGaps: top });
-      const epochs = store.epochs();
+      const coverage = await store.coverage({ topGaps: top });
+      const epochs = await store.epochs();
       const firstEpoch = epochs[0];
       const lastEpoch = epochs[epochs.length - 1];
-      const fourCp = store.fourCpIntervals({ market: 'ERCOT' });
-      const asCoverage = store.asPriceCoverage();
+      const fourCp = await store.fourCpIntervals({ market: 'ERCOT' });
+      const asCoverage = await store.asPriceCoverage();
       if (opt.bool(args, 'json')) {
         printJson(io, {
           db,
@@ -301,7 +303,7 @@ const statusCommand: CommandSpec = {
       for (const c of asCoverage) io.stdout(`AS clearing prices ${c.market} ${c.product} ${c.kind} ${c.intervalMinutes} min: ${fmt(c.count, 0)} intervals, ${when(c.firstMs, c.intervalMinutes)} → ${when(c.lastMs, c.intervalMinutes)} (USD/MW-h)\n`);
       io.stdout(`database: ${db}\n`);
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

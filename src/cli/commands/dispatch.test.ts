@@ -20,17 +20,17 @@ describe('mullet dispatch plan', () => {
   let db = '';
   const run = (argv: string[]) => runCapture(argv, captureIo(dir));
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mullet-dispatch-plan-'));
     db = path.join(dir, 'market.db');
     // Hourly DA prices for the day, except its last hour (a second store lacks it: see below).
     const prices: PricePoint[] = Array.from({ length: 24 }, (_, h) => ({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', intervalStartMs: DAY0 + h * H, intervalMinutes: 60, priceUsdPerMWh: DEAR.has(h) ? 250 : 30 }));
-    const store = openMarketStore(db);
-    store.ingest('da.csv', { ...emptyBatch('test'), provider: 'ercot', prices });
-    store.close();
-    const holes = openMarketStore(path.join(dir, 'holes.db'));
-    holes.ingest('da.csv', { ...emptyBatch('test'), provider: 'ercot', prices: prices.slice(0, 23) });
-    holes.close();
+    const store = await openMarketStore(db);
+    await store.ingest('da.csv', { ...emptyBatch('test'), provider: 'ercot', prices });
+    await store.close();
+    const holes = await openMarketStore(path.join(dir, 'holes.db'));
+    await holes.ingest('da.csv', { ...emptyBatch('test'), provider: 'ercot', prices: prices.slice(0, 23) });
+    await holes.close();
     writeFileSync(
       path.join(dir, 'site.yaml'),
       [

@@ -8,7 +8,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT } from '../../market/hashprice-inputs.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, readBtcDayView } from '../../market/hashprice-inputs.js';
 import { dailyHashprice } from '../../backtest/hashprice.js';
 import { cptWindow } from '../../backtest/run.js';
 import { badInput, MulletError } from '../../core/errors.js';
@@ -18,10 +18,10 @@ import { prepareDispatchInput } from '../../dispatch/input.js';
 import { fleetModel, strikeUsdPerMWh } from '../../dispatch/fleet-model.js';
 import { needsSolver, runPolicy, type PolicyName } from '../../dispatch/policies.js';
 import { planFileFromPlan } from '../../fleet/agent/plan-file.js';
-import { formatCpt } from '../../market/ercot-time.js';
+import { formatCpt } from '../../core/ercot-time.js';
 import { parseSite } from '../../site/parse.js';
 import type { Site } from '../../site/types.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CommandSpec } from '../command.js';
 import { readFlagFile } from '../flag-file.js';
 import { fmt, printJson } from '../output.js';
@@ -39,10 +39,10 @@ export function tomorrowCpt(nowMs: number): string {
 }
 
 /** DA price of every 15-minute interval of [fromMs, toMs), NaN where the store has none. */
-function daPrices(store: MarketStore, site: Site, fromMs: number, toMs: number): Float64Array {
+async function daPrices(store: MarketStore, site: Site, fromMs: number, toMs: number): Promise<Float64Array> {
   const step = INTERVAL_MINUTES * MS_PER_MINUTE;
   const out = new Float64Array((toMs - fromMs) / step).fill(NaN);
-  for (const p of store.prices({ market: site.market.iso, settlementPoint: site.market.settlementPoint, kind: 'DA', fromMs: fromMs - MS_PER_DAY, toMs })) {
+  for (const p of await store.prices({ market: site.market.iso, settlementPoint: site.market.settlementPoint, kind: 'DA', fromMs: fromMs - MS_PER_DAY, toMs })) {
     for (let t = p.intervalStartMs; t < p.intervalStartMs + p.intervalMinutes * MS_PER_MINUTE; t += step) {
       if (t >= fromMs && t < toMs) out[(t - fromMs) / step] = p.priceUsdPerMWh;
     }
@@ -51,10 +51,10 @@ function daPrices(store: MarketStore, site: Site, fromMs: number, toMs: number):
 }
 
 /** The latest store hashprice at most HASHPRICE_LOOKBACK_DAYS before `day` (tomorrow's is not known yet). */
-function latestHashprice(store: MarketStore, day: string): { usdPerPhDay: number; day: string } | null {
+async function latestHashprice(store: MarketStore, day: string): Promise<{ usdPerPhDay: number; day: string } | null> {
   const days: string[] = [];
   for (let k = 0; k <= HASHPRICE_LOOKBACK_DAYS; k++) days.push(utcDate(parseUtcDate(day) - k * MS_PER_DAY));
-  const hp = dailyHashprice({ kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true }, days, store);
+  const hp = dailyHashprice({ kind: 'store', feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, feeShareIsDefault: true }, days, await readBtcDayView(store, days[days.length - 1] ?? day, day));
   for (const d of days) {
     const v = hp.get(d);
     if (v !== undefined) return { usdPerPhDay: v, day: d };
@@ -102,15 +102,15 @@ const plan: CommandSpec = {
     let da: Float64Array;
     let hashprice: { usdPerPhDay: number; day: string | null };
     try {
-      da = daPrices(store, site, fromMs, toMs);
+      da = await daPrices(store, site, fromMs, toMs);
       const constant = opt.num(args, 'hashprice-usd-per-ph-day');
-      const fromStore = constant === undefined ? latestHashprice(store, day) : null;
+      const fromStore = constant === undefined ? await latestHashprice(store, day) : null;
       if (constant === undefined && !fromStore) {
         throw new MulletError('NO_DATA', `the market store has no Bitcoin data to compute a hashprice from in the ${HASHPRICE_LOOKBACK_DAYS} days up to ${day}; import Bitcoin data or give --hashprice-usd-per-ph-day`, { where: '--db' });
       }
       hashprice = constant !== undefined ? { usdPerPhDay: constant, day: null } : (fromStore as { usdPerPhDay: number; day: string });
     } finally {
-      store.close();
+      await store.close();
     }
     const missing = da.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
     if (missing > 0) {

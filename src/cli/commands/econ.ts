@@ -7,7 +7,7 @@ import { GPU_CLOUD_DEFAULTS, gpuCloudEconomics } from '../../compute/gpu-cloud.j
 import { LEASE_POWER_PASS_THROUGH_DEFAULT, usdPerMWhItFromUsdPerKwMonth, usdPerMWhMeterFromUsdPerKwMonth } from '../../compute/lease.js';
 import { badInput } from '../../core/errors.js';
 import { parseUtcDate } from '../../core/time.js';
-import { hashpriceInputsForDate } from '../../market/hashprice-inputs.js';
+import { hashpriceInputsForDate, readBtcDayView } from '../../market/hashprice-inputs.js';
 import { FEE_SHARE_OPTION, feeShareOption, readInputs } from './hashprice.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -81,13 +81,14 @@ const compare: CommandSpec = {
       const store = await openExistingStore(path.resolve(io.cwd, need(opt.str(args, 'db'), 'db')));
       try {
         const feeShare = feeShareOption(args);
-        const i = readInputs(() => hashpriceInputsForDate(store, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
+        const btcView = await readBtcDayView(store, date, date);
+        const i = readInputs(() => hashpriceInputsForDate(btcView, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
         hashpriceUsdPerPhDay = hashprice(i).hashpriceUsdPerPhDay;
         inputs = { btcPriceUsd: i.btcPriceUsd, difficulty: i.difficulty, feesBtcPerBlock: i.feesBtcPerBlock, height: i.height, subsidyBtc: i.subsidyBtc, derived: i.derived, warnings: i.warnings };
         for (const d of i.derived) io.stderr(`hashprice ${date}: derived ${d.input}: ${d.how}\n`);
         for (const w of i.warnings) io.stderr(`warning: ${w}\n`);
       } finally {
-        store.close();
+        await store.close();
       }
     } else {
       hashpriceUsdPerPhDay = need(hpFlag, 'hashprice-usd-per-ph-day');

@@ -65,18 +65,18 @@ describe.skipIf(skipWithoutSharedData)(withData('mullet data fetch against a loo
     expect(j.report.inserted.epochs).toBe(3);
     expect(r.err).toMatch(/\[1\/7\] GET http:\/\/127\.0\.0\.1:\d+\/api\/blocks\/tip\/height/);
     expect(server.seen).toContain('/api/v1/mining/hashrate/3d');
-    const store = openMarketStore(path.join(dir, 'm.db'));
+    const store = await openMarketStore(path.join(dir, 'm.db'));
     try {
-      const days = store.btcDays('2022-05-13', '2022-05-15');
+      const days = await store.btcDays('2022-05-13', '2022-05-15');
       expect(days.map((d) => [d.dateUtc, d.hashrateThs !== undefined, d.difficulty])).toEqual([
         ['2022-05-13', true, undefined],
         ['2022-05-14', true, 31251101365711.12],
         ['2022-05-15', true, 31251101365711.12],
       ]);
-      expect(store.btcDays('2017-07-12', '2017-07-12')[0]?.priceUsd).toBe(2254.9);
-      expect(store.epochs().map((e) => e.startHeight)).toEqual([818496, 820512, 822528]);
+      expect((await store.btcDays('2017-07-12', '2017-07-12'))[0]?.priceUsd).toBe(2254.9);
+      expect((await store.epochs()).map((e) => e.startHeight)).toEqual([818496, 820512, 822528]);
     } finally {
-      store.close();
+      await store.close();
     }
     // Idempotent: a second identical fetch writes nothing new.
     const again = await run(['data', 'fetch', 'mempool', '--base-url', server.baseUrl, '--interval', '3d', '--db', 'm.db', '--json'], captureIo(dir));
@@ -87,15 +87,15 @@ describe.skipIf(skipWithoutSharedData)(withData('mullet data fetch against a loo
     const r = await run(['data', 'fetch', 'ercot', '--report', 'rt-spp', '--base-url', server.baseUrl, '--db', 'e.db'], captureIo(dir));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^NP6-905-CD real-time settlement point prices, 15 min, 2024-03-29\.\.2024-03-29 \(CPT\) from the MIS: 2 documents, 46 prices at 23 settlement points\n/);
-    const store = openMarketStore(path.join(dir, 'e.db'));
+    const store = await openMarketStore(path.join(dir, 'e.db'));
     try {
-      const west = store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: Date.parse('2024-03-29T05:00:00Z'), toMs: Date.parse('2024-03-29T07:00:00Z') });
+      const west = await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: Date.parse('2024-03-29T05:00:00Z'), toMs: Date.parse('2024-03-29T07:00:00Z') });
       expect(west.map((p) => [new Date(p.intervalStartMs).toISOString(), p.priceUsdPerMWh])).toEqual([
         ['2024-03-29T05:30:00.000Z', -1.08],
         ['2024-03-29T05:45:00.000Z', -1.08],
       ]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -8,7 +8,7 @@ import { createHttpClient, DEFAULT_RETRY, type HttpClient, type RetryInfo } from
 import { fetchMempool } from '../../market/fetchers/mempool-fetch.js';
 import { DEFAULT_MEMPOOL_BASE_URL, MEMPOOL_INTERVALS, MempoolClient, type MempoolInterval } from '../../market/fetchers/mempool.js';
 import type { ParsedBatch } from '../../market/types.js';
-import type { ImportReport } from '../../store/market-store.js';
+import type { ImportReport } from '../../market/store-port.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { need, opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { fmt, printJson } from '../output.js';
@@ -57,12 +57,12 @@ async function withHint<T>(p: Promise<T>, baseOption: string): Promise<T> {
   }
 }
 
-function ingest(db: string, label: string, batch: ParsedBatch): ImportReport {
-  const store = openMarketStore(db);
+async function ingest(db: string, label: string, batch: ParsedBatch): Promise<ImportReport> {
+  const store = await openMarketStore(db);
   try {
-    return store.ingest(label, batch);
+    return await store.ingest(label, batch);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -106,7 +106,7 @@ const mempoolCommand: CommandSpec = {
     );
     const { batch, snapshot } = fetched;
     const label = `${client.baseUrl}/api (interval ${interval})`;
-    const report = ingest(db, label, batch);
+    const report = await ingest(db, label, batch);
     const first = batch.btcDays[0]?.dateUtc ?? null;
     const last = batch.btcDays.at(-1)?.dateUtc ?? null;
     if (opt.bool(args, 'json')) {
@@ -218,7 +218,7 @@ const ercotCommand: CommandSpec = {
       );
     }
     progress.finish(`${fmt(result.fetched, 0)} ${source === 'api' ? 'pages' : 'documents'}`);
-    const imported = ingest(db, result.label, result.batch);
+    const imported = await ingest(db, result.label, result.batch);
     if (opt.bool(args, 'json')) {
       printJson(io, { source, report, emil: spec.emil, fromDate: result.fromDate, toDate: result.toDate, fetched: result.fetched, prices: result.batch.prices.length, db, notes: result.batch.notes, import: imported });
       return;

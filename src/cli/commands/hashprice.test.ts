@@ -69,8 +69,11 @@ describe('mullet hashprice --date (injected store)', () => {
     const opened: string[] = [];
     let closed = 0;
     const store: HashpriceStore = {
-      btcDays: (from, to) => days.filter((d) => d.dateUtc >= from && d.dateUtc <= to),
-      close: () => void closed++,
+      btcDays: (from, to) => Promise.resolve(days.filter((d) => d.dateUtc >= from && d.dateUtc <= to)),
+      close: () => {
+        closed++;
+        return Promise.resolve();
+      },
     };
     const cmd = makeHashpriceCommand((file) => {
       opened.push(file);
@@ -152,11 +155,11 @@ describe('mullet hashprice --date (SQLite store, through runCli)', () => {
 
   it('reads a day written by the real store', async () => {
     const file = path.join(dir, 'm.db');
-    const store = openMarketStore(file);
+    const store = await openMarketStore(file);
     try {
-      store.ingest('test.csv', { ...emptyBatch('test'), btcDays: [{ ...DAY, source: 'test' }] });
+      await store.ingest('test.csv', { ...emptyBatch('test'), btcDays: [{ ...DAY, source: 'test' }] });
     } finally {
-      store.close();
+      await store.close();
     }
     const r = await run(['hashprice', '--date', '2025-11-22', '--db', 'm.db', '--json'], captureIo(dir));
     expect(r.err).toBe('');

@@ -3,8 +3,8 @@ import { hashprice, type HashpriceInputs } from '../../bitcoin/hashprice.js';
 import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
 import { parseUtcDate } from '../../core/time.js';
 import { badInput, isMulletError, MulletError } from '../../core/errors.js';
-import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, hashpriceInputsForDate, type DerivedInput } from '../../market/hashprice-inputs.js';
-import type { MarketStore } from '../../store/market-store.js';
+import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, hashpriceInputsForDate, readBtcDayView, type DerivedInput } from '../../market/hashprice-inputs.js';
+import type { MarketStore } from '../../market/store-port.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
 import { DB_OPTION, openExistingStore } from '../store-open.js';
@@ -87,7 +87,8 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
         const feeShare = feeShareOption(args);
         const store = await openStore(file);
         try {
-          const r = readInputs(() => hashpriceInputsForDate(store, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
+          const btcView = await readBtcDayView(store, date, date);
+          const r = readInputs(() => hashpriceInputsForDate(btcView, date, feeShare === undefined ? {} : { feeShareOfSubsidyPct: feeShare }));
           inputs = r;
           derived = r.derived;
           warnings = r.warnings;
@@ -102,7 +103,7 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
             warnings: r.warnings,
           };
         } finally {
-          store.close();
+          await store.close();
         }
       } else {
         if (args.options['fee-share-of-subsidy-pct'] !== undefined) throw badInput('applies to --date only (give --fees-btc-per-block with explicit inputs)', '--fee-share-of-subsidy-pct');

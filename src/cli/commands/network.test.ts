@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyBatch, type BtcDay } from '../../market/types.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
@@ -73,9 +73,11 @@ describe('mullet network what-if --db (measured start)', () => {
     const date = new Date(Date.parse('2025-11-30T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10);
     rows.push(date <= '2025-12-29' ? { dateUtc: date, priceUsd: 87_000, difficulty: D, blocks: 144, feesBtc: 2.88, heightEndOfDay: 925_000 + 144 * i } : { dateUtc: date, priceUsd: 99_000 });
   }
-  const store = openMarketStore(path.join(dir, 'm.db'));
-  store.ingest('b.csv', { ...emptyBatch('t'), provider: 'test', btcDays: rows });
-  store.close();
+  beforeAll(async () => {
+    const store = await openMarketStore(path.join(dir, 'm.db'));
+    await store.ingest('b.csv', { ...emptyBatch('t'), provider: 'test', btcDays: rows });
+    await store.close();
+  });
 
   it('without --from, starts the day after the last day with every input observed (not at the last price)', async () => {
     const r = await runCapture(['network', 'what-if', '--exit-ehs', '100', '--over-days', '10', '--db', 'm.db', '--json'], captureIo(dir));

@@ -3,10 +3,10 @@ import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, HEIGHT_REBUILD_MAX_DAYS } from '../../market/hashprice-inputs.js';
 import { lastCompleteDay, measuredNetworkState } from '../../market/network-state.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../scenario/defaults.js';
 import { equilibriumHashrateHs } from '../../planner/network.js';
 import { compareWithHistory, linearExit, networkWhatIf, type ExitPoint, type HistoryComparison, type RealEpoch, type WhatIfInput } from '../../planner/whatif.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { openExistingStore } from '../store-open.js';
@@ -43,15 +43,15 @@ function dateFlag(value: string, flag: string): string {
  * The measured state from the store: on --from, else at the start of the day after the last day
  * whose inputs were all observed (so a price is never paired with an older difficulty or height).
  */
-function stateFromStore(store: MarketStore, file: string, from: string | undefined): StartState {
+async function stateFromStore(store: MarketStore, file: string, from: string | undefined): Promise<StartState> {
   let date = from;
   if (date === undefined) {
-    const last = lastCompleteDay(store.btcDays('2009-01-03', '2200-01-01'));
+    const last = lastCompleteDay(await store.btcDays('2009-01-03', '2200-01-01'));
     if (last === undefined) throw badInput('the database has no day with price, fees, block count, difficulty and height; import the Bitcoin files or pass --from', '--db');
     date = utcDate(parseUtcDate(last) + MS_PER_DAY);
   }
-  const rows = store.btcDays('2009-01-03', utcDate(parseUtcDate(date) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
-  const m = measuredNetworkState(rows, store.epochs(), date, { feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT });
+  const rows = await store.btcDays('2009-01-03', utcDate(parseUtcDate(date) + HEIGHT_REBUILD_MAX_DAYS * MS_PER_DAY));
+  const m = measuredNetworkState(rows, await store.epochs(), date, { feeShareOfSubsidyPct: DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT });
   return {
     dateUtc: date,
     difficulty: m.difficulty,
@@ -133,13 +133,13 @@ function checkOrdered(points: ExitPoint[], where: string): ExitPoint[] {
 }
 
 /** Real epochs (the one in force at the start and those after) and daily blocks over the simulated days. */
-function history(store: MarketStore, start: string, days: number): { epochs: RealEpoch[]; blocks: Map<string, number> } {
+async function history(store: MarketStore, start: string, days: number): Promise<{ epochs: RealEpoch[]; blocks: Map<string, number> }> {
   const end = utcDate(parseUtcDate(start) + (days + 1) * MS_PER_DAY);
-  const all = store.epochs();
+  const all = await store.epochs();
   const before = all.filter((e) => e.startDateUtc <= start).pop();
   const epochs = [...(before ? [before] : []), ...all.filter((e) => e.startDateUtc > start && e.startDateUtc <= end)].map((e) => ({ firstFullDayUtc: e.startDateUtc, difficulty: e.difficulty }));
   const blocks = new Map<string, number>();
-  for (const d of store.btcDays(start, end)) if (d.blocks !== undefined) blocks.set(d.dateUtc, d.blocks);
+  for (const d of await store.btcDays(start, end)) if (d.blocks !== undefined) blocks.set(d.dateUtc, d.blocks);
   return { epochs, blocks };
 }
 
@@ -232,7 +232,7 @@ const whatIf: CommandSpec = {
     if (opt.bool(args, 'history') && dbFile === undefined) throw badInput('needs --db (the real retargets come from the store)', '--history');
     const store = dbFile !== undefined ? await openExistingStore(path.resolve(io.cwd, dbFile)) : undefined;
     try {
-      const state = store && dbFile !== undefined ? stateFromStore(store, dbFile, from) : stateFromDefaults(from);
+      const state = store && dbFile !== undefined ? await stateFromStore(store, dbFile, from) : stateFromDefaults(from);
       const profile = await exitProfile(args, io, state.dateUtc);
       const days = opt.num(args, 'days') ?? profile.tailDays + 45;
       if (days < 1 || days > 3650) throw badInput(`must be between 1 and 3650, got ${days}`, '--days');
@@ -265,7 +265,7 @@ const whatIf: CommandSpec = {
       }
       let hist: HistoryComparison | undefined;
       if (opt.bool(args, 'history') && store) {
-        const real = history(store, state.dateUtc, days);
+        const real = await history(store, state.dateUtc, days);
         hist = compareWithHistory(r, real.epochs, real.blocks);
       }
       for (const w of state.warnings) io.stderr(`warning: ${w}\n`);
@@ -294,7 +294,7 @@ const whatIf: CommandSpec = {
       ];
       io.stdout(lines.join('\n'));
     } finally {
-      store?.close();
+      await store?.close();
     }
   },
 };

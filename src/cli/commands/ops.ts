@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { startOps, type LiveOutcome, type OpsOutcome, type ReplayOutcome } from '../../app/ops.js';
 import { badInput } from '../../core/errors.js';
 import { opt, type CommandSpec } from '../command.js';
@@ -61,7 +62,9 @@ const ops: CommandSpec = {
     'back-test\'s settle(), and prints that ledger next to `mullet backtest` of the same window when it ends.\n' +
     'Live (market.live): the live feeds fill the market store (--db), the same dispatcher runs on what they\n' +
     'published, a stale RT feed puts the agent in its safe mode; it runs until Ctrl-C and prints the ledger.\n' +
-    'GET /v1/ops and /v1/ops/ledger on --listen show it running; /metrics adds mullet_ops_* and mullet_feed_* figures.',
+    'GET /v1/ops and /v1/ops/ledger on --listen show it running; /metrics adds mullet_ops_* and mullet_feed_* figures.\n' +
+    'With --console-db (or console: in the config) the listener is the operator console instead, as `mullet serve`:\n' +
+    'the dashboard at /, the API under /api/v1, and every route (those above too) needs a login or an API key.',
   options: {
     config: { type: 'string', value: 'FILE', description: 'ops config (YAML): site, policy, market, fleet, listen, …' },
     db: { type: 'string', value: 'FILE', description: 'market store: the replay\'s history (data: store) or the one the live feeds fill (default: the config\'s store, MULLET_DB, ./mullet.db)' },
@@ -69,14 +72,21 @@ const ops: CommandSpec = {
     'replay-from': { type: 'string', value: 'YYYY-MM-DD', unit: 'date', description: 'first replayed day (overrides market.replay.from)' },
     'replay-to': { type: 'string', value: 'YYYY-MM-DD', unit: 'date', description: 'last replayed day, inclusive (overrides market.replay.to)' },
     speed: { type: 'string', value: 'max|K', description: "replay clock: 'max' (virtual time, as fast as the machines answer) or K times the wall clock" },
+    'console-db': { type: 'string', value: 'FILE', description: 'serve the operator console on --listen with this database (users, keys, audit; as `mullet serve --db`): every route then needs a login or key (default: console.db of the config; no console without either)' },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'console: PEM certificate (chain), serve HTTPS' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'console: PEM private key of --tls-cert' },
+    'insecure-http': { type: 'boolean', description: 'console: allow a non-loopback --listen over plain HTTP (logged)' },
   },
   json: true,
-  examples: ['mullet ops --config examples/ops-demo.yaml', 'mullet ops --config ops.yaml --db mullet.db --replay-from 2023-08-08 --replay-to 2023-08-08 --json', 'mullet ops --config examples/ops-demo.yaml --speed 300 --listen 127.0.0.1:0'],
+  examples: ['mullet ops --config examples/ops-demo.yaml', 'mullet users add admin --role admin --db console.db && mullet ops --config examples/ops-demo.yaml --speed 60 --console-db console.db', 'mullet ops --config ops.yaml --db mullet.db --replay-from 2023-08-08 --replay-to 2023-08-08 --json', 'mullet ops --config examples/ops-demo.yaml --speed 300 --listen 127.0.0.1:0'],
   async run(args, io) {
     const configFile = opt.str(args, 'config');
     if (configFile === undefined) throw badInput('is required: an ops config file (try examples/ops-demo.yaml)', '--config');
     const log = (line: string): void => io.stderr(`${new Date().toISOString()} ${line}\n`);
     const speed = speedOf(opt.str(args, 'speed'));
+    const cert = opt.str(args, 'tls-cert');
+    const key = opt.str(args, 'tls-key');
+    if ((cert === undefined) !== (key === undefined)) throw badInput('give both --tls-cert and --tls-key', cert === undefined ? '--tls-cert' : '--tls-key');
     const running = await startOps({
       configFile,
       cwd: io.cwd,
@@ -87,8 +97,15 @@ const ops: CommandSpec = {
       ...(opt.str(args, 'replay-from') !== undefined ? { replayFrom: opt.str(args, 'replay-from') as string } : {}),
       ...(opt.str(args, 'replay-to') !== undefined ? { replayTo: opt.str(args, 'replay-to') as string } : {}),
       ...(speed !== undefined ? { speed } : {}),
+      ...(opt.str(args, 'console-db') !== undefined ? { consoleDb: opt.str(args, 'console-db') as string } : {}),
+      ...(cert !== undefined && key !== undefined ? { tls: { cert: resolve(io.cwd, cert), key: resolve(io.cwd, key) } } : {}),
+      ...(opt.bool(args, 'insecure-http') ? { insecureHttp: true } : {}),
     });
-    io.stderr(`mullet ops: API on ${running.url} (GET /v1/ops, /v1/ops/ledger, /v1/status, /metrics; Ctrl-C stops)\n`);
+    io.stderr(
+      running.console
+        ? `mullet ops: console on ${running.url}/ (log in; API under /api/v1; /v1/ops, /v1/ops/ledger, /metrics need a session or key too; Ctrl-C stops)\n`
+        : `mullet ops: API on ${running.url} (GET /v1/ops, /v1/ops/ledger, /v1/ops/market, /v1/status, /metrics; Ctrl-C stops)\n`,
+    );
     if (running.status().mode === 'live') io.stderr('mullet ops: live — runs until Ctrl-C, then prints the ledger\n');
     let outcome: OpsOutcome;
     try {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SYNTHETIC_LABEL } from '../../market/scenario/params.js';
+import { SYNTHETIC_LABEL } from '../../scenario/params.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mullet-plan-'));

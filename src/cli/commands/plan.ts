@@ -5,17 +5,17 @@ import { readDataFile } from '../../catalog/data-file.js';
 import { badInput, MulletError } from '../../core/errors.js';
 import { readChartJsSource } from '../../report/chartjs.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
-import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
-import { dailyLogReturns } from '../../market/scenario/estimate.js';
-import { SYNTHETIC_LABEL, type ScenarioParams } from '../../market/scenario/params.js';
+import { calibrate, calibrateBtc, defaultCalibrationWindow } from '../../scenario/calibrate.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../scenario/defaults.js';
+import { dailyLogReturns } from '../../scenario/estimate.js';
+import { SYNTHETIC_LABEL, type ScenarioParams } from '../../scenario/params.js';
 import { runPlan, type ComparisonRow, type PlanResult, type ScheduleOutcome, type ScheduleStep } from '../../planner/plan.js';
 import { workerRunner } from '../../planner/pool.js';
 import { PortfolioSchema } from '../../planner/portfolio.js';
 import { paybackText, renderPlanReport } from '../../planner/report.js';
 import { resolvePortfolio } from '../../planner/resolve.js';
 import { parseScheduleFlag, resolveUserSchedules } from '../../planner/user-schedules.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -31,23 +31,23 @@ import { LIMITS } from '../../core/limits.js';
  */
 const BTC_HISTORY_YEARS = 6;
 
-function fromStore(store: MarketStore, points: string[], planStart: string): { paramsFor: (sp: string) => ScenarioParams; returns: Float64Array; notes: string[] } {
+async function fromStore(store: MarketStore, points: string[], planStart: string): Promise<{ paramsFor: (sp: string) => ScenarioParams; returns: Float64Array; notes: string[] }> {
   const params = new Map<string, ScenarioParams>();
   const notes: string[] = [];
   for (const sp of points) {
-    const r = calibrate(store, { settlementPoint: sp, ...defaultCalibrationWindow(store, sp) });
+    const r = await calibrate(store, { settlementPoint: sp, ...(await defaultCalibrationWindow(store, sp)) });
     params.set(sp, r.params);
     notes.push(...r.params.notes.filter((n) => n.startsWith('power') || n.startsWith('load')).map((n) => `${sp} ${n}`));
   }
-  const cov = store.coverage({ topGaps: 0 }).find((c) => c.key.kind === 'btc' && c.key.field === 'priceUsd');
+  const cov = (await store.coverage({ topGaps: 0 })).find((c) => c.key.kind === 'btc' && c.key.field === 'priceUsd');
   const dayBefore = parseUtcDate(planStart) - MS_PER_DAY;
   const toMs = cov ? Math.min(cov.lastMs, dayBefore) : dayBefore;
   const to = utcDate(toMs);
   const from = utcDate(toMs - BTC_HISTORY_YEARS * 365 * MS_PER_DAY);
-  const btc = calibrateBtc(store, { from, to });
+  const btc = await calibrateBtc(store, { from, to });
   notes.push(...btc.notes);
   const window = btc.btc.priceWindow;
-  const days = store.btcDays(window.from, window.to).filter((d) => d.priceUsd !== undefined) as { dateUtc: string; priceUsd: number }[];
+  const days = (await store.btcDays(window.from, window.to)).filter((d) => d.priceUsd !== undefined) as { dateUtc: string; priceUsd: number }[];
   const returns = Float64Array.from(dailyLogReturns(days));
   notes.push(`btc bootstrap history: ${returns.length} daily returns ${window.from}..${window.to}`);
   const base = (sp: string) => params.get(sp) ?? { ...DEFAULT_SCENARIO_PARAMS, settlementPoint: sp };
@@ -215,12 +215,12 @@ const plan: CommandSpec = {
     if (dbFile !== undefined) {
       const store = await openExistingStore(path.resolve(io.cwd, dbFile));
       try {
-        const s = fromStore(store, points, portfolio.finance.startDate);
+        const s = await fromStore(store, points, portfolio.finance.startDate);
         paramsFor = s.paramsFor;
         returns = s.returns;
         notes.push(...s.notes);
       } finally {
-        store.close();
+        await store.close();
       }
     } else {
       notes.push('no --db: power, BTC volatility and the network start use the built-in defaults (HB_WEST shape for every settlement point)');

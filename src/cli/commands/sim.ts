@@ -18,6 +18,7 @@ import { opt, need, type CommandSpec } from '../command.js';
 import { printJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { LIMITS } from '../../core/limits.js';
+import { builtinCapabilities } from '../../fleet/drivers/index.js';
 
 /**
  * Most simulated miners: 200,000 (4× the 50,000 the fleet benchmark runs, ~14 worker processes).
@@ -120,7 +121,7 @@ const sim: CommandSpec = {
         controlBound = await control.listen(controlAddr.host, controlAddr.port, { allowNonLoopback });
       }
       const inventoryOut = opt.str(args, 'inventory-out');
-      if (inventoryOut !== undefined) writeInventory(inventoryOut, simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs()));
+      if (inventoryOut !== undefined) writeInventory(inventoryOut, simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities));
 
       const first = fleet.miners[0];
       const last = fleet.miners[fleet.miners.length - 1];

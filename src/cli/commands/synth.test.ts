@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDataFile } from '../../market/importers/registry.js';
-import { SYNTHETIC_LABEL, SYNTHETIC_MARKET } from '../../market/scenario/params.js';
+import { SYNTHETIC_LABEL, SYNTHETIC_MARKET } from '../../scenario/params.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
 import { sharedFile, skipWithoutSharedData } from '../../testing/data.js';
@@ -63,24 +63,24 @@ describe('mullet market synth', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Summary;
     expect(j.stored).toEqual({ file: db, prices: 2 * 96 + 2 * 24, loads: 48 });
-    const store = openMarketStore(db);
+    const store = await openMarketStore(db);
     const from = Date.parse('2026-01-01');
     const to = from + 2 * 86_400_000;
-    expect(store.prices({ market: SYNTHETIC_MARKET, settlementPoint: 'HB_WEST', kind: 'RT', fromMs: from, toMs: to })).toHaveLength(192);
-    expect(store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: from, toMs: to })).toHaveLength(0);
-    expect(store.btcDays('2026-01-01', '2026-01-02')).toHaveLength(0);
-    store.close();
+    expect(await store.prices({ market: SYNTHETIC_MARKET, settlementPoint: 'HB_WEST', kind: 'RT', fromMs: from, toMs: to })).toHaveLength(192);
+    expect(await store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'RT', fromMs: from, toMs: to })).toHaveLength(0);
+    expect(await store.btcDays('2026-01-01', '2026-01-02')).toHaveLength(0);
+    await store.close();
   });
 });
 
 describe.skipIf(skipWithoutSharedData)('mullet market synth --calibrate-from-db (real data)', () => {
   it('calibrates from a store built from the real files and says so', async () => {
     const db = path.join(dir, 'real.db');
-    const store = openMarketStore(db);
+    const store = await openMarketStore(db);
     for (const f of ['ercot_rt_15min_hubs_2023.csv', 'ercot_rt_15min_hubs_2024.csv', 'ercot_load_hourly_2020_2025.csv', 'btc_price_daily.csv', 'btc_difficulty_epochs_2020_2025.csv', 'btc_fees_daily_coinmetrics_2023_2025.csv', 'btc_blocks_per_day.csv']) {
-      store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
+      await store.ingest(f, (await parseDataFile(sharedFile(f))).batch);
     }
-    store.close();
+    await store.close();
     const r = await runCapture(['market', 'synth', '--days', '365', '--seed', '2', '--calibrate-from-db', db, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Summary;

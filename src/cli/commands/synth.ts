@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
-import { toParsedBatch } from '../../market/scenario/batch.js';
-import { calibrate, defaultCalibrationWindow } from '../../market/scenario/calibrate.js';
-import { DEFAULT_SCENARIO_PARAMS } from '../../market/scenario/defaults.js';
-import { generateMarket } from '../../market/scenario/generate.js';
-import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../market/scenario/params.js';
-import { summarizeMarket } from '../../market/scenario/summary.js';
-import type { MarketStore } from '../../store/market-store.js';
+import { toParsedBatch } from '../../scenario/batch.js';
+import { calibrate, defaultCalibrationWindow } from '../../scenario/calibrate.js';
+import { DEFAULT_SCENARIO_PARAMS } from '../../scenario/defaults.js';
+import { generateMarket } from '../../scenario/generate.js';
+import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../scenario/params.js';
+import { summarizeMarket } from '../../scenario/summary.js';
+import type { MarketStore } from '../../market/store-port.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
@@ -26,10 +26,10 @@ function date(args: ParsedArgs, name: string): number | undefined {
 }
 
 /** The calibration window: the flags, else the two years that end at the store's last RT price for the point. */
-function calibrationWindow(store: MarketStore, sp: string, args: ParsedArgs): { from: string; to: string } {
+async function calibrationWindow(store: MarketStore, sp: string, args: ParsedArgs): Promise<{ from: string; to: string }> {
   const fromMs = date(args, 'calibrate-start');
   const toMs = date(args, 'calibrate-end');
-  const def = defaultCalibrationWindow(store, sp);
+  const def = await defaultCalibrationWindow(store, sp);
   if (toMs === undefined && fromMs === undefined) return def;
   const endMs = toMs ?? parseUtcDate(def.to);
   const end = new Date(endMs);
@@ -48,7 +48,7 @@ const synth: CommandSpec = {
   summary: 'generate a seeded SYNTHETIC market (RT/DA prices, load, BTC), calibrated from stored real data if given',
   description:
     'Every figure printed is synthetic and labelled so. Parameters are the built-in defaults (derived once from\n' +
-    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/market/scenario/README.md) or estimated from the real\n' +
+    'ERCOT HB_WEST 2023-2024 and BTC 2022-2025; see src/scenario/README.md) or estimated from the real\n' +
     'series in a market store: --calibrate-from-db FILE, else the default store (MULLET_DB or ./mullet.db) when it\n' +
     'exists (--defaults skips that). --out-db stores the prices and load under market\n' +
     `${SYNTHETIC_MARKET}, never under ERCOT.`,
@@ -79,9 +79,9 @@ const synth: CommandSpec = {
       if (opt.str(args, 'calibrate-from-db') === undefined) io.stderr(`calibrating from the market store ${calibFile} (--defaults skips this)\n`);
       const store = await openExistingStore(path.resolve(io.cwd, calibFile));
       try {
-        params = calibrate(store, { settlementPoint: sp, ...calibrationWindow(store, sp, args) }).params;
+        params = (await calibrate(store, { settlementPoint: sp, ...(await calibrationWindow(store, sp, args)) })).params;
       } finally {
-        store.close();
+        await store.close();
       }
     } else if (opt.str(args, 'calibrate-start') !== undefined || opt.str(args, 'calibrate-end') !== undefined) {
       throw badInput('needs --calibrate-from-db', opt.str(args, 'calibrate-start') !== undefined ? '--calibrate-start' : '--calibrate-end');
@@ -92,12 +92,12 @@ const synth: CommandSpec = {
     let stored: { file: string; prices: number; loads: number } | undefined;
     const outFile = opt.str(args, 'out-db');
     if (outFile !== undefined) {
-      const store = openMarketStore(path.resolve(io.cwd, outFile));
+      const store = await openMarketStore(path.resolve(io.cwd, outFile));
       try {
-        const report = store.ingest(`synthetic seed ${seed}`, toParsedBatch(market));
+        const report = await store.ingest(`synthetic seed ${seed}`, toParsedBatch(market));
         stored = { file: outFile, prices: report.inserted.prices, loads: report.inserted.loads };
       } finally {
-        store.close();
+        await store.close();
       }
     }
     if (opt.bool(args, 'json')) {

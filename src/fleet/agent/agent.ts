@@ -13,13 +13,17 @@
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
+import type { MinerHealthDetail } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
+import { fleetRows, previewCurtail, type CurtailPreview, type FleetView } from './fleet-view.js';
 import { aiLimitInEffect, countedAiMW, decideAi, type AiDecision, type AiLoadView } from './ai-decide.js';
 import { AiIO, type AiGroupSpec } from './ai-io.js';
 import { currentPowerW, decide, effectiveState, WAKE_WINDOW_MS } from './decide.js';
 import { EVENT_VERSION, EventHub, type AgentEvent, type AgentEventInput } from './events.js';
 import { FleetIO } from './fleet-io.js';
+import type { AwardRequest, DeploymentRecord, DeploymentRequest, EvidenceRow, GridApi, AwardRecord } from './grid.js';
+import { GridDesk } from './grid-desk.js';
 import type { AgentMiner } from './fleet.js';
 import { MeterWatch } from './meter-watch.js';
 import { agentMetrics, type AgentMetrics } from './metrics.js';
@@ -28,7 +32,7 @@ import { SignalDesk } from './signal-desk.js';
 import type { SignalSpec } from './signals.js';
 import type { AgentStateStore, SignalRecord } from './state-port.js';
 import type { TargetProvider } from './targets.js';
-import type { DecideConfig, Decision, MinerIntent, MinerReading } from './types.js';
+import type { DecideConfig, DecideInputs, Decision, MinerIntent, MinerReading } from './types.js';
 
 export type { TickReport, TickTrigger } from './reporter.js';
 
@@ -69,7 +73,12 @@ export interface AgentOptions {
   meterPollMs?: number;
   /** The AI front's actuators, per AI load of the site (loads without one count at full, untouchable). */
   ai?: readonly AiGroupSpec[];
+  /** Grid services: awards from the config file, and the penalty per MWh a missed deployment costs (site `ancillary.penaltyUsdPerMWh`). */
+  grid?: { awards?: readonly AwardRequest[]; penaltyUsdPerMWh?: number };
 }
+
+/** The penalty per MWh of a missed deployment when the site file sets none (the site schema's default). */
+export const DEFAULT_PENALTY_USD_PER_MWH = 5000;
 
 const DEFAULTS = {
   meterStaleMs: 30_000,
@@ -102,9 +111,9 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-type Resolved = Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai'>;
+type Resolved = Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai' | 'grid'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai' | 'grid'>;
 
-export class SiteAgent implements AgentApi {
+export class SiteAgent implements AgentApi, GridApi {
   readonly metrics: AgentMetrics;
   readonly events = new EventHub();
   readonly siteName: string;
@@ -113,6 +122,8 @@ export class SiteAgent implements AgentApi {
   private readonly meter: MeterWatch;
   /** Signal intake and tracking. */
   readonly signals: SignalDesk;
+  /** Grid deployments and awards. */
+  readonly grid: GridDesk;
   private readonly reporter: Reporter;
   /** Broken promises already reported, by miner and command send time (one alert per command). */
   private readonly reported = new Set<string>();
@@ -126,7 +137,11 @@ export class SiteAgent implements AgentApi {
   private lastSafeModeKey = '';
   private lastTargetState: string | undefined;
   private lastAi: AiDecision | null = null;
+  /** The last decision's inputs (the curtail preview re-runs decide() on them). */
+  private lastInputs: DecideInputs | null = null;
   private closed = false;
+  /** Added to the award floor: the largest machine plus the fleet's standby, MW at the meter (see `gridLimits`). */
+  private readonly floorPadMW: number;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
   static async create(options: AgentOptions): Promise<SiteAgent> {
@@ -144,7 +159,12 @@ export class SiteAgent implements AgentApi {
     const event = (e: AgentEventInput): void => publish(events, options, e, metrics);
     const signals = await SignalDesk.create({ store, metrics, event, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true });
     const ai = await AiIO.create(options.ai ?? [], { clock: options.clock, store, event, log: (l) => options.log?.(l), concurrency: Math.min(64, options.concurrency ?? DEFAULTS.concurrency), callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs, hardStop: options.hardStop });
-    return new SiteAgent(options, metrics, events, signals, ai, saved, safe === undefined ? null : Number(safe), restore === undefined ? null : Number(restore));
+    const grid = await GridDesk.create(
+      { store, event, metrics, log: (l) => options.log?.(l), writable: () => options.hardStop?.aborted !== true, penaltyUsdPerMWh: options.grid?.penaltyUsdPerMWh ?? DEFAULT_PENALTY_USD_PER_MWH },
+      options.grid?.awards ?? [],
+      options.clock.nowMs(),
+    );
+    return new SiteAgent(options, metrics, events, signals, grid, ai, saved, safe === undefined ? null : Number(safe), restore === undefined ? null : Number(restore));
   }
 
   private constructor(
@@ -152,6 +172,7 @@ export class SiteAgent implements AgentApi {
     metrics: AgentMetrics,
     events: EventHub,
     signals: SignalDesk,
+    grid: GridDesk,
     private readonly ai: AiIO,
     saved: Awaited<ReturnType<AgentStateStore['loadIntents']>>,
     private lastSafeMW: number | null,
@@ -162,6 +183,8 @@ export class SiteAgent implements AgentApi {
     this.metrics = metrics;
     this.events = events;
     this.signals = signals;
+    this.grid = grid;
+    this.floorPadMW = options.miners.reduce((m, x) => Math.max(m, (x.ratedPowerW * x.pue) / 1e6), 0) + (options.miners.reduce((a, x) => a + x.ratedPowerW * x.pue, 0) / 1e6) * options.decide.sleepPowerFraction;
     const event = (e: AgentEventInput): void => this.event(e);
     this.fleet = new FleetIO(options.miners, saved, {
       decide: this.o.decide,
@@ -256,6 +279,39 @@ export class SiteAgent implements AgentApi {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Grid services (GridApi)
+
+  async receiveDeployment(req: DeploymentRequest, source: string): Promise<{ record: DeploymentRecord; duplicate: boolean }> {
+    const r = await this.grid.receive(req, source, this.o.clock.nowMs());
+    if (!r.duplicate) this.requestTick();
+    return r;
+  }
+
+  async recallDeployment(id: string, source: string): Promise<{ record: DeploymentRecord; duplicate: boolean }> {
+    const r = await this.grid.recall(id, source, this.o.clock.nowMs());
+    if (!r.duplicate) this.requestTick();
+    return r;
+  }
+
+  async setAward(req: AwardRequest, source: string): Promise<{ record: AwardRecord; duplicate: boolean }> {
+    const r = await this.grid.setAward(req, source);
+    if (!r.duplicate) this.requestTick();
+    return r;
+  }
+
+  getDeployment(id: string): Promise<DeploymentRecord | undefined> {
+    return this.grid.get(id);
+  }
+
+  gridState(limit = 100): Promise<{ floorMW: number; awards: AwardRecord[]; deployments: DeploymentRecord[] }> {
+    return this.grid.state(this.o.clock.nowMs(), limit);
+  }
+
+  gridEvidence(opts: { fromMs?: number; toMs?: number } = {}): Promise<EvidenceRow[]> {
+    return this.grid.evidence(opts);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // The tick
 
   /** Runs one tick (ticks never overlap: a second call waits for the first). */
@@ -289,6 +345,12 @@ export class SiteAgent implements AgentApi {
     const cap = this.signals.capMW();
     const tracked = this.signals.tracking();
     const cfg = this.o.decide;
+    // Grid services: deployments that start now take their baseline (mining MW of the last tick, the
+    // meter's last reading), and the tick gets the award floor and the deployment cap as named limits.
+    const gridNowMs = this.o.clock.nowMs();
+    // A meter reading older than the staleness limit is no baseline: the deployment is then measured from reads.
+    const freshMeter = this.meter.last !== null && gridNowMs - this.meter.last.atMs <= this.o.meterStaleMs ? this.meter.last.siteMW : null;
+    const gridLimits = this.grid.limits(gridNowMs, { miningMW: this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW(), siteMW: freshMeter, safeMode: target.stale, floorPadMW: this.floorPadMW });
     let miningBeforeMW = 0;
     let decision: Decision;
     let rounds = 0;
@@ -303,12 +365,12 @@ export class SiteAgent implements AgentApi {
       const meter = await this.meter.read();
       const nowMs = this.o.clock.nowMs();
       const aiViews = this.ai.views(nowMs);
-      decision = decide(
-        this.fleet.views(),
-        { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews) },
-        cfg,
-      );
+      const inputs: DecideInputs = { nowMs, target, signalCapMW: cap, meter, carriedMeterExcessMW: this.meter.carriedExcessMW(nowMs), lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs, aiMW: this.countedAiMW(aiViews), limits: gridLimits };
+      this.lastInputs = inputs;
+      decision = decide(this.fleet.views(), inputs, cfg);
       if (meter) this.meter.noteExcess(decision.meterExcessMW, meter);
+      // The response of active deployments, measured every round (after the last round's read-backs).
+      this.grid.observe(nowMs, decision.currentMiningMW, meter?.siteMW ?? null);
       if (aiViews.length > 0) {
         // The AI front: after mining, within contracts; lifted before any miner wakes.
         const needAtFull = cfg.otherLoadMW + cfg.aiMW + decision.meterExcessMW + this.fleet.nameplateMW() * cfg.sleepPowerFraction - (cfg.importLimitMW - cfg.safetyMarginMW);
@@ -336,6 +398,7 @@ export class SiteAgent implements AgentApi {
         for (const c of decision.commands) this.signals.commandedNow(tracked.id, c.minerId);
       }
       const tw = performance.now();
+      if (decision.commands.some((c) => c.kind !== 'wake' && c.reason !== 'restore')) this.grid.noteCommands(nowMs);
       curtailedFor ??= decision.curtailReason;
       const sent = await this.fleet.send(decision.commands, tracked?.id ?? null, decision.curtailReason);
       for (const c of decision.commands) if (c.reason === 'curtail') this.metrics.curtailCommands.inc({ reason: decision.curtailReason ?? 'unknown' });
@@ -370,6 +433,7 @@ export class SiteAgent implements AgentApi {
     }
     const nowMs = this.o.clock.nowMs();
     await this.signals.settle(seq, d, nowMs, (id) => this.fleet.slot(id).intent?.status === 'confirmed', this.fleet.unreachable(), (id) => this.booting(id, nowMs));
+    await this.grid.settle(nowMs, d, target.stale);
     if (!this.stopped) {
       await this.fleet.flushTelemetry();
       if (nowMs - this.lastPruneMs > 3_600_000) {
@@ -452,8 +516,8 @@ export class SiteAgent implements AgentApi {
         delay = Math.max(0, d.nextRestoreAtMs - this.o.clock.nowMs());
         trigger = 'pacing';
       }
-      // A new interval or a price due: act on it when it comes, not at the next period.
-      const change = report?.target.nextChangeAtMs;
+      // A new interval or a price due, a deployment's start, deadline or end: act on it when it comes, not at the next period.
+      const change = minDefined(report?.target.nextChangeAtMs, this.grid.nextChangeAtMs());
       if (change !== undefined && change - this.o.clock.nowMs() <= delay) {
         delay = Math.max(0, change - this.o.clock.nowMs());
         trigger = 'target';
@@ -514,7 +578,7 @@ export class SiteAgent implements AgentApi {
   /** Everything /v1/status shows (agentStatusSchema). */
   status(): AgentStatus {
     const now = this.o.clock.nowMs();
-    const s = this.reporter.status(now, this.last, this.lastSafeMW);
+    const s = { ...this.reporter.status(now, this.last, this.lastSafeMW), grid: this.grid.summary(now) };
     if (this.ai.empty) return s;
     return { ...s, ai: this.ai.status(now).map((a) => ({ ...a, blocked: this.lastAi?.blocked[a.load] ?? null })) };
   }
@@ -522,6 +586,27 @@ export class SiteAgent implements AgentApi {
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
   minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
     return this.fleet.minerStates();
+  }
+
+  /** Every miner as last read: model, firmware, rack, state, temperatures, fans, last command. */
+  fleetView(): FleetView {
+    return { site: this.siteName, nowMs: this.o.clock.nowMs(), miners: fleetRows(this.fleet.facts(), this.o.decide) };
+  }
+
+  /** One miner's hashboards and pools, read now (bounded by the call deadline). */
+  minerHealth(id: string, signal?: AbortSignal): Promise<MinerHealthDetail> {
+    return this.fleet.readHealth(id, signal);
+  }
+
+  /**
+   * Which machines a curtail would take, by the same decide() on the last tick's inputs (before the
+   * first tick: a fresh target-less snapshot); nothing is sent or recorded.
+   */
+  previewCurtail(spec: SignalSpec): CurtailPreview {
+    const nowMs = this.o.clock.nowMs();
+    const baselineMW = this.signals.capBaselineMW() ?? this.last?.decision.currentMiningMW ?? this.fleet.nameplateMW();
+    const inputs: DecideInputs = this.lastInputs ? { ...this.lastInputs, nowMs } : { nowMs, target: { stale: false, targetMW: Infinity, source: 'nameplate' }, signalCapMW: null, meter: null, lastSafeMW: this.lastSafeMW, lastRestoreBatchAtMs: this.lastRestoreBatchAtMs };
+    return previewCurtail(this.fleet.facts(), spec, { inputs, cfg: this.o.decide, baselineMW });
   }
 
   /** Closes driver sessions (bounded concurrency, short deadline), flushes and closes the store; idempotent. */
@@ -539,6 +624,10 @@ export class SiteAgent implements AgentApi {
       await this.o.store.close();
     }
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** AI limits are being lifted: the miners' restores wait for the next round (AI comes back first). */

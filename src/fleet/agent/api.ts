@@ -5,11 +5,16 @@
  * and the event stream (events.ts). Both ends of every wire parse with these.
  */
 import { z } from 'zod';
+import type { MinerHealthDetail } from '../capabilities.js';
 import type { AgentEvent, AgentEventInput } from './events.js';
+import { evidenceRowSchema } from './grid.js';
+import type { CurtailPreview, FleetView } from './fleet-view.js';
 import { curtailRequestSchema, restoreRequestSchema, signalTimingSchema, type SignalSpec } from './signals.js';
 import type { SignalRecord } from './state-port.js';
 
 export { curtailRequestSchema, restoreRequestSchema, signalTimingSchema };
+export { minerHealthDetailSchema, type MinerHealthDetail } from '../capabilities.js';
+export { curtailPreviewSchema, fleetViewSchema, minerRowSchema, type CurtailPreview, type FleetView, type MinerRow } from './fleet-view.js';
 
 const fin = z.number().nullable();
 
@@ -76,6 +81,8 @@ export const agentStatusSchema = z.object({
   fleetStrikesUsdPerMWh: z.record(z.string(), z.number()).nullable().optional(),
   /** Miners held curtailed and the MW they shed, by reason (signal, price, plan, import-limit, meter, safe-mode, unknown, external). */
   curtailed: z.record(z.string(), z.object({ miners: z.number().int(), mw: z.number() })).optional(),
+  /** Grid services: the award floor now, the awards in force and the deployments scheduled or active (their evidence rows). Optional: older agents omit it. */
+  grid: z.object({ floorMW: z.number(), awardsActive: z.number().int(), open: z.array(evidenceRowSchema) }).optional(),
   /** The AI front: per load, full / read / limited MW at the meter, the contract hours used. */
   ai: z
     .array(
@@ -112,4 +119,10 @@ export interface AgentApi {
   publish(e: AgentEventInput): void;
   /** Prometheus text exposition of the agent's metrics. */
   metricsText(): string;
+  /** Read-only: every miner as the agent last saw it (optional: an adapter without it gets 501 on the fleet routes). */
+  fleetView?(): FleetView;
+  /** Reads one miner's hashboards and pools now (optional: drivers without `devs`/`pools` are UNSUPPORTED). */
+  minerHealth?(id: string, signal?: AbortSignal): Promise<MinerHealthDetail>;
+  /** Read-only dry run: which machines a curtail would take now; nothing is sent or recorded. */
+  previewCurtail?(spec: SignalSpec): CurtailPreview;
 }

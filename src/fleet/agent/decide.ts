@@ -193,18 +193,23 @@ export function applyLimits(limits: readonly MiningLimit[]): { allowedMW: number
   let allowedMW = Infinity;
   let limitedBy: LimitedBy = 'none';
   let hardMW = Infinity;
+  let hardName: LimitedBy = 'none';
   for (const l of limits) {
     if (l.bound !== 'upper') continue;
     if (l.mw < allowedMW) {
       allowedMW = l.mw;
       limitedBy = l.name;
     }
-    if (l.hard && l.mw < hardMW) hardMW = l.mw;
+    if (l.hard && l.mw < hardMW) {
+      hardMW = l.mw;
+      hardName = l.name;
+    }
   }
   for (const l of limits) {
     if (l.bound !== 'lower' || l.mw <= allowedMW) continue;
     allowedMW = Math.min(l.mw, hardMW);
-    limitedBy = l.mw <= hardMW ? l.name : limitedBy;
+    // A floor cut short by a hard bound: the hard bound is what binds (the import limit won).
+    limitedBy = l.mw <= hardMW ? l.name : hardName;
   }
   allowedMW = Math.max(0, allowedMW);
   return { allowedMW: Number.isFinite(allowedMW) ? allowedMW : 0, limitedBy };

@@ -6,10 +6,15 @@
  *  - signal:    a signal changed state (received, superseded, confirmed, unmet)
  *  - miner:     a miner's state as the agent decides on it changed (mining → sleeping, …)
  *  - safe-mode: the plan or feed was lost (mode and why) or is back (null)
+ *  - grid.deployment: a grid deployment changed state (received, started, 95 % / 100 % reached, met,
+ *               ended, recalled), with its evidence row
+ *  - grid.deployment.missed: a deployment's deadline passed short of 95 % of its MW: the MW short
+ *               and the penalty it costs (MW short × hours held × the site's penalty USD/MWh)
  *  - alert:     something an operator must see (a device that reported the impossible, a command
  *               acknowledged and not obeyed, a miner given up on, the meter over the limit, MQTT)
  */
 import { z } from 'zod';
+import { evidenceRowSchema, gridProductSchema } from './grid.js';
 import { signalTimingSchema } from './signals.js';
 
 export const EVENT_VERSION = 1;
@@ -26,6 +31,7 @@ export const ALERT_KINDS = [
   'feed-stale', // a live market feed went stale or stopped (`mullet ops`): the dispatcher's safe mode may follow
   'feed-recovered', // a stale live market feed is current again
   'control-link', // the control plane (NATS): center lost or back, fallback engaged, a desired state or command refused, clock skew
+  'award-floor-unheld', // a grid award's mining floor cannot be held (the import limit wins, or too few miners can run)
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -54,6 +60,22 @@ export const agentEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('safe-mode'), mode: z.enum(['hold', 'curtail-all']).nullable(), reason: z.string().nullable() }),
   /** The AI front was limited (MW at the meter) or released (null), with the contract term used. */
   z.object({ ...base, type: z.literal('ai'), load: z.string(), limitMW: z.number().nullable(), reason: z.string() }),
+  z.object({ ...base, type: z.literal('grid.deployment'), phase: z.enum(['received', 'started', 'reached-95', 'reached-100', 'met', 'completed', 'recalled']), deployment: evidenceRowSchema }),
+  z.object({
+    ...base,
+    type: z.literal('grid.deployment.missed'),
+    id: z.string(),
+    product: gridProductSchema,
+    mwRequested: z.number(),
+    /** Reduction measured at the deadline (meter, else reads), MW. */
+    mwDelivered: z.number().nullable(),
+    shortfallMW: z.number(),
+    deadlineAt: z.string(),
+    /** Hours the penalty is counted for: to the planned end, else the first hour (settled again at recall). */
+    hours: z.number(),
+    penaltyUsdPerMWh: z.number(),
+    penaltyUsd: z.number(),
+  }),
   z.object({ ...base, type: z.literal('alert'), kind: z.enum(ALERT_KINDS), minerId: z.string().optional(), detail: z.string() }),
 ]);
 export type AgentEvent = z.infer<typeof agentEventSchema>;

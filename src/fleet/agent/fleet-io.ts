@@ -7,11 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import { describeError, isMulletError, MulletError } from '../../core/errors.js';
 import type { Clock } from '../../core/time.js';
-import { canReadHashrate, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type StatusReadBack } from '../capabilities.js';
+import { canReadHashrate, canReadHealth, canReadPower, canReadStatus, canSleep, canTargetPower, type CallOptions, type MinerHealthDetail, type StatusReadBack } from '../capabilities.js';
 import { isMinerError } from '../protocols/errors.js';
 import { classifyIntent, currentPowerW, effectiveState, intentInEffect } from './decide.js';
 import type { AgentEventInput } from './events.js';
 import type { AgentMiner } from './fleet.js';
+import type { MinerFacts, MinerHealth } from './fleet-view.js';
 import type { AgentMetrics } from './metrics.js';
 import { believable } from './plausibility.js';
 import { mapBounded } from './pool.js';
@@ -32,6 +33,8 @@ export interface Slot {
   implausible: string | null;
   /** The state the agent decided on at the last read (for miner transition events). */
   lastState: string | null;
+  /** Temperatures, fans and firmware from the last status read (console only; never decided on). */
+  health: MinerHealth | null;
 }
 
 export interface FleetIoDeps {
@@ -72,7 +75,7 @@ export class FleetIO {
   ) {
     this.slots = miners.map((m) => {
       const s = saved.get(m.id);
-      const slot: Slot = { m, reading: null, readAtMs: -Infinity, readError: 'not read yet', intent: s?.intent ?? null, powerTargetW: s?.powerTargetW ?? null, dirty: false, implausible: null, lastState: null };
+      const slot: Slot = { m, reading: null, readAtMs: -Infinity, readError: 'not read yet', intent: s?.intent ?? null, powerTargetW: s?.powerTargetW ?? null, dirty: false, implausible: null, lastState: null, health: null };
       // A bare target record (no command) is stored as a confirmed 'target' with sentAtMs 0.
       if (slot.intent && slot.intent.sentAtMs === 0 && slot.intent.attempts === 0) slot.intent = null;
       this.byId.set(m.id, slot);
@@ -132,6 +135,7 @@ export class FleetIO {
     if (canReadStatus(d)) {
       const t = await d.readTelemetry(opts);
       reading = { state: t.state, hashrateThs: t.hashrateThs, powerW: t.powerW };
+      s.health = { tempsC: t.tempsC, fansRpm: t.fansRpm, firmware: t.firmware };
     } else if (canReadHashrate(d)) {
       const h = await d.readHashrateThs(opts);
       const p = canReadPower(d) ? await d.readPowerW(opts) : null;
@@ -418,6 +422,21 @@ export class FleetIO {
   /** What the agent believes of each miner now: its last reading, its intent and the state it decides on. */
   minerStates(): { id: string; host: string; state: string; reading: MinerReading | null; readAtMs: number; intent: MinerIntent | null; implausible: string | null }[] {
     return this.slots.map((s) => ({ id: s.m.id, host: s.m.host, state: effectiveState(this.view(s), this.d.decide), reading: s.reading, readAtMs: s.readAtMs, intent: s.intent ? { ...s.intent } : null, implausible: s.implausible }));
+  }
+
+  /** Reads one miner's hashboards and pools now (the console's one-miner view; NOT_FOUND / UNSUPPORTED). */
+  readHealth(id: string, signal?: AbortSignal): Promise<MinerHealthDetail> {
+    const s = this.byId.get(id);
+    if (!s) return Promise.reject(new MulletError('NOT_FOUND', `no miner '${id}' in the fleet`, { where: 'id' }));
+    const d = s.m.driver;
+    if (!canReadHealth(d)) return Promise.reject(new MulletError('UNSUPPORTED', `the ${s.m.type} driver reads no hashboards or pools`, { where: s.m.host }));
+    const sig = signal && this.d.hardStop ? AbortSignal.any([signal, this.d.hardStop]) : (signal ?? this.d.hardStop);
+    return d.readHealth({ timeoutMs: this.d.callTimeoutMs, ...(sig ? { signal: sig } : {}) });
+  }
+
+  /** Everything held about each miner, for the console's read-only fleet view and curtail preview. */
+  facts(): MinerFacts[] {
+    return this.slots.map((s) => ({ view: this.view(s), host: s.m.host, driver: s.m.type, model: s.m.model, health: s.health, readError: s.readError, implausible: s.implausible }));
   }
 
   /** Closes driver sessions (bounded concurrency, short deadline). */

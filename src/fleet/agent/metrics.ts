@@ -170,6 +170,10 @@ export function agentMetrics(): {
   fleetStrike: Gauge;
   curtailedMiners: Gauge;
   curtailedMW: Gauge;
+  gridFloorMW: Gauge;
+  gridDeployments: Counter;
+  gridPenaltyUsd: Counter;
+  gridResponseSeconds: Histogram;
 } {
   const registry = new MetricsRegistry();
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -199,6 +203,10 @@ export function agentMetrics(): {
     fleetStrike: registry.gauge('mullet_fleet_strike_usd_per_mwh', "Each site fleet's strike (configured, else break-even at the hashprice), USD/MWh."),
     curtailedMiners: registry.gauge('mullet_fleet_curtailed_miners', 'Miners the agent holds curtailed (asleep or below nameplate), by reason.'),
     curtailedMW: registry.gauge('mullet_fleet_curtailed_mw', 'Mining power the agent holds curtailed (nameplate minus draw), MW at the meter, by reason.'),
+    gridFloorMW: registry.gauge('mullet_grid_award_floor_mw', 'Mining MW the active grid awards keep consuming (less what is deployed), MW at the meter.'),
+    gridDeployments: registry.counter('mullet_grid_deployments_total', 'Grid deployments judged, by product and result (met, missed, not-judged).'),
+    gridPenaltyUsd: registry.counter('mullet_grid_penalty_usd_total', 'Non-performance penalties of missed grid deployments, USD, by product.'),
+    gridResponseSeconds: registry.histogram('mullet_grid_response_seconds', 'Grid deployment start to 100 % of its MW reduced, seconds, by product.', [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800]),
   };
 }
 export type AgentMetrics = ReturnType<typeof agentMetrics>;

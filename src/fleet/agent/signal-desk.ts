@@ -68,6 +68,11 @@ export class SignalDesk {
     return this.cap?.capMW ?? null;
   }
 
+  /** The baseline of the curtail chain in force (a new curtail's cap is taken from it); null when none. */
+  capBaselineMW(): number | null {
+    return this.cap?.baselineMW ?? null;
+  }
+
   capSignalId(): string | null {
     return this.cap?.signalId ?? null;
   }

@@ -5,6 +5,7 @@
  * (`../state/agent-state.contract.ts`). Every method is async so a networked store fits.
  * Units: power W on devices, MW at the meter; time integer UTC ms.
  */
+import type { AwardRecord, DeploymentRecord } from './grid-records.js';
 import type { CommandKind, MinerIntent } from './types.js';
 
 export interface InventoryRow {
@@ -137,5 +138,15 @@ export interface AgentStateStore {
   saveSignals(records: readonly SignalRecord[], kv?: Readonly<Record<string, string | null>>): Promise<void>;
   getKv(key: string): Promise<string | undefined>;
   setKv(key: string, value: string | null): Promise<void>;
+  /**
+   * Writes grid deployments and awards (upsert by id) in one atomic step. Kept without retention:
+   * they are the evidence a QSE must be able to show for every deployment.
+   */
+  saveGrid(deployments: readonly DeploymentRecord[], awards?: readonly AwardRecord[]): Promise<void>;
+  getDeployment(id: string): Promise<DeploymentRecord | undefined>;
+  /** Deployments by start time (oldest first), optionally those starting in [fromMs, toMs), or only the unfinished ones. */
+  deployments(opts?: { fromMs?: number; toMs?: number; unfinished?: boolean }): Promise<DeploymentRecord[]>;
+  /** Every award ending after `sinceMs` (all when absent), by start time. */
+  awards(sinceMs?: number): Promise<AwardRecord[]>;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from '../../core/time.js';
-import { telemetrySchema, type Capability, type DriverConfig, type Telemetry } from '../capabilities.js';
+import { minerHealthDetailSchema, telemetrySchema, type Capability, type DriverConfig, type MinerHealthDetail, type Telemetry } from '../capabilities.js';
 import { DEFAULT_CALL_TIMEOUT_MS, hostPort, startCall, type CallContext, type CallOptions, type ExchangeLimits } from '../protocols/call.js';
-import { cgminerCommand, cgminerMulti, CGMINER_PORT, type CgminerEndpoint, type CgminerReply } from '../protocols/cgminer.js';
+import { cgminerCommand, cgminerMulti, CGMINER_PORT, section, type CgminerEndpoint, type CgminerReply } from '../protocols/cgminer.js';
+import { bool, pick, pickNum, pickStr } from '../protocols/values.js';
 import { isMinerError, MinerError } from '../protocols/errors.js';
 
 /** Shared plumbing for drivers: endpoints, deadlines, telemetry validation, multi-command fallback. */
@@ -42,6 +43,30 @@ export abstract class BaseDriver {
     if (!r.success) {
       const issue = r.error.issues[0];
       throw new MinerError('bad-value', `invalid telemetry at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`, { where: this.where });
+    }
+    return r.data;
+  }
+
+  /**
+   * Hashboards (`devs`: one entry per chain, 'MHS 5s' and its temperature) and pools (`pools`), both
+   * optional: a firmware without one of them reports it empty. For the console's one-miner view.
+   */
+  async readHealth(opts?: CallOptions): Promise<MinerHealthDetail> {
+    const replies = await this.readMany(this.call(opts), [], ['devs', 'pools']);
+    const devs = replies.get('devs');
+    const pools = replies.get('pools');
+    const mhs = (o: Record<string, unknown>): number | null => {
+      const v = pickNum(o, 'MHS 5s', 'MHS 1m', 'MHS av');
+      return v === null ? null : v / 1e6;
+    };
+    const detail = {
+      hashboards: devs ? section(devs.body, 'DEVS').map((o, i) => ({ index: pickNum(o, 'ASC', 'ID', 'PGA') ?? i, status: pickStr(o, 'Status'), hashrateThs: mhs(o), tempC: pickNum(o, 'Temperature', 'Chip Temp Avg', 'Temp') })) : [],
+      pools: pools ? section(pools.body, 'POOLS').map((o) => ({ url: pickStr(o, 'URL') ?? '', user: pickStr(o, 'User'), status: pickStr(o, 'Status'), active: bool(pick(o, 'Stratum Active')), accepted: pickNum(o, 'Accepted'), rejected: pickNum(o, 'Rejected') })) : [],
+    };
+    const r = minerHealthDetailSchema.safeParse(detail);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new MinerError('bad-value', `invalid hashboard/pool report at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`, { where: this.where });
     }
     return r.data;
   }

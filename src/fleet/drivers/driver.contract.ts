@@ -15,12 +15,14 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canReadHashrate,
+  canReadHealth,
   canReadPower,
   canReadStatus,
   canSelectPreset,
   canSleep,
   canTargetPower,
   MINER_STATES,
+  minerHealthDetailSchema,
   telemetrySchema,
   type DriverConfig,
   type DriverCredentials,
@@ -132,6 +134,12 @@ export function runDriverContract(type: string, makeTarget: () => Promise<Contra
       // Every driver must at least tell the controller what the machine is doing.
       expect(driver.capabilities.has('status')).toBe(true);
       return Promise.resolve();
+    });
+
+    test('hashboards and pools, where the driver reads them, are schema-valid', async () => {
+      if (!canReadHealth(driver)) return;
+      const h = await driver.readHealth();
+      expect(minerHealthDetailSchema.parse(h)).toEqual(h);
     });
 
     test('telemetry is schema-valid, finite, and as expected', async () => {

@@ -11,7 +11,8 @@ import { MulletError } from '../../core/errors.js';
 import { INVENTORY_VERSION, type Inventory, type InventoryMiner } from '../inventory.js';
 import { isMinerError } from '../protocols/errors.js';
 import { probeHost, type ProbeOptions } from './identify.js';
-import { addresses, countAddresses, ipv4ToInt, type Ipv4Range } from './targets.js';
+import { ipv4ToInt } from '../../core/ipv4.js';
+import { addresses, countAddresses, type Ipv4Range } from './targets.js';
 
 export const DEFAULT_SCAN_CONCURRENCY = 256;
 /** Upper bound on workers: beyond this, more sockets only add contention. */

@@ -1,4 +1,5 @@
 import { badInput } from '../../core/errors.js';
+import { intToIpv4, ipv4ToInt } from '../../core/ipv4.js';
 
 /**
  * Scan targets: IPv4 CIDR blocks (or single addresses), merged and enumerated lazily so a /16 is
@@ -17,21 +18,6 @@ export const MAX_SCAN_ADDRESSES = 2 ** 20;
 
 const LOOPBACK: Ipv4Range = { first: 127 * 2 ** 24, last: 128 * 2 ** 24 - 1 };
 
-export function ipv4ToInt(ip: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return null;
-  let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
-    if (o > 255) return null;
-    v = v * 256 + o;
-  }
-  return v;
-}
-
-export function intToIpv4(v: number): string {
-  return `${Math.floor(v / 2 ** 24) % 256}.${Math.floor(v / 2 ** 16) % 256}.${Math.floor(v / 2 ** 8) % 256}.${v % 256}`;
-}
 
 /**
  * Parses 'a.b.c.d/p' or 'a.b.c.d'. Host bits are ignored (127.0.0.5/24 means 127.0.0.0/24).

@@ -1,5 +1,5 @@
 import { badInput } from '../../core/errors.js';
-import { intToIpv4, ipv4ToInt } from '../scan/targets.js';
+import { intToIpv4, ipv4ToInt } from '../../core/ipv4.js';
 
 /** An IPv4 block as a 32-bit network address and prefix length. */
 export interface Ipv4Block {

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/time.js';
 import { catalogAsicFor } from '../../catalog/catalog.js';
-import { defaultDriverRegistry } from '../drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../drivers/index.js';
 import { parseInventory } from '../inventory.js';
 import { scanFleet } from '../scan/scan.js';
 import { parseCidr } from '../scan/targets.js';
@@ -142,7 +142,7 @@ describe('in-process fleet with meter and control API', () => {
   });
 
   it('exports an inventory the scanner format accepts', async () => {
-    const inv = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs()));
+    const inv = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs(), builtinCapabilities));
     expect(inv.miners).toHaveLength(12);
     const stock = inv.miners.find((m) => m.type === 'antminer-stock');
     // Ids by MAC where the firmware reports one, else by address: the scanner's rule.
@@ -155,7 +155,7 @@ describe('in-process fleet with meter and control API', () => {
   });
 
   it('a scan of the simulator names every miner as the exported inventory does (ids, catalog models, rated power)', async () => {
-    const exported = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs()));
+    const exported = parseInventory(simInventory(fleet.miners, await fleet.truth(), wall.nowMs(), builtinCapabilities));
     const { inventory } = await scanFleet({
       registry: defaultDriverRegistry(),
       ranges: [parseCidr('127.123.0.0/28', 'cidr')],

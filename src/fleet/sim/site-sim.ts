@@ -10,6 +10,7 @@ import { badInput } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/time.js';
 import type { Site } from '../../site/types.js';
 import type { AiInventory } from '../ai/inventory.js';
+import type { Capability } from '../capabilities.js';
 import type { Inventory } from '../inventory.js';
 import { allocateAddresses } from './cidr.js';
 import { SimFleet } from './fleet.js';
@@ -35,6 +36,8 @@ export interface SiteSimOptions {
   wall?: Clock;
   /** Where the fields of the site-sim options came from, for located errors. */
   where?: string;
+  /** The capabilities a driver type declares, for the exported inventory (the caller's driver registry). */
+  capabilitiesOf: (driverType: string) => readonly Capability[];
 }
 
 export interface SiteSim {
@@ -105,7 +108,7 @@ export async function startSiteSim(o: SiteSimOptions): Promise<SiteSim> {
     };
     const meter = new ModbusMeterServer(meterSource, { cacheMs: 0, wall, sim });
     const meterAddress = await meter.listen('127.0.0.1', 0);
-    const inventory = simInventory(fleet.miners, await fleet.truth(), sim.nowMs());
+    const inventory = simInventory(fleet.miners, await fleet.truth(), sim.nowMs(), o.capabilitiesOf);
     const h = hall;
     return {
       fleet,

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MS_PER_DAY, MS_PER_MINUTE } from '../../core/time.js';
+import type { AwardRecord, DeploymentRecord } from '../agent/grid-records.js';
 import type { AgentStateStore, CommandRecord, SignalRecord, TelemetryMinute } from '../agent/state-port.js';
 import { TelemetryMinutes } from '../agent/telemetry-minutes.js';
 
@@ -35,6 +36,39 @@ export function signal(id: string, over: Partial<SignalRecord> = {}): SignalReco
 
 export function command(minerId: string, over: Partial<CommandRecord> = {}): CommandRecord {
   return { minerId, kind: 'sleep', targetW: null, reason: 'curtail', attempt: 1, signalId: 'dr-2', sentAtMs: T0, latencyMs: 0, ok: false, state: 'sent', errorCode: null, errorFault: null, errorMessage: null, ...over };
+}
+
+export function deployment(id: string, over: Partial<DeploymentRecord> = {}): DeploymentRecord {
+  return {
+    id,
+    product: 'ECRS',
+    mw: 5,
+    request: '{"product":"ECRS","mw":5}',
+    source: 'http',
+    receivedAtMs: T0,
+    startMs: T0,
+    deadlineMs: T0 + 600_000,
+    endMs: null,
+    state: 'active',
+    result: 'pending',
+    awardId: 'aw-1',
+    measuredBy: 'reads',
+    baselineMW: 20,
+    baselineSiteMW: null,
+    priorMW: 0,
+    firstCommandAtMs: T0 + 10,
+    t95AtMs: null,
+    t100AtMs: null,
+    lastReductionMW: 1.5,
+    deliveredMW: 1.5,
+    penaltyUsd: 0,
+    finishedAtMs: null,
+    ...over,
+  };
+}
+
+export function award(id: string, over: Partial<AwardRecord> = {}): AwardRecord {
+  return { id, product: 'ECRS', mw: 10, fromMs: T0, toMs: T0 + 3_600_000, source: 'config', request: '{}', ...over };
 }
 
 export interface ContractTarget {
@@ -120,6 +154,31 @@ export function agentStateContract(name: string, t: ContractTarget): void {
       await s.persist([], [command('m9', { sentAtMs: T0 - 100 * MS_PER_DAY })], []);
       expect(await s.prune(T0 + 15 * MS_PER_DAY)).toEqual({ telemetry: 2, commands: 1, signals: 1 });
       expect(await s.getSignal('old-active')).toBeDefined();
+      await s.close();
+    });
+
+    it('keeps grid deployments and awards: upsert by id, by start time, the unfinished ones, across a reopen', async () => {
+      let s = await t.open();
+      await s.saveGrid(
+        [deployment('d2', { startMs: T0 + 2 }), deployment('d1', { startMs: T0 + 1, state: 'completed', result: 'met', t95AtMs: T0 + 100, t100AtMs: T0 + 200, finishedAtMs: T0 + 999 }), deployment('d3', { startMs: T0 + 3, state: 'scheduled' })],
+        [award('a2', { fromMs: T0 + 10, toMs: T0 + 20 }), award('a1')],
+      );
+      await s.saveGrid([deployment('d2', { startMs: T0 + 2, state: 'recalled', result: 'missed', penaltyUsd: 1234.5 })]);
+      if (t.reopen) s = await t.reopen(s);
+      expect(await s.getDeployment('d1')).toEqual(deployment('d1', { startMs: T0 + 1, state: 'completed', result: 'met', t95AtMs: T0 + 100, t100AtMs: T0 + 200, finishedAtMs: T0 + 999 }));
+      expect(await s.getDeployment('nope')).toBeUndefined();
+      expect((await s.deployments()).map((d) => [d.id, d.state])).toEqual([
+        ['d1', 'completed'],
+        ['d2', 'recalled'],
+        ['d3', 'scheduled'],
+      ]);
+      expect((await s.getDeployment('d2'))?.penaltyUsd).toBe(1234.5);
+      expect((await s.deployments({ unfinished: true })).map((d) => d.id)).toEqual(['d3']);
+      expect((await s.deployments({ fromMs: T0 + 2, toMs: T0 + 3 })).map((d) => d.id)).toEqual(['d2']);
+      expect((await s.awards()).map((a) => a.id)).toEqual(['a1', 'a2']);
+      expect((await s.awards(T0 + 20)).map((a) => a.id)).toEqual(['a1']);
+      expect(await s.prune(T0 + 1000 * MS_PER_DAY)).toMatchObject({ signals: 0 });
+      expect(await s.deployments()).toHaveLength(3); // evidence is never pruned
       await s.close();
     });
 

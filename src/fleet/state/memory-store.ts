@@ -4,6 +4,7 @@
  * SQLite's own in-memory database; this one needs no native module).
  */
 import { MS_PER_DAY } from '../../core/time.js';
+import type { AwardRecord, DeploymentRecord } from '../agent/grid-records.js';
 import { DEFAULT_RETENTION, type AgentStateStore, type CommandRecord, type IntentRow, type InventoryRow, type RetentionPolicy, type SignalRecord, type TelemetryMinute } from '../agent/state-port.js';
 
 const clone = <T>(x: T): T => structuredClone(x);
@@ -16,6 +17,8 @@ export class MemoryAgentStateStore implements AgentStateStore {
   private readonly minutes = new Map<string, TelemetryMinute>();
   private readonly signals = new Map<string, SignalRecord>();
   private readonly kv = new Map<string, string>();
+  private readonly grid = new Map<string, DeploymentRecord>();
+  private readonly gridAwards = new Map<string, AwardRecord>();
   private nextId = 1;
 
   upsertInventory(rows: readonly InventoryRow[]): Promise<void> {
@@ -134,6 +137,35 @@ export class MemoryAgentStateStore implements AgentStateStore {
   private setKvNow(key: string, value: string | null): void {
     if (value === null) this.kv.delete(key);
     else this.kv.set(key, value);
+  }
+
+  saveGrid(deployments: readonly DeploymentRecord[], awards: readonly AwardRecord[] = []): Promise<void> {
+    for (const d of deployments) this.grid.set(d.id, clone(d));
+    for (const a of awards) this.gridAwards.set(a.id, clone(a));
+    return Promise.resolve();
+  }
+
+  getDeployment(id: string): Promise<DeploymentRecord | undefined> {
+    const d = this.grid.get(id);
+    return Promise.resolve(d ? clone(d) : undefined);
+  }
+
+  deployments(opts: { fromMs?: number; toMs?: number; unfinished?: boolean } = {}): Promise<DeploymentRecord[]> {
+    return Promise.resolve(
+      [...this.grid.values()]
+        .filter((d) => (!opts.unfinished || d.state === 'scheduled' || d.state === 'active') && (opts.fromMs === undefined || d.startMs >= opts.fromMs) && (opts.toMs === undefined || d.startMs < opts.toMs))
+        .sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(clone),
+    );
+  }
+
+  awards(sinceMs?: number): Promise<AwardRecord[]> {
+    return Promise.resolve(
+      [...this.gridAwards.values()]
+        .filter((a) => sinceMs === undefined || a.toMs > sinceMs)
+        .sort((a, b) => a.fromMs - b.fromMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(clone),
+    );
   }
 
   close(): Promise<void> {

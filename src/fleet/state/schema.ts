@@ -3,13 +3,7 @@
  * Times are integer UTC ms; power W on devices, MW at the meter.
  */
 import type Database from 'better-sqlite3';
-import { MulletError } from '../../core/errors.js';
-
-interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+import { migrateSqlite, schemaVersion, type Migration } from '../../db/migrations.js';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -144,26 +138,35 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE signals ADD COLUMN acknowledged_at_ms INTEGER;
     `,
   },
+  {
+    version: 4,
+    description: 'grid services: deployments (the evidence a QSE keeps) and awards',
+    sql: `
+      -- One row per ERCOT deployment; the record is JSON (parsed by the agent's schema on the way
+      -- back), the columns are what queries filter on. Never pruned: it is the evidence.
+      CREATE TABLE grid_deployments (
+        id             TEXT PRIMARY KEY,
+        start_ms       INTEGER NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('scheduled', 'active', 'completed', 'recalled')),
+        record         TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX grid_deployments_by_start ON grid_deployments (start_ms);
+      CREATE INDEX grid_deployments_open ON grid_deployments (state) WHERE state IN ('scheduled', 'active');
+      -- Awards: MW of a product held available for [from_ms, to_ms).
+      CREATE TABLE grid_awards (
+        id       TEXT PRIMARY KEY,
+        from_ms  INTEGER NOT NULL,
+        to_ms    INTEGER NOT NULL,
+        record   TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX grid_awards_by_end ON grid_awards (to_ms);
+    `,
+  },
 ];
 
-export const AGENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+export const AGENT_SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
-/** Applies pending migrations; refuses a database written by a newer Mullet. */
+/** Applies pending migrations (db/migrations.ts); refuses a database written by a newer Mullet. */
 export function migrateAgentDb(db: Database.Database, nowMs: number): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-    version       INTEGER PRIMARY KEY,
-    description   TEXT NOT NULL,
-    applied_at_ms INTEGER NOT NULL
-  )`);
-  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_version').get()?.v ?? 0;
-  if (current > AGENT_SCHEMA_VERSION) {
-    throw new MulletError('IO', `agent database schema version ${current} is newer than this Mullet understands (${AGENT_SCHEMA_VERSION}); upgrade Mullet`);
-  }
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.description, nowMs);
-    })();
-  }
+  migrateSqlite(db, 'agent database', MIGRATIONS, nowMs);
 }

@@ -12,6 +12,7 @@ import { MulletError } from '../../core/errors.js';
 import { MS_PER_DAY } from '../../core/time.js';
 import { DEFAULT_RETENTION, type AgentStateStore, type CommandRecord, type CommandState, type IntentRow, type InventoryRow, type RecordedCommandKind, type RetentionPolicy, type SignalKind, type SignalRecord, type SignalState, type TelemetryMinute } from '../agent/state-port.js';
 import type { CommandKind, MinerIntent } from '../agent/types.js';
+import { awardRecordSchema, deploymentRecordSchema, type AwardRecord, type DeploymentRecord } from '../agent/grid-records.js';
 import { migrateAgentDb } from './schema.js';
 
 type Db = Database.Database;
@@ -56,6 +57,19 @@ function signalFromRow(r: SignalRow): SignalRecord {
     shortfallMW: r.shortfall_mw,
     supersededBy: r.superseded_by,
   };
+}
+
+/** A JSON record read back from the database: parsed, never trusted (a hand-edited or corrupt row is an IO error naming the table). */
+function parseStored<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, text: string, table: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new MulletError('IO', `a row of ${table} is not JSON`, { where: table, cause: err });
+  }
+  const p = schema.safeParse(raw);
+  if (!p.success) throw new MulletError('IO', `a row of ${table} does not match its schema: ${p.error.message}`, { where: table });
+  return p.data;
 }
 
 /** Rows per multi-row statement (well under SQLite's variable limit). */
@@ -367,6 +381,42 @@ export class SqliteAgentStateStore implements AgentStateStore {
   private setKvSync(key: string, value: string | null): void {
     if (value === null) this.stmt('DELETE FROM kv WHERE key = ?').run(key);
     else this.stmt('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  saveGrid(deployments: readonly DeploymentRecord[], awards: readonly AwardRecord[] = []): Promise<void> {
+    this.db.transaction(() => {
+      const d = this.stmt('INSERT OR REPLACE INTO grid_deployments (id, start_ms, state, record) VALUES (?, ?, ?, ?)');
+      for (const r of deployments) d.run(r.id, r.startMs, r.state, JSON.stringify(r));
+      const a = this.stmt('INSERT OR REPLACE INTO grid_awards (id, from_ms, to_ms, record) VALUES (?, ?, ?, ?)');
+      for (const r of awards) a.run(r.id, r.fromMs, r.toMs, JSON.stringify(r));
+    })();
+    return Promise.resolve();
+  }
+
+  getDeployment(id: string): Promise<DeploymentRecord | undefined> {
+    const r = this.stmt('SELECT record FROM grid_deployments WHERE id = ?').get(id) as { record: string } | undefined;
+    return Promise.resolve(r ? parseStored(deploymentRecordSchema, r.record, 'grid_deployments') : undefined);
+  }
+
+  deployments(opts: { fromMs?: number; toMs?: number; unfinished?: boolean } = {}): Promise<DeploymentRecord[]> {
+    const where: string[] = [];
+    const args: number[] = [];
+    if (opts.unfinished) where.push("state IN ('scheduled', 'active')");
+    if (opts.fromMs !== undefined) {
+      where.push('start_ms >= ?');
+      args.push(opts.fromMs);
+    }
+    if (opts.toMs !== undefined) {
+      where.push('start_ms < ?');
+      args.push(opts.toMs);
+    }
+    const sql = `SELECT record FROM grid_deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_ms, id`;
+    return Promise.resolve((this.db.prepare(sql).all(...args) as { record: string }[]).map((r) => parseStored(deploymentRecordSchema, r.record, 'grid_deployments')));
+  }
+
+  awards(sinceMs?: number): Promise<AwardRecord[]> {
+    const rows = (sinceMs === undefined ? this.stmt('SELECT record FROM grid_awards ORDER BY from_ms, id').all() : this.stmt('SELECT record FROM grid_awards WHERE to_ms > ? ORDER BY from_ms, id').all(sinceMs)) as { record: string }[];
+    return Promise.resolve(rows.map((r) => parseStored(awardRecordSchema, r.record, 'grid_awards')));
   }
 
   /** Closes the database; idempotent. */

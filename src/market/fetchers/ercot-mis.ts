@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MulletError } from '../../core/errors.js';
-import { cptWallToUtcMs, formatCpt } from '../ercot-time.js';
+import { cptWallToUtcMs, formatCpt } from '../../core/ercot-time.js';
 import { decodeUtf8, joinUrl, type HttpClient, type RequestOptions } from '../../net/http-client.js';
 import { decode } from './decode.js';
 import { looksLikeZip, readSingleFileZip } from './zip.js';

@@ -36,15 +36,15 @@ describe('ERCOT ancillary-service clearing prices', () => {
     expect(batch.asPrices?.find((p) => p.product === 'REGUP')).toEqual({ market: 'ERCOT', product: 'REGUP', kind: 'DA', intervalStartMs: Date.parse('2023-06-10T04:00:00Z'), intervalMinutes: 60, usdPerMWh: 4 });
     expect(batch.asPrices).toHaveLength(4 * 5 - 1);
     expect(batch.notes.join('\n')).toMatch(/1 blank product cell\(s\) skipped/);
-    const store = openMarketStore(':memory:');
-    expect(store.ingest(file, batch).inserted.asPrices).toBe(19);
-    expect(store.ingest(file, batch).inserted.asPrices).toBe(0);
-    expect(store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'DA', fromMs: Date.parse('2023-11-05T00:00:00Z'), toMs: Date.parse('2023-11-06T00:00:00Z') }).map((p) => [iso(p.intervalStartMs), p.usdPerMWh, p.source])).toEqual([
+    const store = await openMarketStore(':memory:');
+    expect((await store.ingest(file, batch)).inserted.asPrices).toBe(19);
+    expect((await store.ingest(file, batch)).inserted.asPrices).toBe(0);
+    expect((await store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'DA', fromMs: Date.parse('2023-11-05T00:00:00Z'), toMs: Date.parse('2023-11-06T00:00:00Z') })).map((p) => [iso(p.intervalStartMs), p.usdPerMWh, p.source])).toEqual([
       ['2023-11-05T06:00:00.000Z', 2, 'ercot'],
       ['2023-11-05T07:00:00.000Z', 2.1, 'ercot'],
     ]);
-    expect(store.asPriceCoverage().find((c) => c.product === 'ECRS')).toEqual({ market: 'ERCOT', product: 'ECRS', kind: 'DA', intervalMinutes: 60, firstMs: ECRS_FIRST_START_MS, lastMs: Date.parse('2023-11-05T07:00:00Z'), count: 3 });
-    store.close();
+    expect((await store.asPriceCoverage()).find((c) => c.product === 'ECRS')).toEqual({ market: 'ERCOT', product: 'ECRS', kind: 'DA', intervalMinutes: 60, firstMs: ECRS_FIRST_START_MS, lastMs: Date.parse('2023-11-05T07:00:00Z'), count: 3 });
+    await store.close();
   });
 
   it('NP4-181-ER before 2023 has no ECRS column', async () => {
@@ -72,11 +72,11 @@ describe('ERCOT ancillary-service clearing prices', () => {
     expect(format.id).toBe('ercot-np6-331');
     // HE 18 (CST) interval 2 = 17:15–17:30 local = 23:15Z.
     expect(batch.asPrices?.[1]).toEqual({ market: 'ERCOT', product: 'NSPIN', kind: 'RT', intervalStartMs: Date.parse('2025-12-10T23:15:00Z'), intervalMinutes: 15, usdPerMWh: 0.18 });
-    const store = openMarketStore(':memory:');
-    store.ingest(file, batch);
-    expect(store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'RT', fromMs: 0, toMs: Date.parse('2026-01-01T00:00:00Z') })).toHaveLength(2);
-    expect(store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'DA', fromMs: 0, toMs: Date.parse('2026-01-01T00:00:00Z') })).toEqual([]);
-    store.close();
+    const store = await openMarketStore(':memory:');
+    await store.ingest(file, batch);
+    expect(await store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'RT', fromMs: 0, toMs: Date.parse('2026-01-01T00:00:00Z') })).toHaveLength(2);
+    expect(await store.asPrices({ market: 'ERCOT', product: 'NSPIN', kind: 'DA', fromMs: 0, toMs: Date.parse('2026-01-01T00:00:00Z') })).toEqual([]);
+    await store.close();
   });
 
   it('refuses an unknown product or a bad hour at file:line:column', async () => {

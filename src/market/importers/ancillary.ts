@@ -19,9 +19,9 @@
  * the fall-back hour (ercot-time.ts does the conversion). Stored under market 'ERCOT' by product.
  */
 import { AS_PRICE_PRODUCTS, type AsPriceProduct, type ParsedBatch, type PriceKind } from '../types.js';
-import type { CivilDate } from '../ercot-time.js';
+import type { CivilDate } from '../../core/ercot-time.js';
 import { intervalStart } from './ercot-reports.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 import { columnIndex, type FileFormat, type FormatReader } from './format.js';
 
 /** ECRS's first DAM delivery hour (2023-06-10 00:00 CPT = 05:00 UTC). */

@@ -18,13 +18,13 @@ describe('btc_price_daily', () => {
       { dateUtc: '2024-04-20', priceUsd: 64994, source: 'yahoo' },
       { dateUtc: '2024-04-20', priceUsd: 64930, source: 'bitstamp' },
     ]);
-    const store = openMarketStore(':memory:');
-    store.ingest(file, batch);
-    expect(store.btcDays('2024-04-19', '2024-04-21').map((d) => [d.dateUtc, d.priceUsd, d.sources?.priceUsd])).toEqual([
+    const store = await openMarketStore(':memory:');
+    await store.ingest(file, batch);
+    expect((await store.btcDays('2024-04-19', '2024-04-21')).map((d) => [d.dateUtc, d.priceUsd, d.sources?.priceUsd])).toEqual([
       ['2024-04-19', 63863, 'bitstamp'],
       ['2024-04-20', 64930, 'bitstamp'],
     ]);
-    store.close();
+    await store.close();
   });
 
   it('rejects partial or inconsistent OHLC and non-positive prices', async () => {

@@ -6,7 +6,7 @@
  */
 import { MS_PER_DAY, utcDate } from '../../core/time.js';
 import type { BtcDay, ParsedBatch } from '../types.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 import type { FileFormat, FormatReader } from './format.js';
 
 /** A reader that turns each row into records on its own (no state across rows), with an optional note at the end. */

@@ -1,6 +1,6 @@
 /** Helpers shared by the ERCOT importers. */
-import { cptOffsetMinutes } from '../ercot-time.js';
-import type { RowCursor } from './csv.js';
+import { cptOffsetMinutes } from '../../core/ercot-time.js';
+import type { RowCursor } from '../../core/csv.js';
 import type { ParseOptions } from './format.js';
 
 /**

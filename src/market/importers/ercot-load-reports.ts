@@ -19,8 +19,8 @@
  * overwrites the same hours (the store's upsert), so the store holds the forecast in force.
  */
 import type { ParsedBatch } from '../types.js';
-import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../ercot-time.js';
-import type { RowCursor } from './csv.js';
+import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../../core/ercot-time.js';
+import type { RowCursor } from '../../core/csv.js';
 import { columnIndex, type FileFormat, type FormatReader } from './format.js';
 
 /** Zone of the forecast system total in the store (see the header comment). */

@@ -53,7 +53,7 @@ describe('NP6-905-CD real-time SPP', () => {
       ['2024-11-03T07:45:00.000Z', 21],
       ['2024-11-03T08:00:00.000Z', 30],
     ]);
-    const report = openMarketStore(':memory:').ingest(file, batch);
+    const report = await (await openMarketStore(':memory:')).ingest(file, batch);
     expect(report.duplicatesInFile).toBe(0);
   });
 
@@ -115,12 +115,12 @@ describe('NP4-180-ER yearly DAM workbook sheet', () => {
       ['2025-11-02T07:00:00.000Z', 32],
       ['2025-11-02T08:00:00.000Z', 33],
     ]);
-    const store = openMarketStore(':memory:');
-    const report = store.ingest(file, batch);
+    const store = await openMarketStore(':memory:');
+    const report = await store.ingest(file, batch);
     // HE 02 → HE 04 on the spring-forward day is contiguous in UTC, and so is the fall-back
     // sequence: the only gap is the months between the two days of this fixture.
     const missing = (Date.parse('2025-11-02T05:00:00Z') - Date.parse('2025-03-09T08:00:00Z')) / 3_600_000 - 1;
     expect(report.gaps.map((g) => [iso(g.fromMs), iso(g.toMs), g.missingIntervals])).toEqual([['2025-03-09T09:00:00.000Z', '2025-11-02T04:00:00.000Z', missing]]);
-    store.close();
+    await store.close();
   });
 });

@@ -10,8 +10,8 @@
  *   NP4-180-ER  01/01/2025,01:00,N,HB_BUSAVG,23.00     → DA, 60 min, starts 2025-01-01T06:00Z
  */
 import type { ParsedBatch, PriceKind } from '../types.js';
-import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../ercot-time.js';
-import type { RowCursor } from './csv.js';
+import { ercotIntervalStartUtcMs, parseErcotDate, parseHourEnding, type CivilDate } from '../../core/ercot-time.js';
+import type { RowCursor } from '../../core/csv.js';
 import { keepSettlementPoint } from './ercot-common.js';
 import { columnIndex, type FileFormat, type FormatReader, type ParseOptions } from './format.js';
 

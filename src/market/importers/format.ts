@@ -1,6 +1,6 @@
 import { MulletError } from '../../core/errors.js';
 import type { ParsedBatch } from '../types.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 
 export interface ParseOptions {
   /**

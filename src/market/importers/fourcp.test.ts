@@ -22,15 +22,15 @@ describe('ERCOT official 4CP intervals', () => {
     expect(format.id).toBe('ercot-4cp-intervals');
     expect(batch.fourCpIntervals?.[3]).toEqual({ market: 'ERCOT', month: '2023-09', intervalStartMs: Date.parse('2023-09-08T21:30:00Z'), intervalMinutes: 15, systemLoadMW: 84540.3 });
     expect(batch.notes.join('\n')).not.toMatch(/differs from the mean/);
-    const store = openMarketStore(':memory:');
-    expect(store.ingest(file, batch).inserted.fourCpIntervals).toBe(4);
-    expect(store.fourCpIntervals({ market: 'ERCOT' }).map((c) => [c.month, new Date(c.intervalStartMs).toISOString(), c.source])).toEqual([
+    const store = await openMarketStore(':memory:');
+    expect((await store.ingest(file, batch)).inserted.fourCpIntervals).toBe(4);
+    expect((await store.fourCpIntervals({ market: 'ERCOT' })).map((c) => [c.month, new Date(c.intervalStartMs).toISOString(), c.source])).toEqual([
       ['2023-06', '2023-06-27T21:45:00.000Z', 'ercot'],
       ['2023-07', '2023-07-31T21:45:00.000Z', 'ercot'],
       ['2023-08', '2023-08-10T21:45:00.000Z', 'ercot'],
       ['2023-09', '2023-09-08T21:30:00.000Z', 'ercot'],
     ]);
-    store.close();
+    await store.close();
   });
 
   it("accepts a user's own file with the same columns (no posting id, no MW) under the source 'user'", async () => {

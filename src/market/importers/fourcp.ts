@@ -5,9 +5,9 @@
  * accepted; rows without an ERCOT posting id are stored under the source `user`.
  */
 import { MS_PER_MINUTE } from '../../core/time.js';
-import { cptOffsetMinutes } from '../ercot-time.js';
+import { cptOffsetMinutes } from '../../core/ercot-time.js';
 import type { FourCpInterval, ParsedBatch } from '../types.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 import type { FileFormat, FormatReader } from './format.js';
 
 /** ERCOT settles 4CP on 15-minute intervals. */

@@ -30,14 +30,14 @@ describe('EIA hub files (one header for RT 15-min and DA hourly)', () => {
       ['2024-03-29T05:45:00.000Z', 'RT', 15, -1.08],
       ['2024-03-29T06:15:00.000Z', 'RT', 15, -1],
     ]);
-    const store = openMarketStore(':memory:');
-    const report = store.ingest(file, batch);
+    const store = await openMarketStore(':memory:');
+    const report = await store.ingest(file, batch);
     expect(report.inserted.prices).toBe(21);
     expect(report.gaps.filter((g) => g.series === 'ERCOT HB_WEST RT 15min')).toEqual([
       { series: 'ERCOT HB_WEST RT 15min', fromMs: Date.parse('2024-03-29T06:00:00Z'), toMs: Date.parse('2024-03-29T06:00:00Z'), missingIntervals: 1 },
     ]);
-    expect(store.ingest(file, batch).inserted.prices).toBe(0);
-    store.close();
+    expect((await store.ingest(file, batch)).inserted.prices).toBe(0);
+    await store.close();
   });
 
   it('reads hourly rows as DA', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_MINUTE } from '../../core/time.js';
 import type { ParsedBatch, PriceKind } from '../types.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 import { utcWithCptLocal } from './ercot-common.js';
 import type { FileFormat, FormatReader } from './format.js';
 

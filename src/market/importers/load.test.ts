@@ -26,12 +26,12 @@ describe('ERCOT hourly load', () => {
       [200, 'ercot', 60],
     ]);
     expect([...new Set(batch.loads.map((l) => l.zone))]).toEqual(['TOTAL', 'COAST', 'EAST', 'FAR_WEST', 'NORTH', 'NORTH_CENTRAL', 'SOUTH', 'SOUTH_CENTRAL', 'WEST']);
-    const store = openMarketStore(':memory:');
-    const r = store.ingest(file, batch);
+    const store = await openMarketStore(':memory:');
+    const r = await store.ingest(file, batch);
     expect(r.inserted.loads).toBe(18);
     expect(r.gaps.find((g) => g.series === 'ERCOT load TOTAL 60min')?.missingIntervals).toBe(7);
-    expect(store.loads({ market: 'ERCOT', zone: 'FAR_WEST', fromMs: 0, toMs: Date.parse('2023-01-01T00:00:00Z') }).map((l) => l.loadMW)).toEqual([3, 13]);
-    store.close();
+    expect((await store.loads({ market: 'ERCOT', zone: 'FAR_WEST', fromMs: 0, toMs: Date.parse('2023-01-01T00:00:00Z') })).map((l) => l.loadMW)).toEqual([3, 13]);
+    await store.close();
   });
 
   it('rejects an unknown source and a negative load', async () => {

@@ -3,7 +3,7 @@
  * `source` (EIA for 2020–2021, ERCOT Native Load workbooks from 2022).
  */
 import type { ParsedBatch } from '../types.js';
-import type { RowCursor } from './csv.js';
+import type { RowCursor } from '../../core/csv.js';
 import { utcWithCptLocal } from './ercot-common.js';
 import type { FileFormat, FormatReader } from './format.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvText, splitCsvLine } from './csv.js';
+import { CsvText, splitCsvLine } from '../../core/csv.js';
 import { FORMATS, isRecognised, openDataFile, parseDataFile } from './registry.js';
 import { badInputAt, csv, tmpDir } from './testing/tmp.js';
 

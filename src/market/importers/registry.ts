@@ -7,7 +7,7 @@ import { badInput, MulletError } from '../../core/errors.js';
 import { emptyBatch, type ParsedBatch } from '../types.js';
 import { ANCILLARY_FORMATS } from './ancillary.js';
 import { BTC_FORMATS } from './btc.js';
-import { CsvLines, type RowCursor } from './csv.js';
+import { CsvLines, type RowCursor } from '../../core/csv.js';
 import { ERCOT_LOAD_REPORT_FORMATS } from './ercot-load-reports.js';
 import { ERCOT_REPORT_FORMATS } from './ercot-reports.js';
 import type { FileFormat, FormatReader, ParseOptions } from './format.js';

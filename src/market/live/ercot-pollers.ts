@@ -6,12 +6,12 @@
  */
 import { MulletError, badInput } from '../../core/errors.js';
 import type { HttpClient, RequestOptions, Sleep } from '../../net/http-client.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../store-port.js';
 import { ERCOT_REPORTS, combineBatches, fetchErcotApi, reportParser, type ErcotReportId } from '../fetchers/ercot.js';
 import { damPostingKey, isCsvDocument, rtPostingKey, type MisClient, type MisDocument } from '../fetchers/ercot-mis.js';
 import type { ApiCredentials } from '../fetchers/ercot-api.js';
 import { parseDataText } from '../importers/registry.js';
-import type { ParsedBatch } from '../types.js';
+import type { LoadPoint, ParsedBatch, PricePoint } from '../types.js';
 import type { LiveFeedsConfig } from './config.js';
 import { cptDatePlus, cptDayRangeMs, cptWallMs, nextDaPollMs, nextOnGridMs } from './schedule.js';
 import type { Freshness, PollContext, PollOutcome, Poller } from './types.js';
@@ -113,12 +113,10 @@ async function fetchApiDays(d: ErcotPollerDeps, report: ErcotReportId, fromDate:
   return keepPoints(res.batch, c.settlementPoints);
 }
 
-/** Newest stored price interval of the primary point. */
-function latestPrice(d: ErcotPollerDeps, kind: 'RT' | 'DA', nowMs: number): { startMs: number; minutes: number } | undefined {
+/** The primary point's stored prices of one kind from LOOKBACK_MS before nowMs to 3 days after, sorted. */
+function heldPrices(d: ErcotPollerDeps, kind: 'RT' | 'DA', nowMs: number): Promise<PricePoint[]> {
   const point = d.config.settlementPoints[0] as string;
-  const rows = d.store.prices({ market: 'ERCOT', settlementPoint: point, kind, fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + 3 * DAY });
-  const last = rows.at(-1);
-  return last ? { startMs: last.intervalStartMs, minutes: last.intervalMinutes } : undefined;
+  return d.store.prices({ market: 'ERCOT', settlementPoint: point, kind, fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + 3 * DAY });
 }
 
 /**
@@ -159,8 +157,10 @@ export function ercotRtPoller(d: ErcotPollerDeps): Poller {
     return { batches: [{ label: `ercot-api:${spec.emil} ${from}..${to}`, batch }], note: `${spec.emil} ${from}..${to} via the Public API` };
   }
 
-  function freshness(nowMs: number): Freshness {
-    const last = latestPrice(d, 'RT', nowMs);
+  /** The newest interval the store held at the last load. */
+  let last: { startMs: number; minutes: number } | undefined;
+
+  function freshness(): Freshness {
     if (!last) return {};
     const endMs = last.startMs + last.minutes * MIN;
     return { latestIntervalStartMs: last.startMs, latestIntervalMinutes: last.minutes, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
@@ -173,9 +173,13 @@ export function ercotRtPoller(d: ErcotPollerDeps): Poller {
     id: 'ercot-rt',
     staleAfterMs: c.staleAfterMs,
     poll: (ctx) => (d.config.ercot.channel === 'api' ? pollApi(ctx) : pollMis(ctx)),
+    async load(nowMs) {
+      const row = (await heldPrices(d, 'RT', nowMs)).at(-1);
+      last = row ? { startMs: row.intervalStartMs, minutes: row.intervalMinutes } : undefined;
+    },
     freshness,
     waitingFor(nowMs) {
-      const held = freshness(nowMs).dataTimeMs;
+      const held = freshness().dataTimeMs;
       const expected = expectedEndMs(nowMs);
       return held === undefined || held < expected ? `the ${spec.emil} posting of the interval ending ${new Date(expected).toISOString()} is not in yet` : undefined;
     },
@@ -200,10 +204,13 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
   /** Today's DAM posting (for tomorrow) is due by now. */
   const pastPublishTime = (nowMs: number): boolean => nowMs >= cptWallMs(cptDatePlus(nowMs, 0), c.publishAtMinuteCpt);
 
-  /** The primary point holds every hour of the CPT day `date`. */
+  /** The primary point's DA prices the store held at the last load (LOOKBACK_MS back to 3 days ahead), sorted. */
+  let held: PricePoint[] = [];
+
+  /** The primary point holds every hour of the CPT day `date` (as of the last load: today and tomorrow are in its range). */
   const haveDay = (date: string): boolean => {
     const { startMs, endMs } = cptDayRangeMs(date);
-    const rows = d.store.prices({ market: 'ERCOT', settlementPoint: d.config.settlementPoints[0] as string, kind: 'DA', fromMs: startMs, toMs: endMs });
+    const rows = held.filter((p) => p.intervalStartMs >= startMs && p.intervalStartMs < endMs);
     return rows.length > 0 && rows.length * (rows[0]?.intervalMinutes ?? 60) * MIN >= endMs - startMs;
   };
 
@@ -252,19 +259,22 @@ export function ercotDaPoller(d: ErcotPollerDeps): Poller {
       if (days.length === 0) return { batches: [], note: `DA prices held for ${today}${publishedBy ? ` and ${tomorrow}` : ''}` };
       return d.config.ercot.channel === 'api' ? pollApi(ctx, days) : pollMis(ctx, days);
     },
+    async load(nowMs) {
+      held = await heldPrices(d, 'DA', nowMs);
+    },
     freshness(nowMs): Freshness {
-      const rows = d.store.prices({ market: 'ERCOT', settlementPoint: d.config.settlementPoints[0] as string, kind: 'DA', fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + 3 * DAY });
+      const rows = held;
       const last = rows.at(-1);
       if (!last) return {};
-      const held = { latestIntervalStartMs: last.intervalStartMs, latestIntervalMinutes: last.intervalMinutes };
+      const newest = { latestIntervalStartMs: last.intervalStartMs, latestIntervalMinutes: last.intervalMinutes };
       // DA prices cover the future: what counts is how far the prices run without a hole from the
       // hour in force. Stale once that coverage has ended (+ staleAfter): the hour in force has none.
       let i = rows.findLastIndex((p) => p.intervalStartMs <= nowMs);
       const inForce = rows[i];
-      if (!inForce) return held;
+      if (!inForce) return newest;
       let endMs = inForce.intervalStartMs + inForce.intervalMinutes * MIN;
       for (let next = rows[i + 1]; endMs > nowMs && next?.intervalStartMs === endMs; next = rows[++i + 1]) endMs += next.intervalMinutes * MIN;
-      return { ...held, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
+      return { ...newest, dataTimeMs: endMs, staleAtMs: endMs + c.staleAfterMs };
     },
     waitingFor(nowMs) {
       const publishedBy = pastPublishTime(nowMs);
@@ -289,6 +299,8 @@ export function ercotLoadPoller(d: ErcotPollerDeps): Poller {
   const seen = new SeenDocs();
   let forecastPublishMs: number | undefined;
   let actualPublishMs: number | undefined;
+  /** System load the store held at the last load, sorted. */
+  let rows: LoadPoint[] = [];
 
   async function newest(ctx: PollContext, reportTypeId: number, formatId: string): Promise<{ doc: MisDocument; batch: ParsedBatch } | undefined> {
     const mis = d.mis(request(ctx, d.config));
@@ -333,8 +345,10 @@ export function ercotLoadPoller(d: ErcotPollerDeps): Poller {
         },
       };
     },
-    freshness(nowMs): Freshness {
-      const rows = d.store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + DAY });
+    async load(nowMs) {
+      rows = await d.store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: nowMs - LOOKBACK_MS, toMs: nowMs + DAY });
+    },
+    freshness(): Freshness {
       const last = rows.at(-1);
       const held = last ? { latestIntervalStartMs: last.intervalStartMs, latestIntervalMinutes: last.intervalMinutes } : {};
       // What staleness measures: when the forecast in use was posted (else the actual's posting).

@@ -3,7 +3,7 @@ import { FakeClock } from '../../core/time.js';
 import { RecordedTransport, type Recorded } from '../../net/testing/recorded-transport.js';
 import { startLoopback, type Loopback } from '../../net/testing/loopback.js';
 import { openMarketStore } from '../../store/sqlite-store.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../store-port.js';
 import { skipWithoutSharedData } from '../../testing/data.js';
 import { constructedFixture, damCsv, rtCsv, rtCsvForInterval } from '../fetchers/testing/ercot-samples.js';
 import { MEMPOOL_SAMPLES, mempoolSample, type MempoolSampleName } from '../fetchers/testing/mempool-samples.js';
@@ -73,14 +73,14 @@ const open: { feeds: LiveFeeds; store: MarketStore }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0)) {
     await o.feeds.stop();
-    o.store.close();
+    await o.store.close();
   }
 });
 
-function rig(nowIso: string, config: LiveFeedsConfigFile = {}, o: { store?: MarketStore; mis?: FakeMis; env?: Record<string, string>; api?: (url: string) => Recorded } = {}): Rig {
+async function rig(nowIso: string, config: LiveFeedsConfigFile = {}, o: { store?: MarketStore; mis?: FakeMis; env?: Record<string, string>; api?: (url: string) => Recorded } = {}): Promise<Rig> {
   const clock = new FakeClock(at(nowIso));
   const timers = new ManualTimers(clock);
-  const store = o.store ?? openMarketStore(':memory:');
+  const store = o.store ?? await openMarketStore(':memory:');
   const mis = o.mis ?? new FakeMis();
   const transport = new RecordedTransport([
     [/^https:\/\/mis\.test\//, (req) => mis.reply(req.url)],
@@ -109,19 +109,19 @@ const hbWestRt = (store: MarketStore) => store.prices({ market: 'ERCOT', settlem
 
 describe.skipIf(skipWithoutSharedData)(withData('ERCOT real-time feed on the recorded NP6-905-CD posting'), () => {
   it('stores the new postings of the primary point; a second poll of the same postings changes nothing', async () => {
-    const r = rig('2024-03-29T06:03:00Z', only('ercotRt'));
+    const r = await rig('2024-03-29T06:03:00Z', only('ercotRt'));
     addRtPostings(r.mis, [2, 3, 4]);
     const s = await r.feeds.pollOnce('ercot-rt');
     expect(s).toMatchObject({ state: 'ok', consecutiveFailures: 0, latestIntervalStartMs: at('2024-03-29T05:45:00Z'), latestIntervalMinutes: 15, dataTimeMs: at('2024-03-29T06:00:00Z'), stale: false });
     expect(s.lastWrite?.rows).toBe(3);
-    const rows = hbWestRt(r.store);
+    const rows = await hbWestRt(r.store);
     expect(rows.map((p) => [new Date(p.intervalStartMs).toISOString(), p.priceUsdPerMWh])).toEqual([
       ['2024-03-29T05:15:00.000Z', -1.08],
       ['2024-03-29T05:30:00.000Z', -1.08],
       ['2024-03-29T05:45:00.000Z', -1.08],
     ]);
     // Only the configured point is kept (hubs and load zones otherwise).
-    expect(r.store.prices({ market: 'ERCOT', settlementPoint: 'HB_NORTH', kind: 'RT', fromMs: 0, toMs: at('2030-01-01T00:00:00Z') })).toEqual([]);
+    expect(await r.store.prices({ market: 'ERCOT', settlementPoint: 'HB_NORTH', kind: 'RT', fromMs: 0, toMs: at('2030-01-01T00:00:00Z') })).toEqual([]);
 
     // The same feed again: nothing new listed, nothing downloaded.
     const downloads = () => r.transport.urls().filter((u) => u.includes('mirDownload')).length;
@@ -131,14 +131,14 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT real-time feed on the rec
     expect(again.lastWrite).toEqual({ rows: 0, unchanged: 0 });
 
     // A fresh process on the same store (restart): downloads the same postings again, writes nothing.
-    const r2 = rig('2024-03-29T06:03:00Z', only('ercotRt'), { store: r.store, mis: r.mis });
+    const r2 = await rig('2024-03-29T06:03:00Z', only('ercotRt'), { store: r.store, mis: r.mis });
     const s2 = await r2.feeds.pollOnce('ercot-rt');
     expect(s2.lastWrite).toEqual({ rows: 0, unchanged: 3 });
-    expect(hbWestRt(r.store)).toEqual(rows);
+    expect(await hbWestRt(r.store)).toEqual(rows);
   });
 
   it('schedules polls 2 minutes after each 15-minute interval; a late posting is looked for every minute', async () => {
-    const r = rig('2024-03-29T05:50:00Z', only('ercotRt'));
+    const r = await rig('2024-03-29T05:50:00Z', only('ercotRt'));
     addRtPostings(r.mis, [2, 3]);
     r.feeds.start();
     await r.advanceTo('2024-03-29T05:50:00Z');
@@ -156,17 +156,17 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT real-time feed on the rec
   });
 
   it('goes stale when no newer interval arrives within staleAfter, once, and recovers when one does', async () => {
-    const r = rig('2024-03-29T05:40:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 30 } });
+    const r = await rig('2024-03-29T05:40:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 30 } });
     addRtPostings(r.mis, [2, 3]);
     await r.feeds.pollOnce('ercot-rt');
     // Newest held: 05:30–05:45; stale at 06:15.
     expect(r.feeds.status()[0]).toMatchObject({ stale: false, staleAtMs: at('2024-03-29T06:15:00Z') });
     r.clock.set(at('2024-03-29T06:14:59Z'));
-    r.feeds.checkStaleness();
+    await r.feeds.checkStaleness();
     expect(r.events.filter((e) => e.type === 'stale')).toHaveLength(0);
     r.clock.set(at('2024-03-29T06:15:00Z'));
-    r.feeds.checkStaleness();
-    r.feeds.checkStaleness();
+    await r.feeds.checkStaleness();
+    await r.feeds.checkStaleness();
     expect(r.events.filter((e) => e.type === 'stale').map((e) => e.atMs)).toEqual([at('2024-03-29T06:15:00Z')]);
     expect(r.feeds.status()[0]?.stale).toBe(true);
     addRtPostings(r.mis, [4]);
@@ -176,7 +176,7 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT real-time feed on the rec
   });
 
   it('the running scheduler publishes staleness by itself as the clock moves', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 30 } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotRt: { staleAfterMinutes: 30 } });
     addRtPostings(r.mis, [2, 3, 4]);
     r.feeds.start();
     await r.advanceTo('2024-03-29T06:29:00Z');
@@ -188,7 +188,7 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT real-time feed on the rec
 
 describe('failing endpoints: transient, retried with backoff, visible, never a crash', () => {
   it('HTTP 500, then a garbage body, then recovery', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 10, maxS: 300 } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 10, maxS: 300 } });
     r.mis.override = { status: 500, body: 'Internal Server Error' };
     r.feeds.start();
     await r.advanceTo('2024-03-29T06:03:00Z');
@@ -222,7 +222,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('the backoff grows to its cap and never stops the feed', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
     r.mis.override = { status: 503, body: 'busy' };
     r.feeds.start();
     await r.advanceTo('2024-03-29T06:10:00Z');
@@ -235,7 +235,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it("a server's Retry-After is a floor under the backoff", async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), backoff: { baseS: 1, maxS: 8 } });
     r.mis.override = { status: 429, body: 'slow down', headers: { 'retry-after': '45' } };
     const s = await r.feeds.pollOnce('ercot-rt');
     expect(s.state).toBe('retrying');
@@ -246,7 +246,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('HTTP 401 stops the feed (a human must fix credentials); other feeds go on', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotDa: { enabled: true } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercotDa: { enabled: true } });
     r.mis.override = { status: 401, body: 'Access denied' };
     r.feeds.start();
     await r.advanceTo('2024-03-29T07:00:00Z');
@@ -262,7 +262,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     const server: Loopback = await startLoopback(() => (hang ? { hang: true } : { status: 500, body: 'x' }));
     try {
       const clock = new FakeClock(at('2024-03-29T06:03:00Z'));
-      const store = openMarketStore(':memory:');
+      const store = await openMarketStore(':memory:');
       const feeds = createLiveFeeds({ ...only('ercotRt'), ercot: { misBaseUrl: server.baseUrl }, timeoutS: 0.2 }, { store, clock, timers: new ManualTimers(clock), random: seededRandom(3) });
       open.push({ feeds, store });
       const s = await feeds.pollOnce('ercot-rt');
@@ -276,7 +276,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('metrics show failures, staleness and a stopped feed', async () => {
-    const r = rig('2024-03-29T06:03:00Z', only('ercotRt'));
+    const r = await rig('2024-03-29T06:03:00Z', only('ercotRt'));
     const registry = new MetricsRegistry();
     const m = attachFeedMetrics(r.feeds, registry, r.clock);
     r.mis.override = { status: 502, body: 'Bad Gateway' };
@@ -297,7 +297,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('a listener that throws does not stop the feeds', async () => {
-    const r = rig('2024-03-29T06:03:00Z', only('ercotRt'));
+    const r = await rig('2024-03-29T06:03:00Z', only('ercotRt'));
     r.mis.override = { status: 500, body: 'x' };
     r.feeds.onStatusChange(() => {
       throw new Error('console bug');
@@ -307,7 +307,7 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
   });
 
   it('the Public API channel without credentials stops with the variable NAMES, never a value', async () => {
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123' } });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123' } });
     const s = await r.feeds.pollOnce('ercot-rt');
     expect(s).toMatchObject({ state: 'stopped', lastError: { code: 'BAD_INPUT', transient: false } });
     expect(s.lastError?.message).toContain('ERCOT_API_ID_TOKEN');
@@ -327,16 +327,16 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
         return [`${yyyy}-${mm}-${dd}`, Number(h), Number(i), name, type, Number(price), dst === 'Y'];
       });
     const page = { body: JSON.stringify({ ...envelope, _meta: { totalRecords: rows.length, pageSize: 50_000, totalPages: 1, currentPage: 1 }, data: rows }) };
-    const r = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => page });
+    const r = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => page });
     const s = await r.feeds.pollOnce('ercot-rt');
     expect(s).toMatchObject({ state: 'ok', latestIntervalStartMs: at('2024-03-29T05:45:00Z') });
     const req = r.transport.requests[0];
     expect(req?.url).toBe('https://api.test/api/public-reports/np6-905-cd/spp_node_zone_hub?deliveryDateFrom=2024-03-29&deliveryDateTo=2024-03-29&page=1&size=50000');
     expect(req?.headers['ocp-apim-subscription-key']).toBe('sekrit-123');
     expect(req?.headers.authorization).toBe('Bearer tok-456');
-    expect(hbWestRt(r.store).map((p) => p.priceUsdPerMWh)).toEqual([-1.08]);
+    expect((await hbWestRt(r.store)).map((p) => p.priceUsdPerMWh)).toEqual([-1.08]);
     // 401 from the API: stopped, and the status never shows the key or the token.
-    const r2 = rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => ({ status: 401, body: '{"statusCode":401,"message":"Access denied due to invalid subscription key sekrit-123."}' }) });
+    const r2 = await rig('2024-03-29T06:03:00Z', { ...only('ercotRt'), ercot: { channel: 'api', api: { baseUrl: 'https://api.test', subscriptionKeyEnv: 'MY_KEY' } } }, { env: { MY_KEY: 'sekrit-123', ERCOT_API_ID_TOKEN: 'tok-456' }, api: () => ({ status: 401, body: '{"statusCode":401,"message":"Access denied due to invalid subscription key sekrit-123."}' }) });
     const s2 = await r2.feeds.pollOnce('ercot-rt');
     expect(s2).toMatchObject({ state: 'stopped', lastError: { code: 'AUTH' } });
     // Even a server echoing the key in its error body does not put it in the status.
@@ -344,25 +344,25 @@ describe('failing endpoints: transient, retried with backoff, visible, never a c
     expect(JSON.stringify(s2)).not.toMatch(/sekrit-123|tok-456/);
   });
 
-  it('an invalid config section is BAD_INPUT naming the field, not a raw schema error', () => {
+  it('an invalid config section is BAD_INPUT naming the field, not a raw schema error', async () => {
     const clock = new FakeClock(0);
-    const store = openMarketStore(':memory:');
+    const store = await openMarketStore(':memory:');
     try {
       expect(() => createLiveFeeds({ ercotRt: { everyMinutes: 7 as 5 } }, { store, clock })).toThrow(/feeds\.ercotRt\.everyMinutes/);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   it('an unknown feed is an error naming the enabled ones', async () => {
-    const r = rig('2024-03-29T06:03:00Z', only('ercotRt'));
+    const r = await rig('2024-03-29T06:03:00Z', only('ercotRt'));
     await expect(r.feeds.pollOnce('mempool')).rejects.toThrow(/not enabled \(enabled: ercot-rt/);
   });
 });
 
 describe.skipIf(skipWithoutSharedData)(withData('ERCOT day-ahead feed on the recorded NP4-190-CD file'), () => {
   it('before 13:30 CPT it waits; after, it stores tomorrow and sleeps until the next afternoon', async () => {
-    const r = rig('2025-04-10T15:00:00Z', only('ercotDa'));
+    const r = await rig('2025-04-10T15:00:00Z', only('ercotDa'));
     addDamPosting(r.mis);
     r.feeds.start();
     await r.advanceTo('2025-04-10T15:00:00Z');
@@ -372,7 +372,7 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT day-ahead feed on the rec
     await r.advanceTo('2025-04-10T18:30:00Z');
     s = r.feeds.status()[0];
     expect(s?.latestIntervalStartMs).toBe(at('2025-04-12T04:00:00Z'));
-    const rows = r.store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: at('2025-04-11T05:00:00Z'), toMs: at('2025-04-12T05:00:00Z') });
+    const rows = await r.store.prices({ market: 'ERCOT', settlementPoint: 'HB_WEST', kind: 'DA', fromMs: at('2025-04-11T05:00:00Z'), toMs: at('2025-04-12T05:00:00Z') });
     expect(rows).toHaveLength(24);
     expect(rows[0]?.priceUsdPerMWh).toBe(35.39);
     // 04-11 is in; today's (04-10) posting is no longer listed by the MIS, so the feed says what it
@@ -382,17 +382,17 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT day-ahead feed on the rec
     expect(s?.nextPollAtMs).toBe(at('2025-04-11T18:30:00Z'));
     expect(s?.stale).toBe(true); // no DA price for the hour in force (04-10 15:00 CDT)
     r.clock.set(at('2025-04-11T05:00:00Z'));
-    r.feeds.checkStaleness();
+    await r.feeds.checkStaleness();
     expect(r.feeds.status()[0]?.stale).toBe(false);
     expect(r.events.filter((e) => e.type === 'recovered')).toHaveLength(1);
   });
 
   it('is idempotent: the same DAM file polled by two processes writes its rows once', async () => {
-    const r = rig('2025-04-10T19:00:00Z', only('ercotDa'));
+    const r = await rig('2025-04-10T19:00:00Z', only('ercotDa'));
     addDamPosting(r.mis);
     const s1 = await r.feeds.pollOnce('ercot-da');
     expect(s1.lastWrite?.rows).toBe(24);
-    const r2 = rig('2025-04-10T19:00:00Z', only('ercotDa'), { store: r.store, mis: r.mis });
+    const r2 = await rig('2025-04-10T19:00:00Z', only('ercotDa'), { store: r.store, mis: r.mis });
     const s2 = await r2.feeds.pollOnce('ercot-da');
     // Tomorrow is held already: the second process does not even download it.
     expect(s2.lastWrite).toEqual({ rows: 0, unchanged: 0 });
@@ -402,11 +402,11 @@ describe.skipIf(skipWithoutSharedData)(withData('ERCOT day-ahead feed on the rec
 
 describe('ERCOT load feed (constructed postings: no recorded sample exists)', () => {
   it('stores actual TOTAL and the forecast in force, staleness from the forecast posting', async () => {
-    const r = rig('2025-04-11T12:00:00Z', { ...only('ercotLoad'), ercotLoad: { staleAfterMinutes: 120 } });
+    const r = await rig('2025-04-11T12:00:00Z', { ...only('ercotLoad'), ercotLoad: { staleAfterMinutes: 120 } });
     addLoadPostings(r.mis);
     const s = await r.feeds.pollOnce('ercot-load');
     expect(s).toMatchObject({ state: 'ok', latestIntervalStartMs: at('2025-04-11T04:00:00Z'), dataTimeMs: at('2025-04-11T11:30:00Z'), staleAtMs: at('2025-04-11T13:30:00Z'), stale: false });
-    const fc = r.store.loads({ market: 'ERCOT', zone: 'TOTAL_FORECAST', fromMs: at('2025-04-11T00:00:00Z'), toMs: at('2025-04-19T00:00:00Z') });
+    const fc = await r.store.loads({ market: 'ERCOT', zone: 'TOTAL_FORECAST', fromMs: at('2025-04-11T00:00:00Z'), toMs: at('2025-04-19T00:00:00Z') });
     expect(fc).toHaveLength(7 * 24);
     const again = await r.feeds.pollOnce('ercot-load');
     expect(again.lastWrite).toEqual({ rows: 0, unchanged: 0 });
@@ -415,14 +415,14 @@ describe('ERCOT load feed (constructed postings: no recorded sample exists)', ()
   });
 
   it('a poll is stored whole or not at all: a bad forecast posting keeps the good actual out too', async () => {
-    const r = rig('2025-04-11T12:00:00Z', only('ercotLoad'));
+    const r = await rig('2025-04-11T12:00:00Z', only('ercotLoad'));
     addLoadPostings(r.mis);
     const fc = r.mis.docs.find((d) => d.reportTypeId === 14837);
     if (fc) fc.csv = () => forecastLoadCsv('2025-04-11', 1).replace(',E,Y,N', ',E,maybe,N');
     const s = await r.feeds.pollOnce('ercot-load');
     expect(s).toMatchObject({ state: 'retrying', lastError: { code: 'PARSE', transient: true } });
     expect(s.lastError?.message).toContain("column 'InUseFlag'");
-    expect(r.store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: 0, toMs: at('2030-01-01T00:00:00Z') })).toEqual([]);
+    expect(await r.store.loads({ market: 'ERCOT', zone: 'TOTAL', fromMs: 0, toMs: at('2030-01-01T00:00:00Z') })).toEqual([]);
   });
 });
 
@@ -436,7 +436,7 @@ describe('real timers and a real socket (loopback)', () => {
     });
     try {
       const clock = new FakeClock(at('2025-04-11T12:00:00Z'));
-      const store = openMarketStore(':memory:');
+      const store = await openMarketStore(':memory:');
       const feeds = createLiveFeeds({ ...only('ercotLoad'), ercot: { misBaseUrl: server.baseUrl } }, { store, clock });
       open.push({ feeds, store });
       const polled = new Promise<FeedEvent>((resolve) => feeds.onStatusChange((e) => e.type === 'polled' && resolve(e)));
@@ -469,7 +469,7 @@ describe('one poll, one transaction', () => {
     const server: Loopback = await startLoopback(() => ({ hang: true }));
     try {
       const clock = new FakeClock(at('2024-03-29T06:03:00Z'));
-      const store = openMarketStore(':memory:');
+      const store = await openMarketStore(':memory:');
       const feeds = createLiveFeeds({ ...only('ercotRt'), ercot: { misBaseUrl: server.baseUrl }, timeoutS: 60 }, { store, clock, timers: new ManualTimers(clock) });
       open.push({ feeds, store });
       feeds.start();
@@ -489,7 +489,7 @@ describe('one poll, one transaction', () => {
 
 describe.skipIf(skipWithoutSharedData)(withData('mempool feed on the recorded API-docs responses'), () => {
   it('first poll: daily series stored and a snapshot; then snapshots only (3 requests) until the daily one is due', async () => {
-    const r = rig('2023-12-22T14:00:00Z', { ...only('mempool'), mempool: { everyMinutes: 5, dailyEveryMinutes: 60, interval: '3d' } });
+    const r = await rig('2023-12-22T14:00:00Z', { ...only('mempool'), mempool: { everyMinutes: 5, dailyEveryMinutes: 60, interval: '3d' } });
     const s = await r.feeds.pollOnce('mempool');
     expect(s.state).toBe('ok');
     expect(r.transport.requests).toHaveLength(7);

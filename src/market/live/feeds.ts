@@ -12,7 +12,7 @@ import { MulletError, badInput, isMulletError, type ErrorCode } from '../../core
 import { formatDataPath, zodProblems } from '../../core/yaml-doc.js';
 import type { Clock } from '../../core/time.js';
 import { HttpStatusError, createHttpClient, realSleep, type HttpClient, type Sleep, type Transport } from '../../net/http-client.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../store-port.js';
 import { MisClient } from '../fetchers/ercot-mis.js';
 import type { MempoolSnapshot } from '../fetchers/mempool-fetch.js';
 import { emptyBatch, type ParsedBatch } from '../types.js';
@@ -74,7 +74,7 @@ export interface LiveFeeds {
   /** Polls one feed now (waits for a poll in flight instead of starting a second); never throws for a feed failure. */
   pollOnce(feed: FeedId): Promise<FeedStatus>;
   /** Re-evaluates staleness now and publishes stale / recovered events (the running scheduler does it every staleCheckMs). */
-  checkStaleness(): void;
+  checkStaleness(): Promise<void>;
   /** Resolves when no poll is in flight (tests, and a clean hand-over in the ops command). */
   idle(): Promise<void>;
   /** The newest mempool snapshot (price now, tip height, next retarget), when the mempool feed runs. */
@@ -93,6 +93,8 @@ interface Runtime {
   inflight?: Promise<void>;
   /** Whether the last published event said stale (to publish transitions only). */
   reportedStale: boolean;
+  /** The last read of what the store holds failed. */
+  loadFailed?: boolean;
 }
 
 /**
@@ -153,14 +155,8 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
 
   /** Fills staleness from the poller's freshness; before any data, the feed is stale once staleAfter has passed since start. */
   function refresh(rt: Runtime, nowMs: number): void {
-    let f;
-    try {
-      f = rt.poller.freshness(nowMs);
-    } catch (err) {
-      // A store read failing is logged; the status then shows no data held (and goes stale), the feed goes on.
-      log(`feeds: ${rt.status.feed}: reading what the store holds failed: ${describe(err)}`);
-      f = {};
-    }
+    // A store read that failed (logged by load) shows no data held: the feed goes stale, and goes on.
+    const f = rt.loadFailed ? {} : rt.poller.freshness(nowMs);
     const s = rt.status;
     delete s.latestIntervalStartMs;
     delete s.latestIntervalMinutes;
@@ -178,10 +174,22 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
     }
   }
 
-  function checkStaleness(): void {
+  /** Reads what the store holds now (each feed's newest rows); a failed read is logged and the feed shows no data held. */
+  async function load(rt: Runtime, nowMs: number): Promise<void> {
+    try {
+      await rt.poller.load(nowMs);
+      rt.loadFailed = false;
+    } catch (err) {
+      rt.loadFailed = true;
+      log(`feeds: ${rt.status.feed}: reading what the store holds failed: ${describe(err)}`);
+    }
+  }
+
+  async function checkStaleness(): Promise<void> {
     const t = now();
     for (const rt of feeds.values()) {
-      refresh(rt, t);
+      await load(rt, t);
+      refresh(rt, now());
       publishStaleness(rt);
     }
   }
@@ -205,13 +213,14 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
     const deadline = AbortSignal.timeout(cfg.timeoutMs);
     const signal = AbortSignal.any([stopController.signal, deadline]);
     try {
+      await load(rt, startMs);
       const outcome = await rt.poller.poll({ nowMs: startMs, signal });
       let rows = 0;
       let unchanged = 0;
       const one = mergeForIngest(outcome.batches);
       if (one) {
         // One transaction per poll: all of what it fetched is stored, or none of it.
-        const r = deps.store.ingest(one.label, one.batch);
+        const r = await deps.store.ingest(one.label, one.batch);
         rows = r.inserted.prices + r.inserted.loads + r.inserted.btcDays + r.inserted.epochs + r.inserted.fourCpIntervals;
         unchanged = r.unchanged;
       }
@@ -222,6 +231,7 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
       s.consecutiveFailures = 0;
       s.lastWrite = { rows, unchanged };
       s.note = outcome.note;
+      await load(rt, t);
       refresh(rt, t);
       const waiting = rt.poller.waitingFor?.(t);
       s.state = waiting === undefined ? 'ok' : 'waiting';
@@ -272,8 +282,11 @@ export function createLiveFeeds(config: LiveFeedsConfigFile | LiveFeedsConfig, d
 
   function staleLoop(): void {
     if (!running) return;
-    checkStaleness();
-    staleTimer = timers.after(deps.staleCheckMs ?? 5_000, staleLoop);
+    void checkStaleness()
+      .catch((err: unknown) => log(`feeds: staleness check failed: ${describe(err)}`))
+      .finally(() => {
+        if (running) staleTimer = timers.after(deps.staleCheckMs ?? 5_000, staleLoop);
+      });
   }
 
   return {

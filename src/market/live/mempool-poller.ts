@@ -7,7 +7,7 @@
  *   `hashpriceInputsForDate(store, yesterday)` and the network state have live days.
  */
 import type { RequestOptions } from '../../net/http-client.js';
-import type { MarketStore } from '../../store/market-store.js';
+import type { MarketStore } from '../store-port.js';
 import { fetchMempool, mempoolSnapshot, type MempoolSnapshot } from '../fetchers/mempool-fetch.js';
 import { MempoolClient } from '../fetchers/mempool.js';
 import type { HttpClient } from '../../net/http-client.js';
@@ -27,11 +27,8 @@ export function mempoolPoller(d: { store: Pick<MarketStore, 'btcDays'>; http: Ht
   let snap: (MempoolSnapshot & { fetchedAtMs: number }) | undefined;
   let lastDailyMs: number | undefined;
 
-  const latestDay = (nowMs: number): string | undefined => {
-    const to = new Date(nowMs).toISOString().slice(0, 10);
-    const from = new Date(nowMs - 30 * DAY).toISOString().slice(0, 10);
-    return d.store.btcDays(from, to).at(-1)?.dateUtc;
-  };
+  /** The newest Bitcoin day the store held (30 days back) at the last load. */
+  let latestDay: string | undefined;
 
   return {
     id: 'mempool',
@@ -65,8 +62,13 @@ export function mempoolPoller(d: { store: Pick<MarketStore, 'btcDays'>; http: Ht
         },
       };
     },
-    freshness(nowMs): Freshness {
-      const day = latestDay(nowMs);
+    async load(nowMs) {
+      const to = new Date(nowMs).toISOString().slice(0, 10);
+      const from = new Date(nowMs - 30 * DAY).toISOString().slice(0, 10);
+      latestDay = (await d.store.btcDays(from, to)).at(-1)?.dateUtc;
+    },
+    freshness(): Freshness {
+      const day = latestDay;
       const held = day === undefined ? {} : { latestIntervalStartMs: Date.parse(`${day}T00:00:00Z`), latestIntervalMinutes: 24 * 60 };
       if (!snap) return held;
       // The price's own timestamp can be far behind when the instance's price updater is stuck.

@@ -4,7 +4,7 @@
  */
 import { backoffDelayMs } from '../../net/http-client.js';
 import { cptDate } from '../fetchers/ercot-mis.js';
-import { cptWallToUtcMs } from '../ercot-time.js';
+import { cptWallToUtcMs } from '../../core/ercot-time.js';
 
 const DAY_MS = 86_400_000;
 

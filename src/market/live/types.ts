@@ -88,6 +88,13 @@ export interface Poller {
   readonly id: FeedId;
   readonly staleAfterMs: number;
   poll(ctx: PollContext): Promise<PollOutcome>;
+  /**
+   * Reads what the store holds for this feed (its newest rows) into memory, so that `freshness`,
+   * `waitingFor` and `nextPollMs` answer without I/O (the store's reads are asynchronous; status
+   * must not be). The feeds call it before each poll, after each write and at each staleness check.
+   */
+  load(nowMs: number): Promise<void>;
+  /** From what `load` read last. */
   freshness(nowMs: number): Freshness;
   /** After storing: why the data expected by now is not held (not published yet), else undefined. */
   waitingFor?(nowMs: number): string | undefined;

@@ -16,10 +16,18 @@ import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } fro
 import { isWrite, route, type AnyRoute, type AuditNote } from './define.js';
 import { openApiDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleDeps } from './routes.js';
+import { opsConsoleRoutes } from './ops-routes.js';
+import { alertConsoleRoutes } from './alert-routes.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { industryRoutes, type IndustryDeps } from './industry-routes.js';
+import { strategyRoutes, type StrategyDeps } from './strategy-routes.js';
 import { sessionToken } from './session-cookie.js';
 import { z } from 'zod';
 
 export const CONSOLE_API_BASE = '/api/v1';
+
+/** What the fleet, analyst and strategy pages need beyond `ConsoleDeps` (each optional: its routes say what is missing). */
+export type PagesDeps = Omit<IndustryDeps, 'clock'> & StrategyDeps;
 const API_VERSION = '1.0.0';
 
 export interface ConsoleApiOptions {
@@ -62,13 +70,13 @@ function consoleHeaders(secure: boolean): MiddlewareHandler {
 }
 
 /** The console API (relative paths; mount under /api/v1). Tests call `.request()` on it. */
-export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CONSOLE_API_BASE): Hono {
+export function consoleApi(d: ConsoleDeps & PagesDeps, o: ConsoleApiOptions = {}, base = CONSOLE_API_BASE): Hono {
   const log = o.log ?? (() => undefined);
   const site = d.agent.siteName;
   // Writes refused for a bad credential (401) are recorded at most 20 per address per 15 min: a
   // flood of forged keys must not grow the append-only log (a key cannot be guessed anyway).
   const unauthenticatedWrites = new FailureLimiter({ maxFailures: 20, windowMs: 15 * 60_000 });
-  const routes = consoleRoutes(d);
+  const routes = [...consoleRoutes(d), ...(d.ops ? opsConsoleRoutes(d.ops) : []), ...(d.alerts ? alertConsoleRoutes(d.alerts) : []), ...fleetRoutes(d), ...industryRoutes(d), ...strategyRoutes(d)];
   let doc: unknown;
   routes.push(
     route({
@@ -220,7 +228,7 @@ export function consoleApi(d: ConsoleDeps, o: ConsoleApiOptions = {}, base = CON
  * Mounts the console API on an existing Hono app under `base` (default /api/v1) — how `mullet serve`
  * and `mullet ops` serve it next to whatever else they serve. Returns the mounted sub-app.
  */
-export function mountConsole(app: HonoApp, deps: ConsoleDeps, o: ConsoleApiOptions & { base?: string } = {}): Hono {
+export function mountConsole(app: HonoApp, deps: ConsoleDeps & PagesDeps, o: ConsoleApiOptions & { base?: string } = {}): Hono {
   const base = o.base ?? CONSOLE_API_BASE;
   const api = consoleApi(deps, o, base);
   app.route(base, api);

@@ -2,7 +2,8 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against `mullet
  * serve`'s composition (site agent on the simulator, console API and the built dashboard on one
  * loopback origin). Log in, watch the live stack move, curtail as operator through the
- * confirmation and see the audit entry, be refused as viewer, find the entry on the audit page.
+ * confirmation and see the audit entry, be refused as viewer, find the entry on the audit page,
+ * see an alert fire on the page when a simulated miner goes dark (delivered by a signed webhook).
  * Screenshots of each page go to out/screenshots/ (or $MULLET_SCREENSHOTS) for a reviewer.
  * Skipped (with the reason) when /usr/bin/chromium or the built dashboard is missing; `.ci/run`
  * installs Chromium and `npm ci` builds the dashboard.
@@ -10,7 +11,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveAgentConfig, startAgent, type RunningAgent } from '../../app/agent.js';
@@ -20,9 +20,14 @@ import { MemoryIdentityStore } from '../../console/memory-store.js';
 import { TEST_SCRYPT } from '../../console/secrets.js';
 import { SimSite } from '../../fleet/agent/testing/sim-site.js';
 import { REPO_ROOT } from '../../testing/data.js';
-import { mountConsole } from './app.js';
-import { dashboardBuilt, mountDashboard } from './dashboard.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alertRulesSchema } from '../../alerts/config.js';
+import { AlertService } from '../../alerts/service.js';
+import { MemoryAlertStore } from '../../alerts/store.js';
+import { dashboardBuilt } from './dashboard.js';
 import { serveConsole } from './serve-console.js';
+import { consoleSiteApp } from './site-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PW = 'correct horse battery';
@@ -35,6 +40,9 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
   let browser: Browser;
   let url: string;
   let dir: string;
+  let alerts: AlertService;
+  let hooks: Server;
+  const hooked: string[] = [];
   const loop = new AbortController();
   let loopDone: Promise<void>;
 
@@ -48,12 +56,26 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     await auth.addUser(cli, { name: 'viewer', password: PW, role: 'viewer', site: null });
     await auth.addUser(cli, { name: 'admin', password: PW, role: 'admin', site: null });
     const cfg = resolveAgentConfig({ siteFile: site.siteFile, inventoryFile: site.inventoryFile, meter: `127.0.0.1:${site.meterPort}`, listen: '127.0.0.1:0', dbFile: join(dir, 'agent.db'), tickS: 0.5, minDwellS: 0 }, dir);
+    // A webhook receiver on loopback: the alert's delivery shows on the page.
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => (hooked.push(body), res.writeHead(204).end()));
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/mullet`;
     running = await startAgent({
       ...cfg,
-      serveApi: (agent, limits) => {
-        const app = new Hono();
-        mountConsole(app, { agent, auth, clock: systemClock, secureCookies: false });
-        mountDashboard(app);
+      serveApi: async (agent, limits) => {
+        alerts = await AlertService.create({
+          site: agent.siteName,
+          rules: alertRulesSchema.parse([{ id: 'miners-offline', kind: 'miner-offline', severity: 'critical', minMiners: 1 }, { id: 'safe-mode', kind: 'safe-mode' }]),
+          store: new MemoryAlertStore(),
+          clock: systemClock,
+          channels: { webhook: { cfg: { url: hookUrl, secretEnv: 'E2E', timeoutMs: 2_000, retries: 2, backoffMs: 50, minSeverity: 'warning' }, secret: 'e2e-webhook-secret-0123' } },
+        });
+        alerts.attach(agent);
+        const app = consoleSiteApp({ agent, auth, clock: systemClock, secureCookies: false, alerts });
         return serveConsole(app, { host: '127.0.0.1', port: 0, maxConnections: limits.maxConnections });
       },
     });
@@ -67,6 +89,9 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     loop.abort();
     await loopDone;
     await running?.close();
+    await alerts?.close();
+    hooks?.closeAllConnections();
+    await new Promise((r) => hooks?.close(r));
     await site?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
@@ -101,6 +126,8 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     const page = await login('op');
     expect(await page.textContent('[data-testid=who]')).toContain('op — operator on all sites');
     await expect.poll(() => liveUpdates(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    // No price feed under `mullet serve` here: the banner says so, not "feeds fresh"; the chart's time axis is UTC.
+    await expect.poll(async () => page.textContent('[data-testid=banner]'), { timeout: 10_000 }).toContain('no market feeds');
     await page.screenshot({ path: join(SHOTS, 'site-operator.png'), fullPage: true });
 
     await page.selectOption('select[name=mode]', 'all');
@@ -158,5 +185,43 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     await page.waitForSelector('td:text("revoked")');
     expect(await me(key)).toBe(401);
     await page.context().close();
+  }, 60_000);
+
+  it('alerts: a simulated miner goes dark, the alert fires on the page (critical, webhook delivered), then resolves', async () => {
+    const page = await login('viewer');
+    await page.waitForSelector('[data-testid=alerts]');
+    const host = site.inventory.miners[3]?.host as string;
+    expect(await site.fleet.addFault(host, { kind: 'refused', durationMs: 60_000 })).toBe(true);
+    const active = await page.waitForSelector('[data-testid=active-alerts] li.alert.critical', { timeout: 30_000 });
+    expect(await active.textContent()).toMatch(/CRITICAL miners-offline since .* UTC: 1 of 24 miners unreachable/);
+    await expect.poll(async () => page.textContent('[data-testid=alerts]'), { timeout: 20_000 }).toContain('fired: webhook ok');
+    expect(hooked.some((b) => b.includes('"event":"fired"') && b.includes('miners-offline'))).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'alerts.png'), fullPage: true });
+    await site.fleet.clearFaults(host);
+    await expect.poll(async () => page.textContent('[data-testid=alerts]'), { timeout: 30_000 }).toContain('Alerts — 0 active');
+    await page.context().close();
+  }, 90_000);
+
+  it('admin: edits the alert rules on the page (validated, audited); a viewer sees them without the editor', async () => {
+    const page = await login('admin');
+    await page.click('[data-testid=alert-rules] summary');
+    await page.click('text=Edit rules…');
+    const text = (await page.inputValue('textarea[name=alert-rules]')).replace('"minMiners": 1', '"minMiners": 500');
+    await page.fill('textarea[name=alert-rules]', text.replace('"kind": "safe-mode"', '"kind": "no-such-kind"'));
+    await page.click('text=Save rules');
+    await expect.poll(async () => page.textContent('[data-testid=alert-rules] [role=alert]'), { timeout: 10_000 }).toMatch(/^400: /);
+    await page.fill('textarea[name=alert-rules]', text);
+    await page.click('text=Save rules');
+    await expect.poll(async () => page.textContent('[data-testid=alert-rules] summary'), { timeout: 10_000 }).toContain('set by admin');
+    expect(await page.textContent('[data-testid=alert-rules] table')).toContain('minMiners 500');
+    await page.screenshot({ path: join(SHOTS, 'alert-rules.png'), fullPage: true });
+    expect(alerts.rules().rules.find((r) => r.id === 'miners-offline')).toMatchObject({ minMiners: 500 });
+    const entries = await page.evaluate(async () => ((await (await fetch('/api/v1/audit?action=alerts.rules.replace')).json()) as { entries: { result: string }[] }).entries.map((e) => e.result));
+    expect(entries).toEqual(['ok', 'failed']);
+    await page.context().close();
+    const viewer = await login('viewer');
+    await viewer.click('[data-testid=alert-rules] summary');
+    expect(await viewer.locator('text=Edit rules…').count()).toBe(0);
+    await viewer.context().close();
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import type { AuditInput } from '../../console/audit.js';
 import type { Principal } from '../../console/auth-service.js';
 import type { Permission } from '../../console/roles.js';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * Who may call a route:

@@ -15,9 +15,13 @@ import { agentStatusSchema, curtailRequestSchema, restoreRequestSchema, type Age
 import { PROMETHEUS_CONTENT_TYPE } from '../../fleet/agent/metrics.js';
 import { signalId, signalReplySchema, signalTiming, type SignalSpec } from '../../fleet/agent/signals.js';
 import { HttpProblem } from '../errors.js';
+import type { OpsConsoleApi } from '../../ops/api.js';
+import type { AlertsApi } from '../../alerts/service.js';
 import { route, type AnyRoute } from './define.js';
 import { eventStream } from '../event-stream.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { gridConsoleRoutes } from './grid-routes.js';
+import type { GridApi } from '../../fleet/agent/grid.js';
 
 export const MAX_WAIT_MS = 60_000;
 
@@ -29,6 +33,12 @@ export interface ConsoleDeps {
   secureCookies: boolean;
   /** Long-polls and event streams at once; more get 503. */
   maxWaiters?: number;
+  /** `mullet ops`: its figures under /ops (status, ledger, market). */
+  ops?: OpsConsoleApi;
+  /** Alert history and rules under /alerts and /alert-rules. */
+  alerts?: AlertsApi;
+  /** Grid services (deployments, awards, evidence) under /grid; absent: no grid routes. */
+  grid?: GridApi;
 }
 
 const healthSchema = z.object({ status: z.literal('ok'), site: z.string(), setup: z.string().nullable() });
@@ -331,5 +341,6 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
         return c.json({ key: keyView(k, d.clock.nowMs()) });
       },
     }),
+    ...(d.grid ? gridConsoleRoutes(site, d.grid) : []),
   ];
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../../core/time.js';
 import { parseSite } from '../../../site/parse.js';
 import type { Site } from '../../../site/types.js';
-import { defaultDriverRegistry } from '../../drivers/index.js';
+import { builtinCapabilities, defaultDriverRegistry } from '../../drivers/index.js';
 import { writeInventory, type Inventory } from '../../inventory.js';
 import { ModbusMeterReader } from '../../meter/meter-reader.js';
 import { SimFleet } from '../../sim/fleet.js';
@@ -92,7 +92,7 @@ export class SimSite {
     ].join('\n');
     const siteFile = join(dir, 'site.yaml');
     writeFileSync(siteFile, text);
-    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs());
+    const inventory = simInventory(fleet.miners, await fleet.truth(), systemClock.nowMs(), builtinCapabilities);
     const inventoryFile = join(dir, 'inventory.json');
     writeInventory(inventoryFile, inventory);
     return new SimSite(fleet, meter, meterPort, dir, parseSite(text, { file: siteFile }), siteFile, inventory, inventoryFile, hall);
