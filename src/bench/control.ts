@@ -187,14 +187,18 @@ export async function benchControl(o: BenchControlOptions): Promise<Record<strin
     const healToReconciledMs = performance.now() - tHeal;
     sub.unsubscribe();
     const out1 = p.link.outboxStats();
-    // Duplicates: a command the agent acted on twice would have two signal records or miners commanded twice for one id.
-    let duplicatedCommands = 0;
+    // Duplicates: a command given to the agent twice shows as two fresh 'received' outcomes for one id.
+    // Separately, miners sent more than one non-retry command under one signal id: the agent's own
+    // re-decisions (a miner woken by the restore before it, read still drawing), listed with the kinds.
+    const agentRecommands: { signal: string; miners: number; kinds: string[] }[] = [];
     for (const id of cmdIds) {
-      const per = new Map<string, number>();
-      for (const c of await p.store.commands({ limit: 1_000_000 })) if (c.signalId === id && c.reason !== 'retry') per.set(c.minerId, (per.get(c.minerId) ?? 0) + 1);
-      if ([...per.values()].some((n) => n > 1)) duplicatedCommands++;
+      const per = new Map<string, string[]>();
+      for (const c of await p.store.commands({ limit: 1_000_000 })) if (c.signalId === id && c.reason !== 'retry') per.set(c.minerId, [...(per.get(c.minerId) ?? []), `${c.kind}/${c.reason}`]);
+      const twice = [...per.values()].filter((k) => k.length > 1);
+      if (twice.length > 0) agentRecommands.push({ signal: id, miners: twice.length, kinds: [...new Set(twice.map((k) => k.join('+')))].slice(0, 5) });
     }
     const received = cmdIds.map((id) => (heard.get(id) ?? []).filter((h) => h.phase === 'received' && !h.duplicate).length);
+    const duplicatedCommands = received.filter((n) => n > 1).length;
     // Event batches of this boot in the stream: every seq once.
     const seqs: number[] = [];
     const cons = await center.js.consumers.get(names.streams.events, { filter_subjects: names.events(p.id) });
@@ -241,6 +245,7 @@ export async function benchControl(o: BenchControlOptions): Promise<Record<strin
         },
         lostCommands: cmdIds.filter((id) => !settledOrRejected(id)).length,
         duplicatedCommands,
+        agentRecommands,
         commandsReceivedOnce: received.every((n) => n === 1),
         eventBatches: { stored: seqs.length, distinct: distinct.size, lost: maxSeq - distinct.size, duplicated: seqs.length - distinct.size },
         telemetryDropped: out1.telemetryDropped,
