@@ -75,6 +75,7 @@ export class SiteLink {
   private readonly tasks: Promise<unknown>[] = [];
   private readonly unsubscribe: () => void;
   private lastState: LinkState['state'] | null = null;
+  private everConnected = false;
   /** Commands handled since start, by result (tests and the bench read them). */
   readonly stats = { received: 0, duplicates: 0, rejected: 0, desiredApplied: 0 };
 
@@ -199,7 +200,8 @@ export class SiteLink {
     this.target.setConnected(up, now);
     const s = this.target.applied(now).state;
     if (s !== this.lastState) {
-      const first = this.lastState === null;
+      const first = up && !this.everConnected;
+      if (up) this.everConnected = true;
       this.alert(up ? (first ? 'connected to the center: following the desired state' : 'center reachable again: following the desired state') : `center lost: the last desired state holds for ${Math.round(this.o.holdMs / 1000)} s, then ${this.o.fallback}`);
       this.lastState = s;
     }
