@@ -54,4 +54,24 @@ describe('agent config file', () => {
     expect(() => resolveAgentConfig({ inventoryFile: 'inv.json' }, dir())).toThrow(expect.objectContaining({ code: 'BAD_INPUT', where: '--site' }) as Error);
     expect(() => resolveAgentConfig({ configFile: 'missing.yaml' }, dir())).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
   });
+
+  it('control: the NATS block, its secret file relative to the config file, and its errors', () => {
+    const d = dir();
+    mkdirSync(join(d, 'conf'));
+    writeFileSync(join(d, 'conf', 'agent.yaml'), ['siteId: west-1', 'site: ../site.yaml', 'inventory: inv.json', 'control:', '  servers: [nats://127.0.0.1:4222]', '  auth: { nkeySeed: { file: creds/west-1.nk } }', '  holdS: 120', '  fallback: hold', ''].join('\n'));
+    const c = resolveAgentConfig({ configFile: 'conf/agent.yaml' }, d);
+    expect(c.control).toEqual({ servers: ['nats://127.0.0.1:4222'], auth: { nkeySeed: { file: join(d, 'conf', 'creds', 'west-1.nk') } }, holdS: 120, fallback: 'hold' });
+    writeFileSync(join(d, 'bad.yaml'), ['site: s.yaml', 'inventory: i.json', 'control:', '  servers: [http://x:1]', '  fallback: panic', '  auth: { password: hunter2 }', ''].join('\n'));
+    let err: unknown;
+    try {
+      resolveAgentConfig({ configFile: 'bad.yaml' }, d);
+    } catch (e) {
+      err = e;
+    }
+    const text = (err as Error).message;
+    expect(text).toMatch(/bad\.yaml:4: control\.servers\[0\]: must be nats:\/\/HOST:PORT/);
+    expect(text).toMatch(/bad\.yaml:5: control\.fallback/);
+    // A secret never appears in an error.
+    expect(text).not.toMatch(/hunter2/);
+  });
 });

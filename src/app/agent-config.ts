@@ -17,6 +17,8 @@
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem } }   # mullet serve only
+ *   control: { servers: [nats://127.0.0.1:4222], auth: { nkeySeed: { file: site.nk } }, holdS: 600, fallback: price-only }
+ *                                   # the NATS control plane (src/control/README.md)
  *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { … } }    # mullet serve only (src/alerts/config.ts)
  */
 import { dirname, resolve } from 'node:path';
@@ -26,6 +28,7 @@ import { parseConfig } from '../core/yaml-doc.js';
 import { SAFE_MODES } from '../fleet/agent/types.js';
 import { awardRequestSchema } from '../fleet/agent/grid.js';
 import { readRegularTextFileSync } from '../core/files.js';
+import { siteControlConfigSchema } from '../control/connect.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
 
@@ -72,6 +75,8 @@ export const agentConfigSchema = z.strictObject({
       insecureHttp: z.boolean().optional(),
     })
     .optional(),
+  /** The NATS JetStream control plane: desired state, commands, events and telemetry (src/control). */
+  control: siteControlConfigSchema.optional(),
   /** Alert rules and delivery (src/alerts/config.ts); `mullet serve` runs the default rules without it. */
   alerts: alertsConfigSchema.optional(),
   devices: z
@@ -97,8 +102,16 @@ export function readAgentConfig(file: string): AgentConfigFile & { dir: string }
     ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}),
     ...(c.target && 'plan' in c.target ? { target: { plan: abs(c.target.plan) } } : {}),
     ...(c.ai ? { ai: { inventory: abs(c.ai.inventory) } } : {}),
+    ...(c.control?.auth ? { control: { ...c.control, auth: absAuth(c.control.auth, abs) } } : {}),
     ...(c.console
       ? { console: { ...c.console, ...(c.console.db !== undefined ? { db: c.console.db === ':memory:' ? ':memory:' : abs(c.console.db) } : {}), ...(c.console.tls ? { tls: { cert: abs(c.console.tls.cert), key: abs(c.console.tls.key) } } : {}) } }
       : {}),
   };
+}
+
+/** Secret files in the control block are relative to the config file too. */
+function absAuth<A extends Record<string, unknown>>(auth: A, abs: (p: string) => string): A {
+  const out: Record<string, unknown> = { ...auth };
+  for (const [k, v] of Object.entries(auth)) if (v && typeof v === 'object' && 'file' in v && typeof v.file === 'string') out[k] = { file: abs(v.file) };
+  return out as A;
 }

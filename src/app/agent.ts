@@ -31,6 +31,10 @@ import { parseSite } from '../site/parse.js';
 import type { Site } from '../site/types.js';
 import { readAgentConfig } from './agent-config.js';
 import { readRegularTextFileSync } from '../core/files.js';
+import { CONTROL_DEFAULTS, type SiteControlConfig } from '../control/connect.js';
+import { controlNames } from '../control/names.js';
+import { ControlledTarget } from '../control/site/desired-target.js';
+import { SiteLink } from '../control/site/site-link.js';
 
 /** Descriptors kept for the state database, meter, MQTT, stdio and the runtime. */
 const FD_RESERVE_AGENT = 64;
@@ -96,6 +100,10 @@ export interface AgentRunConfig {
   meterPollMs?: number;
   /** More routes on the same HTTP server (the ops API). */
   extendRoutes?: (app: Hono) => void;
+  /** The NATS control plane (agent.yaml `control:`): desired state, commands, events, telemetry. */
+  control?: SiteControlConfig;
+  /** Where the control plane's secrets are read from (default process.env). */
+  env?: Record<string, string | undefined>;
   /** Loop timing overrides (a replay on virtual time polls less often: each poll costs real reads, waiting costs nothing). */
   timing?: Partial<Pick<AgentOptions, 'verifyPollMs' | 'verifyWaitMs' | 'pendingTickMs' | 'snapshotMaxAgeMs'>>;
 }
@@ -123,6 +131,8 @@ export interface RunningAgent {
   site: Site;
   http: RunningServer;
   mqtt: MqttSignals | null;
+  /** The link to the control plane, when configured. */
+  control: SiteLink | null;
   /** Grid deployments over MQTT (with --mqtt). */
   mqttGrid: MqttGrid | null;
   /** Runs the loop until `signal` aborts (the tick in progress finishes). */
@@ -173,6 +183,7 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
     ...(priceFeed !== undefined ? { priceFeed } : {}),
     ...(meter !== undefined ? { meter } : {}),
     ...(aiInventoryFile !== undefined ? { aiInventoryFile } : {}),
+    ...(f?.control ? { control: f.control } : {}),
     ...(mqttUrl !== undefined ? { mqttUrl } : {}),
     ...(mqttTopic !== undefined ? { mqttTopic } : {}),
     ...(mqttClientId !== undefined ? { mqttClientId } : {}),
@@ -244,6 +255,11 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
   } else {
     targets = new NameplateTarget();
   }
+  const siteIdEarly = c.control?.siteId ?? c.siteId ?? site.name;
+  const controlled = c.control
+    ? new ControlledTarget(targets, { holdMs: (c.control.holdS ?? CONTROL_DEFAULTS.holdS) * 1000, fallback: c.control.fallback ?? CONTROL_DEFAULTS.fallback }, clock.nowMs())
+    : null;
+  if (controlled) targets = controlled;
   const meter = c.meter ? new ModbusMeterReader({ ...parseHostPort(c.meter, '--meter', 502), timeoutMs: Math.min(c.callTimeoutMs, 2_000) }) : null;
   // Descriptors: every device call in flight holds a socket, and the API's connections are capped;
   // keep the rest for the database, meter, MQTT and the runtime, so idle API clients can never
@@ -292,6 +308,22 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
   }
   const siteId = c.siteId ?? site.name;
   const mqtt = c.mqttUrl ? startMqttSignals(agent, { url: c.mqttUrl, topic: c.mqttTopic ?? `mullet/${siteId}/dr`, clientId: c.mqttClientId ?? `mullet-agent-${siteId}`, log }) : null;
+  let control: SiteLink | null = null;
+  if (c.control && controlled) {
+    const cc = c.control;
+    control = await SiteLink.start(agent, controlled, store, {
+      siteId: siteIdEarly,
+      names: controlNames(cc.prefix ?? CONTROL_DEFAULTS.prefix),
+      servers: cc.servers,
+      auth: cc.auth,
+      env: c.env ?? process.env,
+      holdMs: (cc.holdS ?? CONTROL_DEFAULTS.holdS) * 1000,
+      fallback: cc.fallback ?? CONTROL_DEFAULTS.fallback,
+      telemetryMs: (cc.telemetryS ?? CONTROL_DEFAULTS.telemetryS) * 1000,
+      log,
+    });
+    log(`control plane: site '${siteIdEarly}' on ${cc.servers.join(', ')} (prefix ${cc.prefix ?? CONTROL_DEFAULTS.prefix}, hold ${cc.holdS ?? CONTROL_DEFAULTS.holdS} s then ${cc.fallback ?? CONTROL_DEFAULTS.fallback})`);
+  }
   const mqttGrid = c.mqttUrl ? startMqttGrid(agent, { url: c.mqttUrl, topic: c.mqttGridTopic ?? `mullet/${siteId}/grid`, clientId: `${c.mqttClientId ?? `mullet-agent-${siteId}`}-grid`, log }) : null;
   log(`agent for site '${siteId}': ${miners.length} miners, import limit ${site.interconnect.importLimitMW} MW, AI ${aiMW.toFixed(3)} MW, target ${targets.source}, safe mode ${c.safeMode}; API ${http.url}`);
   let closed = false;
@@ -300,11 +332,13 @@ export async function startAgent(c: AgentRunConfig): Promise<RunningAgent> {
     site,
     http,
     mqtt,
+    control,
     mqttGrid,
     run: (signal) => agent.run(signal),
     close: async () => {
       if (closed) return;
       closed = true;
+      await control?.close();
       await mqtt?.close();
       await mqttGrid?.close();
       await http.close();

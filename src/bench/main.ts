@@ -30,6 +30,10 @@ const BENCHES: Record<string, Bench> = {
     const { benchOps, benchOpsArgs } = await import('./ops.js');
     return benchOps(benchOpsArgs(args, dataDir));
   },
+  control: async ({ args }) => {
+    const { benchControl, benchControlArgs } = await import('./control.js');
+    return benchControl(benchControlArgs(args));
+  },
   soak: async ({ args }) => {
     const { benchSoak, soakArgs } = await import('./soak.js');
     return benchSoak(soakArgs(args));

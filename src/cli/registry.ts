@@ -16,6 +16,7 @@ import { simCommands } from './commands/sim.js';
 import { agentCommands } from './commands/agent.js';
 import { opsCommands } from './commands/ops.js';
 import { fleetSignalCommands } from './commands/fleet-signal.js';
+import { controlCommands } from './commands/control.js';
 import { siteCommands } from './commands/site.js';
 import { dispatchCommands } from './commands/dispatch.js';
 import { consoleCommands } from './commands/console.js';
@@ -26,7 +27,7 @@ import { industryCommands } from './commands/industry.js';
  * Every CLI command, in help order. Each command module exports its specs; add new modules here.
  * A duplicate command path is a programming error caught at start-up and in tests.
  */
-export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...backtestCommands, ...dispatchCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...siteCommands, ...simCommands, ...agentCommands, ...fleetSignalCommands, ...opsCommands, ...consoleCommands, ...gridCommands, ...industryCommands];
+export const COMMANDS: readonly CommandSpec[] = [...chainCommands, ...contractCommands, ...catalogCommands, ...hashpriceCommands, ...econCommands, ...demoCommands, ...dataCommands, ...fetchCommands, ...synthCommands, ...backtestCommands, ...dispatchCommands, ...planCommands, ...networkCommands, ...fleetScanCommands, ...siteCommands, ...simCommands, ...agentCommands, ...fleetSignalCommands, ...opsCommands, ...consoleCommands, ...gridCommands, ...industryCommands, ...controlCommands];
 
 export function findCommand(words: readonly string[]): { cmd: CommandSpec; rest: string[] } | undefined {
   let best: CommandSpec | undefined;

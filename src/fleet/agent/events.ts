@@ -30,6 +30,7 @@ export const ALERT_KINDS = [
   'mqtt-ignored', // an MQTT message not taken (retained without a valid expiry, no id, expired, ...)
   'feed-stale', // a live market feed went stale or stopped (`mullet ops`): the dispatcher's safe mode may follow
   'feed-recovered', // a stale live market feed is current again
+  'control-link', // the control plane (NATS): center lost or back, fallback engaged, a desired state or command refused, clock skew
   'award-floor-unheld', // a grid award's mining floor cannot be held (the import limit wins, or too few miners can run)
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
