@@ -41,6 +41,8 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   // Live operations, identities, the HTTP edge.
   ops: { pure: false, may: ['core', 'backtest', 'dispatch', 'fleet', 'market', 'scenario', 'site'] },
   console: { pure: false, may: ['core', 'db'] },
+  // Many sites: the NATS JetStream control plane (site link inside the agent, the center).
+  control: { pure: false, may: ['core', 'fleet'] },
   alerts: { pure: false, may: ['core', 'fleet', 'net'] }, // rules on agent events (pure engine), webhook and SMTP delivery
   // The analyst's sourced industry facts (importer, store, analytics) and the console's strategy jobs
   // (the CLI run in a child process: it names site files and policies, nothing more).
@@ -48,7 +50,7 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
   server: { pure: false, may: ['core', 'alerts', 'catalog', 'compute', 'console', 'fleet', 'industry', 'ops', 'planner', 'strategy'] },
   // Composition roots: they wire everything.
-  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
+  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'control', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },
   bench: { pure: false, may: ['*'] },
   testing: { pure: false, may: ['*'] },
