@@ -46,9 +46,11 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   // (the CLI run in a child process: it names site files and policies, nothing more).
   industry: { pure: false, may: ['core'] },
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
+  // Many sites: the NATS JetStream control plane (the site link on the agent's API, and the center).
+  control: { pure: false, may: ['core', 'fleet'] },
   server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'industry', 'ops', 'strategy'] },
   // Composition roots: they wire everything.
-  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
+  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'control', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },
   bench: { pure: false, may: ['*'] },
   testing: { pure: false, may: ['*'] },
