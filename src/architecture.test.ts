@@ -41,14 +41,14 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   // Live operations, identities, the HTTP edge.
   ops: { pure: false, may: ['core', 'backtest', 'dispatch', 'fleet', 'market', 'scenario', 'site'] },
   console: { pure: false, may: ['core', 'db'] },
+  // Many sites: the NATS JetStream control plane (site link inside the agent, the center).
+  control: { pure: false, may: ['core', 'fleet'] },
   alerts: { pure: false, may: ['core', 'fleet', 'net'] }, // rules on agent events (pure engine), webhook and SMTP delivery
   // The analyst's sourced industry facts (importer, store, analytics) and the console's strategy jobs
   // (the CLI run in a child process: it names site files and policies, nothing more).
-  industry: { pure: false, may: ['core'] },
+  industry: { pure: false, may: ['core', 'db'] },
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
-  // Many sites: the NATS JetStream control plane (the site link on the agent's API, and the center).
-  control: { pure: false, may: ['core', 'fleet'] },
-  server: { pure: false, may: ['core', 'alerts', 'console', 'fleet', 'industry', 'ops', 'strategy'] },
+  server: { pure: false, may: ['core', 'alerts', 'catalog', 'compute', 'console', 'fleet', 'industry', 'ops', 'planner', 'strategy'] },
   // Composition roots: they wire everything.
   app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'control', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
   cli: { pure: false, may: ['*'] },

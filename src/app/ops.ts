@@ -324,7 +324,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     if (!(await a.hasUsers())) log(`console: no user yet, so every route but health and login answers 401; create the first admin with \`mullet users add admin --role admin --db ${cons.dbFile}\``);
     serveApi = (agent, limits) => {
       const app = consoleSiteApp(
-        { agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
+        { agent, grid: agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
         { log, aliases: { '/v1/ops': '/ops', '/v1/ops/ledger': '/ops/ledger', '/v1/ops/market': '/ops/market', '/metrics': '/metrics', '/v1/status': '/status' } },
       );
       return serveConsole(app, { ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, maxConnections: limits.maxConnections, log });

@@ -5,6 +5,7 @@
 import type { FunctionComponent } from 'preact';
 import type { Me } from '../api.js';
 import { AnalystPage } from './analyst.js';
+import { DealsPage } from './deals.js';
 import { FleetPage } from './fleet.js';
 import { StrategyPage } from './strategy.js';
 
@@ -19,6 +20,7 @@ export const EXTRA_PAGES: readonly ExtraPage[] = [
   { hash: '#/fleet', label: 'Fleet', component: FleetPage },
   { hash: '#/analyst', label: 'Analyst', component: AnalystPage },
   { hash: '#/strategy', label: 'Strategy', component: StrategyPage },
+  { hash: '#/deals', label: 'Deals', component: DealsPage },
 ];
 
 /** The extra page for a location hash ('#/fleet' and '#/fleet/…'), if any. */

@@ -5,6 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deployment, T0 } from '../../fleet/state/agent-state.contract.js';
 import { SqliteAgentStateStore } from '../../fleet/state/store.js';
 import { captureIo, runCapture } from '../../testing/cli.js';
+import { fakeFleet } from '../../fleet/agent/testing/fake-driver.js';
+import { setup } from '../../fleet/agent/testing/harness.js';
+import { agentRoutes } from '../../server/agent-routes.js';
+import { serveHttp } from '../../server/serve.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -46,5 +50,29 @@ describe('mullet grid evidence', () => {
     const bad = await runCapture(['grid', 'evidence', '--db', 'agent.db', '--from', 'yesterday'], captureIo(dir));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--from/);
+  });
+});
+
+describe('mullet grid deploy / recall', () => {
+  it('sends a deployment to the agent (port 0), repeats harmlessly, recalls; a bad product fails before sending', async () => {
+    const { agent } = await setup(fakeFleet(4));
+    const http = await serveHttp(agentRoutes(agent, { grid: agent }), { host: '127.0.0.1', port: 0 });
+    try {
+      const argv = ['grid', 'deploy', '--agent', http.url, '--id', 'cli-ecrs-1', '--product', 'ECRS', '--mw', '0.005', '--hold-minutes', '30'];
+      const r = await runCapture(argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/cli-ecrs-1: ECRS 0.005 MW, scheduled; start .*, deadline .*, end /);
+      expect((await agent.getDeployment('cli-ecrs-1'))?.source).toBe('http');
+      expect((await runCapture(argv)).out).toMatch(/the agent already had it/);
+      const j = await runCapture(['grid', 'recall', '--agent', http.url, '--id', 'cli-ecrs-1', '--json']);
+      expect(JSON.parse(j.out)).toMatchObject({ duplicate: false, deployment: { id: 'cli-ecrs-1', state: 'recalled' } });
+      const bad = await runCapture(['grid', 'deploy', '--agent', http.url, '--id', 'x', '--product', 'NonSpin', '--mw', '1']);
+      expect(bad.code).toBe(2);
+      const conflict = await runCapture(['grid', 'deploy', '--agent', http.url, '--id', 'cli-ecrs-1', '--product', 'ECRS', '--mw', '1']);
+      expect(conflict.code).toBe(2);
+      expect(conflict.err).toMatch(/already used/);
+    } finally {
+      await http.close();
+    }
   });
 });

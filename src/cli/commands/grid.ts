@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { badInput, MulletError } from '../../core/errors.js';
+import { badInput, isMulletError, MulletError } from '../../core/errors.js';
 import { systemClock } from '../../core/time.js';
-import { evidenceCsv, evidenceRow } from '../../fleet/agent/grid.js';
+import { createHttpClient } from '../../net/http-client.js';
+import { deploymentReplySchema, deploymentRequestSchema, evidenceCsv, evidenceRow, GRID_PRODUCT_IDS } from '../../fleet/agent/grid.js';
+import type { z } from 'zod';
+import { apiErrorSchema } from '../../fleet/agent/signals.js';
 import { SqliteAgentStateStore } from '../../fleet/state/store.js';
-import { need, opt, type CommandSpec } from '../command.js';
+import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 
 /** An instant from --from/--to: ISO 8601, or a date (midnight UTC). */
@@ -60,4 +63,98 @@ const evidence: CommandSpec = {
   },
 };
 
-export const gridCommands: readonly CommandSpec[] = [evidence];
+type DeploymentReply = z.infer<typeof deploymentReplySchema>;
+
+const DEFAULT_AGENT = 'http://127.0.0.1:8420';
+const client = createHttpClient();
+const agentOption = { type: 'string' as const, value: 'URL', description: 'where `mullet agent` listens', default: DEFAULT_AGENT, env: 'MULLET_AGENT_URL' };
+
+/** POSTs to the agent's grid API; the reply parsed with the schema the agent answers with. */
+async function postGrid(args: ParsedArgs, io: CliIo, urlPath: string, body: unknown): Promise<DeploymentReply> {
+  const base = opt.str(args, 'agent') ?? DEFAULT_AGENT;
+  let url: string;
+  try {
+    url = new URL(urlPath, base).toString();
+  } catch {
+    throw badInput(`expected a URL such as ${DEFAULT_AGENT}, got '${base}'`, '--agent');
+  }
+  let res: { status: number; body: unknown };
+  try {
+    res = await client.exchangeJson('POST', url, body, { timeoutMs: 10_000, signal: io.signal });
+  } catch (err) {
+    if (isMulletError(err) && err.code === 'NETWORK') throw new MulletError('NETWORK', `cannot reach the agent (is \`mullet agent\` running there?): ${err.message}`, { where: url, cause: err });
+    throw err;
+  }
+  if (res.status >= 400) {
+    const e = apiErrorSchema.safeParse(res.body);
+    const msg = e.success ? e.data.error.message : `HTTP ${res.status}`;
+    if (res.status === 400 || res.status === 409) throw badInput(msg, e.success && e.data.error.where ? `agent: ${e.data.error.where}` : 'agent');
+    throw new MulletError(res.status === 404 ? 'NOT_FOUND' : 'PROTOCOL', msg, { where: url, transient: res.status >= 500 });
+  }
+  const r = deploymentReplySchema.safeParse(res.body);
+  if (!r.success) throw new MulletError('PARSE', 'unexpected reply from the agent', { where: url });
+  return r.data;
+}
+
+function printDeployment(io: CliIo, args: ParsedArgs, r: DeploymentReply): void {
+  if (opt.bool(args, 'json')) return printJson(io, r);
+  const d = r.deployment;
+  io.stdout(
+    `${d.id}: ${d.product} ${d.mw} MW, ${d.state}${r.duplicate ? ' (the agent already had it)' : ''}; start ${new Date(d.startMs).toISOString()}, deadline ${new Date(d.deadlineMs).toISOString()}` +
+      `${d.endMs !== null ? `, end ${new Date(d.endMs).toISOString()}` : ', held until recalled'}; result ${d.result}${d.penaltyUsd > 0 ? `, penalty ${fmt(d.penaltyUsd, 2)} USD` : ''}\n`,
+  );
+}
+
+const deploy: CommandSpec = {
+  path: ['grid', 'deploy'],
+  summary: 'send a grid deployment to a running agent (what a QSE instruction does): MW of a product within its response time',
+  description: [
+    'The agent caps mining at its baseline minus the MW from the start until the end (--hold-minutes or --end-at) or a',
+    '`mullet grid recall`, measures the response at the site meter (else the reads) and judges it at the deadline',
+    '(default: the start + the product response time). The id makes a repeated request harmless.',
+  ].join('\n'),
+  options: {
+    id: { type: 'string', value: 'ID', description: 'deployment id (the instruction id)', required: true },
+    product: { type: 'string', choices: GRID_PRODUCT_IDS, description: 'grid product', required: true },
+    mw: { type: 'number', gt: 0, max: 100_000, unit: 'MW', description: 'MW to reduce, at the meter', required: true },
+    'start-at': { type: 'string', value: 'ISO', description: 'start (default: on receipt)' },
+    'deadline-at': { type: 'string', value: 'ISO', description: 'deadline (default: start + the product response time)' },
+    'hold-minutes': { type: 'number', gt: 0, max: 527_040, unit: 'min', description: 'hold this long from the start (else --end-at, else until recalled)' },
+    'end-at': { type: 'string', value: 'ISO', description: 'end of the deployment' },
+    agent: agentOption,
+  },
+  json: true,
+  examples: ['mullet grid deploy --id ecrs-2025-08-01-17 --product ECRS --mw 20 --hold-minutes 60'],
+  async run(args, io) {
+    const raw = {
+      id: need(opt.str(args, 'id'), 'id'),
+      product: need(opt.str(args, 'product'), 'product'),
+      mw: need(opt.num(args, 'mw'), 'mw'),
+      ...(opt.str(args, 'start-at') !== undefined ? { startAt: opt.str(args, 'start-at') } : {}),
+      ...(opt.str(args, 'deadline-at') !== undefined ? { deadlineAt: opt.str(args, 'deadline-at') } : {}),
+      ...(opt.num(args, 'hold-minutes') !== undefined ? { holdMinutes: opt.num(args, 'hold-minutes') } : {}),
+      ...(opt.str(args, 'end-at') !== undefined ? { endAt: opt.str(args, 'end-at') } : {}),
+    };
+    // Checked here with the agent's own schema, so a typo fails before anything is sent.
+    const p = deploymentRequestSchema.safeParse(raw);
+    if (!p.success) {
+      const i = p.error.issues[0];
+      throw badInput(i?.message ?? 'invalid deployment', `--${String(i?.path[0] ?? 'id').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
+    printDeployment(io, args, await postGrid(args, io, '/v1/grid/deployments', p.data));
+  },
+};
+
+const recall: CommandSpec = {
+  path: ['grid', 'recall'],
+  summary: 'recall a grid deployment on a running agent: mining comes back in paced batches',
+  options: { id: { type: 'string', value: 'ID', description: 'deployment id', required: true }, agent: agentOption },
+  json: true,
+  examples: ['mullet grid recall --id ecrs-2025-08-01-17'],
+  async run(args, io) {
+    const id = need(opt.str(args, 'id'), 'id');
+    printDeployment(io, args, await postGrid(args, io, `/v1/grid/deployments/${encodeURIComponent(id)}/recall`, {}));
+  },
+};
+
+export const gridCommands: readonly CommandSpec[] = [evidence, deploy, recall];

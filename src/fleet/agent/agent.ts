@@ -140,7 +140,7 @@ export class SiteAgent implements AgentApi, GridApi {
   /** The last decision's inputs (the curtail preview re-runs decide() on them). */
   private lastInputs: DecideInputs | null = null;
   private closed = false;
-  /** Added to the award floor: the largest machine plus the fleet's standby, MW at the meter (see `gridLimits`). */
+  /** Added to the award floor: the largest machine, the fleet's standby and the restore deadband, MW at the meter (see `gridLimits`). */
   private readonly floorPadMW: number;
 
   /** Loads the agent's restart memory from the store and records the inventory it runs. */
@@ -184,7 +184,8 @@ export class SiteAgent implements AgentApi, GridApi {
     this.events = events;
     this.signals = signals;
     this.grid = grid;
-    this.floorPadMW = options.miners.reduce((m, x) => Math.max(m, (x.ratedPowerW * x.pue) / 1e6), 0) + (options.miners.reduce((a, x) => a + x.ratedPowerW * x.pue, 0) / 1e6) * options.decide.sleepPowerFraction;
+    // Restores also leave the deadband unused: without it in the pad a floor below one machine + deadband woke nothing.
+    this.floorPadMW = options.miners.reduce((m, x) => Math.max(m, (x.ratedPowerW * x.pue) / 1e6), 0) + (options.miners.reduce((a, x) => a + x.ratedPowerW * x.pue, 0) / 1e6) * options.decide.sleepPowerFraction + options.decide.restoreDeadbandMW;
     const event = (e: AgentEventInput): void => this.event(e);
     this.fleet = new FleetIO(options.miners, saved, {
       decide: this.o.decide,

@@ -11,6 +11,7 @@ import { FakeMeter, setup, T0, TempDirs } from './testing/harness.js';
 import type { AgentMiner } from './fleet.js';
 import type { SiteAgent } from './agent.js';
 import { agentStatusSchema } from './api.js';
+import { gridDeploymentMissedSchema } from '../../alerts/grid-event.js';
 
 const tmp = new TempDirs();
 afterEach(() => tmp.cleanup());
@@ -33,10 +34,20 @@ describe('grid services in the agent loop (virtual time)', () => {
     await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-all', 'test');
     const r = await agent.tick('signal');
     expect(r.decision.limitedBy).toBe('award-floor');
-    // 10 kW of award: 3 machines (10.5 kW) at least stay awake, one more for the machine size and standby.
+    // 10 kW of award: 3 machines (10.5 kW) at least stay awake; the pad (a machine, standby, the restore deadband) may keep more.
     expect(awake(miners)).toBeGreaterThanOrEqual(3);
-    expect(awake(miners)).toBeLessThanOrEqual(4);
+    expect(awake(miners)).toBeLessThanOrEqual(5);
     expect((await agent.gridState()).floorMW).toBeCloseTo(0.01, 9);
+  });
+
+  it('an award wakes sleeping miners until the awake ones carry it (restore deadband included)', async () => {
+    const miners = fakeFleet(10, { state: 'sleeping' });
+    const { agent } = await setup(miners, { grid: { awards: [award(0.007)] } });
+    await agent.receiveSignal({ kind: 'curtail', all: true }, 'dr-all', 'test'); // nothing else would wake them
+    await agent.tick('start');
+    await agent.tick('timer');
+    expect(awake(miners) * 0.0035).toBeGreaterThanOrEqual(0.007);
+    expect(awake(miners)).toBeLessThanOrEqual(5);
   });
 
   it('the import limit wins over the floor, and an alert says the floor is not held', async () => {
@@ -108,6 +119,8 @@ describe('grid services in the agent loop (virtual time)', () => {
     const m = missed[0] as Extract<AgentEvent, { type: 'grid.deployment.missed' }>;
     // Delivered: the 4 machines' 3.47 kW each (reads): short ≈ 36.1 kW, quoted for one hour at 5000 USD/MWh.
     expect(m.mwDelivered).toBeCloseTo(4 * 0.00347, 4);
+    // The alert rule `grid-deployment-missed` parses this very event.
+    expect(gridDeploymentMissedSchema.parse(m)).toMatchObject({ id: 'ers-big', product: 'ERS-10', mwRequested: 0.05 });
     expect(m.shortfallMW).toBeCloseTo(0.05 - 4 * 0.00347, 4);
     expect(m.hours).toBe(1);
     expect(m.penaltyUsd).toBeCloseTo(m.shortfallMW * 5000, 6);

@@ -24,13 +24,16 @@ import { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRec
 import { signalId } from './signals.js';
 import type { MiningLimit } from './types.js';
 
+/** The product ids a deployment or award names (the CLI's choices). */
+export const GRID_PRODUCT_IDS: readonly string[] = gridProductSchema.options;
+
 export { awardRecordSchema, DEPLOYMENT_RESULTS, DEPLOYMENT_STATES, deploymentRecordSchema, gridProductSchema, type AwardRecord, type DeploymentRecord };
 
 /** Share of the MW that counts as the deployment delivered by its deadline (ERCOT's 95 % performance threshold for load resources). */
 export const MET_FRACTION = 0.95;
 /** 100 % is reached within this share of the MW (reading noise). */
 export const FULL_TOLERANCE = 0.001;
-/** The longest deployment or award the agent accepts, ms (a week: ERS contract periods are months, awarded in pieces). */
+/** The longest deployment or award the agent accepts, ms (a year: an ERS contract period is months; anything longer is a typo). */
 const MAX_SPAN_MS = 366 * 24 * 3_600_000;
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -146,8 +149,9 @@ export function deploymentCapMW(active: readonly DeploymentRecord[]): number | n
  * The named bounds grid services put on mining this tick (`award-floor` lower, `grid-deployment`
  * upper). decide() brings projected mining — awake machines plus the standby draw of sleeping ones
  * — to at most the allowed MW, whole machines at a time, so a lower bound of exactly the floor could
- * leave up to one machine plus the fleet's standby short of it: `floorPadMW` (the largest machine
- * plus the fleet's standby, at the meter) is added so the machines left awake carry the whole award.
+ * leave up to one machine plus the fleet's standby short of it, and restores leave the deadband
+ * unused: `floorPadMW` (the largest machine, the fleet's standby and the restore deadband, at the
+ * meter) is added so the machines left awake carry the whole award.
  */
 export function gridLimits(awards: readonly AwardRecord[], active: readonly DeploymentRecord[], nowMs: number, o: { safeMode: boolean; floorPadMW?: number }): MiningLimit[] {
   const out: MiningLimit[] = [];

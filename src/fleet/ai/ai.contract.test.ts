@@ -28,12 +28,12 @@ function devices(kind: 'controls' | 'legacy' | 'feed'): { control: AiPowerContro
     const d = hall.inventory('feed-target').devices[0];
     if (!d) throw new Error('no feed');
     const servers = hall.servers.filter((s) => s.feedTag === 'feed-a');
-    return { control: aiControlFor(d, { nowMs: () => wall.nowMs(), timeoutMs: 2_000 }), truth: () => ({ powerW: servers.reduce((a, s) => a + s.powerW(), 0), capW: servers[0]?.capW() ?? null }) };
+    return { control: aiControlFor(d, { nowMs: () => wall.nowMs(), timeoutMs: 10_000 }), truth: () => ({ powerW: servers.reduce((a, s) => a + s.powerW(), 0), capW: servers[0]?.capW() ?? null }) };
   }
   const s = hall.servers.find((x) => x.flavor === kind);
   const d = hall.inventory('redfish').devices.find((x) => x.id === s?.id);
   if (!s || !d) throw new Error(`no ${kind} server`);
-  return { control: aiControlFor(d, { nowMs: () => wall.nowMs(), timeoutMs: 2_000 }), truth: () => ({ powerW: s.powerW(), capW: s.capW() }) };
+  return { control: aiControlFor(d, { nowMs: () => wall.nowMs(), timeoutMs: 10_000 }), truth: () => ({ powerW: s.powerW(), capW: s.capW() }) };
 }
 
 describe.each(['controls', 'legacy', 'feed'] as const)('AI actuator contract: %s', (kind) => {

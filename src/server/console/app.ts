@@ -19,6 +19,7 @@ import { consoleRoutes, type ConsoleDeps } from './routes.js';
 import { opsConsoleRoutes } from './ops-routes.js';
 import { alertConsoleRoutes } from './alert-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
+import { dealsRoutes } from './deals-routes.js';
 import { industryRoutes, type IndustryDeps } from './industry-routes.js';
 import { strategyRoutes, type StrategyDeps } from './strategy-routes.js';
 import { sessionToken } from './session-cookie.js';
@@ -76,7 +77,7 @@ export function consoleApi(d: ConsoleDeps & PagesDeps, o: ConsoleApiOptions = {}
   // Writes refused for a bad credential (401) are recorded at most 20 per address per 15 min: a
   // flood of forged keys must not grow the append-only log (a key cannot be guessed anyway).
   const unauthenticatedWrites = new FailureLimiter({ maxFailures: 20, windowMs: 15 * 60_000 });
-  const routes = [...consoleRoutes(d), ...(d.ops ? opsConsoleRoutes(d.ops) : []), ...(d.alerts ? alertConsoleRoutes(d.alerts) : []), ...fleetRoutes(d), ...industryRoutes(d), ...strategyRoutes(d)];
+  const routes = [...consoleRoutes(d), ...(d.ops ? opsConsoleRoutes(d.ops) : []), ...(d.alerts ? alertConsoleRoutes(d.alerts) : []), ...fleetRoutes(d), ...industryRoutes(d), ...strategyRoutes(d), ...dealsRoutes()];
   let doc: unknown;
   routes.push(
     route({

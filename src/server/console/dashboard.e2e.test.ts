@@ -75,7 +75,7 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
           channels: { webhook: { cfg: { url: hookUrl, secretEnv: 'E2E', timeoutMs: 2_000, retries: 2, backoffMs: 50, minSeverity: 'warning' }, secret: 'e2e-webhook-secret-0123' } },
         });
         alerts.attach(agent);
-        const app = consoleSiteApp({ agent, auth, clock: systemClock, secureCookies: false, alerts });
+        const app = consoleSiteApp({ agent, grid: agent, auth, clock: systemClock, secureCookies: false, alerts });
         return serveConsole(app, { host: '127.0.0.1', port: 0, maxConnections: limits.maxConnections });
       },
     });
@@ -223,5 +223,24 @@ describe.skipIf(missing !== null)(`dashboard in Chromium${missing ? ` — skippe
     await viewer.click('[data-testid=alert-rules] summary');
     expect(await viewer.locator('text=Edit rules…').count()).toBe(0);
     await viewer.context().close();
+  }, 60_000);
+
+  it('grid: an award and an ECRS deployment posted through the console show on the grid panel, then the recall', async () => {
+    const page = await login('op');
+    const now = Date.now();
+    const posted = await page.evaluate(
+      async (b) => {
+        const post = async (path: string, body: unknown) => (await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
+        return [await post('/api/v1/grid/awards', b.award), await post('/api/v1/grid/deployments', b.deployment)];
+      },
+      { award: { id: 'e2e-award', product: 'ECRS', mw: 0.004, from: new Date(now - 60_000).toISOString(), to: new Date(now + 3_600_000).toISOString() }, deployment: { id: 'e2e-ecrs', product: 'ECRS', mw: 0.003 } },
+    );
+    expect(posted).toEqual([201, 202]);
+    await expect.poll(async () => page.textContent('[data-testid=grid]'), { timeout: 20_000 }).toMatch(/e2e-ecrs\s*ECRS\s*0\.003.*active/);
+    expect(await page.textContent('[data-testid=grid]')).toContain('e2e-award');
+    await page.screenshot({ path: join(SHOTS, 'grid.png'), fullPage: true });
+    expect(await page.evaluate(async () => (await fetch('/api/v1/grid/deployments/e2e-ecrs/recall', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status)).toBe(202);
+    await expect.poll(async () => page.textContent('[data-testid=grid]'), { timeout: 20_000 }).toMatch(/e2e-ecrs.*recalled/);
+    await page.context().close();
   }, 60_000);
 });

@@ -166,6 +166,17 @@ describe.skipIf(missing !== null)(`fleet, analyst and strategy pages in Chromium
     await page.context().close();
   }, 60_000);
 
+  it('deals: the published deals, and a proposal valued and ranked among them', async () => {
+    const page = await login('viewer', '#/deals');
+    await page.waitForSelector('[data-testid=deals-table] tbody tr');
+    await page.fill('[data-testid=proposal-form] input[name=usdPerKwMonth]', '160');
+    await page.click('[data-testid=proposal-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=proposal-result]');
+    expect(await page.textContent('[data-testid=proposal-result]')).toMatch(/Level rate [\d.,]+ USD\/kW-month: above \d+ of \d+/);
+    await page.screenshot({ path: join(SHOTS, 'deals.png'), fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
   it.skipIf(!canBacktest)('strategy: an operator runs a back-test from the browser, follows it and opens its result; then a plan', async () => {
     const page = await login('op', '#/strategy');
     await page.waitForSelector('[data-testid=backtest-form]');
