@@ -22,10 +22,10 @@
  * The client reconnects on its own; a broker that is down never stops the agent (signals still
  * arrive over HTTP).
  */
-import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { describeError, isMulletError } from '../../core/errors.js';
 import type { AgentApi } from './api.js';
+import { deliverable, startMqttIntake, type MqttIntake } from './mqtt-intake.js';
 import { curtailFields, ONE_OF, exactlyOne, signalId, signalTiming, type SignalSpec } from './signals.js';
 
 const expiresAt = z.iso.datetime({ offset: true }).optional();
@@ -51,102 +51,51 @@ export interface MqttSignalOptions {
   log?: (line: string) => void;
 }
 
-export interface MqttSignals {
-  readonly client: MqttClient;
-  /** Resolves once subscribed (first connection), rejects when `timeoutMs` passes first. */
-  ready(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
-}
+export type MqttSignals = MqttIntake;
 
 export function startMqttSignals(agent: AgentApi, o: MqttSignalOptions): MqttSignals {
-  const log = o.log ?? (() => undefined);
-  const ack = `${o.topic}/ack`;
   const stop = new AbortController();
-  const client = mqtt.connect(o.url, {
-    clientId: o.clientId,
-    connectTimeout: o.connectTimeoutMs ?? 5_000,
-    reconnectPeriod: 2_000,
-    clean: false,
-  });
-  let subscribed = false;
   let droppedSeen: number | null = null;
-  const readyWaiters: (() => void)[] = [];
-  const publish = (body: unknown): void => {
-    if (client.connected) client.publish(ack, JSON.stringify(body), { qos: 1 }, (err) => err && log(`mqtt: ack not published: ${err.message}`));
-  };
-  const refuse = (code: string, message: string, where?: string): void => {
-    agent.publish({ type: 'alert', kind: 'mqtt-ignored', detail: `${o.topic}: ${message}` });
-    publish({ error: { code, message, ...(where ? { where } : {}) } });
-  };
-  client.on('connect', (connack) => {
-    // A resumed session keeps its subscriptions, but subscribing again is harmless and covers a
-    // broker that lost them (restart without persistence).
-    client.subscribe({ [o.topic]: { qos: 1 }, [BROKER_DROPPED_TOPIC]: { qos: 0 } }, (err) => {
-      if (err) return log(`mqtt: cannot subscribe to ${o.topic}: ${err.message}`);
-      if (!subscribed) log(`mqtt: listening for signals on ${o.topic} at ${o.url} (session ${o.clientId}${connack.sessionPresent ? ', resumed' : ''})`);
-      subscribed = true;
-      for (const w of readyWaiters.splice(0)) w();
-    });
-  });
-  client.on('error', (err) => log(`mqtt: ${err.message}`));
-  client.on('message', (topic, payload, packet) => {
-    if (topic === BROKER_DROPPED_TOPIC) {
-      const n = Number(payload.toString('utf8'));
-      if (!Number.isFinite(n)) return;
-      if (droppedSeen !== null && n > droppedSeen) {
-        agent.publish({ type: 'alert', kind: 'mqtt-dropped', detail: `the broker reports ${n - droppedSeen} more dropped messages (${n} since it started): signals on ${o.topic} may have been lost; check the signal source` });
-      }
-      droppedSeen = n;
-      return;
-    }
-    if (topic !== o.topic) return;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return refuse('BAD_INPUT', 'payload is not JSON');
-    }
-    const p = mqttSignalSchema.safeParse(raw);
-    if (!p.success) {
-      const i = p.error.issues[0];
-      return refuse('BAD_INPUT', i?.message ?? 'invalid payload', i?.path.map(String).join('.'));
-    }
-    const d = p.data;
-    const nowMs = agent.nowMs();
-    const expiresAtMs = d.expiresAt === undefined ? null : Date.parse(d.expiresAt);
-    if (packet.retain && expiresAtMs === null) return refuse('BAD_INPUT', `retained message ${d.id} ignored: a retained signal is acted on only with an expiresAt in the future`, 'expiresAt');
-    if (expiresAtMs !== null && expiresAtMs <= nowMs) return refuse('EXPIRED', `signal ${d.id} expired at ${d.expiresAt ?? ''}: not acted on`, 'expiresAt');
-    const spec: SignalSpec =
-      d.action === 'restore'
-        ? { kind: 'restore' }
-        : { kind: 'curtail', ...(d.mw !== undefined ? { mw: d.mw } : {}), ...(d.pct !== undefined ? { pct: d.pct } : {}), ...(d.all ? { all: true as const } : {}) };
-    void agent.receiveSignal(spec, d.id, 'mqtt').then(
-      (r) => {
-        publish({ duplicate: r.duplicate, signal: signalTiming(r.record) });
-        if (r.record.state === 'active') {
-          void agent.waitForSignal(r.record.id, o.settleWaitMs ?? 600_000, stop.signal).then((done) => {
-            if (done && done.state !== 'active') publish({ duplicate: false, signal: signalTiming(done) });
-          });
+  return startMqttIntake(
+    agent,
+    {
+      ...o,
+      what: 'signals',
+      extraTopics: { [BROKER_DROPPED_TOPIC]: { qos: 0 } },
+      onOther: (topic, payload) => {
+        if (topic !== BROKER_DROPPED_TOPIC) return;
+        const n = Number(payload.toString('utf8'));
+        if (!Number.isFinite(n)) return;
+        if (droppedSeen !== null && n > droppedSeen) {
+          agent.publish({ type: 'alert', kind: 'mqtt-dropped', detail: `the broker reports ${n - droppedSeen} more dropped messages (${n} since it started): signals on ${o.topic} may have been lost; check the signal source` });
         }
+        droppedSeen = n;
       },
-      (err: unknown) => publish({ error: { code: isMulletError(err) ? err.code : 'INTERNAL', message: describeError(err), where: 'id' } }),
-    );
-  });
-  return {
-    client,
-    ready: (timeoutMs) =>
-      subscribed
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => {
-            const t = setTimeout(() => reject(new Error(`not subscribed to ${o.topic} at ${o.url} within ${timeoutMs} ms`)), timeoutMs);
-            readyWaiters.push(() => {
-              clearTimeout(t);
-              resolve();
-            });
-          }),
-    close: async () => {
-      stop.abort();
-      await client.endAsync(true);
+      onClose: () => stop.abort(),
     },
-  };
+    (raw, packet, { publish, refuse }) => {
+      const p = mqttSignalSchema.safeParse(raw);
+      if (!p.success) {
+        const i = p.error.issues[0];
+        return refuse('BAD_INPUT', i?.message ?? 'invalid payload', i?.path.map(String).join('.'));
+      }
+      const d = p.data;
+      if (!deliverable({ publish, refuse }, { id: d.id, expiresAt: d.expiresAt, retain: packet.retain, nowMs: agent.nowMs(), noun: 'signal' })) return;
+      const spec: SignalSpec =
+        d.action === 'restore'
+          ? { kind: 'restore' }
+          : { kind: 'curtail', ...(d.mw !== undefined ? { mw: d.mw } : {}), ...(d.pct !== undefined ? { pct: d.pct } : {}), ...(d.all ? { all: true as const } : {}) };
+      void agent.receiveSignal(spec, d.id, 'mqtt').then(
+        (r) => {
+          publish({ duplicate: r.duplicate, signal: signalTiming(r.record) });
+          if (r.record.state === 'active') {
+            void agent.waitForSignal(r.record.id, o.settleWaitMs ?? 600_000, stop.signal).then((done) => {
+              if (done && done.state !== 'active') publish({ duplicate: false, signal: signalTiming(done) });
+            });
+          }
+        },
+        (err: unknown) => publish({ error: { code: isMulletError(err) ? err.code : 'INTERNAL', message: describeError(err), where: 'id' } }),
+      );
+    },
+  );
 }
