@@ -3,41 +3,22 @@
  * a deployment and its recall arrive and are acked; a deployment sent while the agent is down
  * arrives when it is back (persistent session); retained and expired messages never act.
  */
-import net from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMqttGrid, type MqttGrid } from './grid-mqtt.js';
+import { BROKER, reachable, unique, until } from './testing/broker.js';
 import { fakeFleet } from './testing/fake-driver.js';
 import { setup } from './testing/harness.js';
 import type { SiteAgent } from './agent.js';
 
-const BROKER = 'mqtt://127.0.0.1:1883';
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
-function reachable(host: string, port: number, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.createConnection({ host, port });
-    const t = setTimeout(() => done(false), ms);
-    function done(ok: boolean): void {
-      clearTimeout(t);
-      sock.destroy();
-      resolve(ok);
-    }
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 const brokerUp = await reachable('127.0.0.1', 1883, 500);
 
-async function until(pred: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !(await pred()); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!(await pred())) throw new Error(`timed out waiting for ${what}`);
-}
 
-const unique = (): string => `${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
 async function publisher(): Promise<mqtt.MqttClient> {
   const c = await mqtt.connectAsync(BROKER, { connectTimeout: 2_000, reconnectPeriod: 0 });
