@@ -9,38 +9,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
 import { call, type Me } from '../api.js';
 import { ChartBox, openSource, PALETTE, SourceLink } from './chart.js';
+// The server's own row types (type-only: nothing of src/ is bundled), so the page cannot drift from the API.
+import type { DealView as Deal, RevenueMixRow as MixRow } from '../../src/industry/analytics.js';
 
 interface MwReply {
   facts: { company: string; period: string; asOf: string; metric: string; mw: number; sourceUrl: string; sourceKind: string; note: string }[];
   signed: { company: string; steps: { announced: string; tenant: string; itMW: number; cumulativeMW: number; sourceUrl: string }[] }[];
-}
-interface MixRow {
-  company: string;
-  period: string;
-  bitcoinUsd: number | null;
-  aiHpcUsd: number | null;
-  hostingUsd: number | null;
-  otherUsd: number | null;
-  totalUsd: number | null;
-  aiSharePct: number | null;
-  sources: { metric: string; url: string }[];
-}
-interface Deal {
-  announced: string;
-  miner: string;
-  tenant: string;
-  site: string;
-  kind: string;
-  itMW: number | null;
-  termYears: number | null;
-  totalValueUsd: number | null;
-  annualValueUsd: number | null;
-  impliedUsdPerKwMonth: number | null;
-  basis: string | null;
-  aggregate: boolean;
-  comparable: boolean;
-  caveats: string[];
-  sourceUrl: string;
 }
 interface ValueRow {
   company: string;
