@@ -35,3 +35,21 @@ export function parseUtcDate(date: string): number {
   if (!Number.isFinite(ms) || utcDate(ms) !== date) throw new RangeError(`not a calendar date: '${date}'`);
   return ms;
 }
+
+/**
+ * Resolves after `ms` of real time, or at once when `signal` aborts (never rejects: a loop that
+ * sleeps checks its signal after). The timer is cleared on abort, so a stopped loop does not keep
+ * the process alive.
+ */
+export function waitMs(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -9,7 +9,7 @@
  * (reading miners, solving), so its work takes no virtual time and actuator latency is the
  * simulator's own (its physics runs on this clock). Passive waits (`until`) never move time.
  */
-import { systemClock, type Clock } from '../core/time.js';
+import { systemClock, waitMs, type Clock } from '../core/time.js';
 
 export interface TimeSource {
   readonly kind: 'wall' | 'scaled' | 'virtual';
@@ -20,18 +20,6 @@ export interface TimeSource {
   until(atMs: number, signal?: AbortSignal): Promise<void>;
 }
 
-function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Waits in slices of at most a minute so a changed clock is noticed. */
 async function untilBy(clock: Clock, sleep: (ms: number, s?: AbortSignal) => Promise<void>, atMs: number, signal?: AbortSignal): Promise<void> {
@@ -39,14 +27,14 @@ async function untilBy(clock: Clock, sleep: (ms: number, s?: AbortSignal) => Pro
 }
 
 export function wallTime(clock: Clock = systemClock): TimeSource {
-  return { kind: 'wall', clock, sleep: realSleep, until: (at, s) => untilBy(clock, realSleep, at, s) };
+  return { kind: 'wall', clock, sleep: waitMs, until: (at, s) => untilBy(clock, waitMs, at, s) };
 }
 
 /** Starts at startMs and runs `speed` times faster than the wall. */
 export function scaledTime(startMs: number, speed: number, wall: Clock = systemClock): TimeSource {
   const w0 = wall.nowMs();
   const clock: Clock = { nowMs: () => startMs + (wall.nowMs() - w0) * speed };
-  const sleep = (ms: number, signal?: AbortSignal) => realSleep(ms / speed, signal);
+  const sleep = (ms: number, signal?: AbortSignal) => waitMs(ms / speed, signal);
   return { kind: 'scaled', clock, sleep, until: (at, s) => untilBy(clock, sleep, at, s) };
 }
 

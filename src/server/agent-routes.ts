@@ -10,13 +10,12 @@
  * Errors are JSON {"error":{"code","message","where"}} with the status from errors.ts.
  */
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import { MulletError } from '../core/errors.js';
 import { curtailRequestSchema, restoreRequestSchema, type AgentApi } from '../fleet/agent/api.js';
 import type { GridApi } from '../fleet/agent/grid.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../fleet/agent/metrics.js';
 import { signalTiming, type SignalSpec } from '../fleet/agent/signals.js';
-import { errorBody, HttpProblem, httpStatusFor } from './errors.js';
+import { errorBody, HttpProblem, httpStatusFor, parse } from './errors.js';
 import { eventStream } from './event-stream.js';
 import { registerGridRoutes } from './grid-routes.js';
 import { cappedBodies, jsonBody, jsonWrites, sameSiteOnly, securityHeaders } from './guards.js';
@@ -32,13 +31,6 @@ export interface AgentRoutesOptions {
   grid?: GridApi;
 }
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const p = schema.safeParse(raw);
-  if (p.success) return p.data;
-  const i = p.error.issues[0];
-  const where = i && i.path.length > 0 ? i.path.map(String).join('.') : undefined;
-  throw new MulletError('BAD_INPUT', i?.message ?? 'invalid body', where ? { where } : {});
-}
 
 /** The Hono app of the agent API (tests call `app.request()` without a socket). */
 export function agentRoutes(api: AgentApi, o: AgentRoutesOptions = {}): Hono {

@@ -4,6 +4,7 @@
  * carrying their status; everything else maps by code.
  */
 import { describeError, isMulletError, MulletError, type ErrorCode, type MulletErrorOptions } from '../core/errors.js';
+import type { z } from 'zod';
 
 /** A refusal at the HTTP layer itself (body too large, wrong media type, wrong method). */
 export class HttpProblem extends MulletError {
@@ -49,4 +50,13 @@ export function httpStatusFor(err: unknown): number {
 export function errorBody(err: unknown): { error: { code: string; message: string; where?: string } } {
   if (isMulletError(err)) return { error: { code: err.code, message: err.message, ...(err.where ? { where: err.where } : {}) } };
   return { error: { code: 'INTERNAL', message: describeError(err) } };
+}
+
+/** Parses a request's body or query with its schema; a failure is BAD_INPUT (400) naming the field (`where`). */
+export function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const p = schema.safeParse(raw);
+  if (p.success) return p.data;
+  const i = p.error.issues[0];
+  const where = i && i.path.length > 0 ? i.path.map(String).join('.') : undefined;
+  throw new MulletError('BAD_INPUT', i?.message ?? 'invalid body', where ? { where } : {});
 }

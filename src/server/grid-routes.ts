@@ -13,15 +13,9 @@ import { z } from 'zod';
 import { MulletError } from '../core/errors.js';
 import { awardRequestSchema, awardView, deploymentRequestSchema, deploymentView, evidenceCsv, recallRequestSchema, type GridApi } from '../fleet/agent/grid.js';
 import { signalId } from '../fleet/agent/signals.js';
+import { parse } from './errors.js';
 import { jsonBody } from './guards.js';
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const p = schema.safeParse(raw);
-  if (p.success) return p.data;
-  const i = p.error.issues[0];
-  const where = i && i.path.length > 0 ? i.path.map(String).join('.') : undefined;
-  throw new MulletError('BAD_INPUT', i?.message ?? 'invalid body', where ? { where } : {});
-}
 
 /** Query of GET /v1/grid/evidence (also the console's). */
 export const evidenceQuerySchema = z.strictObject({

@@ -13,6 +13,7 @@
  *    the center is away and published when it is back.
  * The NATS client reconnects on its own; the link never stops the agent, and a failing part retries.
  */
+import { waitMs } from '../../core/time.js';
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
@@ -95,7 +96,7 @@ export class SiteLink {
         return { seq: ack.seq, duplicate: ack.duplicate };
       },
     };
-    this.outbox = new Outbox(pub, { now: () => this.agent.nowMs(), sleep, maxTelemetry: o.maxTelemetry ?? 720, ...(o.log ? { log: o.log } : {}) });
+    this.outbox = new Outbox(pub, { now: () => this.agent.nowMs(), sleep: waitMs, maxTelemetry: o.maxTelemetry ?? 720, ...(o.log ? { log: o.log } : {}) });
     this.unsubscribe = agent.subscribe((e) => this.onEvent(e));
   }
 
@@ -170,7 +171,7 @@ export class SiteLink {
         nc = await connectControl({ servers: this.o.servers, auth: this.o.auth, env: this.o.env, name: `mullet-site-${this.o.siteId}`, inboxPrefix: this.o.names.inbox(this.o.siteId), timeoutMs: this.o.connectTimeoutMs ?? 5_000, reconnectForever: true });
       } catch (err) {
         this.log(`${describeError(err)}; trying again in ${wait} ms`);
-        await sleep(wait, signal);
+        await waitMs(wait, signal);
         wait = Math.min(10_000, wait * 2);
         continue;
       }
@@ -232,7 +233,7 @@ export class SiteLink {
         this.log(`${what}: ${describeError(err)}; again in ${wait} ms`);
         wait = Math.min(10_000, wait * 2);
       }
-      await sleep(wait, this.stop.signal);
+      await waitMs(wait, this.stop.signal);
     }
   }
 
@@ -402,7 +403,7 @@ export class SiteLink {
 
   private async eventLoop(): Promise<void> {
     while (!this.stop.signal.aborted) {
-      await sleep(this.o.eventFlushMs ?? 250, this.stop.signal);
+      await waitMs(this.o.eventFlushMs ?? 250, this.stop.signal);
       this.flushEvents();
     }
   }
@@ -410,7 +411,7 @@ export class SiteLink {
   private async telemetryLoop(): Promise<void> {
     while (!this.stop.signal.aborted) {
       this.pushTelemetry();
-      await sleep(this.o.telemetryMs, this.stop.signal);
+      await waitMs(this.o.telemetryMs, this.stop.signal);
     }
   }
 
@@ -472,7 +473,7 @@ export class SiteLink {
     if (this.stop.signal.aborted) return;
     this.unsubscribe();
     this.flushEvents();
-    for (let i = 0; i < 40 && this.nc && this.outbox.size > 0; i++) await sleep(50, undefined);
+    for (let i = 0; i < 40 && this.nc && this.outbox.size > 0; i++) await waitMs(50, undefined);
     this.stop.abort();
     const nc = this.nc;
     if (nc && !nc.isClosed()) await nc.close();
@@ -501,15 +502,3 @@ function savedDesired(text: string): { revision: number; desired: DesiredState }
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

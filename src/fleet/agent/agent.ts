@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../../core/errors.js';
-import type { Clock } from '../../core/time.js';
+import { waitMs, type Clock } from '../../core/time.js';
 import type { MinerHealthDetail } from '../capabilities.js';
 import type { MeterReader } from '../meter/meter-reader.js';
 import type { AgentApi, AgentStatus } from './api.js';
@@ -98,18 +98,6 @@ const KV_LAST_RESTORE = 'lastRestoreBatchAtMs';
 /** The target's own state (the strike rule's counters), per target source. */
 const kvTarget = (t: TargetProvider): string => `targetState:${t.source}`;
 
-export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 type Resolved = Required<Omit<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai' | 'grid'>> & Pick<AgentOptions, 'meter' | 'hardStop' | 'log' | 'ai' | 'grid'>;
 
@@ -178,7 +166,7 @@ export class SiteAgent implements AgentApi, GridApi {
     private lastSafeMW: number | null,
     private lastRestoreBatchAtMs: number | null,
   ) {
-    this.o = { ...DEFAULTS, sleep: realSleep, ...options };
+    this.o = { ...DEFAULTS, sleep: waitMs, ...options };
     this.siteName = options.siteName;
     this.metrics = metrics;
     this.events = events;
