@@ -38,6 +38,7 @@ import { parseFirmwareMix, parseModelMix } from '../fleet/sim/mix.js';
 import { SqliteAgentStateStore } from '../fleet/state/store.js';
 import { parseSite } from '../site/parse.js';
 import { randomBytes } from 'node:crypto';
+import { percentile } from './stats.js';
 
 export interface BenchControlOptions {
   sites: number;
@@ -59,13 +60,9 @@ interface BenchSite {
   loop: Promise<void>;
 }
 
-function pct(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 const stats = (xs: readonly number[]): { n: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null } => {
   const s = [...xs].sort((a, b) => a - b).map((x) => Math.round(x));
-  return { n: s.length, p50Ms: pct(s, 50), p99Ms: pct(s, 99), maxMs: s.at(-1) ?? null };
+  return { n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.at(-1) ?? null };
 };
 
 async function until(fn: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {

@@ -37,6 +37,7 @@ import { DEFAULT_MINER_OPTIONS } from '../fleet/sim/miner.js';
 import { parseFirmwareMix, parseModelMix } from '../fleet/sim/mix.js';
 import { SqliteAgentStateStore } from '../fleet/state/store.js';
 import { parseSite } from '../site/parse.js';
+import { DEFAULT_FIRMWARE_MIX, percentile } from './stats.js';
 
 export interface BenchEcrsOptions {
   miners: number;
@@ -50,13 +51,8 @@ export interface BenchEcrsOptions {
   log?: (line: string) => void;
 }
 
-const DEFAULT_MIX = 'antminer-stock:45,luxos:25,braiins-legacy:10,whatsminer-v2:20';
 const DEFAULT_MODELS = 's21xphyd:4,m63s:1';
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
 function stats(xs: readonly number[]): { n: number; p50: number | null; p99: number | null; min: number | null; max: number | null; mean: number | null } {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,7 +87,7 @@ export async function benchEcrs(o: BenchEcrsOptions): Promise<Record<string, unk
   const log = o.log ?? ((l: string) => void process.stderr.write(`bench ecrs: ${l}\n`));
   const n = o.miners;
   const cidr = n > 60_000 ? '127.41.0.0/15' : '127.41.0.0/16';
-  const mix = parseFirmwareMix(o.mix ?? DEFAULT_MIX);
+  const mix = parseFirmwareMix(o.mix ?? DEFAULT_FIRMWARE_MIX);
   const models = parseModelMix(o.models ?? DEFAULT_MODELS);
   const specs = planFleet({ miners: n, cidr, mix, models, seed: 1 });
   const listeners = specs.reduce((a, s) => a + FIRMWARE_PROFILES[s.firmware].ports.length, 0);
@@ -174,7 +170,7 @@ export async function benchEcrs(o: BenchEcrsOptions): Promise<Record<string, unk
       deployments: o.deployments,
       timeScale: o.timeScale,
       models: o.models ?? DEFAULT_MODELS,
-      mix: o.mix ?? DEFAULT_MIX,
+      mix: o.mix ?? DEFAULT_FIRMWARE_MIX,
       measuredBy: 'meter (Modbus, 200 ms cache)',
       secondsToFull: stats(full),
       secondsTo95: stats(p95),

@@ -28,6 +28,7 @@ import { parseFirmwareMix, parseModelMix } from '../fleet/sim/mix.js';
 import { parseSite } from '../site/parse.js';
 import type { Site } from '../site/types.js';
 import { SqliteAgentStateStore } from '../fleet/state/store.js';
+import { DEFAULT_FIRMWARE_MIX, percentile } from './stats.js';
 
 export interface BenchFleetOptions {
   miners: number;
@@ -45,14 +46,8 @@ export interface BenchFleetOptions {
   log?: (line: string) => void;
 }
 
-const DEFAULT_MIX = 'antminer-stock:45,luxos:25,braiins-legacy:10,whatsminer-v2:20';
 const DEFAULT_MODELS = 's19xp:1,s21:1,s21pro:1,s19jpro:1,m60s:1';
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
 
 function round(x: number | null, d = 1): number | null {
   if (x === null) return null;
@@ -74,7 +69,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
   const log = o.log ?? ((l: string) => void process.stderr.write(`bench fleet: ${l}\n`));
   const n = o.miners;
   const cidr = o.cidr ?? (n > 60_000 ? '127.40.0.0/15' : '127.40.0.0/16');
-  const mix = parseFirmwareMix(o.mix ?? DEFAULT_MIX);
+  const mix = parseFirmwareMix(o.mix ?? DEFAULT_FIRMWARE_MIX);
   const models = parseModelMix(o.models ?? DEFAULT_MODELS);
   const seed = o.seed ?? 1;
   const concurrency = o.concurrency ?? 512;
@@ -194,7 +189,7 @@ export async function benchFleet(o: BenchFleetOptions): Promise<Record<string, u
     }
     return {
       miners: n,
-      mix: o.mix ?? DEFAULT_MIX,
+      mix: o.mix ?? DEFAULT_FIRMWARE_MIX,
       simulator: { workers: fleet.workers, listeners: fleet.listeners, startupS: round(simStartS, 1) },
       agent: { concurrency, callTimeoutMs: 10_000 },
       startupRead: { ms: Math.round(start.durationMs), readFailures: start.readFailures, agentCpuS: round(cpuS(cpu0, cpu1), 2) },

@@ -28,6 +28,7 @@ import { findModel } from '../fleet/sim/models.js';
 import type { IntervalDecision } from '../ops/dispatcher.js';
 import { startOps } from '../app/ops.js';
 import { BACKTEST_2023_FILES } from './dispatch.js';
+import { percentile } from './stats.js';
 
 export interface BenchOpsOptions {
   dataDir: string;
@@ -49,10 +50,6 @@ export const OPS_FIGURES = ['replayMonth', 'priceToTargets', 'aiCurtail'] as con
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 
 function stats(ms: readonly number[]): { n: number; p50Ms: number | null; p90Ms: number | null; p99Ms: number | null; maxMs: number | null } {
   const s = [...ms].sort((a, b) => a - b);
