@@ -6,7 +6,9 @@ import type { MarketStore } from '../market/store-port.js';
 import { SKIP_PG_REASON, TEST_PG_URL, dropSchemas, randomSchemaName, requirePg, skipPg, withClient } from '../testing/pg.js';
 import { runMarketStoreContract } from './market-store.contract.js';
 import { PG_SCHEMA_VERSION } from './pg-schema.js';
-import { isPostgresUrl, openPgMarketStore, redactUrl } from './pg-store.js';
+import { isPostgresUrl, parsePgLocation, redactUrl } from './location.js';
+import { openExistingStore } from './open-existing.js';
+import { openPgMarketStore } from './pg-store.js';
 
 // Every store of this file works in a schema of its own with a random name, dropped at the end.
 const schemas: string[] = [];
@@ -98,6 +100,18 @@ describe.skipIf(skipPg)(`PostgreSQL market store (local server; skipped only wit
       expect(redactUrl('postgres://u:secret@h/db')).toBe('postgres://u:***@h/db');
       expect([isPostgresUrl('postgres://h/db'), isPostgresUrl('postgresql://h/db'), isPostgresUrl('./mullet.db')]).toEqual([true, true, false]);
       await expect(openPgMarketStore({ connectionString: TEST_PG_URL, schema: 'Bad; DROP' })).rejects.toThrow(/schema must be/);
+      expect(parsePgLocation('postgres://h/db?schema=site_a')).toEqual({ connectionString: 'postgres://h/db', schema: 'site_a' });
+    });
+
+    it('opens an existing store by URL for reading, and refuses a schema without the market tables', async () => {
+      const schema = randomSchemaName();
+      schemas.push(schema);
+      await withClient((c) => c.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`));
+      await expect(openExistingStore(`${TEST_PG_URL}?schema=${schema}`)).rejects.toThrow(/has no market tables/);
+      await (await openPgMarketStore({ connectionString: TEST_PG_URL, schema })).close();
+      const store = await openExistingStore(`${TEST_PG_URL}?schema=${schema}`);
+      expect(await store.coverage()).toEqual([]);
+      await store.close();
     });
   });
 });

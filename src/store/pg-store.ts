@@ -43,6 +43,7 @@ import {
   type Tracker,
 } from './import-state.js';
 import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence } from './precedence.js';
+import { redactUrl } from './location.js';
 import { migratePg, type PgMarketDb } from './pg-schema.js';
 import { bestBySource, bestPerStart, coverageRow, mergeAsPrices, mergeBtcDays, parseDayArg, type ValueRow } from './read-merge.js';
 
@@ -57,6 +58,8 @@ export interface OpenPgMarketStoreOptions {
   statementTimeoutMs?: number;
   /** Connections in the pool (default 4: an import holds one, reads use the others). */
   maxConnections?: number;
+  /** Refuse (NOT_FOUND) a schema without the market tables instead of creating them (for readers). */
+  mustExist?: boolean;
 }
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 120_000;
@@ -68,22 +71,6 @@ const UPSERT_ROWS = 50_000;
 const GAP_LOOKUP = 5_000;
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const PG_INT8 = 20;
-
-/** True for a `postgres://` or `postgresql://` URL (the one config line that selects this store). */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
-/** The URL without its password, for messages and reports. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
 
 /** Opens (creating the schema and migrating if needed) the PostgreSQL market store. */
 export async function openPgMarketStore(options: OpenPgMarketStoreOptions): Promise<MarketStore> {
@@ -105,7 +92,12 @@ export async function openPgMarketStore(options: OpenPgMarketStoreOptions): Prom
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   try {
-    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+    if (options.mustExist === true) {
+      const found = await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_version')::text AS t`);
+      if ((found.rows[0]?.t ?? null) === null) {
+        throw new MulletError('NOT_FOUND', `market store ${where}${schema === undefined ? '' : ` (schema ${schema})`} has no market tables; import market data first ('mullet data import'), or point --db / MULLET_DB at it`, { where: '--db' });
+      }
+    } else if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
     await migratePg(pool, (options.clock ?? systemClock).nowMs());
     const db = new Kysely<PgMarketDb>({ dialect: new PostgresDialect({ pool }) });
     const store = new PgMarketStore(db, where);
