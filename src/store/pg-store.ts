@@ -463,8 +463,13 @@ class PgMarketStore implements MarketStore {
       if (otherId === sourceId) continue;
       const other = name(otherId);
       if (!claimComparison(imp, t, other)) continue;
-      // Raw: a self-join of a run-time table with computed tolerances (one index probe per row of this source).
-      const joined = sql`FROM ${sql.table(t.table)} a JOIN ${sql.table(t.table)} b ON b.${sql.ref(keyCol)} = a.${sql.ref(keyCol)} AND b.${sql.ref(timeCol)} = a.${sql.ref(timeCol)} AND b.source_id = ${otherId}
+      // Raw: a self-join of a run-time table with computed tolerances. The other source's row is
+      // fetched in a LATERAL subquery with LIMIT 1 (the key is unique anyway), which keeps it one
+      // primary-key probe per row of this source: as a plain join the planner, misjudging the
+      // row count, rescanned the other source's whole series per row (6.7 s instead of 25 ms for
+      // one 5,000-day Bitcoin file).
+      const joined = sql`FROM ${sql.table(t.table)} a CROSS JOIN LATERAL (SELECT o.${sql.ref(valueCol)} FROM ${sql.table(t.table)} o
+          WHERE o.${sql.ref(keyCol)} = a.${sql.ref(keyCol)} AND o.${sql.ref(timeCol)} = a.${sql.ref(timeCol)} AND o.source_id = ${otherId} LIMIT 1) b
         WHERE a.${sql.ref(keyCol)} = ${t.keyId} AND a.${sql.ref(timeCol)} BETWEEN ${first} AND ${last} AND a.source_id = ${sourceId}`;
       const r = (await sql<{ common: number; differ: number }>`SELECT COUNT(*) AS common, COUNT(*) FILTER (WHERE ${differs}) AS differ ${joined}`.execute(trx)).rows[0] ?? { common: 0, differ: 0 };
       const worst =
