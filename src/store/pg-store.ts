@@ -294,13 +294,16 @@ class PgMarketStore implements MarketStore {
     for (let i = 0; i < g.startsMs.length; i += UPSERT_ROWS) {
       const starts = g.startsMs.slice(i, i + UPSERT_ROWS);
       const values = g.values.slice(i, i + UPSERT_ROWS);
-      const res = await sql<{ inserted: boolean }>`INSERT INTO ${sql.table(table)} (${sql.ref(keyCol)}, ${sql.ref(timeCol)}, source_id, ${sql.ref(valueCol)})
+      // Counted on the server (a data-modifying CTE): one row back instead of one per row written.
+      const res = await sql<{ inserted: number; written: number }>`WITH w AS (
+        INSERT INTO ${sql.table(table)} (${sql.ref(keyCol)}, ${sql.ref(timeCol)}, source_id, ${sql.ref(valueCol)})
         SELECT ${keyId}::${keyType}, r.t, ${sourceId}::integer, r.v FROM unnest(${starts}::bigint[], ${values}::float8[]) AS r(t, v)
         ON CONFLICT (${sql.ref(keyCol)}, ${sql.ref(timeCol)}, source_id) DO UPDATE SET ${sql.ref(valueCol)} = excluded.${sql.ref(valueCol)}
         WHERE ${sql.table(table)}.${sql.ref(valueCol)} IS DISTINCT FROM excluded.${sql.ref(valueCol)}
-        RETURNING (xmax = 0) AS inserted`.execute(trx);
-      written += res.rows.length;
-      for (const r of res.rows) if (r.inserted) inserted++;
+        RETURNING (xmax = 0) AS ins)
+        SELECT COUNT(*) FILTER (WHERE ins) AS inserted, COUNT(*) AS written FROM w`.execute(trx);
+      written += res.rows[0]?.written ?? 0;
+      inserted += res.rows[0]?.inserted ?? 0;
     }
     return { written, inserted };
   }
