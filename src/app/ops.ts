@@ -37,8 +37,8 @@ import type { FeedStatus } from '../market/live/types.js';
 import type { Transport } from '../net/http-client.js';
 import type { DispatchInput } from '../dispatch/types.js';
 import type { MarketStore } from '../market/store-port.js';
-import { openMarketStore } from '../store/sqlite-store.js';
-import { openExistingStore } from '../store/open-existing.js';
+import { openExistingStore, openStoreAt } from '../store/open-existing.js';
+import { redactUrl, resolveStoreLocation } from '../store/location.js';
 import { LiveStoreMarket } from '../ops/live-market.js';
 import type { MarketSource } from '../ops/market.js';
 import { wallTime } from '../ops/time.js';
@@ -178,7 +178,7 @@ const STORE_HASHPRICE: HashpriceSource = { kind: 'store', feeShareOfSubsidyPct: 
 function storeFile(cfg: OpsConfig, f: OpsFlags): { db: string; file: string } {
   const env = f.env ?? process.env;
   const db = f.dbFile ?? cfg.store?.sqlite ?? env['MULLET_DB'] ?? 'mullet.db';
-  return { db, file: db === ':memory:' ? db : resolve(f.cwd, db) };
+  return { db: redactUrl(db), file: resolveStoreLocation(f.cwd, db) };
 }
 
 async function loadHistory(cfg: OpsConfig, r: ReplayConfig, f: OpsFlags, site: Site, solver: LpSolver, w: { from: string; to: string }): Promise<History> {
@@ -234,7 +234,7 @@ async function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, 
   }
   const time = f.time ?? wallTime();
   const { file } = storeFile(cfg, f);
-  const store = await openMarketStore(file);
+  const store = await openStoreAt(file);
   try {
     const market = await LiveStoreMarket.open({ site, store, startMs: time.clock.nowMs(), windowDays: l.windowDays, hashprice: STORE_HASHPRICE, refreshMs: l.refreshS * 1000, expectedRtLagMs: 120_000 });
     await market.refresh(time.clock.nowMs());

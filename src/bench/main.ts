@@ -15,6 +15,7 @@ type Bench = (ctx: { dataDir: string; args: readonly string[] }) => Promise<unkn
 const BENCHES: Record<string, Bench> = {
   import: async ({ dataDir }) => (await import('./import.js')).benchImport(dataDir),
   dispatch: async ({ dataDir }) => (await import('./dispatch.js')).benchDispatch(dataDir),
+  pgstore: async ({ dataDir }) => (await import('./pgstore.js')).benchPgStore(dataDir),
   planner: async () => (await import('./planner.js')).benchPlanner(),
   protocols: async () => (await import('./protocols.js')).benchProtocols(),
   fleet: async ({ args }) => {

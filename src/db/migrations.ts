@@ -3,9 +3,10 @@
  * the console's identities). A database's schema is an ordered list of migrations; the table
  * `schema_version` records each one applied; opening a database applies the missing ones, each in
  * its own transaction, and refuses a database written by a newer Mullet. Never edit a released
- * migration: append a new one.
+ * migration: append a new one. `migrateSqlite` runs it on better-sqlite3, `migratePostgres` on pg.
  */
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
 import { MulletError } from '../core/errors.js';
 
 export interface Migration {
@@ -65,4 +66,59 @@ export function migrateSqlite(db: Database.Database, what: string, migrations: r
     })();
   }
   return known;
+}
+
+/** A pg pool, or one connected client (a Client or a pool's PoolClient). */
+export type PgTarget = pg.Pool | pg.ClientBase;
+
+/**
+ * Applies the pending migrations of `migrations` to the current schema (search_path) of a
+ * PostgreSQL database; `what` names the database in errors. The same version table and refusal as
+ * SQLite. Two processes migrating the same schema at once serialise on a session advisory lock
+ * (keyed by the schema and `what`), so neither sees a half-applied step or creates a table twice.
+ * Every step runs in its own transaction with its version row. Returns the version reached.
+ */
+export async function migratePostgres(target: PgTarget, what: string, migrations: readonly Migration[], nowMs: number): Promise<number> {
+  checkOrder(what, migrations);
+  const known = schemaVersion(migrations);
+  // Duck-typed so that SQLite-only users never load pg: only a Pool counts its clients.
+  const pooled = isPool(target);
+  const client: pg.ClientBase = isPool(target) ? await target.connect() : target;
+  let broken = false;
+  try {
+    // Session-level (not transaction-level): it must span the version read and every step.
+    await client.query(`SELECT pg_advisory_lock(hashtext('mullet-migrations:' || current_schema() || ':' || $1))`, [what]);
+    try {
+      await client.query(SCHEMA_VERSION_DDL);
+      const res = await client.query<{ v: number | string | null }>('SELECT MAX(version) AS v FROM schema_version');
+      const current = Number(res.rows[0]?.v ?? 0);
+      if (current > known) throw newerSchemaError(what, current, known);
+      for (const m of migrations) {
+        if (m.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_version (version, description, applied_at_ms) VALUES ($1, $2, $3)', [m.version, m.description, nowMs]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+          throw err;
+        }
+      }
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('mullet-migrations:' || current_schema() || ':' || $1))`, [what]).catch(() => {
+        broken = true;
+      });
+    }
+  } finally {
+    // A connection whose rollback or unlock failed is not handed back to the pool for reuse.
+    if (pooled) (client as pg.PoolClient).release(broken);
+  }
+  return known;
+}
+
+function isPool(target: PgTarget): target is pg.Pool {
+  return typeof (target as Partial<pg.Pool>).totalCount === 'number';
 }

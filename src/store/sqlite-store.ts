@@ -6,8 +6,8 @@
  * ms (interval starts, UTC); every source's value is kept and precedence is applied on read.
  */
 import Database from 'better-sqlite3';
-import { MulletError, badInput } from '../core/errors.js';
-import { MS_PER_DAY, MS_PER_MINUTE, systemClock, utcDate, parseUtcDate, type Clock } from '../core/time.js';
+import { MulletError } from '../core/errors.js';
+import { MS_PER_DAY, MS_PER_MINUTE, systemClock, utcDate, type Clock } from '../core/time.js';
 import { BTC_FIELDS, type AsPricePoint, type AsPriceProduct, type BtcDay, type BtcField, type DifficultyEpoch, type FourCpInterval, type LoadPoint, type ParsedBatch, type PricePoint } from '../market/types.js';
 import {
   BTC_UNITS,
@@ -21,10 +21,34 @@ import {
   type Group,
   type PointSeriesId,
 } from './batch.js';
-import { expectedIntervals, findGaps, gapBetween, largestGaps } from './gaps.js';
-import { forEachUnionGap, IntervalSet, PageBudget } from './interval-set.js';
+import { findGaps } from './gaps.js';
+import type { IntervalSet } from './interval-set.js';
 import type { GapReport, ImportReport, ImportSession, MarketStore, PriceQuery, SeriesCoverage, SeriesKey } from '../market/store-port.js';
-import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence, sourceRank } from './precedence.js';
+import { BTC_SOURCES, EPOCH_SOURCES, FOURCP_SOURCES, LOAD_SOURCES, PRICE_SOURCES, bySourcePrecedence } from './precedence.js';
+import {
+  GapCollector,
+  ImportState,
+  asPriceIndex,
+  asPriceSetName,
+  claimComparison,
+  columnsOf,
+  compareRepeats,
+  comparisonFor,
+  comparisonNote,
+  fileGaps,
+  filledNote,
+  fourCpChangedNote,
+  monthIndex,
+  newImportReport,
+  repeatRange,
+  resolveGap,
+  splitRepeats,
+  summarizeDuplicates,
+  type PointTable,
+  type SeriesTable,
+  type Tracker,
+} from './import-state.js';
+import { bestBySource, bestPerStart, coverageRow, mergeAsPrices, mergeBtcDays, parseDayArg, type ValueRow } from './read-merge.js';
 import { migrate } from './schema.js';
 
 type Db = Database.Database;
@@ -73,14 +97,8 @@ function openMarketStoreSync(file: string, options: OpenMarketStoreOptions): Sql
   return new SqliteMarketStore(db);
 }
 
-/** Tolerances for "the sources disagree": half a cent per MWh, 0.05 MW, one part per million. */
-const PRICE_TOLERANCE = 0.005;
-const LOAD_TOLERANCE = 0.05;
-const BTC_RELATIVE_TOLERANCE = 1e-6;
 /** Rows per multi-row upsert statement (fewer native calls; well under SQLite's 32,766 variables). */
 const CHUNK = 256;
-
-type PointTable = 'prices' | 'loads';
 
 interface SeriesRow {
   id: number;
@@ -96,8 +114,6 @@ class SqliteMarketStore implements MarketStore {
   private readonly sourceNames = new Map<number, string>();
   private readonly seriesIds = new Map<string, number>();
   private readonly stmtCache = new Map<string, Database.Statement>();
-  /** Source pairs already compared during the current ingest (a file with two sources compares them once). */
-  private readonly compared = new Set<string>();
   /** The import whose transaction is open, if any (one at a time per store). */
   private importing: SqliteImport | undefined;
 
@@ -200,7 +216,6 @@ class SqliteMarketStore implements MarketStore {
 
   private beginImportSync(file: string, source: string): SqliteImport {
     if (this.importing) throw new MulletError('INTERNAL', 'an import is already open on this store', { where: file });
-    this.compared.clear();
     try {
       // IMMEDIATE: take the write lock now, not at the first write after parsing has begun.
       this.db.exec('BEGIN IMMEDIATE');
@@ -263,49 +278,29 @@ class SqliteMarketStore implements MarketStore {
    * differs), written again (the last one in the file wins) and not counted as written again.
    */
   private writeTracked(t: Tracker, g: Group<unknown>, report: ImportReport): number {
-    t.duplicates += g.duplicates;
-    t.conflicting += g.conflicting;
-    if (g.firstConflictMs !== undefined) t.firstConflictMs = Math.min(t.firstConflictMs ?? Infinity, g.firstConflictMs);
-    let repeats: number[] | undefined;
-    for (let i = 0; i < g.startsMs.length; i++) {
-      if (t.set.has((g.startsMs[i] as number) / t.stepMs)) (repeats ??= []).push(i);
-    }
-    let fresh = g;
-    if (repeats) {
+    const { repeats, fresh } = splitRepeats(t, g);
+    if (repeats.length > 0) {
       // Compared with what this file wrote before, read in one ordered range scan (a file repeated
       // end to end makes every row of later batches a repeat); only differing values are rewritten.
       const [keyCol, timeCol, valueCol] = columnsOf(t.table);
       const sourceId = this.sourceId(g.source);
-      const firstRepeat = g.startsMs[repeats[0] as number] as number;
-      const lastRepeat = g.startsMs[repeats[repeats.length - 1] as number] as number;
+      const [firstRepeat, lastRepeat] = repeatRange(g, repeats);
       const stored = this.stmt(`SELECT ${timeCol}, ${valueCol} FROM ${t.table} WHERE ${keyCol} = ? AND source_id = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`)
         .raw()
         .iterate(t.keyId, sourceId, firstRepeat, lastRepeat) as IterableIterator<[number, number]>;
-      const rewrite: Group<unknown> = { ...g, startsMs: [], values: [], duplicates: 0, conflicting: 0 };
-      let row = stored.next();
-      for (const i of repeats) {
-        const start = g.startsMs[i] as number;
-        const value = g.values[i] as number;
-        while (!row.done && row.value[0] < start) row = stored.next();
-        t.duplicates++;
-        if (row.done || row.value[0] !== start || row.value[1] !== value) {
-          t.conflicting++;
-          t.firstConflictMs = Math.min(t.firstConflictMs ?? Infinity, start);
-          rewrite.startsMs.push(start);
-          rewrite.values.push(value);
-        }
+      let rewrite: Group<unknown>;
+      try {
+        rewrite = compareRepeats(t, g, repeats, stored);
+      } finally {
+        stored.return?.();
       }
-      stored.return?.();
       this.upsertRows(t.table, t.keyId, sourceId, rewrite);
-      const repeated = new Set(repeats);
-      fresh = { ...g, startsMs: g.startsMs.filter((_, i) => !repeated.has(i)), values: g.values.filter((_, i) => !repeated.has(i)) };
     }
-    for (const start of fresh.startsMs) t.set.add(start / t.stepMs);
     return this.writeGroup(t.table, t.keyId, fresh, report);
   }
 
   /** Upserts a sorted group in chunks; returns rows written (inserted or changed). */
-  private upsertRows(table: PointTable | 'btc_daily', keyId: number | string, sourceId: number, g: Group<unknown>): number {
+  private upsertRows(table: SeriesTable, keyId: number | string, sourceId: number, g: Group<unknown>): number {
     const [keyCol, timeCol, valueCol] = columnsOf(table);
     const upsertSql = (rows: number) =>
       `INSERT INTO ${table} (${keyCol}, ${timeCol}, source_id, ${valueCol}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}
@@ -330,7 +325,7 @@ class SqliteMarketStore implements MarketStore {
     return written;
   }
 
-  private countRows(table: PointTable | 'btc_daily', keyId: number | string, sourceId: number, fromMs: number, toMs: number): number {
+  private countRows(table: SeriesTable, keyId: number | string, sourceId: number, fromMs: number, toMs: number): number {
     const [keyCol, timeCol] = columnsOf(table);
     const row = this.stmt(`SELECT COUNT(*) AS n FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? AND source_id = ?`).get(keyId, fromMs, toMs, sourceId) as {
       n: number;
@@ -339,7 +334,7 @@ class SqliteMarketStore implements MarketStore {
   }
 
   /** Writes one group and tallies inserted / changed / unchanged into the report. */
-  private writeGroup(table: PointTable | 'btc_daily', keyId: number | string, g: Group<unknown>, report: ImportReport): number {
+  private writeGroup(table: SeriesTable, keyId: number | string, g: Group<unknown>, report: ImportReport): number {
     const n = g.startsMs.length;
     if (n === 0) return 0;
     const sourceId = this.sourceId(g.source);
@@ -356,36 +351,15 @@ class SqliteMarketStore implements MarketStore {
   /** @internal After the last batch, still inside the transaction: duplicates, gaps and source comparisons. */
   summarize(imp: ImportState): void {
     const report = imp.report;
-    const bySeries = new Map<string, Tracker[]>();
-    for (const t of imp.trackers()) {
-      report.duplicatesInFile += t.duplicates;
-      if (t.duplicates > 0) {
-        const conflict =
-          t.conflicting > 0 ? `, ${t.conflicting} with different values (last kept; first at ${new Date(t.firstConflictMs ?? t.set.min * t.stepMs).toISOString()})` : ', identical values';
-        report.notes.push(`${t.label} [${t.source}]: ${t.duplicates} duplicate interval(s) in the file${conflict}`);
-      }
-      const key = `${t.table}\u0000${String(t.keyId)}`;
-      const list = bySeries.get(key);
-      if (list) list.push(t);
-      else bySeries.set(key, [t]);
-    }
     const gaps = new GapCollector(report);
-    for (const list of bySeries.values()) {
+    for (const list of summarizeDuplicates(imp)) {
       const t = list[0] as Tracker;
       this.reportGaps(t.table, t.keyId, t.label, t.stepMs, list.map((x) => x.set), gaps);
     }
     gaps.finish();
     for (const t of imp.trackers()) {
       if (t.set.count === 0) continue;
-      const first = t.set.min * t.stepMs;
-      const last = t.set.max * t.stepMs;
-      if (t.kind === 'btc') {
-        this.compareSources('btc_daily', t.keyId, t.label, t.source, first, last, (a, b) => `ABS(${a} - ${b}) > ${BTC_RELATIVE_TOLERANCE} * MAX(ABS(${a}), ABS(${b}))`, (d) => fmtNum(d), report, true);
-      } else {
-        const tol = t.kind === 'price' ? PRICE_TOLERANCE : LOAD_TOLERANCE;
-        const unit = t.kind === 'price' ? PRICE_UNIT : LOAD_UNIT;
-        this.compareSources(t.table, t.keyId, t.label, t.source, first, last, (a, b) => `ABS(${a} - ${b}) > ${tol}`, (d) => `${fmtNum(d)} ${unit}`, report);
-      }
+      this.compareSources(t, imp);
     }
   }
 
@@ -414,13 +388,13 @@ class SqliteMarketStore implements MarketStore {
       const sourceId = this.sourceId(r.source);
       // Months seen in this file, per market and source (a month index: year × 12 + month).
       const seen = imp.indexSet(`fourcp\u0000${r.market}\u0000${r.source}`);
-      if (!seen.add(Number(r.month.slice(0, 4)) * 12 + Number(r.month.slice(5, 7)))) report.duplicatesInFile++;
+      if (!seen.add(monthIndex(r.month))) report.duplicatesInFile++;
       const had = existing.get(r.market, r.month, sourceId) as number | undefined;
       const written = upsert.run(r.market, r.month, sourceId, r.startMs, r.intervalMinutes, r.systemLoadMW).changes;
       report.inserted.fourCpIntervals += written;
       if (written > 0 && had !== undefined) {
         report.changed++;
-        if (had !== r.startMs) report.notes.push(`4CP ${r.market} ${r.month} [${r.source}]: interval changed from ${isoMinute(had)} to ${isoMinute(r.startMs)}`);
+        if (had !== r.startMs) report.notes.push(fourCpChangedNote(r.market, r.month, r.source, had, r.startMs));
       }
       if (written === 0) report.unchanged++;
     }
@@ -438,8 +412,7 @@ class SqliteMarketStore implements MarketStore {
     const existing = this.stmt('SELECT usd_per_mw_h FROM as_prices WHERE market = ? AND product = ? AND price_kind = ? AND interval_minutes = ? AND start_ms = ? AND source_id = ?').pluck(true);
     for (const r of rows) {
       const sourceId = this.sourceId(r.source);
-      const seen = imp.indexSet(`as\u0000${r.market}\u0000${r.product}\u0000${r.kind}\u0000${r.intervalMinutes}\u0000${r.source}`);
-      const repeat = !seen.add(r.startMs / (r.intervalMinutes * MS_PER_MINUTE));
+      const repeat = !imp.indexSet(asPriceSetName(r)).add(asPriceIndex(r));
       if (repeat) report.duplicatesInFile++;
       const had = existing.get(r.market, r.product, r.kind, r.intervalMinutes, r.startMs, sourceId) as number | undefined;
       const written = upsert.run(r.market, r.product, r.kind, r.intervalMinutes, r.startMs, sourceId, r.usdPerMWh).changes;
@@ -450,55 +423,39 @@ class SqliteMarketStore implements MarketStore {
   }
 
   /**
-   * Notes how this group's values compare with other sources of the same series over the same
+   * Notes how this tracker's values compare with other sources of the same series over the same
    * intervals: common count, how many differ beyond tolerance, and the largest difference.
    */
-  private compareSources(
-    table: PointTable | 'btc_daily',
-    keyId: number | string,
-    label: string,
-    source: string,
-    first: number,
-    last: number,
-    differs: (a: string, b: string) => string,
-    fmtDiff: (d: number) => string,
-    report: ImportReport,
-    relative = false,
-  ): void {
-    const [keyCol, timeCol, valueCol] = columnsOf(table);
-    const sourceId = this.sourceId(source);
+  private compareSources(t: Tracker, imp: ImportState): void {
+    const [keyCol, timeCol, valueCol] = columnsOf(t.table);
+    const sourceId = this.sourceId(t.source);
+    const first = t.set.min * t.stepMs;
+    const last = t.set.max * t.stepMs;
     const others =
-      table === 'btc_daily'
-        ? (this.stmt('SELECT DISTINCT source_id FROM btc_daily WHERE field = ?').pluck(true).all(keyId) as number[])
-        : (this.stmt('SELECT source_id FROM series_sources WHERE series_id = ?').pluck(true).all(keyId) as number[]);
+      t.table === 'btc_daily'
+        ? (this.stmt('SELECT DISTINCT source_id FROM btc_daily WHERE field = ?').pluck(true).all(t.keyId) as number[])
+        : (this.stmt('SELECT source_id FROM series_sources WHERE series_id = ?').pluck(true).all(t.keyId) as number[]);
     // One index lookup per row of this source: (key, time, other source) is the primary key.
-    const joined = `FROM ${table} a JOIN ${table} b ON b.${keyCol} = a.${keyCol} AND b.${timeCol} = a.${timeCol} AND b.source_id = ?
+    const joined = `FROM ${t.table} a JOIN ${t.table} b ON b.${keyCol} = a.${keyCol} AND b.${timeCol} = a.${timeCol} AND b.source_id = ?
       WHERE a.${keyCol} = ? AND a.${timeCol} BETWEEN ? AND ? AND a.source_id = ?`;
     const av = `a.${valueCol}`;
     const bv = `b.${valueCol}`;
+    const cmp = comparisonFor(t);
+    const diffExpr = cmp.relative ? `ABS(${av} - ${bv}) / MAX(ABS(${av}), ABS(${bv}))` : `ABS(${av} - ${bv})`;
+    const differs = cmp.relative ? `ABS(${av} - ${bv}) > ${cmp.tolerance} * MAX(ABS(${av}), ABS(${bv}))` : `ABS(${av} - ${bv}) > ${cmp.tolerance}`;
     for (const otherId of others) {
       if (otherId === sourceId) continue;
       const other = this.sourceName(otherId);
-      const pair = `${table}\u0000${String(keyId)}\u0000${[source, other].sort().join('\u0000')}`;
-      if (this.compared.has(pair)) continue;
-      this.compared.add(pair);
-      const args = [otherId, keyId, first, last, sourceId];
-      const r = this.stmt(`SELECT COUNT(*) AS common, SUM(${differs(av, bv)}) AS differ ${joined}`).get(...args) as { common: number; differ: number | null };
-      if (r.common === 0) continue;
-      let text = `${label}: ${source} vs ${other}: ${r.common.toLocaleString('en-US')} common interval(s), ${(r.differ ?? 0).toLocaleString('en-US')} differ`;
-      if ((r.differ ?? 0) > 0) {
-        const diffExpr = relative ? `ABS(${av} - ${bv}) / MAX(ABS(${av}), ABS(${bv}))` : `ABS(${av} - ${bv})`;
-        const worst = this.stmt(`SELECT a.${timeCol} AS t, ${av} AS av, ${bv} AS bv, ${diffExpr} AS d ${joined} ORDER BY d DESC, a.${timeCol} LIMIT 1`).get(...args) as {
-          t: number;
-          av: number;
-          bv: number;
-          d: number;
-        };
-        const when = table === 'btc_daily' ? utcDate(worst.t) : isoMinute(worst.t);
-        const size = relative ? `${(worst.d * 100).toFixed(3)} %` : fmtDiff(worst.d);
-        text += ` (largest ${size} at ${when}: ${fmtNum(worst.av)} vs ${fmtNum(worst.bv)})`;
-      }
-      report.notes.push(text);
+      if (!claimComparison(imp, t, other)) continue;
+      const args = [otherId, t.keyId, first, last, sourceId];
+      const r = this.stmt(`SELECT COUNT(*) AS common, SUM(${differs}) AS differ ${joined}`).get(...args) as { common: number; differ: number | null };
+      const differ = r.differ ?? 0;
+      const worst =
+        r.common > 0 && differ > 0
+          ? (this.stmt(`SELECT a.${timeCol} AS t, ${av} AS av, ${bv} AS bv, ${diffExpr} AS d ${joined} ORDER BY d DESC, a.${timeCol} LIMIT 1`).get(...args) as { t: number; av: number; bv: number; d: number })
+          : undefined;
+      const note = comparisonNote(t, other, r.common, differ, worst);
+      if (note !== null) imp.report.notes.push(note);
     }
   }
 
@@ -507,21 +464,12 @@ class SqliteMarketStore implements MarketStore {
    * sets). Every start of the file is now stored, so stored gaps can only lie inside the file's own
    * gaps: only those ranges are looked up, to see what other sources fill.
    */
-  private reportGaps(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, sets: readonly IntervalSet[], gaps: GapCollector): void {
+  private reportGaps(table: SeriesTable, keyId: number | string, label: string, stepMs: number, sets: readonly IntervalSet[], gaps: GapCollector): void {
     const [keyCol, timeCol] = columnsOf(table);
     const inRange = this.stmt(`SELECT DISTINCT ${timeCol} FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`).pluck(true);
     let filled = 0;
-    forEachUnionGap(sets, (from, to) => {
-      const gap = gapBetween(label, (from - 1) * stepMs, (to + 1) * stepMs, stepMs);
-      const present = inRange.all(keyId, gap.fromMs, gap.toMs) as number[];
-      if (present.length === 0) {
-        gaps.add(gap);
-        return;
-      }
-      filled += present.length;
-      for (const g of findGaps(label, [gap.fromMs - stepMs, ...present, gap.toMs + stepMs], stepMs)) gaps.add(g);
-    });
-    if (filled > 0) gaps.note(`${label}: the file lacks ${fmtNum(filled)} interval(s) in its span that other sources in the store fill`);
+    for (const gap of fileGaps(label, stepMs, sets)) filled += resolveGap(gap, inRange.all(keyId, gap.fromMs, gap.toMs) as number[], stepMs, gaps);
+    if (filled > 0) gaps.note(filledNote(label, filled));
   }
 
   /**
@@ -529,7 +477,7 @@ class SqliteMarketStore implements MarketStore {
    * count, first, last and every gap. A plucked sorted read is several times faster here than
    * a LAG() window, which makes SQLite sort into a temporary B-tree.
    */
-  private scan(table: PointTable | 'btc_daily', keyId: number | string, label: string, stepMs: number, fromMs: number, toMs: number): { count: number; first: number; last: number; gaps: GapReport[] } {
+  private scan(table: SeriesTable, keyId: number | string, label: string, stepMs: number, fromMs: number, toMs: number): { count: number; first: number; last: number; gaps: GapReport[] } {
     const [keyCol, timeCol] = columnsOf(table);
     const starts = this.stmt(`SELECT DISTINCT ${timeCol} FROM ${table} WHERE ${keyCol} = ? AND ${timeCol} BETWEEN ? AND ? ORDER BY ${timeCol}`)
       .pluck(true)
@@ -574,65 +522,22 @@ class SqliteMarketStore implements MarketStore {
     const [, , valueCol] = columnsOf(table);
     const rows = this.stmt(`SELECT start_ms, ${valueCol}, source_id FROM ${table} WHERE series_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms`)
       .raw()
-      .all(seriesId, fromMs, toMs) as [number, number, number][];
-    const rank = (id: number) => sourceRank(order, this.sourceName(id)) * 1e6 + id;
-    const out: T[] = [];
-    let i = 0;
-    while (i < rows.length) {
-      let best = rows[i] as [number, number, number];
-      let j = i + 1;
-      while (j < rows.length && (rows[j] as [number, number, number])[0] === best[0]) {
-        const r = rows[j] as [number, number, number];
-        if (rank(r[2]) < rank(best[2])) best = r;
-        j++;
-      }
-      out.push(make(best[0], best[1], this.sourceName(best[2])));
-      i = j;
-    }
-    return out;
+      .all(seriesId, fromMs, toMs) as ValueRow[];
+    return bestPerStart(rows, order, (id) => this.sourceName(id), make);
   }
 
   private btcDaysNow(fromDate: string, toDate: string): BtcDay[] {
-    const fromMs = day(fromDate, 'fromDate');
-    const toMs = day(toDate, 'toDate');
-    const days = new Map<number, BtcDay>();
-    const chosen = new Map<number, Partial<Record<BtcField, string>>>();
-    for (const field of BTC_FIELDS) {
-      const cmp = bySourcePrecedence(BTC_SOURCES[field]);
-      const rows = this.stmt('SELECT day_ms, value, source_id FROM btc_daily WHERE field = ? AND day_ms BETWEEN ? AND ? ORDER BY day_ms')
-        .raw()
-        .all(field, fromMs, toMs) as [number, number, number][];
-      for (const [dayMs, value, sourceId] of rows) {
-        const source = this.sourceName(sourceId);
-        let d = days.get(dayMs);
-        let sources = chosen.get(dayMs);
-        if (!d || !sources) {
-          d = { dateUtc: utcDate(dayMs) };
-          sources = {};
-          days.set(dayMs, d);
-          chosen.set(dayMs, sources);
-        }
-        const current = sources[field];
-        if (current === undefined || cmp(source, current) < 0) {
-          d[field] = value;
-          sources[field] = source;
-        }
-      }
-    }
-    return [...days.keys()]
-      .sort((a, b) => a - b)
-      .map((k) => ({ ...(days.get(k) as BtcDay), sources: chosen.get(k) ?? {} }));
+    const fromMs = parseDayArg(fromDate, 'fromDate');
+    const toMs = parseDayArg(toDate, 'toDate');
+    const rows = new Map<BtcField, ValueRow[]>();
+    const read = this.stmt('SELECT day_ms, value, source_id FROM btc_daily WHERE field = ? AND day_ms BETWEEN ? AND ? ORDER BY day_ms').raw();
+    for (const field of BTC_FIELDS) rows.set(field, read.all(field, fromMs, toMs) as ValueRow[]);
+    return mergeBtcDays(rows, (id) => this.sourceName(id));
   }
 
   /** One row per key: the highest-precedence source's, in first-seen key order. */
   private bestBySource<R extends { source_id: number }, K>(rows: readonly R[], key: (r: R) => K, order: readonly string[]): R[] {
-    const cmp = bySourcePrecedence(order);
-    const best = new Map<K, R>();
-    for (const r of rows) {
-      const cur = best.get(key(r));
-      if (!cur || cmp(this.sourceName(r.source_id), this.sourceName(cur.source_id)) < 0) best.set(key(r), r);
-    }
-    return [...best.values()];
+    return bestBySource(rows, key, order, (id) => this.sourceName(id));
   }
 
   private epochsNow(): DifficultyEpoch[] {
@@ -673,19 +578,8 @@ class SqliteMarketStore implements MarketStore {
       'SELECT start_ms, usd_per_mw_h, source_id FROM as_prices WHERE market = ? AND product = ? AND price_kind = ? AND interval_minutes = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms',
     )
       .raw()
-      .all(q.market, q.product, q.kind, interval, q.fromMs, q.toMs) as [number, number, number][];
-    const out: AsPricePoint[] = [];
-    const cmp = bySourcePrecedence(PRICE_SOURCES);
-    for (const [startMs, value, sourceId] of rows) {
-      const source = this.sourceName(sourceId);
-      const last = out[out.length - 1];
-      if (last && last.intervalStartMs === startMs) {
-        if (cmp(source, last.source ?? '') < 0) [last.usdPerMWh, last.source] = [value, source];
-        continue;
-      }
-      out.push({ market: q.market, product: q.product, kind: q.kind, intervalStartMs: startMs, intervalMinutes: interval, usdPerMWh: value, source });
-    }
-    return out;
+      .all(q.market, q.product, q.kind, interval, q.fromMs, q.toMs) as ValueRow[];
+    return mergeAsPrices(q, interval, rows, (id) => this.sourceName(id));
   }
 
   private asPriceCoverageNow(): { market: string; product: string; kind: 'DA' | 'RT'; intervalMinutes: number; firstMs: number; lastMs: number; count: number }[] {
@@ -731,90 +625,6 @@ class SqliteMarketStore implements MarketStore {
   }
 }
 
-/** Gaps listed in one import report at most; the rest are counted in a note (a file can have millions). */
-const MAX_LISTED_GAPS = 10_000;
-/** Interval maps of one import at most: 256 MiB (e.g. 1,000 settlement points × 60 years of 15-min data). */
-const MAX_INTERVAL_PAGES = 256 * 1024;
-
-/** What one import has written to one series and source: its intervals and its duplicates. */
-interface Tracker {
-  table: PointTable | 'btc_daily';
-  keyId: number | string;
-  label: string;
-  source: string;
-  stepMs: number;
-  kind: 'price' | 'load' | 'btc';
-  set: IntervalSet;
-  duplicates: number;
-  conflicting: number;
-  firstConflictMs?: number;
-}
-
-/** The state of one open import, shared by its batches. */
-class ImportState {
-  private readonly byKey = new Map<string, Tracker>();
-  private readonly indexSets = new Map<string, IntervalSet>();
-  private readonly budget: PageBudget;
-
-  constructor(readonly report: ImportReport) {
-    this.budget = new PageBudget(MAX_INTERVAL_PAGES, report.file);
-  }
-
-  tracker(key: string, make: () => Omit<Tracker, 'set' | 'duplicates' | 'conflicting'>): Tracker {
-    let t = this.byKey.get(key);
-    if (!t) {
-      t = { ...make(), set: new IntervalSet(this.budget), duplicates: 0, conflicting: 0 };
-      this.byKey.set(key, t);
-    }
-    return t;
-  }
-
-  trackers(): IterableIterator<Tracker> {
-    return this.byKey.values();
-  }
-
-  /** A set of integer keys (epoch days, 4CP months) for duplicates across batches, by name. */
-  indexSet(name: string): IntervalSet {
-    let set = this.indexSets.get(name);
-    if (!set) {
-      set = new IntervalSet(this.budget);
-      this.indexSets.set(name, set);
-    }
-    return set;
-  }
-}
-
-/** Collects an import's gaps into its report: the first MAX_LISTED_GAPS, then only counted. */
-class GapCollector {
-  private unlisted = 0;
-  private unlistedIntervals = 0;
-  private largestUnlisted: GapReport | undefined;
-
-  constructor(private readonly report: ImportReport) {}
-
-  add(gap: GapReport): void {
-    if (this.report.gaps.length < MAX_LISTED_GAPS) {
-      this.report.gaps.push(gap);
-      return;
-    }
-    this.unlisted++;
-    this.unlistedIntervals += gap.missingIntervals;
-    if (!this.largestUnlisted || gap.missingIntervals > this.largestUnlisted.missingIntervals) this.largestUnlisted = gap;
-  }
-
-  note(text: string): void {
-    this.report.notes.push(text);
-  }
-
-  finish(): void {
-    const big = this.largestUnlisted;
-    if (!big) return;
-    this.report.notes.push(
-      `${fmtNum(this.unlisted)} more gap(s) with ${fmtNum(this.unlistedIntervals)} missing interval(s) not listed (the first ${fmtNum(MAX_LISTED_GAPS)} are); largest of them ${fmtNum(big.missingIntervals)} in ${big.series} from ${isoMinute(big.fromMs)}`,
-    );
-  }
-}
-
 /**
  * One file's import: every batch is validated and written inside one transaction, opened by
  * beginImport and ended by commit or rollback — a file is all written or not at all, while only one
@@ -831,7 +641,7 @@ class SqliteImport implements ImportSession {
     source: string,
     private readonly onEnd: () => void,
   ) {
-    this.state = new ImportState({ file, source, inserted: { prices: 0, loads: 0, btcDays: 0, epochs: 0, fourCpIntervals: 0, asPrices: 0 }, changed: 0, unchanged: 0, duplicatesInFile: 0, gaps: [], notes: [] });
+    this.state = new ImportState(newImportReport(file, source));
   }
 
   add(batch: ParsedBatch): Promise<void> {
@@ -898,57 +708,4 @@ class SqliteImport implements ImportSession {
       throw new MulletError('IO', `import failed, nothing written: ${err instanceof Error ? err.message : String(err)}`, { where: this.file, cause: err });
     }
   }
-}
-
-function coverageRow(
-  series: string,
-  key: SeriesKey,
-  unit: string,
-  intervalMinutes: number,
-  sources: string[],
-  scan: { count: number; first: number; last: number; gaps: GapReport[] },
-  top: number,
-): SeriesCoverage {
-  const expected = expectedIntervals(scan.first, scan.last, intervalMinutes * MS_PER_MINUTE);
-  return {
-    series,
-    key,
-    unit,
-    intervalMinutes,
-    sources,
-    firstMs: scan.first,
-    lastMs: scan.last,
-    count: scan.count,
-    expected,
-    missing: expected - scan.count,
-    gapCount: scan.gaps.length,
-    gaps: largestGaps(scan.gaps, top),
-  };
-}
-
-function columnsOf(table: PointTable | 'btc_daily'): [string, string, string] {
-  switch (table) {
-    case 'prices':
-      return ['series_id', 'start_ms', 'usd_per_mwh'];
-    case 'loads':
-      return ['series_id', 'start_ms', 'mw'];
-    case 'btc_daily':
-      return ['field', 'day_ms', 'value'];
-  }
-}
-
-function day(date: string, name: string): number {
-  try {
-    return parseUtcDate(date);
-  } catch (err) {
-    throw badInput(err instanceof Error ? err.message : String(err), name);
-  }
-}
-
-function isoMinute(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16) + 'Z';
-}
-
-function fmtNum(v: number): string {
-  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 4 });
 }

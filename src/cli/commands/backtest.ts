@@ -19,7 +19,7 @@ import { parseSite } from '../../site/parse.js';
 import { opt, need, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
-import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { DB_OPTION, openExistingStore, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 import { readFlagFile } from '../flag-file.js';
 
@@ -186,7 +186,7 @@ const backtest: CommandSpec = {
     const common = await commonInputs(args, io, siteFile);
     const regretVs = opt.str(args, 'regret-vs') as PolicyName | undefined;
     if (regretVs !== undefined && !policies.includes(regretVs)) throw badInput(`'${regretVs}' is not among the policies run (${policies.join(', ')})`, '--regret-vs');
-    const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
+    const store = await openExistingStore(resolveStoreLocation(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
     let out: BacktestOutcome;
     try {
       out = await runBacktest({
@@ -266,7 +266,7 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo, siteFile: string, sw
   const axes = sweeps.map(parseSweep);
   const common = await commonInputs(args, io, siteFile);
   const site = common.site;
-  const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
+  const store = await openExistingStore(resolveStoreLocation(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
   const bar = createProgress(io, `sweep ${policy}`, () => systemClock.nowMs());
   let r: SweepResult;
   try {

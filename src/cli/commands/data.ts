@@ -4,11 +4,10 @@ import { badInput, describeError, isMulletError, MulletError } from '../../core/
 import { systemClock } from '../../core/time.js';
 import { FORMATS, openDataFile, unrecognisedHeader, type DataFile } from '../../market/importers/registry.js';
 import type { GapReport, ImportReport, ImportSession, MarketStore, SeriesCoverage } from '../../market/store-port.js';
-import { openMarketStore } from '../../store/sqlite-store.js';
 import { MAX_EXPANSION } from '../../market/importers/source.js';
 import { opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
-import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { DB_OPTION, openExistingStore, openStoreAt, redactUrl, resolveStoreLocation } from '../store-open.js';
 import { isIndustryHeader } from '../../industry/schema.js';
 
 const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
@@ -16,8 +15,7 @@ const DATA_FILE_RE = /\.(csv|csv\.gz|zip)$/i;
 const IGNORED_SHOWN = 5;
 
 function dbPath(io: CliIo, args: Parameters<CommandSpec['run']>[0]): string {
-  const db = opt.str(args, 'db') ?? './mullet.db';
-  return db === ':memory:' ? db : path.resolve(io.cwd, db);
+  return resolveStoreLocation(io.cwd, opt.str(args, 'db') ?? './mullet.db');
 }
 
 interface Target {
@@ -171,7 +169,7 @@ const importCommand: CommandSpec = {
     const started = nowMs();
     const { targets, ignored } = await expandTargets(io, args.positionals);
     if (targets.length === 0) throw badInput('no .csv, .csv.gz or .zip files found', args.positionals.join(' '));
-    const store = await openMarketStore(db);
+    const store = await openStoreAt(db);
     const outcomes: FileOutcome[] = [];
     const committed = (): string => {
       const done = outcomes.filter((o) => o.status === 'imported').map((o) => o.file);
@@ -214,11 +212,11 @@ const importCommand: CommandSpec = {
       { written: 0, unchanged: 0, duplicates: 0 },
     );
     if (json) {
-      printJson(io, { db, elapsedMs, totals, imported, skipped: names('skipped'), failed: failed.map((f) => f.file), ignored, files: outcomes });
+      printJson(io, { db: redactUrl(db), elapsedMs, totals, imported, skipped: names('skipped'), failed: failed.map((f) => f.file), ignored, files: outcomes });
     } else {
       io.stdout(
         `\n${imported.length} imported, ${names('skipped').length} skipped, ${failed.length} failed in ${fmt(elapsedMs / 1000, 1)} s; ` +
-          `${fmt(totals.written, 0)} rows written, ${fmt(totals.unchanged, 0)} unchanged (database ${db})\n`,
+          `${fmt(totals.written, 0)} rows written, ${fmt(totals.unchanged, 0)} unchanged (database ${redactUrl(db)})\n`,
       );
       if (ignored.length > 0) {
         const shown = ignored.slice(0, IGNORED_SHOWN).map((f) => path.basename(f));
@@ -268,7 +266,7 @@ const statusCommand: CommandSpec = {
       const asCoverage = await store.asPriceCoverage();
       if (opt.bool(args, 'json')) {
         printJson(io, {
-          db,
+          db: redactUrl(db),
           series: coverage.map((c) => ({ ...c, firstUtc: iso(c.firstMs), lastUtc: iso(c.lastMs), gaps: c.gaps.map((g) => ({ ...g, fromUtc: iso(g.fromMs), toUtc: iso(g.toMs) })) })),
           epochs: { count: epochs.length, first: firstEpoch?.startDateUtc ?? null, last: lastEpoch?.startDateUtc ?? null },
           fourCpIntervals: fourCp.map((c) => ({ month: c.month, intervalStartUtc: iso(c.intervalStartMs), intervalMinutes: c.intervalMinutes, systemLoadMW: c.systemLoadMW ?? null, source: c.source })),
@@ -277,7 +275,7 @@ const statusCommand: CommandSpec = {
         return;
       }
       if (coverage.length === 0 && epochs.length === 0 && fourCp.length === 0 && asCoverage.length === 0) {
-        io.stdout(`the market database ${db} is empty; run 'mullet data import'\n`);
+        io.stdout(`the market database ${redactUrl(db)} is empty; run 'mullet data import'\n`);
         return;
       }
       const rows = coverage.map((c) => [
@@ -301,7 +299,7 @@ const statusCommand: CommandSpec = {
       if (firstEpoch && lastEpoch) io.stdout(`\ndifficulty epochs: ${epochs.length} (first full days ${firstEpoch.startDateUtc} → ${lastEpoch.startDateUtc})\n`);
       if (fourCp.length > 0) io.stdout(`official 4CP intervals: ${fourCp.length} months (${fourCp[0]?.month ?? ''} → ${fourCp[fourCp.length - 1]?.month ?? ''}; sources ${[...new Set(fourCp.map((c) => c.source))].join(', ')})\n`);
       for (const c of asCoverage) io.stdout(`AS clearing prices ${c.market} ${c.product} ${c.kind} ${c.intervalMinutes} min: ${fmt(c.count, 0)} intervals, ${when(c.firstMs, c.intervalMinutes)} → ${when(c.lastMs, c.intervalMinutes)} (USD/MW-h)\n`);
-      io.stdout(`database: ${db}\n`);
+      io.stdout(`database: ${redactUrl(db)}\n`);
     } finally {
       await store.close();
     }

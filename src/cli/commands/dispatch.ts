@@ -25,7 +25,7 @@ import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CommandSpec } from '../command.js';
 import { readFlagFile } from '../flag-file.js';
 import { fmt, printJson } from '../output.js';
-import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { DB_OPTION, openExistingStore, resolveStoreLocation } from '../store-open.js';
 
 const INTERVAL_MINUTES = 15;
 /** Policies that can plan a day from its DA prices (rolling needs realized prices as it goes). */
@@ -98,7 +98,7 @@ const plan: CommandSpec = {
     }
     const policy = (opt.str(args, 'policy') ?? 'optimal') as PolicyName;
     const out = path.resolve(io.cwd, opt.str(args, 'out') ?? 'plan.json');
-    const store = await openExistingStore(path.resolve(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
+    const store = await openExistingStore(resolveStoreLocation(io.cwd, opt.str(args, 'db') ?? './mullet.db'));
     let da: Float64Array;
     let hashprice: { usdPerPhDay: number; day: string | null };
     try {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { revenueUsdPerMWh } from '../../bitcoin/asic.js';
 import { hashprice } from '../../bitcoin/hashprice.js';
 import { findGpu } from '../../catalog/catalog.js';
@@ -11,7 +10,7 @@ import { hashpriceInputsForDate, readBtcDayView } from '../../market/hashprice-i
 import { FEE_SHARE_OPTION, feeShareOption, readInputs } from './hashprice.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
-import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { DB_OPTION, openExistingStore, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 
 export interface EconRow {
@@ -78,7 +77,7 @@ const compare: CommandSpec = {
       } catch (err) {
         throw badInput(err instanceof Error ? err.message : String(err), '--date', err);
       }
-      const store = await openExistingStore(path.resolve(io.cwd, need(opt.str(args, 'db'), 'db')));
+      const store = await openExistingStore(resolveStoreLocation(io.cwd, need(opt.str(args, 'db'), 'db')));
       try {
         const feeShare = feeShareOption(args);
         const btcView = await readBtcDayView(store, date, date);

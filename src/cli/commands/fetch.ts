@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { badInput, isMulletError, MulletError } from '../../core/errors.js';
 import { parseUtcDate, systemClock } from '../../core/time.js';
 import { DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, type ApiCredentials } from '../../market/fetchers/ercot-api.js';
@@ -9,7 +8,7 @@ import { fetchMempool } from '../../market/fetchers/mempool-fetch.js';
 import { DEFAULT_MEMPOOL_BASE_URL, MEMPOOL_INTERVALS, MempoolClient, type MempoolInterval } from '../../market/fetchers/mempool.js';
 import type { ParsedBatch } from '../../market/types.js';
 import type { ImportReport } from '../../market/store-port.js';
-import { openMarketStore } from '../../store/sqlite-store.js';
+import { openStoreAt, resolveStoreLocation } from '../store-open.js';
 import { need, opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { fmt, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -19,7 +18,7 @@ import { createProgress } from '../progress.js';
  * fetched and parsed before the store is opened, so a failed download writes nothing.
  */
 
-const DB_OPTION: OptionSpec = { type: 'string', value: 'FILE', description: 'SQLite market database', env: 'MULLET_DB', default: './mullet.db' };
+const DB_OPTION: OptionSpec = { type: 'string', value: 'FILE|URL', description: 'market store: a SQLite file, or a postgres:// URL', env: 'MULLET_DB', default: './mullet.db' };
 
 const NET_OPTIONS: Record<string, OptionSpec> = {
   'timeout-s': { type: 'number', gt: 0, max: 3600, value: 'S', unit: 's', description: 'deadline per HTTP attempt (connect, headers and body)', default: 30 },
@@ -27,8 +26,7 @@ const NET_OPTIONS: Record<string, OptionSpec> = {
 };
 
 function dbPath(io: CliIo, args: ParsedArgs): string {
-  const db = opt.str(args, 'db') ?? './mullet.db';
-  return db === ':memory:' ? db : path.resolve(io.cwd, db);
+  return resolveStoreLocation(io.cwd, opt.str(args, 'db') ?? './mullet.db');
 }
 
 function httpFor(args: ParsedArgs, io: CliIo): HttpClient {
@@ -58,7 +56,7 @@ async function withHint<T>(p: Promise<T>, baseOption: string): Promise<T> {
 }
 
 async function ingest(db: string, label: string, batch: ParsedBatch): Promise<ImportReport> {
-  const store = await openMarketStore(db);
+  const store = await openStoreAt(db);
   try {
     return await store.ingest(label, batch);
   } finally {

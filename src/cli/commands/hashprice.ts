@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { hashprice, type HashpriceInputs } from '../../bitcoin/hashprice.js';
 import { blockSubsidyBtc } from '../../bitcoin/subsidy.js';
 import { parseUtcDate } from '../../core/time.js';
@@ -7,7 +6,7 @@ import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, hashpriceInputsForDate, readBtcDayVie
 import type { MarketStore } from '../../market/store-port.js';
 import { opt, need, type CommandSpec } from '../command.js';
 import { fmt, printJson } from '../output.js';
-import { DB_OPTION, openExistingStore } from '../store-open.js';
+import { DB_OPTION, openExistingStore, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 
 /** What the --date path needs from a store; tests inject a fake. */
@@ -62,7 +61,7 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
       height: { type: 'int', min: 0, max: LIMITS.blockHeight, value: 'N', unit: 'blocks', description: 'block height; sets the subsidy' },
       date: { type: 'string', value: 'YYYY-MM-DD', description: 'UTC day to read all inputs from the market store' },
       'fee-share-of-subsidy-pct': FEE_SHARE_OPTION,
-      db: { ...DB_OPTION, description: 'market store (SQLite) for --date' },
+      db: { ...DB_OPTION, description: 'market store (SQLite file or postgres:// URL) for --date' },
     },
     json: true,
     examples: [
@@ -83,7 +82,7 @@ export function makeHashpriceCommand(openStore: OpenStore = openSqliteStore): Co
         } catch (err) {
           throw badInput(err instanceof Error ? err.message : String(err), '--date', err);
         }
-        const file = path.resolve(io.cwd, need(opt.str(args, 'db'), 'db'));
+        const file = resolveStoreLocation(io.cwd, need(opt.str(args, 'db'), 'db'));
         const feeShare = feeShareOption(args);
         const store = await openStore(file);
         try {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { badInput } from '../../core/errors.js';
 import { MS_PER_DAY, parseUtcDate, utcDate } from '../../core/time.js';
 import { DEFAULT_FEE_SHARE_OF_SUBSIDY_PCT, HEIGHT_REBUILD_MAX_DAYS } from '../../market/hashprice-inputs.js';
@@ -9,7 +8,7 @@ import { compareWithHistory, linearExit, networkWhatIf, type ExitPoint, type His
 import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
-import { openExistingStore } from '../store-open.js';
+import { openExistingStore, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 import { readFlagFile } from '../flag-file.js';
 
@@ -230,7 +229,7 @@ const whatIf: CommandSpec = {
     from ??= await profileStart(args, io);
     const dbFile = opt.str(args, 'db');
     if (opt.bool(args, 'history') && dbFile === undefined) throw badInput('needs --db (the real retargets come from the store)', '--history');
-    const store = dbFile !== undefined ? await openExistingStore(path.resolve(io.cwd, dbFile)) : undefined;
+    const store = dbFile !== undefined ? await openExistingStore(resolveStoreLocation(io.cwd, dbFile)) : undefined;
     try {
       const state = store && dbFile !== undefined ? await stateFromStore(store, dbFile, from) : stateFromDefaults(from);
       const profile = await exitProfile(args, io, state.dateUtc);

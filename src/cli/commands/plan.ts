@@ -19,7 +19,7 @@ import type { MarketStore } from '../../market/store-port.js';
 import { need, opt, type CliIo, type CommandSpec } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
 import { createProgress } from '../progress.js';
-import { openExistingStore } from '../store-open.js';
+import { openExistingStore, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 
 /**
@@ -213,7 +213,7 @@ const plan: CommandSpec = {
     const notes: string[] = [];
     const dbFile = opt.str(args, 'db');
     if (dbFile !== undefined) {
-      const store = await openExistingStore(path.resolve(io.cwd, dbFile));
+      const store = await openExistingStore(resolveStoreLocation(io.cwd, dbFile));
       try {
         const s = await fromStore(store, points, portfolio.finance.startDate);
         paramsFor = s.paramsFor;

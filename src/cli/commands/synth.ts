@@ -9,10 +9,10 @@ import { generateMarket } from '../../scenario/generate.js';
 import { SYNTHETIC_LABEL, SYNTHETIC_MARKET, type ScenarioParams } from '../../scenario/params.js';
 import { summarizeMarket } from '../../scenario/summary.js';
 import type { MarketStore } from '../../market/store-port.js';
-import { openMarketStore } from '../../store/sqlite-store.js';
 import { need, opt, type CliIo, type CommandSpec, type ParsedArgs } from '../command.js';
 import { fmt, formatTable, printJson } from '../output.js';
-import { openExistingStore } from '../store-open.js';
+import { isPostgresUrl } from '../../store/location.js';
+import { openExistingStore, openStoreAt, resolveStoreLocation } from '../store-open.js';
 import { LIMITS } from '../../core/limits.js';
 
 function date(args: ParsedArgs, name: string): number | undefined {
@@ -40,7 +40,7 @@ async function calibrationWindow(store: MarketStore, sp: string, args: ParsedArg
 /** The default market store (MULLET_DB, else ./mullet.db) when it exists: real data there calibrates the generator. */
 function defaultStore(io: CliIo): string | undefined {
   const file = io.env.MULLET_DB ?? './mullet.db';
-  return existsSync(path.resolve(io.cwd, file)) ? file : undefined;
+  return isPostgresUrl(file) || existsSync(path.resolve(io.cwd, file)) ? file : undefined;
 }
 
 const synth: CommandSpec = {
@@ -77,7 +77,7 @@ const synth: CommandSpec = {
     const calibFile = opt.str(args, 'calibrate-from-db') ?? (opt.bool(args, 'defaults') ? undefined : defaultStore(io));
     if (calibFile !== undefined) {
       if (opt.str(args, 'calibrate-from-db') === undefined) io.stderr(`calibrating from the market store ${calibFile} (--defaults skips this)\n`);
-      const store = await openExistingStore(path.resolve(io.cwd, calibFile));
+      const store = await openExistingStore(resolveStoreLocation(io.cwd, calibFile));
       try {
         params = (await calibrate(store, { settlementPoint: sp, ...(await calibrationWindow(store, sp, args)) })).params;
       } finally {
@@ -92,7 +92,7 @@ const synth: CommandSpec = {
     let stored: { file: string; prices: number; loads: number } | undefined;
     const outFile = opt.str(args, 'out-db');
     if (outFile !== undefined) {
-      const store = await openMarketStore(path.resolve(io.cwd, outFile));
+      const store = await openStoreAt(resolveStoreLocation(io.cwd, outFile));
       try {
         const report = await store.ingest(`synthetic seed ${seed}`, toParsedBatch(market));
         stored = { file: outFile, prices: report.inserted.prices, loads: report.inserted.loads };
