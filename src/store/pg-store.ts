@@ -117,7 +117,9 @@ function pgError(what: string, err: unknown, where: string): MulletError {
   // 57014: query_canceled (statement_timeout); 'Query read timeout': pg's query_timeout.
   if (code === '57014' || /timeout/i.test(message)) return new MulletError('TIMEOUT', `${what}: ${message}`, { where, cause: err });
   if (typeof code === 'string' && /^(ECONN|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EPIPE)/.test(code)) return new MulletError('NETWORK', `${what}: ${message}`, { where, cause: err });
-  return new MulletError('IO', `${what}: ${message}`, { where, cause: err });
+  // The server refuses a connection without a role; pg then says so in its own words.
+  const hint = /user name specified/.test(message) ? ' (put the role in the URL: postgres://USER@HOST/DB, or set PGUSER)' : '';
+  return new MulletError('IO', `${what}: ${message}${hint}`, { where, cause: err });
 }
 
 type Exec = Kysely<PgMarketDb> | Transaction<PgMarketDb>;
