@@ -73,9 +73,9 @@ class StubAgent implements AgentApi {
 }
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const r2 = (x: number): number => Math.round(x * 100) / 100;
+export const r2 = (x: number): number => Math.round(x * 100) / 100;
 
-function exchange(agent: Agent, base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
+export function exchange(agent: Agent, base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(base + path, { method, agent, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: 10_000 }, (res) => {
       res.resume();
@@ -88,7 +88,7 @@ function exchange(agent: Agent, base: string, method: string, path: string, head
 }
 
 /** Open loop: a request every 1000/rps ms for `seconds`, whatever the replies do; latency of each. */
-async function openLoop(rps: number, seconds: number, send: (i: number) => Promise<number>): Promise<{ requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+export async function openLoop(rps: number, seconds: number, send: (i: number) => Promise<number>): Promise<{ requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> {
   const lat: number[] = [];
   let errors = 0;
   const inflight: Promise<void>[] = [];
