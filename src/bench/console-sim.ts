@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AGENT_DEFAULTS, startAgent, type RunningAgent } from '../app/agent.js';
 import { AuthService } from '../console/auth-service.js';
 import { SqliteIdentityStore } from '../console/sqlite-store.js';
@@ -116,7 +117,11 @@ export async function benchConsoleSim(o: BenchConsoleSimOptions): Promise<unknow
     await openLoop(o.rps, 2, () => exchange(http, base, 'GET', '/api/v1/status', bearer));
     log(`GET /api/v1/status at ${o.rps}/s for 10 s (the agent ticking every ${o.tickS} s)`);
     const ticksBefore = ticks.length;
+    // The event loop's own stalls during the load (a full read's parsing, SQLite writes): they explain the tail.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const reads = await openLoop(o.rps, 10, () => exchange(http, base, 'GET', '/api/v1/status', bearer));
+    lag.disable();
     const ticksDuringLoad = ticks.length - ticksBefore;
 
     log(`server CPU and RSS: ${o.windowS} s without streams, then ${o.windowS} s with ${o.streams}`);
@@ -131,7 +136,7 @@ export async function benchConsoleSim(o: BenchConsoleSimOptions): Promise<unknow
       simulator: { workers: fleet.workers, startupS: simStartS, note: 'simulator in worker processes; agent, console and bench clients in this one' },
       agent: { tickS: o.tickS, ticks: ticks.length, tickMs: { p50: r2(durations[Math.floor(durations.length / 2)] ?? NaN), max: r2(durations.at(-1) ?? NaN) } },
       statusDocumentBytes: statusBytes,
-      statusAt200rps: { ...reads, rps: o.rps, agentTicksDuringLoad: ticksDuringLoad },
+      statusAt200rps: { ...reads, rps: o.rps, agentTicksDuringLoad: ticksDuringLoad, eventLoopDelayMs: { p99: r2(lag.percentile(99) / 1e6), max: r2(lag.max / 1e6) } },
       server: { withoutStreams: idle, withStreams },
       dashboard,
     };
