@@ -120,7 +120,18 @@ export async function benchConsoleSim(o: BenchConsoleSimOptions): Promise<unknow
     // The event loop's own stalls during the load (a full read's parsing, SQLite writes): they explain the tail.
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
-    const reads = await openLoop(o.rps, 10, () => exchange(http, base, 'GET', '/api/v1/status', bearer));
+    // Which seconds of the run the slow replies (> 1 s) were sent in: a tail at one moment, or all along.
+    const slowBySecond: Record<number, number> = {};
+    const tLoad = performance.now();
+    const reads = await openLoop(o.rps, 10, async () => {
+      const sent = performance.now();
+      const status = await exchange(http, base, 'GET', '/api/v1/status', bearer);
+      if (performance.now() - sent > 1_000) {
+        const sec = Math.floor((sent - tLoad) / 1000);
+        slowBySecond[sec] = (slowBySecond[sec] ?? 0) + 1;
+      }
+      return status;
+    });
     lag.disable();
     const ticksDuringLoad = ticks.length - ticksBefore;
 
@@ -136,7 +147,7 @@ export async function benchConsoleSim(o: BenchConsoleSimOptions): Promise<unknow
       simulator: { workers: fleet.workers, startupS: simStartS, note: 'simulator in worker processes; agent, console and bench clients in this one' },
       agent: { tickS: o.tickS, ticks: ticks.length, tickMs: { p50: r2(durations[Math.floor(durations.length / 2)] ?? NaN), max: r2(durations.at(-1) ?? NaN) } },
       statusDocumentBytes: statusBytes,
-      statusAt200rps: { ...reads, rps: o.rps, agentTicksDuringLoad: ticksDuringLoad, eventLoopDelayMs: { p99: r2(lag.percentile(99) / 1e6), max: r2(lag.max / 1e6) } },
+      statusAt200rps: { ...reads, rps: o.rps, agentTicksDuringLoad: ticksDuringLoad, eventLoopDelayMs: { p99: r2(lag.percentile(99) / 1e6), max: r2(lag.max / 1e6) }, slowOver1sBySecond: slowBySecond },
       server: { withoutStreams: idle, withStreams },
       dashboard,
     };
