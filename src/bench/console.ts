@@ -9,7 +9,9 @@
  *  - the dashboard in Chromium (when /usr/bin/chromium and the built dashboard are there): first
  *    render of the login page and time from logging in to the first live update, ms.
  * The agent behind the API is a stub serving a 10,000-miner status document and tick events: the
- * console's own cost is measured, not the fleet's (that is `bench fleet`).
+ * console's own cost is measured, not the fleet's (that is `bench fleet`). `console --sim` (the same
+ * as `console-sim`, src/bench/console-sim.ts) puts the real agent and a 10,000-miner simulated site
+ * behind the console instead.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
