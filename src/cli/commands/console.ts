@@ -327,7 +327,13 @@ const serve: CommandSpec = {
       clock: systemClock,
       log,
     });
-    const store = SqliteIdentityStore.open(dbPath, Date.now());
+    let store: SqliteIdentityStore;
+    try {
+      store = SqliteIdentityStore.open(dbPath, Date.now());
+    } catch (err) {
+      await pages.close();
+      throw err;
+    }
     try {
       const auth = new AuthService({ store, clock: systemClock });
       if (!(await auth.hasUsers())) {
