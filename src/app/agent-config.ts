@@ -16,7 +16,7 @@
  *   grid: { awards: [{ id: ecrs-0801, product: ECRS, mw: 20, from: '2025-08-01T00:00:00Z', to: '2025-08-02T00:00:00Z' }] }
  *   safety: { tickS: 10, safeMode: hold, marginMW: 0.2, minDwellS: 60, … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
- *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem } }   # mullet serve only
+ *   console: { db: console.db, tls: { cert: cert.pem, key: key.pem }, dataDb: mullet.db, strategyDir: examples }   # mullet serve only
  *   control: { servers: [nats://127.0.0.1:4222], auth: { nkeySeed: { file: site.nk } }, holdS: 600, fallback: price-only }
  *                                   # the NATS control plane (src/control/README.md)
  *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { … } }    # mullet serve only (src/alerts/config.ts)
@@ -73,6 +73,10 @@ export const agentConfigSchema = z.strictObject({
       db: z.string().min(1).optional(),
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       insecureHttp: z.boolean().optional(),
+      /** The analyst and strategy pages' market store (industry facts, back-test data); as --data-db. */
+      dataDb: z.string().min(1).optional(),
+      /** Site and portfolio files console jobs may name; as --strategy-dir. */
+      strategyDir: z.string().min(1).optional(),
     })
     .optional(),
   /** The NATS JetStream control plane: desired state, commands, events and telemetry (src/control). */
@@ -104,8 +108,22 @@ export function readAgentConfig(file: string): AgentConfigFile & { dir: string }
     ...(c.ai ? { ai: { inventory: abs(c.ai.inventory) } } : {}),
     ...(c.control?.auth ? { control: { ...c.control, auth: absAuth(c.control.auth, abs) } } : {}),
     ...(c.console
-      ? { console: { ...c.console, ...(c.console.db !== undefined ? { db: c.console.db === ':memory:' ? ':memory:' : abs(c.console.db) } : {}), ...(c.console.tls ? { tls: { cert: abs(c.console.tls.cert), key: abs(c.console.tls.key) } } : {}) } }
+      ? { console: absConsole(c.console, abs) }
       : {}),
+  };
+}
+
+type ConsoleConfig = NonNullable<AgentConfigFile['console']>;
+
+/** The console block's files are relative to the config file (`:memory:` stays as is); `mullet ops` reads the same block. */
+export function absConsole(c: ConsoleConfig, abs: (p: string) => string): ConsoleConfig {
+  const file = (p: string): string => (p === ':memory:' ? p : abs(p));
+  return {
+    ...c,
+    ...(c.db !== undefined ? { db: file(c.db) } : {}),
+    ...(c.tls ? { tls: { cert: abs(c.tls.cert), key: abs(c.tls.key) } } : {}),
+    ...(c.dataDb !== undefined ? { dataDb: file(c.dataDb) } : {}),
+    ...(c.strategyDir !== undefined ? { strategyDir: abs(c.strategyDir) } : {}),
   };
 }
 

@@ -17,7 +17,9 @@
  *   safety: { … as in the agent config … }
  *   devices: { concurrency: 512, callTimeoutMs: 5000 }
  *   console: { db: mullet-console.db, tls: { cert: cert.pem, key: key.pem } }   # the operator console on
- *                                          #    `listen` (else --console-db): every route authenticated
+ *                                          #    `listen` (else --console-db): every route authenticated;
+ *                                          #    dataDb: mullet.db, strategyDir: ../examples for its analyst and
+ *                                          #    strategy pages (default: the market store, ./examples, when there)
  *   alerts: { rules: [ … ], webhook: { url, secretEnv }, email: { host, from, to } }   # src/alerts/config.ts
  */
 import { dirname, resolve } from 'node:path';
@@ -26,7 +28,7 @@ import { readRegularTextFileSync } from '../core/files.js';
 import { parseUtcDate } from '../core/time.js';
 import { parseConfig } from '../core/yaml-doc.js';
 import { LIVE_POLICIES } from '../ops/dispatcher.js';
-import { agentConfigSchema } from './agent-config.js';
+import { absConsole, agentConfigSchema } from './agent-config.js';
 import { liveFeedsConfigSchema } from '../market/live/config.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 
@@ -104,7 +106,7 @@ export function parseOpsConfig(text: string, file: string): OpsConfig {
   const dir = dirname(resolve(file));
   const abs = (p: string): string => resolve(dir, p);
   const fleet = 'inventory' in c.fleet ? { ...c.fleet, inventory: abs(c.fleet.inventory), ...(c.fleet.ai ? { ai: { inventory: abs(c.fleet.ai.inventory) } } : {}) } : c.fleet;
-  const cons = c.console ? { ...c.console, ...(c.console.db !== undefined ? { db: c.console.db === ':memory:' ? ':memory:' : abs(c.console.db) } : {}), ...(c.console.tls ? { tls: { cert: abs(c.console.tls.cert), key: abs(c.console.tls.key) } } : {}) } : undefined;
+  const cons = c.console ? absConsole(c.console, abs) : undefined;
   return { ...c, dir, file, site: abs(c.site), fleet, ...(c.store ? { store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) } } : {}), ...(cons ? { console: cons } : {}) };
 }
 

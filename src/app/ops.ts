@@ -53,6 +53,7 @@ import { parseHostPort } from '../fleet/meter/meter-reader.js';
 import { CONSOLE_API_BASE } from '../server/console/app.js';
 import { checkConsoleListen, serveConsole, type ConsoleTlsFiles } from '../server/console/serve-console.js';
 import { consoleSiteApp } from '../server/console/site-app.js';
+import { openPages, type OpenPages } from './pages.js';
 
 /** The console's setup when `mullet ops` serves it: --console-db or `console:` in the config. */
 interface ConsoleSetup {
@@ -96,6 +97,29 @@ export interface OpsFlags {
   insecureHttp?: boolean;
   /** Tests: the console's scrypt cost (default: production). */
   consoleScrypt?: ScryptParams;
+  /** Console: the analyst and strategy pages' market store (overrides console.dataDb; default the market store when it exists). */
+  dataDb?: string;
+  /** Console: site and portfolio files the pages' jobs may name (overrides console.strategyDir; default ./examples). */
+  strategyDir?: string;
+}
+
+/** The console's analyst and strategy pages: flags over `console.dataDb` / `console.strategyDir` over the defaults. */
+function opsPages(cfg: OpsConfig, f: OpsFlags, log: (line: string) => void): OpenPages {
+  const c = cfg.console;
+  const dataDb = f.dataDb ?? c?.dataDb;
+  const strategyDir = f.strategyDir ?? c?.strategyDir;
+  const market = storeFile(cfg, f).file;
+  return openPages({
+    ...(dataDb !== undefined ? { dataDb } : {}),
+    // The market store ops runs on holds the industry facts too (mullet industry import --db).
+    defaultDataDb: market === ':memory:' ? resolve(f.cwd, 'mullet.db') : market,
+    ...(strategyDir !== undefined ? { strategyDir } : {}),
+    defaultStrategyDir: 'examples',
+    cwd: f.cwd,
+    where: { dataDb: f.dataDb !== undefined ? '--data-db' : `${cfg.file}: console.dataDb`, strategyDir: f.strategyDir !== undefined ? '--strategy-dir' : `${cfg.file}: console.strategyDir` },
+    clock: systemClock,
+    log,
+  });
 }
 
 export interface ReplayOutcome {
@@ -249,13 +273,28 @@ async function liveSide(cfg: OpsConfig, l: LiveConfig, f: OpsFlags, site: Site, 
 export async function startOps(f: OpsFlags): Promise<RunningOps> {
   const log = f.log ?? (() => undefined);
   const cfg = readOpsConfig(resolve(f.cwd, f.configFile));
-  const site = readSite(cfg.site);
-  const solver = f.solver ?? (await loadHighsSolver());
-  const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : await liveSide(cfg, cfg.market.live, f, site, log);
+  if (consoleSetup(cfg, f) === null) {
+    for (const [v, flag] of [
+      [f.dataDb, '--data-db'],
+      [f.strategyDir, '--strategy-dir'],
+    ] as const) {
+      if (v !== undefined) throw badInput('applies to the console: give --console-db or console: in the config', flag);
+    }
+  }
+  // Before anything starts: a mistyped path of the console's pages fails fast.
+  const pages = consoleSetup(cfg, f) ? opsPages(cfg, f, log) : null;
   try {
-    return await assemble(cfg, f, site, solver, side, log);
+    const site = readSite(cfg.site);
+    const solver = f.solver ?? (await loadHighsSolver());
+    const side = 'replay' in cfg.market ? await replaySide(cfg, cfg.market.replay, f, site, solver) : await liveSide(cfg, cfg.market.live, f, site, log);
+    try {
+      return await assemble(cfg, f, site, solver, side, pages, log);
+    } catch (err) {
+      await side.store?.close();
+      throw err;
+    }
   } catch (err) {
-    await side.store?.close();
+    await pages?.close();
     throw err;
   }
 }
@@ -275,7 +314,8 @@ async function startFleet(cfg: OpsConfig, site: Site, side: MarketSide, log: (li
   return { sim: null, inventory: readInventory(fl.inventory), ...(fl.ai ? { aiInventory: readAiInventory(fl.ai.inventory) } : {}), ...(fl.meter ? { meter: fl.meter } : {}) };
 }
 
-async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolver, side: MarketSide, log: (line: string) => void): Promise<RunningOps> {
+/** `pages`: the console's analyst and strategy pages (with a console), closed with the run; the caller closes them when this throws. */
+async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolver, side: MarketSide, pages: OpenPages | null, log: (line: string) => void): Promise<RunningOps> {
   const { market, truth, time, history } = side;
   const n = truth.startMs.length;
   const intervalMs = truth.intervalMinutes * 60_000;
@@ -324,7 +364,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     if (!(await a.hasUsers())) log(`console: no user yet, so every route but health and login answers 401; create the first admin with \`mullet users add admin --role admin --db ${cons.dbFile}\``);
     serveApi = (agent, limits) => {
       const app = consoleSiteApp(
-        { agent, grid: agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}) },
+        { agent, grid: agent, auth: a, clock: systemClock, secureCookies: cons.tls !== undefined, ops: opsApi, ...(alerts ? { alerts: alerts.service } : {}), ...(pages?.deps ?? {}) },
         { log, aliases: { '/v1/ops': '/ops', '/v1/ops/ledger': '/ops/ledger', '/v1/ops/market': '/ops/market', '/metrics': '/metrics', '/v1/status': '/status' } },
       );
       return serveConsole(app, { ...hp, ...(cons.tls ? { tls: cons.tls } : {}), insecureHttp: cons.insecureHttp, maxConnections: limits.maxConnections, log });
@@ -458,6 +498,7 @@ async function assemble(cfg: OpsConfig, f: OpsFlags, site: Site, solver: LpSolve
     await sim?.close();
     await alerts?.close();
     await identities?.close();
+    await pages?.close();
     await side.store?.close();
   };
 

@@ -9,7 +9,9 @@
  *  - the dashboard in Chromium (when /usr/bin/chromium and the built dashboard are there): first
  *    render of the login page and time from logging in to the first live update, ms.
  * The agent behind the API is a stub serving a 10,000-miner status document and tick events: the
- * console's own cost is measured, not the fleet's (that is `bench fleet`).
+ * console's own cost is measured, not the fleet's (that is `bench fleet`). `console --sim` (the same
+ * as `console-sim`, src/bench/console-sim.ts) puts the real agent and a 10,000-miner simulated site
+ * behind the console instead.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -73,9 +75,9 @@ class StubAgent implements AgentApi {
 }
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const r2 = (x: number): number => Math.round(x * 100) / 100;
+export const r2 = (x: number): number => Math.round(x * 100) / 100;
 
-function exchange(agent: Agent, base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
+export function exchange(agent: Agent, base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(base + path, { method, agent, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: 10_000 }, (res) => {
       res.resume();
@@ -88,7 +90,7 @@ function exchange(agent: Agent, base: string, method: string, path: string, head
 }
 
 /** Open loop: a request every 1000/rps ms for `seconds`, whatever the replies do; latency of each. */
-async function openLoop(rps: number, seconds: number, send: (i: number) => Promise<number>): Promise<{ requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+export async function openLoop(rps: number, seconds: number, send: (i: number) => Promise<number>): Promise<{ requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }> {
   const lat: number[] = [];
   let errors = 0;
   const inflight: Promise<void>[] = [];

@@ -22,7 +22,16 @@ const BENCHES: Record<string, Bench> = {
     const { benchFleet, benchFleetArgs } = await import('./fleet.js');
     return benchFleet(benchFleetArgs(args));
   },
-  console: async () => (await import('./console.js')).benchConsole(),
+  // --sim: the real agent on a 10,000-miner simulated site behind the console (the same as console-sim).
+  console: async ({ args }) => {
+    if (!args.includes('--sim')) return (await import('./console.js')).benchConsole();
+    const { benchConsoleSim, benchConsoleSimArgs } = await import('./console-sim.js');
+    return benchConsoleSim(benchConsoleSimArgs(args));
+  },
+  'console-sim': async ({ args }) => {
+    const { benchConsoleSim, benchConsoleSimArgs } = await import('./console-sim.js');
+    return benchConsoleSim(benchConsoleSimArgs(args));
+  },
   ecrs: async ({ args }) => {
     const { benchEcrs, benchEcrsArgs } = await import('./ecrs.js');
     return benchEcrs(benchEcrsArgs(args));

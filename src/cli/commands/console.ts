@@ -22,11 +22,7 @@ import { parseHostPort } from '../../fleet/meter/meter-reader.js';
 import { CONSOLE_API_BASE } from '../../server/console/app.js';
 import { consoleSiteApp } from '../../server/console/site-app.js';
 import { startAlerts } from '../../app/alerts.js';
-import { SqliteIndustryStore } from '../../industry/store.js';
-import { childRunner } from '../../strategy/child-runner.js';
-import { StrategyInputs } from '../../strategy/inputs.js';
-import { StrategyJobs } from '../../strategy/jobs.js';
-import type { PagesDeps } from '../../server/console/app.js';
+import { openPages } from '../../app/pages.js';
 import { checkConsoleListen, serveConsole } from '../../server/console/serve-console.js';
 import { opt, type CliIo, type CommandSpec, type OptionSpec, type ParsedArgs } from '../command.js';
 import { formatTable, printJson } from '../output.js';
@@ -319,8 +315,25 @@ const serve: CommandSpec = {
     const listen = parseHostPort(cfg.listen, '--listen', 8420);
     checkConsoleListen({ ...listen, ...(tls ? { tls } : {}), insecureHttp, log });
     const dbPath = opt.str(args, 'db') !== undefined ? dbFile(args, io) : (fileCfg?.db ?? dbFile(args, io));
-    const pages = openPagesDeps(args, io, log);
-    const store = SqliteIdentityStore.open(dbPath, Date.now());
+    const dataDb = opt.str(args, 'data-db');
+    const strategyDir = opt.str(args, 'strategy-dir');
+    const pages = openPages({
+      ...(dataDb !== undefined ? { dataDb } : fileCfg?.dataDb !== undefined ? { dataDb: fileCfg.dataDb } : {}),
+      defaultDataDb: 'mullet.db',
+      ...(strategyDir !== undefined ? { strategyDir } : fileCfg?.strategyDir !== undefined ? { strategyDir: fileCfg.strategyDir } : {}),
+      defaultStrategyDir: 'examples',
+      cwd: io.cwd,
+      where: { dataDb: dataDb !== undefined || fileCfg?.dataDb === undefined ? '--data-db' : `${flags.configFile ?? 'config'}: console.dataDb`, strategyDir: strategyDir !== undefined || fileCfg?.strategyDir === undefined ? '--strategy-dir' : `${flags.configFile ?? 'config'}: console.strategyDir` },
+      clock: systemClock,
+      log,
+    });
+    let store: SqliteIdentityStore;
+    try {
+      store = SqliteIdentityStore.open(dbPath, Date.now());
+    } catch (err) {
+      await pages.close();
+      throw err;
+    }
     try {
       const auth = new AuthService({ store, clock: systemClock });
       if (!(await auth.hasUsers())) {
@@ -366,34 +379,5 @@ const serve: CommandSpec = {
     }
   },
 };
-
-/**
- * The analyst and strategy pages' dependencies: the industry facts and back-test jobs over the
- * market store (`--data-db`, else ./mullet.db when it exists), jobs naming files of `--strategy-dir`.
- */
-function openPagesDeps(args: ParsedArgs, io: CliIo, log: (line: string) => void): { deps: PagesDeps; close: () => Promise<void> } {
-  const given = opt.str(args, 'data-db');
-  const file = resolve(io.cwd, given ?? 'mullet.db');
-  if (!existsSync(file)) {
-    if (given !== undefined) throw new MulletError('NOT_FOUND', `market store ${file} does not exist (mullet data import … --db ${given})`, { where: '--data-db' });
-    log('no market store (./mullet.db or --data-db): the analyst and strategy pages will say how to provide one');
-    return { deps: {}, close: () => Promise.resolve() };
-  }
-  const industry = SqliteIndustryStore.open(file, systemClock.nowMs());
-  const dir = resolve(io.cwd, opt.str(args, 'strategy-dir') ?? 'examples');
-  let strategy: PagesDeps['strategy'];
-  if (existsSync(dir)) {
-    const inputs = StrategyInputs.scan(dir);
-    if (inputs.skipped.length > 0) log(`strategy inputs in ${dir}: ${inputs.list.length} site/portfolio file(s); ${inputs.skipped.length} other YAML file(s) not offered to jobs (${inputs.skipped.map((x) => x.split(':')[0]).join(', ')})`);
-    strategy = { inputs, jobs: new StrategyJobs({ runner: childRunner({ inputs, dataDb: file }), clock: systemClock, log }) };
-  } else log(`no strategy directory ${dir} (--strategy-dir): back-tests from the console are off`);
-  return {
-    deps: { industry, ...(strategy ? { strategy } : {}) },
-    close: async () => {
-      await strategy?.jobs.close();
-      await industry.close();
-    },
-  };
-}
 
 export const consoleCommands: readonly CommandSpec[] = [usersAdd, usersList, usersSet, keysCreate, keysList, keysRevoke, serve];

@@ -64,7 +64,8 @@ const ops: CommandSpec = {
     'published, a stale RT feed puts the agent in its safe mode; it runs until Ctrl-C and prints the ledger.\n' +
     'GET /v1/ops and /v1/ops/ledger on --listen show it running; /metrics adds mullet_ops_* and mullet_feed_* figures.\n' +
     'With --console-db (or console: in the config) the listener is the operator console instead, as `mullet serve`:\n' +
-    'the dashboard at /, the API under /api/v1, and every route (those above too) needs a login or an API key.',
+    'the dashboard at /, the API under /api/v1, and every route (those above too) needs a login or an API key;\n' +
+    'its analyst and strategy pages read --data-db (default: the market store) and run jobs on --strategy-dir.',
   options: {
     config: { type: 'string', value: 'FILE', description: 'ops config (YAML): site, policy, market, fleet, listen, …' },
     db: { type: 'string', value: 'FILE', description: 'market store: the replay\'s history (data: store) or the one the live feeds fill (default: the config\'s store, MULLET_DB, ./mullet.db)' },
@@ -76,6 +77,8 @@ const ops: CommandSpec = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'console: PEM certificate (chain), serve HTTPS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'console: PEM private key of --tls-cert' },
     'insecure-http': { type: 'boolean', description: 'console: allow a non-loopback --listen over plain HTTP (logged)' },
+    'data-db': { type: 'string', value: 'FILE', description: 'console: market store the analyst and strategy pages read (industry facts, back-test data; overrides console.dataDb; default: the market store when it exists)' },
+    'strategy-dir': { type: 'string', value: 'DIR', description: 'console: the site and portfolio YAML files console jobs may name (overrides console.strategyDir; default ./examples)' },
   },
   json: true,
   examples: ['mullet ops --config examples/ops-demo.yaml', 'mullet users add admin --role admin --db console.db && mullet ops --config examples/ops-demo.yaml --speed 60 --console-db console.db', 'mullet ops --config ops.yaml --db mullet.db --replay-from 2023-08-08 --replay-to 2023-08-08 --json', 'mullet ops --config examples/ops-demo.yaml --speed 300 --listen 127.0.0.1:0'],
@@ -100,6 +103,8 @@ const ops: CommandSpec = {
       ...(opt.str(args, 'console-db') !== undefined ? { consoleDb: opt.str(args, 'console-db') as string } : {}),
       ...(cert !== undefined && key !== undefined ? { tls: { cert: resolve(io.cwd, cert), key: resolve(io.cwd, key) } } : {}),
       ...(opt.bool(args, 'insecure-http') ? { insecureHttp: true } : {}),
+      ...(opt.str(args, 'data-db') !== undefined ? { dataDb: opt.str(args, 'data-db') as string } : {}),
+      ...(opt.str(args, 'strategy-dir') !== undefined ? { strategyDir: opt.str(args, 'strategy-dir') as string } : {}),
     });
     io.stderr(
       running.console
