@@ -50,7 +50,7 @@ const LAYERS: Record<string, { pure: boolean; may: readonly string[] }> = {
   strategy: { pure: false, may: ['core', 'dispatch', 'site'] },
   server: { pure: false, may: ['core', 'alerts', 'catalog', 'compute', 'console', 'fleet', 'industry', 'ops', 'planner', 'strategy'] },
   // Composition roots: they wire everything.
-  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'control', 'db', 'dispatch', 'fleet', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store'] },
+  app: { pure: false, may: ['core', 'alerts', 'backtest', 'console', 'control', 'db', 'dispatch', 'fleet', 'industry', 'market', 'net', 'ops', 'scenario', 'server', 'site', 'solver', 'store', 'strategy'] },
   cli: { pure: false, may: ['*'] },
   bench: { pure: false, may: ['*'] },
   testing: { pure: false, may: ['*'] },
