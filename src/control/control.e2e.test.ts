@@ -15,6 +15,7 @@ import type { SiteOutcome } from './center/center.js';
 import { LOCAL_NATS, linkedSite, testPlane, until, type LinkedSite, type TestPlane } from './testing/harness.js';
 import { TcpProxy } from './testing/tcp-proxy.js';
 import { CONTROL_WIRE_VERSION, encode } from './wire.js';
+import { freeLoopbackBlock } from '../fleet/sim/site-sim.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -26,8 +27,10 @@ async function plane(sites: readonly string[] = []): Promise<TestPlane> {
   open.push(p);
   return p;
 }
-async function sim(cidr: string, miners = 12): Promise<SimSite> {
-  const s = await SimSite.start({ miners, cidr });
+let blocks = 0;
+/** A simulated site on a loopback block nothing else holds (a bench or another run may be using one). */
+async function sim(miners = 12): Promise<SimSite> {
+  const s = await SimSite.start({ miners, cidr: await freeLoopbackBlock(miners, 4028, 41 + blocks++) });
   open.push(s);
   return s;
 }
@@ -48,7 +51,7 @@ const settled = (r: SiteOutcome[]): string[] => r.map((x) => `${x.site}:${x.outc
 describe('control plane: desired state', () => {
   it('a site follows its desired state (snapshot, then updates); writes are compare-and-set', { timeout: 60_000 }, async () => {
     const p = await plane(['a']);
-    const s = await sim('127.41.1.0/24');
+    const s = await sim();
     // A desired state written before the site starts arrives as the watch's snapshot.
     const first = await p.center.setDesired('a', { mode: 'auto', capMW: 0.05, planRef: 'plan-7' });
     const site = keep(await linkedSite(s, { siteId: 'a', prefix: p.prefix, servers: [LOCAL_NATS] }));
@@ -77,7 +80,7 @@ describe('control plane: desired state', () => {
 describe('control plane: commands', () => {
   it('curtail and restore are acknowledged with their outcome; duplicates and a stale command never reach a miner', { timeout: 90_000 }, async () => {
     const p = await plane(['a']);
-    const s = await sim('127.41.2.0/24');
+    const s = await sim();
     const site = keep(await linkedSite(s, { siteId: 'a', prefix: p.prefix, servers: [LOCAL_NATS] }));
     const c1 = await p.center.send(['a'], { action: 'curtail', all: true }, { id: 'c1', until: 'settled', deadlineMs: 30_000 });
     expect(settled(c1)).toEqual(['a:settled:confirmed']);
@@ -111,7 +114,7 @@ describe('control plane: commands', () => {
 describe('control plane: partition, restart, clock', () => {
   it('a partitioned site holds its desired state, then falls back; commands sent meanwhile arrive once after the heal', { timeout: 120_000 }, async () => {
     const p = await plane(['a']);
-    const s = await sim('127.41.3.0/24');
+    const s = await sim();
     const proxy = await TcpProxy.start('127.0.0.1', Number(new URL(LOCAL_NATS).port));
     open.push(proxy);
     const site = keep(await linkedSite(s, { siteId: 'a', prefix: p.prefix, servers: [proxy.url], holdMs: 1_500, fallback: 'price-only' }));
@@ -142,7 +145,7 @@ describe('control plane: partition, restart, clock', () => {
 
   it('a restarted site agent keeps its processed-id record: a redelivered command is not acted on twice', { timeout: 90_000 }, async () => {
     const p = await plane(['a']);
-    const s = await sim('127.41.4.0/24');
+    const s = await sim();
     const first = await linkedSite(s, { siteId: 'a', prefix: p.prefix, servers: [LOCAL_NATS] });
     const c = await p.center.send(['a'], { action: 'curtail', pct: 50 }, { id: 'half', until: 'settled', deadlineMs: 30_000 });
     expect(settled(c)).toEqual(['a:settled:confirmed']);
@@ -160,7 +163,7 @@ describe('control plane: partition, restart, clock', () => {
 
   it('a site whose clock is an hour ahead judges command expiry on the server clock', { timeout: 90_000 }, async () => {
     const p = await plane(['a']);
-    const s = await sim('127.41.5.0/24');
+    const s = await sim();
     const proxy = await TcpProxy.start('127.0.0.1', Number(new URL(LOCAL_NATS).port));
     open.push(proxy);
     const aheadMs = 3_600_000;
@@ -190,7 +193,7 @@ describe('control plane: partition, restart, clock', () => {
 describe('mullet control (the CLI)', () => {
   it('lists, steers and curtails two sites, with JSON output', { timeout: 90_000 }, async () => {
     const p = await plane(['a', 'b']);
-    const [sa, sb] = [await sim('127.41.6.0/24', 8), await sim('127.41.7.0/24', 8)];
+    const [sa, sb] = [await sim(8), await sim(8)];
     keep(await linkedSite(sa, { siteId: 'a', prefix: p.prefix, servers: [LOCAL_NATS] }));
     keep(await linkedSite(sb, { siteId: 'b', prefix: p.prefix, servers: [LOCAL_NATS] }));
     const conn = ['--servers', LOCAL_NATS, '--prefix', p.prefix, '--timeout-s', '40'];

@@ -17,6 +17,7 @@ import { Center } from './center/center.js';
 import { linkedSite, until } from './testing/harness.js';
 import { NATS_SERVER_BIN, NatsServerProcess } from './testing/nats-server.js';
 import { encode } from './wire.js';
+import { freeLoopbackBlock } from '../fleet/sim/site-sim.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -63,7 +64,7 @@ describe.skipIf(NATS_SERVER_BIN === null)('control creds on a server that enforc
     await c.init(['a', 'b']);
 
     // Site a, with its own identity, follows its desired state and answers a command.
-    const sim = await SimSite.start({ miners: 8, cidr: '127.41.9.0/24' });
+    const sim = await SimSite.start({ miners: 8, cidr: await freeLoopbackBlock(12, 4028, 97) });
     open.push(sim);
     const site = await linkedSite(sim, { siteId: 'a', prefix, servers: [server.url], auth: seedFile(ids.a) });
     open.push({ close: () => site.stop() });

@@ -8,6 +8,7 @@ import { SimSite } from '../fleet/agent/testing/sim-site.js';
 import { Center } from './center/center.js';
 import { linkedSite, testPlane, until } from './testing/harness.js';
 import { NATS_SERVER_BIN, NatsServerProcess } from './testing/nats-server.js';
+import { freeLoopbackBlock } from '../fleet/sim/site-sim.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ describe.skipIf(NATS_SERVER_BIN === null)('control plane across a NATS server re
   it('a curtail in progress completes and is reported; the next command arrives once', { timeout: 90_000 }, async () => {
     const server = await NatsServerProcess.start();
     open.push(server);
-    const sim = await SimSite.start({ miners: 12, cidr: '127.41.10.0/24' });
+    const sim = await SimSite.start({ miners: 12, cidr: await freeLoopbackBlock(12, 4028, 98) });
     open.push(sim);
     const p = await testPlane([server.url], { sites: ['a'] });
     const site = await linkedSite(sim, { siteId: 'a', prefix: p.prefix, servers: [server.url] });
