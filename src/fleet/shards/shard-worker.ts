@@ -89,9 +89,12 @@ async function main(port: NonNullable<typeof parentPort>, init: ShardInit): Prom
     tickSeq = e.seq;
     lastTickMs = e.durationMs;
     capSeqOfTick = target.lastSeqUsed;
-    const t = agent.status().lastTick;
-    if (t?.fullRead) lastFullReadMs = t.phasesMs.read;
-    report();
+    // After the tick has been recorded (the event comes from inside it).
+    setImmediate(() => {
+      const t = agent.status().lastTick;
+      if (t?.fullRead) lastFullReadMs = t.phasesMs.read;
+      report();
+    });
   });
 
   const loop = new AbortController();
