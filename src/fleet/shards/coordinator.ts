@@ -91,11 +91,19 @@ export interface SiteShardStatus {
   shards: ShardLine[];
 }
 
+/** The worker entry: compiled JS from dist/, else the .ts source through the loader (tests). */
 function workerEntry(): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('./shard-worker.js', import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: [...NODE_FLAGS] };
-  return { file: fileURLToPath(new URL('./shard-worker.ts', import.meta.url)), execArgv: [...NODE_FLAGS, ...tsLoaderExecArgv()] };
+  if (existsSync(js)) return { file: js, execArgv: [] };
+  return { file: fileURLToPath(new URL('./shard-worker.ts', import.meta.url)), execArgv: tsLoaderExecArgv() };
 }
+
+/**
+ * Workers refuse V8 flags in execArgv; NODE_FLAGS' 64 MB semi-space (young generation = 3 semi-spaces)
+ * is given as the worker's young-generation limit instead.
+ */
+const SEMI_SPACE_MB = Number(/--max-semi-space-size=(\d+)/.exec(NODE_FLAGS.join(' '))?.[1] ?? 16);
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: SEMI_SPACE_MB * 3 };
 
 /** Contiguous slices (a rack's /24 stays in one shard), sizes differing by at most one. */
 export function splitInventory(inv: Inventory, n: number): Inventory[] {
@@ -175,7 +183,7 @@ export class ShardCoordinator {
         decide: { restoreBatchSize: 500, restorePacingMs: 2000, minDwellMs: 60_000, confirmTimeoutMs: 30_000, ...s.decide },
         withMetrics: s.withMetrics ?? false,
       };
-      const worker = new Worker(entry.file, { execArgv: entry.execArgv, workerData: init });
+      const worker = new Worker(entry.file, { execArgv: entry.execArgv, workerData: init, resourceLimits: WORKER_LIMITS });
       const h: ShardHandle = { shardId, worker, nameplateMW: nameplates[i] ?? 0, miners: slice.miners.length, last: null, receivedAtMs: -Infinity, exited: false, error: null };
       worker.on('message', (raw: unknown) => this.onMessage(h, raw));
       worker.on('error', (err) => {
