@@ -86,11 +86,13 @@ async function main(port: NonNullable<typeof parentPort>, init: ShardInit): Prom
   };
   agent.subscribe((e) => {
     if (e.type !== 'tick') return;
-    tickSeq = e.seq;
-    lastTickMs = e.durationMs;
-    capSeqOfTick = target.lastSeqUsed;
-    // After the tick has been recorded (the event comes from inside it).
+    const capSeq = target.lastSeqUsed;
+    // After the tick has been recorded (the event comes from inside it): a heartbeat never carries
+    // this tick's seq with the previous tick's figures.
     setImmediate(() => {
+      tickSeq = e.seq;
+      lastTickMs = e.durationMs;
+      capSeqOfTick = capSeq;
       const t = agent.status().lastTick;
       if (t?.fullRead) lastFullReadMs = t.phasesMs.read;
       report();
