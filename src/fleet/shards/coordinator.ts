@@ -52,6 +52,7 @@ interface ShardHandle {
   shardId: string;
   worker: Worker;
   nameplateMW: number;
+  initialCapMW: number;
   miners: number;
   last: ShardReportMsg | null;
   receivedAtMs: number;
@@ -184,7 +185,7 @@ export class ShardCoordinator {
         withMetrics: s.withMetrics ?? false,
       };
       const worker = new Worker(entry.file, { execArgv: entry.execArgv, workerData: init, resourceLimits: WORKER_LIMITS });
-      const h: ShardHandle = { shardId, worker, nameplateMW: nameplates[i] ?? 0, miners: slice.miners.length, last: null, receivedAtMs: -Infinity, exited: false, error: null };
+      const h: ShardHandle = { shardId, worker, nameplateMW: nameplates[i] ?? 0, initialCapMW, miners: slice.miners.length, last: null, receivedAtMs: -Infinity, exited: false, error: null };
       worker.on('message', (raw: unknown) => this.onMessage(h, raw));
       worker.on('error', (err) => {
         h.error = err.message;
@@ -233,7 +234,8 @@ export class ShardCoordinator {
   private reports(): Map<string, ShardReport> {
     const out = new Map<string, ShardReport>();
     for (const h of this.shards) {
-      if (!h.last || h.exited) continue;
+      // Before its first tick a shard knows nothing of its miners: silent, at nameplate.
+      if (!h.last || h.exited || h.last.tickSeq === 0) continue;
       out.set(h.shardId, { shardId: h.shardId, reportedAtMs: h.receivedAtMs, currentMiningMW: h.last.currentMiningMW, nameplateMW: h.last.nameplateMW, minMW: h.last.minMW, wantMW: h.last.wantMW });
     }
     return out;
@@ -242,8 +244,13 @@ export class ShardCoordinator {
   /** One allocation: caps from the latest reports, sent to every live shard. */
   allocateNow(): Allocation | null {
     const nowMs = this.o.clock.nowMs();
-    // Start-up: the shards hold their nameplate share until each has read its slice once.
-    if (this.shards.some((h) => !h.last && !h.exited) && nowMs - this.startedAtMs < this.startupGraceMs && this.siteMiningCapMW === null) return null;
+    // Start-up: the shards keep their nameplate share (Σ = budget) until each has read its slice
+    // once; it is re-sent every tick so a long first read never runs a shard out of its hold.
+    if (this.shards.some((h) => !h.exited && (h.last?.tickSeq ?? 0) === 0) && nowMs - this.startedAtMs < this.startupGraceMs && this.siteMiningCapMW === null) {
+      const seq = this.allocSeq++;
+      for (const h of this.shards) if (!h.exited) h.worker.postMessage({ v: SHARD_PROTOCOL_VERSION, type: 'cap', seq, capMW: h.initialCapMW } satisfies ToShard);
+      return null;
+    }
     const a = allocate({
       nowMs,
       importLimitMW: this.o.importLimitMW,
