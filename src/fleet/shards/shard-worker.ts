@@ -18,7 +18,7 @@ import { MemoryAgentStateStore } from '../state/memory-store.js';
 import { SqliteAgentStateStore } from '../state/store.js';
 import { parseSite } from '../../site/parse.js';
 import { CoordinatorCapTarget } from './cap-target.js';
-import { SHARD_PROTOCOL_VERSION, shardInitSchema, toShardSchema, type FromShard, type ShardInit } from './messages.js';
+import { SHARD_PROTOCOL_VERSION, shardInitSchema, toShardSchema, type FromShard, type ShardInit, type ShardReportMsg } from './messages.js';
 
 const v = SHARD_PROTOCOL_VERSION;
 
@@ -55,21 +55,23 @@ async function main(port: NonNullable<typeof parentPort>, init: ShardInit): Prom
   let lastTickMs: number | null = null;
   let lastFullReadMs: number | null = null;
   let capSeqOfTick = -1;
-  const report = (): void => {
+  /** The figures of the last tick, built once per tick: a heartbeat re-sends them (agent.status() walks every miner). */
+  let body: ShardReportMsg | null = null;
+  const build = (): ShardReportMsg => {
     const st = agent.status();
     const d = st.lastTick?.decision;
+    if (st.lastTick?.fullRead) lastFullReadMs = st.lastTick.phasesMs.read;
     const by = d?.byStateMW ?? {};
     const minMW = (by.unknown ?? 0) + (by.failed ?? 0) + (by.unreachable ?? 0) + (by.sleeping ?? 0);
-    // The agent's own count after its last round (commands in flight at their level within the
-    // grace, as it judges its own limit); before the first tick nothing is known: nameplate.
-    const currentMiningMW = d ? d.projectedMiningMW : nameplateMW;
-    send({
+    return {
       v,
       type: 'report',
       shardId: init.shardId,
       capSeq: capSeqOfTick,
       capMW: target.cap.capMW,
-      currentMiningMW: Math.max(0, currentMiningMW),
+      // The agent's own count after its last round (commands in flight at their level within the
+      // grace, as it judges its own limit); before the first tick nothing is known: nameplate.
+      currentMiningMW: Math.max(0, d ? d.projectedMiningMW : nameplateMW),
       nameplateMW,
       minMW: d ? Math.min(minMW, nameplateMW) : nameplateMW,
       wantMW: nameplateMW,
@@ -80,21 +82,24 @@ async function main(port: NonNullable<typeof parentPort>, init: ShardInit): Prom
       lastTickMs,
       lastFullReadMs,
       limitedBy: d?.limitedBy ?? null,
-      fallback: target.expired(clock.nowMs()),
+      fallback: false,
       ...(init.withMetrics ? { metricsText: agent.metricsText() } : {}),
-    });
+    };
+  };
+  const report = (): void => {
+    // Before the first tick: alive, knows nothing (tickSeq 0: the coordinator counts it at nameplate).
+    const b = body ?? { v, type: 'report' as const, shardId: init.shardId, capSeq: -1, capMW: target.cap.capMW, currentMiningMW: nameplateMW, nameplateMW, minMW: nameplateMW, wantMW: nameplateMW, miners: miners.length, minersByState: {}, pending: 0, tickSeq: 0, lastTickMs: null, lastFullReadMs: null, limitedBy: null, fallback: false };
+    send({ ...b, capMW: target.cap.capMW, fallback: target.expired(clock.nowMs()) });
   };
   agent.subscribe((e) => {
     if (e.type !== 'tick') return;
     const capSeq = target.lastSeqUsed;
-    // After the tick has been recorded (the event comes from inside it): a heartbeat never carries
-    // this tick's seq with the previous tick's figures.
+    // After the tick has been recorded (the event comes from inside it): one report carries one tick's figures.
     setImmediate(() => {
       tickSeq = e.seq;
       lastTickMs = e.durationMs;
       capSeqOfTick = capSeq;
-      const t = agent.status().lastTick;
-      if (t?.fullRead) lastFullReadMs = t.phasesMs.read;
+      body = build();
       report();
     });
   });
@@ -112,7 +117,9 @@ async function main(port: NonNullable<typeof parentPort>, init: ShardInit): Prom
   });
   const heartbeat = setInterval(report, init.reportEveryMs);
   try {
-    await agent.tick('start');
+    const first = await agent.tick('start');
+    // The start-up read of the whole slice (the tick event's report may not say it was full).
+    if (first.fullRead) lastFullReadMs = first.phasesMs.read;
     await agent.run(loop.signal);
   } finally {
     clearInterval(heartbeat);

@@ -48,11 +48,15 @@ beforeAll(async () => {
     reportEveryMs: 250,
     silentAfterMs: 1500,
     holdMs: 10_000,
+    log: process.env.SHARDS_DEBUG ? (l: string) => process.stderr.write(`${l}\n`) : undefined,
     shard: { tickMs: 1000, concurrency: 32, callTimeoutMs: 3000, verifyWaitMs: 3000, decide: { minDwellMs: 0, confirmTimeoutMs: 1500, restorePacingMs: 200 } },
   });
   c = coord;
   expect(await coord.waitReady(60_000)).toBe(true);
-  // Every shard has shed to its share in its start-up tick: from here on the site must stay under.
+  if (process.env.SHARDS_DEBUG) process.stderr.write(`ready: ${JSON.stringify(coord.status().shards)} true ${await trueMW()} budget ${budgetMW}\n`);
+  // Every shard has read its slice and settled under an allocation: from here on the site must stay under.
+  coord.allocateNow();
+  expect(await coord.waitSettled(coord.status().allocSeq - 1, 30_000)).toBe(true);
   sampler = (async () => {
     while (sampling) {
       maxTrueMW = Math.max(maxTrueMW, await trueMW());
