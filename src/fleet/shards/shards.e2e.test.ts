@@ -48,7 +48,7 @@ beforeAll(async () => {
     reportEveryMs: 250,
     silentAfterMs: 1500,
     holdMs: 10_000,
-    log: process.env.SHARDS_DEBUG ? (l: string) => process.stderr.write(`${l}\n`) : undefined,
+    ...(process.env.SHARDS_DEBUG ? { log: (l: string): void => void process.stderr.write(`${l}\n`) } : {}),
     shard: { tickMs: 1000, concurrency: 32, callTimeoutMs: 3000, verifyWaitMs: 3000, decide: { minDwellMs: 0, confirmTimeoutMs: 1500, restorePacingMs: 200 } },
   });
   c = coord;
