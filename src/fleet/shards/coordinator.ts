@@ -288,8 +288,8 @@ export class ShardCoordinator {
 
   /**
    * Resolves true once every live shard has reported a tick decided under allocation `allocSeq` or
-   * later with nothing in flight and mining at or under its cap (curtail --all: no miner mining,
-   * waking or tuning); false after `timeoutMs`.
+   * later with nothing in flight and mining at or under its cap (curtail --all: every miner read
+   * asleep, none unknown, unreachable or failed); false after `timeoutMs`.
    */
   waitSettled(allocSeq: number, timeoutMs: number, all = false): Promise<boolean> {
     const ok = (): boolean =>
@@ -297,7 +297,8 @@ export class ShardCoordinator {
         if (h.exited) return true;
         const r = h.last;
         if (!r || r.capSeq < allocSeq || r.pending > 0) return false;
-        if (all) return (r.minersByState.mining ?? 0) + (r.minersByState.waking ?? 0) + (r.minersByState.tuning ?? 0) === 0;
+        // A machine not read (unknown, unreachable) or given up on (failed) is not confirmed asleep.
+        if (all) return ['mining', 'waking', 'tuning', 'unknown', 'unreachable', 'failed'].every((k) => (r.minersByState[k] ?? 0) === 0);
         return r.capMW !== null && r.currentMiningMW <= r.capMW + 1e-3;
       });
     if (ok()) return Promise.resolve(true);
