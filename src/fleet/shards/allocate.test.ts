@@ -57,9 +57,10 @@ describe('allocate', () => {
     expect(a.shards[1]?.capMW).toBeCloseTo(3);
   });
 
-  it('a site curtail caps mining for all shards; what cannot be shed stays as minimum', () => {
+  it('a site curtail --all caps every shard at 0; what it cannot shed is still counted', () => {
     const a = allocate(input([report('a', { minMW: 2 }), report('b')], { siteMiningCapMW: 0 }));
-    expect(a.shards.map((s) => s.capMW)).toEqual([2, 0]);
+    expect(a.shards.map((s) => s.capMW)).toEqual([0, 0]);
+    expect(a.shards[0]?.countedMW).toBe(10);
     expect(a.feasible).toBe(false);
   });
 

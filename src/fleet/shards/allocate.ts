@@ -6,6 +6,7 @@
  * full nameplate and its cap is that nameplate (reserved: when it comes back it is inside the budget).
  * Reporting shards get at least what they cannot shed (`minMW`), at most what they want; the rest of
  * B is shared in proportion to (want − min) (water-filled, so what one cannot take goes to the others).
+ * When nothing is left to share (B ≤ 0 or the minimums exceed it), every reporting shard gets 0.
  *
  * Transitions: a cap raised on shard A while shard B still sheds could put both on at once. So a
  * shard is counted at max(its current mining, its cap), and raises are granted only from the room
@@ -120,9 +121,13 @@ export function allocate(input: AllocateInput): Allocation {
   const room = Math.max(0, forReporting - reporting.reduce((a, x) => a + currentOf(x.r), 0));
   const scale = raiseSum > 0 ? Math.min(1, room / raiseSum) : 0;
 
+  // Nothing to share (a site curtail --all, or even the minimums do not fit): every reporting shard
+  // is told 0 — shed all it can. A cap at its reported minimum would let it wake machines whenever
+  // that minimum was over-estimated (standby counted at its commanded level until read).
+  const shedAll = !feasible || forReporting <= 0;
   const shards: ShardAllocation[] = [];
   reporting.forEach((x, i) => {
-    const id = ideal[i] ?? 0;
+    const id = shedAll ? 0 : (ideal[i] ?? 0);
     const cur = currentOf(x.r);
     const capMW = id <= cur ? id : cur + (raises[i] ?? 0) * scale;
     shards.push({ shardId: x.shardId, capMW, silent: false, countedMW: Math.max(cur, capMW) });

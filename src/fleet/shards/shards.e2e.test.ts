@@ -9,6 +9,7 @@ import { systemClock } from '../../core/time.js';
 import { nameplate } from '../agent/fleet.js';
 import { SimSite } from '../agent/testing/sim-site.js';
 import { ShardCoordinator, splitInventory } from './coordinator.js';
+import { shardRoutes } from './routes.js';
 
 let s: SimSite;
 let c: ShardCoordinator | undefined;
@@ -108,6 +109,22 @@ describe('sharded site', () => {
     expect(truth.filter((t) => t.state !== 'sleeping')).toEqual([]);
     expect(coord().status().siteMiningCapMW).toBe(0);
   }, 60_000);
+
+  it('HTTP edge: the site status with a line per shard, metrics per shard, malformed signals refused', async () => {
+    const app = shardRoutes(coord());
+    const st = await app.request('/v1/status', { headers: { host: '127.0.0.1' } });
+    expect(st.status).toBe(200);
+    const body = (await st.json()) as { shards: { shardId: string; silent: boolean }[]; siteMiningCapMW: number | null };
+    expect(body.shards.map((x) => [x.shardId, x.silent])).toEqual([['shard-0', false], ['shard-1', true]]);
+    expect(body.siteMiningCapMW).toBe(0);
+    const m = await (await app.request('/metrics', { headers: { host: '127.0.0.1' } })).text();
+    expect(m).toContain('mullet_shard_cap_mw{shard="shard-0"}');
+    expect(m).toContain('mullet_shard_silent{shard="shard-1"} 1');
+    const post = (b: unknown): Promise<Response> => Promise.resolve(app.request('/v1/curtail', { method: 'POST', body: JSON.stringify(b), headers: { host: '127.0.0.1', 'content-type': 'application/json' } }));
+    expect((await post({})).status).toBe(400);
+    expect((await post({ pct: 10 })).status).toBe(400);
+    expect((await post({ mw: -1 })).status).toBe(400);
+  });
 
   it('the site total never exceeded the budget (sampled every 100 ms)', () => {
     expect(maxTrueMW).toBeLessThanOrEqual(budgetMW + TOL_MW);
