@@ -83,6 +83,8 @@ export const agentConfigSchema = z.strictObject({
   control: siteControlConfigSchema.optional(),
   /** Alert rules and delivery (src/alerts/config.ts); `mullet serve` runs the default rules without it. */
   alerts: alertsConfigSchema.optional(),
+  /** Split the fleet over this many agent shards (worker threads) under a coordinator of the import limit (src/fleet/shards). */
+  shards: z.number().int().min(2).max(64).optional(),
   devices: z
     .strictObject({
       concurrency: z.number().int().min(1).max(65_536).optional(),

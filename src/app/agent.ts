@@ -104,6 +104,8 @@ export interface AgentRunConfig {
   control?: SiteControlConfig;
   /** Where the control plane's secrets are read from (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Agent shards under a coordinator (agent.yaml `shards:`; src/fleet/shards); absent: one agent. */
+  shards?: number;
   /** Loop timing overrides (a replay on virtual time polls less often: each poll costs real reads, waiting costs nothing). */
   timing?: Partial<Pick<AgentOptions, 'verifyPollMs' | 'verifyWaitMs' | 'pendingTickMs' | 'snapshotMaxAgeMs'>>;
 }
@@ -184,6 +186,7 @@ export function resolveAgentConfig(flags: AgentFlags, cwd: string): Omit<AgentRu
     ...(meter !== undefined ? { meter } : {}),
     ...(aiInventoryFile !== undefined ? { aiInventoryFile } : {}),
     ...(f?.control ? { control: f.control } : {}),
+    ...(f?.shards !== undefined ? { shards: f.shards } : {}),
     ...(mqttUrl !== undefined ? { mqttUrl } : {}),
     ...(mqttTopic !== undefined ? { mqttTopic } : {}),
     ...(mqttClientId !== undefined ? { mqttClientId } : {}),

@@ -44,6 +44,10 @@ const BENCHES: Record<string, Bench> = {
     const { benchControl, benchControlArgs } = await import('./control.js');
     return benchControl(benchControlArgs(args));
   },
+  shards: async ({ args }) => {
+    const { benchShards, benchShardsArgs } = await import('./shards.js');
+    return benchShards(benchShardsArgs(args));
+  },
   soak: async ({ args }) => {
     const { benchSoak, soakArgs } = await import('./soak.js');
     return benchSoak(soakArgs(args));

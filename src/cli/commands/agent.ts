@@ -1,5 +1,6 @@
 import { badInput, describeError } from '../../core/errors.js';
 import { AGENT_DEFAULTS, resolveAgentConfig, startAgent, type AgentFlags } from '../../app/agent.js';
+import { startShardedAgent } from '../../app/agent-shards.js';
 import { SAFE_MODES, type SafeMode } from '../../fleet/agent/types.js';
 import { opt, type CommandSpec, type ParsedArgs } from '../command.js';
 import { LIMITS } from '../../core/limits.js';
@@ -58,7 +59,17 @@ const agent: CommandSpec = {
   ],
   async run(args, io) {
     const log = (line: string): void => io.stderr(`${new Date().toISOString()} ${line}\n`);
-    const running = await startAgent({ ...resolveAgentConfig(flagsOf(args), io.cwd), log });
+    const cfg = resolveAgentConfig(flagsOf(args), io.cwd);
+    if (cfg.shards !== undefined) {
+      // A very large site: the fleet over N shards under a coordinator (src/fleet/shards).
+      const sharded = await startShardedAgent({ ...cfg, shards: cfg.shards, log });
+      io.stderr(`mullet agent: ${cfg.shards} shards; listening on ${sharded.http.url} (Ctrl-C to stop)\n`);
+      await new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true })));
+      log('stopping: every shard finishes its tick and closes');
+      await sharded.close();
+      return;
+    }
+    const running = await startAgent({ ...cfg, log });
     io.stderr(`mullet agent: listening on ${running.http.url} (Ctrl-C to stop)\n`);
     try {
       await running.run(io.signal);

@@ -67,8 +67,8 @@ export interface MinerView {
 }
 
 /** Where the mining target comes from this tick. */
-/** plan: a plan file; rule: the strike rule on a price feed; dispatch: the live dispatcher (`mullet ops`); nameplate: none. */
-export type TargetSource = 'plan' | 'rule' | 'dispatch' | 'nameplate';
+/** plan: a plan file; rule: the strike rule on a price feed; dispatch: the live dispatcher (`mullet ops`); nameplate: none; coordinator: a shard's cap from its site coordinator (../shards). */
+export type TargetSource = 'plan' | 'rule' | 'dispatch' | 'nameplate' | 'coordinator';
 
 /** What a target knows of the market, for status and metrics (never acted on by decide). */
 export interface TargetMarket {
