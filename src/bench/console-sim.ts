@@ -34,7 +34,7 @@ import { dashboardBuilt } from '../server/console/dashboard.js';
 import { serveConsole } from '../server/console/serve-console.js';
 import { consoleSiteApp } from '../server/console/site-app.js';
 import { parseSite } from '../site/parse.js';
-import { exchange, openLoop, r2 } from './console.js';
+import { dashboardLogin, exchange, launchChromium, openLoop, r2, waitForLiveUpdate } from './console.js';
 
 export interface BenchConsoleSimOptions {
   miners: number;
@@ -218,30 +218,15 @@ async function window(seconds: number, ticks: readonly TickSeen[], streams: { ba
 }
 
 async function browserTimes(base: string, ticks: readonly TickSeen[], tickS: number): Promise<unknown> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
+  const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(30_000);
-    const t0 = performance.now();
-    await page.goto(base);
-    await page.waitForSelector('input[name=name]');
-    const firstRenderMs = r2(performance.now() - t0);
-    await page.fill('input[name=name]', 'op');
-    await page.fill('input[name=password]', PW);
-    const t1 = performance.now();
-    await page.click('button[type=submit]');
+    const { page, firstRenderMs, loginAtMs: t1 } = await dashboardLogin(browser, base, PW, 30_000);
     // The green banner needs the snapshot over the live stream (no safe mode, no stale feed, no meter error).
     const snapshot = await page
       .waitForSelector('[data-testid=banner]', { timeout: 30_000 })
       .then(() => r2(performance.now() - t1))
       .catch(() => null);
-    // Polled from outside the page: the dashboard's CSP refuses waitForFunction's evaluated predicates.
-    const deadline = performance.now() + (tickS * 3 + 30) * 1000;
-    while (!/live updates: [1-9]/.test((await page.textContent('[data-testid=ticks]', { timeout: 1_000 }).catch(() => null)) ?? '')) {
-      if (performance.now() > deadline) throw new Error(`no live update within ${tickS * 3 + 30} s`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitForLiveUpdate(page, (tickS * 3 + 30) * 1000);
     const seen = performance.now();
     const loginToFirstLiveUpdateMs = r2(seen - t1);
     const tick = [...ticks].reverse().find((t) => t.atPerfMs <= seen);

@@ -18,6 +18,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../core/time.js';
 import { AuthService } from '../console/auth-service.js';
 import { SqliteIdentityStore } from '../console/sqlite-store.js';
@@ -197,28 +198,46 @@ async function sseStreams(base: string, headers: Record<string, string>, stub: S
   return { clients, ticksSent: ticksPerS * seconds, eventsDelivered: events, expected: clients * ticksPerS * seconds, rssGrowthMiB: r2((rss1 - rss0) / 2 ** 20), cpuPctOfOneCore: r2(((cpu.user + cpu.system) / 1e6 / wallS) * 100), note: 'clients in the same process: CPU and memory are an upper bound for the server' };
 }
 
-async function dashboardTimes(base: string, stub: StubAgent): Promise<unknown> {
+/** Headless Debian Chromium for the dashboard figures. */
+export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
+}
+
+/** Opens the dashboard at `base`, times the login page's first render, logs in as `op`; `loginAtMs` is when the button was clicked. */
+export async function dashboardLogin(browser: Browser, base: string, password: string, timeoutMs: number): Promise<{ page: Page; firstRenderMs: number; loginAtMs: number }> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  const t0 = performance.now();
+  await page.goto(base);
+  await page.waitForSelector('input[name=name]');
+  const firstRenderMs = r2(performance.now() - t0);
+  await page.fill('input[name=name]', 'op');
+  await page.fill('input[name=password]', password);
+  const loginAtMs = performance.now();
+  await page.click('button[type=submit]');
+  return { page, firstRenderMs, loginAtMs };
+}
+
+/**
+ * Waits until the page counts a live update, polled from outside the page every 10 ms (the
+ * dashboard's CSP rightly refuses waitForFunction's evaluated predicates); throws after `waitMs`.
+ */
+export async function waitForLiveUpdate(page: Page, waitMs: number): Promise<void> {
+  const deadline = performance.now() + waitMs;
+  while (!/live updates: [1-9]/.test((await page.textContent('[data-testid=ticks]', { timeout: 1_000 }).catch(() => null)) ?? '')) {
+    if (performance.now() > deadline) throw new Error(`no live update within ${Math.round(waitMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function dashboardTimes(base: string, stub: StubAgent): Promise<unknown> {
+  const browser = await launchChromium();
   const ticker = setInterval(() => stub.tick(), 500);
   try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(20_000);
-    const t0 = performance.now();
-    await page.goto(base);
-    await page.waitForSelector('input[name=name]');
-    const firstRenderMs = r2(performance.now() - t0);
-    await page.fill('input[name=name]', 'op');
-    await page.fill('input[name=password]', PW);
-    const t1 = performance.now();
-    await page.click('button[type=submit]');
-    // Polled from outside the page: the dashboard's CSP (rightly) refuses the evaluated predicates of waitForFunction.
-    const deadline = performance.now() + 20_000;
-    while (!/live updates: [1-9]/.test((await page.textContent('[data-testid=ticks]').catch(() => null)) ?? '')) {
-      if (performance.now() > deadline) throw new Error('no live update within 20 s');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const loginToFirstLiveUpdateMs = r2(performance.now() - t1);
+    const { page, firstRenderMs, loginAtMs } = await dashboardLogin(browser, base, PW, 20_000);
+    await waitForLiveUpdate(page, 20_000);
+    const loginToFirstLiveUpdateMs = r2(performance.now() - loginAtMs);
     return { firstRenderMs, loginToFirstLiveUpdateMs, tickPeriodMs: 500, note: 'includes the scrypt login (see login.ms) and up to one tick period of waiting' };
   } finally {
     clearInterval(ticker);
