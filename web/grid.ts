@@ -61,8 +61,8 @@ export function GridPanel(p: { refresh: number }) {
     'section',
     { class: 'wide', 'data-testid': 'grid' },
     h('h2', null, `Grid services — mining floor held for awards: ${state.floorMW.toFixed(3)} MW`),
-    h(Table, { testid: 'grid-awards', head: ['award', 'product', 'MW', 'from', 'to'], rows: state.awards.map((a) => [a.id, a.product, a.mw.toFixed(3), utc(a.fromMs), utc(a.toMs)]) }),
-    h(Table, {
+    state.awards.length === 0 ? h('p', null, 'no award in force') : h(Table, { testid: 'grid-awards', head: ['award', 'product', 'MW', 'from', 'to'], rows: state.awards.map((a) => [a.id, a.product, a.mw.toFixed(3), utc(a.fromMs), utc(a.toMs)]) }),
+    state.deployments.length === 0 ? h('p', null, 'no deployment yet') : h(Table, {
       testid: 'grid-deployments',
       head: ['deployment', 'product', 'MW', 'start', 'deadline', 'state', 'to 95 % (s)', 'to 100 % (s)', 'MW delivered', 'measured by', 'result', 'penalty USD'],
       rows: state.deployments.map((d) => [d.id, d.product, d.mw.toFixed(3), utc(d.startMs), utc(d.deadlineMs), d.state, num(d.evidence.secondsTo95), num(d.evidence.secondsToFull), num(d.evidence.mwDelivered, 3), d.evidence.measuredBy ?? '', d.result, d.penaltyUsd.toFixed(0)]),
